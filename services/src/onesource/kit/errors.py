@@ -8,6 +8,7 @@ No stack trace ever reaches a client.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -37,12 +38,16 @@ class ServiceError(Exception):
 
 
 class BadRequest(ServiceError):
+    """The request cannot be processed as sent (400)."""
+
     status = 400
     type = "bad-request"
     title = "Bad request"
 
 
 class Unauthorized(ServiceError):
+    """No valid credentials (401)."""
+
     status = 401
     type = "unauthorized"
     title = "Authentication required"
@@ -53,30 +58,40 @@ class Unauthorized(ServiceError):
 
 
 class Forbidden(ServiceError):
+    """Authenticated, but not allowed to do this (403)."""
+
     status = 403
     type = "forbidden"
     title = "Not allowed"
 
 
 class NotFound(ServiceError):
+    """The addressed thing does not exist (404)."""
+
     status = 404
     type = "not-found"
     title = "Not found"
 
 
 class Conflict(ServiceError):
+    """The request conflicts with the current state (409)."""
+
     status = 409
     type = "conflict"
     title = "Conflict"
 
 
 class PreconditionFailed(ServiceError):
+    """``If-Match`` names a version that is no longer current (412)."""
+
     status = 412
     type = "precondition-failed"
     title = "Precondition failed"
 
 
 class ServiceUnavailable(ServiceError):
+    """A dependency is unavailable; try again later (503)."""
+
     status = 503
     type = "service-unavailable"
     title = "Service unavailable"
@@ -121,7 +136,7 @@ def problem_response(
     slug: str,
     title: str,
     detail: str,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
     """Render one problem as ``application/problem+json``."""
@@ -186,9 +201,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     slug, title = _HTTP_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
-    return problem_response(
-        request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=exc.headers
-    )
+    return problem_response(request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=exc.headers)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
@@ -214,6 +227,5 @@ def install_problem_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Declare problem responses for a route so its OpenAPI shows them."""
     return {
-        status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"}
-        for status in statuses
+        status: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": "Problem"} for status in statuses
     }

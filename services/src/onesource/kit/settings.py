@@ -100,9 +100,7 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             for name, value in _secret_fields(self):
                 if value.startswith(INSECURE_DEFAULT_PREFIX):
-                    raise ValueError(
-                        f"{name} still holds the development default; set a real secret for production"
-                    )
+                    raise ValueError(f"{name} still holds the development default; set a real secret for production")
         return self
 
 

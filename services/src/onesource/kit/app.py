@@ -1,0 +1,239 @@
+"""The app factory every service uses: lifespan, health, metrics, problems, request ids, tracing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from sqlalchemy import MetaData, text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from onesource.kit.auth import TokenVerifier, http_jwks_source
+from onesource.kit.consumer import EventConsumer
+from onesource.kit.db import create_engine, sessionmaker_for
+from onesource.kit.errors import install_problem_handlers, problem_response
+from onesource.kit.kafka import broker_reachable, ensure_topics
+from onesource.kit.migrations import upgrade
+from onesource.kit.outbox import OutboxRelay
+from onesource.kit.settings import ServiceSettings
+from onesource.kit.telemetry import request_id_var, setup_telemetry
+
+logger = logging.getLogger(__name__)
+
+REQUESTS = Counter("onesource_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"])
+REQUEST_SECONDS = Histogram(
+    "onesource_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+ConsumerFactory = Callable[[FastAPI], EventConsumer]
+Extension = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """What makes one service: its settings, tables, routes, topics and background work."""
+
+    name: str
+    title: str
+    description: str
+    settings: ServiceSettings
+    metadata: MetaData
+    migrations_dir: Path
+    routers: Sequence[APIRouter] = ()
+    topics: Sequence[str] = ()
+    """Source topics this service publishes to; provisioned at start-up."""
+    consumers: Sequence[ConsumerFactory] = ()
+    extensions: Sequence[Extension] = ()
+    """Extra lifespan steps (run after the kit's own, torn down before them)."""
+    token_verifier: Callable[[FastAPI], TokenVerifier] | None = None
+    """Override how tokens are verified (the gateway verifies against its own keys)."""
+    tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+class RequestContextMiddleware:
+    """``X-Request-Id`` (propagated or generated) and HTTP metrics, as plain ASGI for a cheap hot path."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Tag the request and its response with the request id; count and time it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = route.path if route is not None and hasattr(route, "path") else "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(self.service, method, template, str(status)).inc()
+            REQUEST_SECONDS.labels(self.service, method, template).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+
+
+def _operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _health_router(spec: ServiceSpec) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """Answers while the process is alive."""
+        return {"status": "ok", "service": spec.name}
+
+    @router.get("/readyz", summary="Readiness", responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> Response:
+        """Answers 200 when the database and the broker are reachable."""
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("SELECT 1")), 2.0)
+            checks["database"] = "ok"
+        except Exception as error:  # readiness reports, it does not raise
+            checks["database"] = f"unavailable: {type(error).__name__}"
+        checks["broker"] = "ok" if await broker_reachable(spec.settings.kafka) else "unavailable"
+        if all(state == "ok" for state in checks.values()):
+            return JSONResponse({"status": "ready", "service": spec.name, "checks": checks})
+        return problem_response(
+            request,
+            status=503,
+            slug="not-ready",
+            title="Not ready",
+            detail=", ".join(f"{name}: {state}" for name, state in checks.items() if state != "ok"),
+            checks=checks,
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        """Prometheus text exposition of this process's metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    settings = spec.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        dsn = settings.database_url.get_secret_value()
+        if settings.migrate_on_startup:
+            logger.info("applying migrations")
+            await asyncio.to_thread(upgrade, spec.migrations_dir, dsn)
+        engine = create_engine(dsn, pool_size=settings.database_pool_size, application_name=spec.name)
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker_for(engine)
+        app.state.settings = settings
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        app.state.http = http
+        app.state.token_verifier = (
+            spec.token_verifier(app)
+            if spec.token_verifier
+            else TokenVerifier(settings.auth, http_jwks_source(settings.auth.jwks_url, http))
+        )
+        tasks: list[asyncio.Task[None]] = []
+        relay: OutboxRelay | None = None
+        try:
+            await ensure_topics(settings.kafka, spec.topics, client_id=spec.name)
+        except Exception as error:  # the relay provisions again before publishing
+            logger.warning("could not provision topics yet: %r", error)
+        if settings.relay_enabled:
+            relay = OutboxRelay(
+                engine,
+                settings.kafka,
+                service=spec.name,
+                listen_dsn=_plain_dsn(dsn),
+                batch_size=settings.relay_batch_size,
+                poll_seconds=settings.relay_poll_seconds,
+            )
+            app.state.relay = relay
+            tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
+        for factory in spec.consumers:
+            consumer = factory(app)
+            tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
+        async with contextlib.AsyncExitStack() as stack:
+            for extension in spec.extensions:
+                await stack.enter_async_context(extension(app))
+            logger.info("%s ready", spec.name)
+            try:
+                yield
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+                if relay is not None:
+                    await relay.stop()
+        await http.aclose()
+        await engine.dispose()
+
+    return lifespan
+
+
+def _plain_dsn(dsn: str) -> str:
+    """The asyncpg form of a SQLAlchemy DSN (for LISTEN connections)."""
+    return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    """Build a service's FastAPI app from its spec."""
+    setup_telemetry(spec.name, spec.settings.telemetry)
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version="0.1.0",
+        lifespan=_lifespan(spec),
+        generate_unique_id_function=_operation_id,
+        openapi_tags=[*spec.tags, {"name": "health", "description": "Liveness, readiness and metrics."}],
+    )
+    install_problem_handlers(app)
+    app.include_router(_health_router(spec))
+    for router in spec.routers:
+        app.include_router(router)
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    return app

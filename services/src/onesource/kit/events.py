@@ -1,0 +1,85 @@
+"""CloudEvents 1.0 envelope (structured JSON mode) and the base of every domain event.
+
+A domain event is a Pydantic model naming its CloudEvents ``type``, its source topic and its subject
+(the record key, which is also the Kafka key, so per-record order holds).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import uuid_utils
+from pydantic import BaseModel, ConfigDict, Field
+
+SPEC_VERSION = "1.0"
+SCHEMA_BASE = "https://onesource.gov.cn/schemas/events/"
+
+
+def new_event_id() -> str:
+    """A unique, time-sortable event id (UUIDv7, RFC 9562)."""
+    return str(uuid_utils.uuid7())
+
+
+class CloudEvent(BaseModel):
+    """A CloudEvents 1.0 event in structured JSON mode."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="allow")
+
+    specversion: str = SPEC_VERSION
+    """CloudEvents version, always ``1.0``."""
+    id: str = Field(default_factory=new_event_id)
+    """Unique, sortable event id (UUIDv7); consumers deduplicate on it."""
+    source: str
+    """``/onesource/<service>``."""
+    type: str
+    """``gov.onesource.<domain>.<entity>.<verb-past-tense>.v1``."""
+    subject: str
+    """The record key; also the Kafka message key."""
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    """When the change happened."""
+    datacontenttype: str = "application/json"
+    """Media type of ``data``."""
+    dataschema: str | None = None
+    """URI of the JSON Schema of ``data`` (``contracts/events/<type>.json``)."""
+    data: dict[str, Any]
+    """The event payload."""
+
+
+class DomainEvent(BaseModel):
+    """Base of past-tense domain event payloads (``PersonRegistered`` …).
+
+    Subclasses set ``event_type``, ``topic`` and ``source`` and implement :meth:`subject`.
+    """
+
+    model_config = ConfigDict(use_attribute_docstrings=True, frozen=True)
+
+    event_type: ClassVar[str]
+    topic: ClassVar[str]
+    source: ClassVar[str]
+
+    registry: ClassVar[dict[str, type[DomainEvent]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "event_type" in cls.__dict__:
+            DomainEvent.registry[cls.event_type] = cls
+
+    def subject(self) -> str:
+        """The record key this event is about."""
+        raise NotImplementedError
+
+    @classmethod
+    def schema_uri(cls) -> str:
+        """Where this event type's JSON Schema is published."""
+        return f"{SCHEMA_BASE}{cls.event_type}.json"
+
+    def to_cloudevent(self) -> CloudEvent:
+        """Wrap this payload in a CloudEvents envelope."""
+        return CloudEvent(
+            source=self.source,
+            type=self.event_type,
+            subject=self.subject(),
+            dataschema=self.schema_uri(),
+            data=self.model_dump(mode="json"),
+        )

@@ -1,0 +1,105 @@
+"""Alembic, per service: the shared ``env.py`` body, programmatic upgrades, and the kit's own tables.
+
+Each service keeps its revisions in ``<service folder>/migrations``. The local mesh applies them at
+start-up (``migrate_on_startup``); production runs ``onesource migrate <service>`` as a one-shot job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import MetaData, pool
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from onesource.kit.settings import ServiceSettings
+from onesource.kit.tables import kit_metadata
+
+
+def service_migrations_dir(package_file: str) -> Path:
+    """``<service folder>/migrations`` for a service package's ``__init__.py`` (``src/onesource/<pkg>``)."""
+    return Path(package_file).resolve().parents[3] / "migrations"
+
+
+def alembic_config(migrations_dir: Path, dsn: str) -> Config:
+    """An Alembic config for one service's revisions and database."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.attributes["dsn"] = dsn
+    return config
+
+
+def upgrade(migrations_dir: Path, dsn: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (blocking; call via ``asyncio.to_thread`` from async code)."""
+    command.upgrade(alembic_config(migrations_dir, dsn), revision)
+
+
+def run_env(metadata: MetaData, settings_factory: Callable[[], ServiceSettings]) -> None:
+    """The body of every service's ``migrations/env.py``."""
+    config = context.config
+    dsn = config.attributes.get("dsn") or settings_factory().database_url.get_secret_value()
+    target = [metadata, kit_metadata]
+
+    if context.is_offline_mode():
+        context.configure(url=dsn, target_metadata=target, literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(connection=connection, target_metadata=target, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run_async() -> None:
+        engine = create_async_engine(dsn, poolclass=pool.NullPool)
+        async with engine.connect() as connection:
+            await connection.run_sync(run)
+        await engine.dispose()
+
+    asyncio.run(run_async())
+
+
+def create_kit_tables_v1() -> None:
+    """Create the outbox and inbox tables (version 1); called from each service's first revision."""
+    op.create_table(
+        "outbox_event",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("topic", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("shard", sa.SmallInteger(), nullable=False),
+        sa.Column("payload", postgresql.JSONB(), nullable=False),
+        sa.Column("trace_context", postgresql.JSONB(), server_default=sa.text("'{}'::jsonb"), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("attempts", sa.Integer(), server_default=sa.text("0"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox_event"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_event_event_id"),
+    )
+    op.create_index(
+        "ix_outbox_event_pending",
+        "outbox_event",
+        ["shard", "id"],
+        postgresql_where=sa.text("published_at IS NULL"),
+    )
+    op.create_table(
+        "handled_event",
+        sa.Column("consumer", sa.Text(), nullable=False),
+        sa.Column("event_id", sa.Text(), nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_handled_event"),
+    )
+
+
+def drop_kit_tables_v1() -> None:
+    """Undo :func:`create_kit_tables_v1`."""
+    op.drop_table("handled_event")
+    op.drop_index("ix_outbox_event_pending", table_name="outbox_event")
+    op.drop_table("outbox_event")

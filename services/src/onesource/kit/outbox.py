@@ -1,0 +1,257 @@
+"""Transactional outbox and its relay.
+
+``add(session, event)`` writes the event in the caller's transaction; it reaches Kafka only if that
+transaction commits. The relay claims pending rows with ``FOR UPDATE SKIP LOCKED``, publishes them with
+``acks=all`` keyed by subject, and marks them sent in the same transaction that claimed them.
+
+Ordering with several relays: rows are spread over a fixed number of shards by a hash of their key, and
+a relay works on a shard only while it holds that shard's transaction-level advisory lock. So at most one
+relay publishes a given key at a time, in id order, and per-key order holds however many relays run.
+A relay that dies between publishing and marking leaves its rows pending: they are published again
+(at-least-once; consumers deduplicate on the CloudEvents id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+import zlib
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from onesource.kit.events import DomainEvent
+from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.settings import KafkaSettings
+from onesource.kit.tables import outbox_event
+from onesource.kit.telemetry import context_from_headers, current_trace_context, tracer
+
+logger = logging.getLogger(__name__)
+
+#: Fixed for the lifetime of a database: changing it would let two relays share a key.
+SHARDS = 16
+NOTIFY_CHANNEL = "onesource_outbox"
+#: Namespace of the relay's advisory locks (first half of the two-int lock key).
+_LOCK_NAMESPACE = 0x05_0B_0C
+
+PENDING = Gauge("onesource_outbox_pending_rows", "Outbox rows not yet published", ["service"])
+PUBLISHED = Counter("onesource_outbox_published_total", "Outbox events acknowledged by the broker", ["service"])
+PUBLISH_ERRORS = Counter("onesource_outbox_publish_errors_total", "Failed relay passes", ["service"])
+LATENCY = Histogram(
+    "onesource_outbox_publish_latency_seconds",
+    "Time from outbox insert to broker acknowledgement",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+_tracer = tracer(__name__)
+
+
+def shard_of(key: str) -> int:
+    """The relay shard of a record key (stable across processes and releases)."""
+    return zlib.crc32(key.encode()) % SHARDS
+
+
+async def add(session: AsyncSession, event: DomainEvent) -> str:
+    """Write ``event`` to the outbox inside the session's transaction; returns the CloudEvents id."""
+    envelope = event.to_cloudevent()
+    await session.execute(
+        insert(outbox_event).values(
+            event_id=envelope.id,
+            topic=event.topic,
+            key=envelope.subject,
+            shard=shard_of(envelope.subject),
+            payload=envelope.model_dump(mode="json"),
+            trace_context=current_trace_context(),
+        )
+    )
+    # Delivered on commit only, and collapsed to one per transaction by PostgreSQL.
+    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    return envelope.id
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka; safe to run several at once."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        kafka: KafkaSettings,
+        *,
+        service: str,
+        listen_dsn: str | None = None,
+        batch_size: int = 500,
+        poll_seconds: float = 1.0,
+        producer: AIOKafkaProducer | None = None,
+    ) -> None:
+        self.engine = engine
+        self.kafka = kafka
+        self.service = service
+        self.listen_dsn = listen_dsn
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._given_producer = producer
+        self._producer: AIOKafkaProducer | None = None
+        self._known_topics: set[str] = set()
+        self._wake = asyncio.Event()
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = self._given_producer or create_producer(self.kafka, client_id=f"{self.service}-relay")
+            await producer.start()
+            self._producer = producer
+        return self._producer
+
+    async def _reset_producer(self) -> None:
+        """After a failure, start over: a restarted broker may have lost topics and connections."""
+        self._known_topics.clear()
+        if self._producer is not None and self._given_producer is None:
+            with contextlib.suppress(Exception):
+                await self._producer.stop()
+            self._producer = None
+
+    async def run(self) -> None:
+        """Relay until cancelled, backing off on broker or database errors."""
+        listener = asyncio.create_task(self._listen()) if self.listen_dsn else None
+        try:
+            while True:
+                published = await self._pass_with_backoff()
+                if published < self.batch_size:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+
+    async def _pass_with_backoff(self) -> int:
+        async for attempt in AsyncRetrying(
+            wait=wait_exponential_jitter(initial=0.1, max=5.0),
+            retry=retry_if_exception_type((KafkaError, OSError, DBAPIError, OperationalError, TimeoutError)),
+            before_sleep=self._log_retry,
+            reraise=True,
+        ):
+            with attempt:
+                return await self.relay_once()
+        raise AssertionError("unreachable: AsyncRetrying either returns or raises")
+
+    async def _log_retry(self, state: Any) -> None:
+        PUBLISH_ERRORS.labels(self.service).inc()
+        await self._reset_producer()
+        logger.warning("outbox relay pass failed, retrying: %r", state.outcome.exception() if state.outcome else None)
+
+    async def relay_once(self) -> int:
+        """One pass over every shard; returns how many events were published."""
+        producer = await self._ensure_producer()
+        total = 0
+        shards = list(range(SHARDS))
+        random.shuffle(shards)  # spread several relays over the shards instead of queueing on shard 0
+        for shard in shards:
+            total += await self._relay_shard(producer, shard)
+        await self._update_pending()
+        return total
+
+    async def _relay_shard(self, producer: AIOKafkaProducer, shard: int) -> int:
+        async with self.engine.begin() as connection:
+            locked = await connection.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, shard)))
+            if not locked:
+                return 0
+            rows = (
+                await connection.execute(
+                    select(
+                        outbox_event.c.id,
+                        outbox_event.c.topic,
+                        outbox_event.c.key,
+                        outbox_event.c.payload,
+                        outbox_event.c.trace_context,
+                        outbox_event.c.created_at,
+                    )
+                    .where(outbox_event.c.shard == shard, outbox_event.c.published_at.is_(None))
+                    .order_by(outbox_event.c.id)
+                    .limit(self.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not rows:
+                return 0
+            await self._publish(producer, rows)
+            await connection.execute(
+                update(outbox_event)
+                .where(outbox_event.c.id.in_([row.id for row in rows]))
+                .values(published_at=func.now(), attempts=outbox_event.c.attempts + 1)
+            )
+        return len(rows)
+
+    async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+        topics = {row.topic for row in rows} - self._known_topics
+        if topics:
+            await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
+            self._known_topics |= topics
+        deliveries = []
+        for row in rows:
+            parent = context_from_headers(row.trace_context)
+            with _tracer.start_as_current_span(
+                f"{row.topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
+            ) as span:
+                span.set_attribute("messaging.system", "kafka")
+                span.set_attribute("messaging.destination.name", row.topic)
+                span.set_attribute("messaging.message.id", row.payload["id"])
+                headers = [(name, value.encode()) for name, value in current_trace_context().items()]
+                headers.append(("content-type", b"application/cloudevents+json"))
+                deliveries.append(
+                    await producer.send(
+                        row.topic,
+                        key=row.key.encode(),
+                        value=json.dumps(row.payload, ensure_ascii=False).encode(),
+                        headers=headers,
+                    )
+                )
+        await asyncio.gather(*deliveries)
+        acknowledged = time.time()
+        for row in rows:
+            LATENCY.labels(self.service).observe(max(0.0, acknowledged - row.created_at.timestamp()))
+        PUBLISHED.labels(self.service).inc(len(rows))
+
+    async def _update_pending(self) -> None:
+        async with self.engine.connect() as connection:
+            pending = await connection.scalar(
+                select(func.count()).select_from(outbox_event).where(outbox_event.c.published_at.is_(None))
+            )
+        PENDING.labels(self.service).set(pending or 0)
+
+    async def _listen(self) -> None:
+        """Wake the relay on NOTIFY; reconnect when the database goes away."""
+        assert self.listen_dsn is not None
+        while True:
+            try:
+                connection = await asyncpg.connect(self.listen_dsn)
+                try:
+                    await connection.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                    while not connection.is_closed():
+                        await asyncio.sleep(1)
+                finally:
+                    await connection.close()
+            except (OSError, asyncpg.PostgresError) as error:
+                logger.warning("outbox listener reconnecting: %r", error)
+                await asyncio.sleep(1)
+
+    async def stop(self) -> None:
+        """Stop the producer (the ``run`` task is cancelled by its owner)."""
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
