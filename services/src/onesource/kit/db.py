@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
 
 # Constraint names that Alembic can reproduce and that read well in errors.
 NAMING_CONVENTION = {
@@ -30,11 +29,8 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class Base(DeclarativeBase):
-    """Declarative base for a service's own tables; each service subclasses it with its own metadata."""
-
-    __abstract__ = True
-    type_annotation_map: dict[Any, Any] = {datetime: DateTime(timezone=True)}  # noqa: RUF012 — SQLAlchemy API
+#: Every service's ``DeclarativeBase`` uses this: ``datetime`` columns are timezone-aware.
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
 
 
 def create_engine(dsn: str, *, pool_size: int = 10, application_name: str = "onesource") -> AsyncEngine:

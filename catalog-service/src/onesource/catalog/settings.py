@@ -1,0 +1,21 @@
+"""Settings of catalog (``ONESOURCE_CATALOG_*``); the only place it reads the environment."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from onesource.kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of catalog."""
+
+    model_config = SettingsConfigDict(env_prefix="ONESOURCE_CATALOG_", extra="ignore", env_nested_delimiter="__")
+
+    service_name: ClassVar[str] = "catalog"
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_catalog")
+    """SQLAlchemy async DSN of this service's own database."""

@@ -1,0 +1,21 @@
+"""Settings of legal-entity registry (``ONESOURCE_LEGAL_ENTITY_*``); the only place it reads the environment."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from onesource.kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of legal-entity registry."""
+
+    model_config = SettingsConfigDict(env_prefix="ONESOURCE_LEGAL_ENTITY_", extra="ignore", env_nested_delimiter="__")
+
+    service_name: ClassVar[str] = "legal-entity"
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_legal_entity")
+    """SQLAlchemy async DSN of this service's own database."""

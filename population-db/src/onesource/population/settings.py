@@ -1,0 +1,21 @@
+"""Settings of population registry (``ONESOURCE_POPULATION_*``); the only place it reads the environment."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from onesource.kit.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    """Settings of population registry."""
+
+    model_config = SettingsConfigDict(env_prefix="ONESOURCE_POPULATION_", extra="ignore", env_nested_delimiter="__")
+
+    service_name: ClassVar[str] = "population"
+
+    database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_population")
+    """SQLAlchemy async DSN of this service's own database."""

@@ -1,0 +1,80 @@
+"""Reading topics in tests: everything on a topic from the beginning, without a consumer group."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+
+@dataclass(frozen=True)
+class Record:
+    """One message as a test sees it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: dict[str, Any]
+    headers: dict[str, str]
+
+
+class TopicReader:
+    """Reads whole topics from the first offset; waits until enough records arrived."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+
+    async def read(
+        self,
+        topic: str,
+        *,
+        until: Callable[[list[Record]], bool] | None = None,
+        timeout: float = 15.0,
+        settle: float = 0.0,
+    ) -> list[Record]:
+        """Every record of ``topic``, once ``until(records)`` holds (or, with no ``until``, after ``settle`` s)."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        records: list[Record] = []
+        try:
+            deadline = time.monotonic() + timeout
+            partitions: set[int] | None = None
+            while partitions is None:
+                partitions = consumer.partitions_for_topic(topic)
+                if partitions is None:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"topic {topic} does not exist")
+                    await consumer.force_metadata_update()
+                    await asyncio.sleep(0.1)
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            settle_until = time.monotonic() + settle
+            while True:
+                batches = await consumer.getmany(timeout_ms=200)
+                for messages in batches.values():
+                    records.extend(_record(message) for message in messages)
+                done = until(records) if until is not None else time.monotonic() >= settle_until
+                if done:
+                    return records
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"waited {timeout}s on {topic}; got {len(records)} records")
+        finally:
+            await consumer.stop()
+
+
+def _record(message: Any) -> Record:
+    return Record(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key.decode() if message.key is not None else None,
+        value=json.loads(message.value),
+        headers={name: value.decode("latin-1") for name, value in (message.headers or ())},
+    )

@@ -1,0 +1,137 @@
+"""Pytest plugin: real PostgreSQL and Kafka for every test worker, and helpers to run apps against them."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
+
+from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, find_free_port
+from onesource.kit.migrations import upgrade
+from onesource.kit.settings import KafkaSettings
+from onesource.kit.testing.kafka import TopicReader
+from onesource.kit.testing.tokens import TestTokens
+
+DATABASE_ENV = "ONESOURCE_TEST_DATABASE_URL"
+KAFKA_ENV = "ONESOURCE_KAFKA_BOOTSTRAP"
+
+
+@dataclass
+class Infrastructure:
+    """The servers this test worker uses; embedded ones are started and stopped by the plugin."""
+
+    admin_dsn: str
+    """libpq DSN of a database on the server where tests may create and drop databases."""
+    kafka: KafkaSettings
+    postgres: EmbeddedPostgres | None
+    broker: EmbeddedKafka | None
+
+    def async_dsn(self, database: str) -> str:
+        """SQLAlchemy asyncpg DSN of ``database`` on the test server."""
+        base = self.admin_dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        return f"{base}/{database}"
+
+    async def recreate_database(self, name: str) -> str:
+        """Drop and create ``name``; returns its async DSN."""
+        if not re.fullmatch(r"[a-z0-9_]+", name):
+            raise ValueError(f"unsafe database name {name!r}")
+        connection = await asyncpg.connect(self.admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+        return self.async_dsn(name)
+
+
+def worker_suffix() -> str:
+    """``gw0``… under pytest-xdist, ``main`` otherwise: keeps workers' databases apart."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+async def prepare_service_database(infrastructure: Infrastructure, service: str, migrations_dir: Path) -> str:
+    """A fresh, migrated database for one service on this worker; returns its async DSN."""
+    dsn = await infrastructure.recreate_database(f"test_{service.replace('-', '_')}_{worker_suffix()}")
+    await asyncio.to_thread(upgrade, migrations_dir, dsn)
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    """PostgreSQL and a Kafka-protocol broker: the ones named by the environment, else embedded ones."""
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedKafka | None = None
+    admin_dsn = os.environ.get(DATABASE_ENV)
+    bootstrap = os.environ.get(KAFKA_ENV)
+    try:
+        if not admin_dsn:
+            postgres = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", port=find_free_port())
+            postgres.start()
+            admin_dsn = postgres.admin_dsn()
+        if bootstrap:
+            kafka = KafkaSettings(bootstrap=bootstrap)
+        else:
+            broker = EmbeddedKafka(port=find_free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
+            broker.start()
+            kafka = KafkaSettings(
+                bootstrap=broker.bootstrap, idempotence=False, session_timeout_ms=1500, heartbeat_interval_ms=500
+            )
+        yield Infrastructure(admin_dsn=admin_dsn, kafka=kafka, postgres=postgres, broker=broker)
+    finally:
+        if broker is not None:
+            broker.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def topic_reader(infrastructure: Infrastructure) -> TopicReader:
+    """Reads topics of the test broker from the beginning."""
+    return TopicReader(infrastructure.kafka.bootstrap)
+
+
+@pytest.fixture(scope="session")
+def tokens() -> TestTokens:
+    """Issues gateway-shaped tokens that apps under test trust (see :func:`running_app`)."""
+    return TestTokens()
+
+
+@asynccontextmanager
+async def running_app(app: FastAPI, tokens: TestTokens | None = None) -> AsyncIterator[FastAPI]:
+    """Run the app's lifespan; with ``tokens``, make it trust the test issuer."""
+    async with app.router.lifespan_context(app):
+        if tokens is not None:
+            app.state.token_verifier = tokens.verifier()
+        yield app
+
+
+@asynccontextmanager
+async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
+    """Bind the app's sessions to one outer transaction that is rolled back at the end of the test."""
+    original = app.state.sessionmaker
+    async with app.state.engine.connect() as connection:
+        transaction = await connection.begin()
+        app.state.sessionmaker = async_sessionmaker(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield connection
+        finally:
+            app.state.sessionmaker = original
+            if transaction.is_active:
+                await transaction.rollback()
+
+
+def api_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
+    """An HTTP client talking to the app in-process."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers)
