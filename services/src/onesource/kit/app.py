@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from onesource.kit.auth import TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
 from onesource.kit.db import create_engine, sessionmaker_for
-from onesource.kit.errors import install_problem_handlers, problem_response
+from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
 from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay
@@ -87,17 +88,33 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        status_sent = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, status_sent
             if message["type"] == "http.response.start":
                 status = message["status"]
+                status_sent = True
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answer here rather than in Starlette's outermost error middleware, so that the 500
+            # problem carries the request id header like every other response.
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if status_sent:
+                raise
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode())],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": _internal_error_body(scope, request_id)})
         finally:
             route = scope.get("route")
             template = route.path if route is not None and hasattr(route, "path") else "unmatched"
@@ -105,6 +122,19 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, method, template, str(status)).inc()
             REQUEST_SECONDS.labels(self.service, method, template).observe(time.perf_counter() - started)
             request_id_var.reset(token)
+
+
+def _internal_error_body(scope: Scope, request_id: str) -> bytes:
+    return json.dumps(
+        {
+            "type": PROBLEM_TYPE_BASE + "internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "The service failed to process the request; quote the request id when reporting it.",
+            "instance": scope["path"],
+            "request_id": request_id,
+        }
+    ).encode()
 
 
 def _operation_id(route: APIRoute) -> str:

@@ -26,6 +26,7 @@ __all__ = [
     "EmbeddedKafka",
     "EmbeddedPostgres",
     "PortInUse",
+    "ensure_database_at",
     "find_free_port",
     "port_is_free",
 ]
@@ -185,37 +186,15 @@ class EmbeddedPostgres:
 
     def ensure_database(self, name: str) -> None:
         """Create database `name` unless it exists."""
-        sql = (
-            "SELECT format('CREATE DATABASE %I', :'dbname') "
-            "WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'dbname') \\gexec\n"
-        )
-        try:
-            self._psql(sql, dbname=name)
-        except RuntimeError as exc:
-            # Two workers (pytest-xdist) may race to create the same database; the loser is still satisfied.
-            if "already exists" not in str(exc):
-                raise
+        ensure_database_at(self.admin_dsn(), name)
 
     def drop_database(self, name: str) -> None:
         """Drop database `name` if it exists, disconnecting its sessions."""
-        self._psql("SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'dbname') \\gexec\n", dbname=name)
-
-    def _psql(self, script: str, **variables: str) -> None:
-        args = [self._bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.admin_dsn()]
-        for key, value in variables.items():
-            args += ["-v", f"{key}={value}"]
-        # psql is a plain client; it runs as the current user and talks TCP, so it needs no privileges.
-        result = subprocess.run(
-            args,
-            input=script,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
+        _psql(
+            self.admin_dsn(),
+            "SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'dbname') \\gexec\n",
+            dbname=name,
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"psql failed on {self.admin_dsn()}: {result.stderr.strip()}")
 
     def _bin(self, name: str) -> str:
         path = self.bin_dir / name
@@ -296,6 +275,40 @@ class EmbeddedPostgres:
         if path.stat().st_uid != user.pw_uid:
             for entry in (path, *path.rglob("*")):
                 os.chown(entry, user.pw_uid, user.pw_gid, follow_symlinks=False)
+
+
+def ensure_database_at(admin_dsn: str, name: str) -> None:
+    """Create database `name` on the server of `admin_dsn` (libpq URL) unless it exists."""
+    sql = (
+        "SELECT format('CREATE DATABASE %I', :'dbname') "
+        "WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'dbname') \\gexec\n"
+    )
+    try:
+        _psql(admin_dsn, sql, dbname=name)
+    except RuntimeError as exc:
+        # Two workers (pytest-xdist) may race to create the same database; the loser is still satisfied.
+        if "already exists" not in str(exc):
+            raise
+
+
+def _psql(admin_dsn: str, script: str, **variables: str) -> None:
+    args = [str(_package_dir("pgserver") / "pginstall" / "bin" / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    for key, value in variables.items():
+        args += ["-v", f"{key}={value}"]
+    args += ["-d", admin_dsn]
+    # psql is a plain client talking TCP; it runs as the current user and needs no privileges.
+    result = subprocess.run(
+        args,
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
+    )
+    if result.returncode != 0:
+        host = admin_dsn.rsplit("@", 1)[-1]
+        raise RuntimeError(f"psql failed on {host}: {result.stderr.strip()}")
 
 
 def _ensure_system_user(name: str) -> None:

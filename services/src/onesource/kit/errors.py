@@ -204,23 +204,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, status=exc.status_code, slug=slug, title=title, detail=detail, headers=exc.headers)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(
-        request,
-        status=500,
-        slug="internal-error",
-        title="Internal error",
-        detail="The service failed to process the request; quote the request id when reporting it.",
-    )
-
-
 def install_problem_handlers(app: FastAPI) -> None:
-    """Render every error the app can raise as problem JSON."""
+    """Render every error as problem JSON (unexpected ones: see ``RequestContextMiddleware``)."""
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected_error)
 
 
 #: OpenAPI ``responses=`` entries for the problems every authenticated route can answer.

@@ -141,7 +141,7 @@ class OutboxRelay:
 
     async def _pass_with_backoff(self) -> int:
         async for attempt in AsyncRetrying(
-            wait=wait_exponential_jitter(initial=0.1, max=5.0),
+            wait=wait_exponential_jitter(multiplier=0.1, max=5.0),
             retry=retry_if_exception_type((KafkaError, OSError, DBAPIError, OperationalError, TimeoutError)),
             before_sleep=self._log_retry,
             reraise=True,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 
 @dataclass(frozen=True)
@@ -39,22 +38,14 @@ class TopicReader:
         settle: float = 0.0,
     ) -> list[Record]:
         """Every record of ``topic``, once ``until(records)`` holds (or, with no ``until``, after ``settle`` s)."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        # No group: aiokafka assigns every partition of the topic and starts at the earliest offset.
+        consumer = AIOKafkaConsumer(
+            topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+        )
         await consumer.start()
         records: list[Record] = []
         try:
             deadline = time.monotonic() + timeout
-            partitions: set[int] | None = None
-            while partitions is None:
-                partitions = consumer.partitions_for_topic(topic)
-                if partitions is None:
-                    if time.monotonic() > deadline:
-                        raise TimeoutError(f"topic {topic} does not exist")
-                    await consumer.force_metadata_update()
-                    await asyncio.sleep(0.1)
-            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
-            consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
             settle_until = time.monotonic() + settle
             while True:
                 batches = await consumer.getmany(timeout_ms=200)

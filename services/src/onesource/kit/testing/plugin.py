@@ -134,4 +134,8 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
 
 def api_client(app: FastAPI, **headers: str) -> httpx.AsyncClient:
     """An HTTP client talking to the app in-process."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=headers)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+        base_url="http://testserver",
+        headers=headers,
+    )

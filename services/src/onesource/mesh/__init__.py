@@ -1,0 +1,1 @@
+"""The local mesh: `onesource up` runs PostgreSQL, Kafka and every service on one machine."""

@@ -1,0 +1,477 @@
+"""`onesource`: run the whole mesh on one machine (`up`), look at it (`status`) and stop it (`down`)."""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import json
+import os
+import shlex
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import httpx
+from rich.console import Console
+from rich.live import Live
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, PortInUse
+from onesource.mesh.seed import DemoClient, SeedError, seed_demo, seed_steps
+from onesource.mesh.services import (
+    HOST,
+    SERVICES,
+    InfraPlan,
+    database_name,
+    plan_ports,
+    service_env,
+    service_urls,
+)
+from onesource.mesh.state import (
+    MeshPids,
+    ProcessRecord,
+    load_or_create_admin_secret,
+    mesh_document,
+    read_pids,
+    write_mesh_json,
+    write_pids,
+)
+from onesource.mesh.supervisor import (
+    DATABASE_ENV,
+    GATEWAY_PORT_HINT,
+    KAFKA_ENV,
+    PortRequest,
+    ServiceProcess,
+    async_database_template,
+    ensure_external_databases,
+    log_tail,
+    probe_ready,
+    stop_processes,
+    taken_ports,
+)
+
+__all__ = ["UpOptions", "build_parser", "main", "port_requests"]
+
+READY_TIMEOUT_S = 90.0
+STATUS_REFRESH_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class UpOptions:
+    """Options of `onesource up`."""
+
+    var: Path
+    pg_port: int = 54320
+    kafka_port: int = 19092
+    gateway_port: int = 8000
+    reset: bool = False
+    seed: bool = True
+
+
+class MeshFailed(RuntimeError):
+    """Start-up failed; the message says why and what to look at."""
+
+
+class _Stop(BaseException):
+    """Raised from the SIGTERM/SIGHUP handler to unwind `up` like Ctrl-C does."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `onesource` argument parser."""
+    parser = argparse.ArgumentParser(prog="onesource", description="Run the OneSource mesh locally.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start PostgreSQL, Kafka and every service; seed demo data; stay running")
+    up.add_argument("--var", type=Path, default=Path("var"), help="state directory (default: ./var)")
+    up.add_argument("--pg-port", type=int, default=54320, help="embedded PostgreSQL port (default: 54320)")
+    up.add_argument("--kafka-port", type=int, default=19092, help="embedded Kafka port (default: 19092)")
+    up.add_argument(
+        "--gateway-port",
+        type=int,
+        default=8000,
+        help="gateway port; other services use +1, +2, +101…+104 (default: 8000)",
+    )
+    up.add_argument("--reset", action="store_true", help="delete the embedded database first")
+    up.add_argument("--no-seed", dest="seed", action="store_false", help="do not seed demo data")
+
+    for name, help_text in (("status", "show whether each service is ready"), ("down", "stop a running mesh")):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--var", type=Path, default=Path("var"), help="state directory (default: ./var)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `onesource` console script."""
+    arguments = build_parser().parse_args(argv)
+    console = Console()
+    var = Path(arguments.var).absolute()
+    if arguments.command == "up":
+        options = UpOptions(
+            var=var,
+            pg_port=arguments.pg_port,
+            kafka_port=arguments.kafka_port,
+            gateway_port=arguments.gateway_port,
+            reset=arguments.reset,
+            seed=arguments.seed,
+        )
+        return _Mesh(options, console).run()
+    if arguments.command == "status":
+        return _status(var, console)
+    return _down(var, console)
+
+
+def port_requests(options: UpOptions, *, embedded_postgres: bool, embedded_kafka: bool) -> list[PortRequest]:
+    """Every port `up` will bind, with the flag that moves it."""
+    requests = [
+        PortRequest(port, f"the {name} service", GATEWAY_PORT_HINT)
+        for name, port in plan_ports(options.gateway_port).items()
+    ]
+    if embedded_postgres:
+        requests.append(PortRequest(options.pg_port, "the embedded PostgreSQL", "--pg-port"))
+    if embedded_kafka:
+        requests.append(PortRequest(options.kafka_port, "the embedded Kafka broker", "--kafka-port"))
+    return requests
+
+
+class _Mesh:
+    """One `onesource up` run: owns every process it starts and stops them all on the way out."""
+
+    def __init__(self, options: UpOptions, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.var = options.var
+        self.logs = self.var / "logs"
+        self.postgres: EmbeddedPostgres | None = None
+        self.kafka: EmbeddedKafka | None = None
+        self.services: list[ServiceProcess] = []
+        self._shut_down = False
+
+    def run(self) -> int:
+        """Start everything, stay up until Ctrl-C or SIGTERM, then stop everything; the exit code."""
+        previous = read_pids(self.var)
+        if previous is not None and previous.supervisor.alive():
+            self.console.print(
+                f"[red]A mesh is already running from {self.var} (pid {previous.supervisor.pid}).[/] "
+                "Stop it with [bold]onesource down[/] or use another --var."
+            )
+            return 1
+        atexit.register(self.shutdown)
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self._on_signal)
+        try:
+            self._start()
+            self._watch()
+        except (KeyboardInterrupt, _Stop):
+            self.console.print("\n[bold]Stopping the mesh…[/]")
+        except (PortInUse, MeshFailed, SeedError) as exc:
+            self.console.print(f"[red]{escape(str(exc))}[/]")
+            return 1
+        finally:
+            self.shutdown()
+        return 0
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        raise _Stop(signum)
+
+    def _start(self) -> None:
+        options = self.options
+        self.var.mkdir(parents=True, exist_ok=True)
+        (self.var / "mesh.json").unlink(missing_ok=True)
+        admin_secret = load_or_create_admin_secret(self.var)
+
+        external_database = os.environ.get(DATABASE_ENV)
+        external_kafka = os.environ.get(KAFKA_ENV)
+        postgres = None if external_database else EmbeddedPostgres(self.var / "postgres", port=options.pg_port)
+        if postgres is not None and postgres.is_running() and not options.reset:
+            # A previous run that died without cleaning up left it; adopting it is harmless.
+            embedded_postgres_port_needed = False
+        else:
+            embedded_postgres_port_needed = postgres is not None
+        problems = taken_ports(
+            port_requests(options, embedded_postgres=embedded_postgres_port_needed, embedded_kafka=not external_kafka)
+        )
+        if problems:
+            for problem in problems:
+                self.console.print(f"[red]✖[/] {escape(str(problem))}", soft_wrap=True)
+            hint = ""
+            if read_pids(self.var) is not None:
+                hint = f" (a previous mesh from {self.var} may have been left running: try `onesource down`)"
+            raise MeshFailed(f"{len(problems)} port(s) taken; nothing was started{hint}")
+
+        if postgres is not None:
+            if options.reset:
+                postgres.stop()
+                shutil.rmtree(postgres.data_dir, ignore_errors=True)
+                self.console.print(f"[yellow]Reset:[/] deleted {postgres.data_dir}")
+            with self.console.status("Starting PostgreSQL…"):
+                self.postgres = postgres
+                postgres.start()
+            self.console.print(f"[green]✔[/] PostgreSQL on {HOST}:{options.pg_port} (data in {postgres.data_dir})")
+            database_url = postgres.async_dsn("{database}")
+            for spec in SERVICES:
+                postgres.ensure_database(database_name(spec))
+        else:
+            assert external_database is not None
+            database_url = async_database_template(external_database)
+            with self.console.status("Creating databases on the external PostgreSQL…"):
+                ensure_external_databases(external_database, [database_name(spec) for spec in SERVICES])
+            self.console.print(f"[green]✔[/] PostgreSQL from {DATABASE_ENV}")
+        self.console.print(f"[green]✔[/] databases {', '.join(database_name(spec) for spec in SERVICES)}")
+
+        if external_kafka:
+            bootstrap = external_kafka
+            self.console.print(f"[green]✔[/] Kafka at {bootstrap} (from {KAFKA_ENV})")
+        else:
+            (self.logs / "kafka.log").unlink(missing_ok=True)
+            self.kafka = EmbeddedKafka(port=options.kafka_port, host=HOST, log_path=self.logs / "kafka.log")
+            with self.console.status("Starting the embedded Kafka broker (Tansu)…"):
+                self.kafka.start()
+            bootstrap = self.kafka.bootstrap
+            self.console.print(f"[green]✔[/] Kafka (Tansu, in memory) on {bootstrap}")
+
+        infra = InfraPlan(
+            database_url=database_url,
+            kafka_bootstrap=bootstrap,
+            embedded_kafka=not external_kafka,
+            admin_secret=admin_secret,
+        )
+        ports = plan_ports(options.gateway_port)
+        urls = service_urls(ports)
+        self.services = [
+            ServiceProcess(spec, ports[spec.name], self.logs / f"{spec.name}.log", service_env(spec, infra, urls))
+            for spec in SERVICES
+        ]
+        for service in self.services:
+            service.start()
+        self._write_pids()
+        self._wait_ready()
+
+        demo_clients: list[DemoClient] = []
+        if options.seed:
+            demo_clients = self._seed(urls["gateway"], admin_secret)
+        document = mesh_document(
+            urls=urls, kafka_bootstrap=bootstrap, admin_secret=admin_secret, demo_clients=demo_clients
+        )
+        path = write_mesh_json(self.var, document)
+        self._summary(urls, admin_secret, demo_clients, path)
+
+    def _write_pids(self) -> None:
+        services = {s.spec.name: ProcessRecord.of(s.pid) for s in self.services if s.pid is not None}
+        kafka_pid = self.kafka.pid if self.kafka is not None else None
+        write_pids(
+            self.var,
+            MeshPids(
+                supervisor=ProcessRecord.of(os.getpid()),
+                services=services,
+                kafka=ProcessRecord.of(kafka_pid) if kafka_pid is not None else None,
+                postgres_data_dir=str(self.postgres.data_dir) if self.postgres is not None else None,
+                postgres_port=self.postgres.port if self.postgres is not None else None,
+            ),
+        )
+
+    def _wait_ready(self) -> None:
+        progress = Progress(
+            SpinnerColumn(finished_text="[green]✔[/]"),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.console,
+        )
+        tasks = {s.spec.name: progress.add_task(f"{s.spec.name} {s.url}", total=1) for s in self.services}
+        pending = list(self.services)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with progress, httpx.Client(timeout=2.0) as client:
+            while pending:
+                for service in list(pending):
+                    code = service.exit_code()
+                    if code is not None:
+                        raise MeshFailed(
+                            f"{service.spec.name} exited with code {code} while starting; "
+                            f"last lines of {service.log_path}:\n{log_tail(service.log_path)}"
+                        )
+                    if probe_ready(client, service.url):
+                        progress.update(tasks[service.spec.name], completed=1)
+                        pending.remove(service)
+                if pending and time.monotonic() > deadline:
+                    failing = pending[0]
+                    names = ", ".join(s.spec.name for s in pending)
+                    raise MeshFailed(
+                        f"not ready after {READY_TIMEOUT_S:.0f} s: {names}; "
+                        f"last lines of {failing.log_path}:\n{log_tail(failing.log_path)}"
+                    )
+                if pending:
+                    time.sleep(0.25)
+
+    def _seed(self, gateway_url: str, admin_secret: str) -> list[DemoClient]:
+        progress = Progress(
+            SpinnerColumn(finished_text="[green]✔[/]"),
+            TextColumn("Seeding demo data"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            console=self.console,
+        )
+        with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
+            task = progress.add_task("", total=seed_steps())
+            clients = seed_demo(gateway, admin_secret, lambda step: progress.update(task, advance=1, description=step))
+            progress.update(task, description="done")
+        return clients
+
+    def _summary(self, urls: dict[str, str], admin_secret: str, clients: Sequence[DemoClient], path: Path) -> None:
+        table = Table(title="OneSource mesh", title_justify="left")
+        table.add_column("service")
+        table.add_column("URL")
+        table.add_column("status")
+        table.add_column("log")
+        for service in self.services:
+            table.add_row(service.spec.name, service.url, "[green]ready[/]", str(service.log_path))
+        self.console.print(table)
+        if self.postgres is not None:
+            self.console.print(f"PostgreSQL  {self.postgres.admin_dsn()}")
+        kafka = self.kafka.bootstrap if self.kafka is not None else os.environ.get(KAFKA_ENV, "")
+        self.console.print(f"Kafka       {kafka}")
+        self.console.print(f"Admin       client_id [bold]admin[/]  client_secret [bold]{escape(admin_secret)}[/]")
+        if clients:
+            demo = Table(title="Demo clients", title_justify="left")
+            for column in ("client_id", "department", "roles", "client_secret"):
+                demo.add_column(column)
+            for client in clients:
+                demo.add_row(client.client_id, client.department, ", ".join(client.roles), client.client_secret)
+            self.console.print(demo)
+        gateway = urls["gateway"]
+        token_call = (
+            f"export TOKEN=$(curl -s {gateway}/oauth/token -d grant_type=client_credentials -d client_id=admin "
+            f"-d client_secret={shlex.quote(admin_secret)} "
+            "| python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')"
+        )
+        departments_call = f'curl -s {gateway}/api/identity/v1/departments -H "Authorization: Bearer $TOKEN"'
+        self.console.print("\n[bold]What to try first[/]")
+        self.console.print(Text(token_call), soft_wrap=True)
+        self.console.print(Text(departments_call), soft_wrap=True)
+        self.console.print(f"\nEverything above is in {path}. Press Ctrl-C to stop the mesh.\n")
+
+    def _watch(self) -> None:
+        last: dict[str, str] = {}
+        with httpx.Client(timeout=1.5) as client, Live(console=self.console, auto_refresh=False) as live:
+            while True:
+                states = {service.spec.name: self._state(client, service) for service in self.services}
+                line = Text()
+                for name, state in states.items():
+                    style = "green" if state == "up" else "red"
+                    line.append("● " if state == "up" else "✖ ", style=style)
+                    line.append(f"{name} {state}  ")
+                line.append(time.strftime("%H:%M:%S"), style="dim")
+                if self.console.is_terminal:
+                    live.update(line, refresh=True)
+                elif states != last:
+                    # Without a terminal Live shows nothing until the end; log changes instead.
+                    self.console.print(line)
+                last = states
+                time.sleep(STATUS_REFRESH_S)
+
+    def _state(self, client: httpx.Client, service: ServiceProcess) -> str:
+        code = service.exit_code()
+        if code is not None:
+            return f"exited ({code}), see {service.log_path}"
+        return "up" if probe_ready(client, service.url) else "not ready"
+
+    def shutdown(self) -> None:
+        """Stop services, then Kafka, then PostgreSQL; safe to call more than once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        atexit.unregister(self.shutdown)
+        # A second Ctrl-C must not abandon half-stopped children; stop_processes ends in SIGKILL anyway.
+        previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            processes = [s.process for s in self.services if s.process is not None]
+            if processes:
+                with self.console.status("Stopping services…"):
+                    stop_processes(processes, grace=10.0)
+            if self.kafka is not None:
+                self.kafka.stop()
+            if self.postgres is not None:
+                with self.console.status("Stopping PostgreSQL…"):
+                    self.postgres.stop()
+            if processes or self.kafka is not None or self.postgres is not None:
+                (self.var / "mesh.pids").unlink(missing_ok=True)
+                (self.var / "mesh.json").unlink(missing_ok=True)
+                self.console.print("[bold]Mesh stopped.[/]")
+        finally:
+            signal.signal(signal.SIGINT, previous_handler)
+
+
+def _status(var: Path, console: Console) -> int:
+    path = var / "mesh.json"
+    if not path.exists():
+        console.print(f"No mesh is running from {var} ({path} does not exist). Start one with [bold]onesource up[/].")
+        return 1
+    document = json.loads(path.read_text(encoding="utf-8"))
+    table = Table(title=f"OneSource mesh ({path})", title_justify="left")
+    table.add_column("service")
+    table.add_column("URL")
+    table.add_column("readyz")
+    all_ready = True
+    with httpx.Client(timeout=2.0) as client:
+        for name, url in document["services"].items():
+            ready = probe_ready(client, url)
+            all_ready &= ready
+            table.add_row(name, url, "[green]ready[/]" if ready else "[red]not ready[/]")
+    console.print(table)
+    console.print(f"Kafka {document['kafka_bootstrap']}")
+    return 0 if all_ready else 1
+
+
+def _down(var: Path, console: Console) -> int:
+    pids = read_pids(var)
+    if pids is None:
+        console.print(f"No mesh recorded in {var / 'mesh.pids'}; nothing to stop.")
+        return 0
+    if pids.supervisor.alive() and pids.supervisor.pid != os.getpid():
+        console.print(f"Asking the mesh supervisor (pid {pids.supervisor.pid}) to stop…")
+        os.kill(pids.supervisor.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while pids.supervisor.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not pids.supervisor.alive():
+            console.print("[bold]Mesh stopped.[/]")
+            return 0
+        console.print("[yellow]The supervisor did not stop in 30 s; stopping its processes directly.[/]")
+    # The supervisor is gone (killed, crashed): stop what it left behind.
+    for name, record in [*pids.services.items(), ("kafka", pids.kafka)]:
+        if record is not None and record.alive():
+            console.print(f"Stopping {name} (pid {record.pid})")
+            _kill_group(record)
+    if pids.postgres_data_dir is not None and pids.postgres_port is not None:
+        postgres = EmbeddedPostgres(Path(pids.postgres_data_dir), port=pids.postgres_port)
+        if postgres.is_running():
+            console.print("Stopping PostgreSQL")
+            postgres.stop()
+    (var / "mesh.pids").unlink(missing_ok=True)
+    (var / "mesh.json").unlink(missing_ok=True)
+    console.print("[bold]Mesh stopped.[/]")
+    return 0
+
+
+def _kill_group(record: ProcessRecord, grace: float = 10.0) -> None:
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(record.pid, signum)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + grace
+        while record.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not record.alive():
+            return
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Files the local mesh keeps under `var/`: `mesh.json` (pinned public shape), `mesh.pids`, `admin-secret`."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from onesource.mesh.seed import DemoClient
+
+__all__ = [
+    "ADMIN_SECRET_ENV",
+    "MeshPids",
+    "ProcessRecord",
+    "load_or_create_admin_secret",
+    "mesh_document",
+    "read_pids",
+    "write_mesh_json",
+    "write_pids",
+    "write_private",
+]
+
+ADMIN_SECRET_ENV = "ONESOURCE_BOOTSTRAP_ADMIN_SECRET"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable only by its owner, replacing it atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+
+
+def load_or_create_admin_secret(var_dir: Path, environ: Mapping[str, str] = os.environ) -> str:
+    """The bootstrap admin secret: from the environment, else the one kept in `var/admin-secret` (made once)."""
+    from_env = environ.get(ADMIN_SECRET_ENV)
+    if from_env:
+        return from_env
+    path = var_dir / "admin-secret"
+    if path.exists():
+        kept = path.read_text(encoding="utf-8").strip()
+        if kept:
+            return kept
+    generated = secrets.token_urlsafe(24)
+    write_private(path, generated + "\n")
+    return generated
+
+
+def mesh_document(
+    *,
+    urls: Mapping[str, str],
+    kafka_bootstrap: str,
+    admin_secret: str,
+    demo_clients: Sequence[DemoClient],
+) -> dict[str, Any]:
+    """The pinned `var/mesh.json` content."""
+    return {
+        "gateway": urls["gateway"],
+        "kafka_bootstrap": kafka_bootstrap,
+        "services": dict(urls),
+        "admin": {"client_id": "admin", "client_secret": admin_secret},
+        "demo_clients": [client.as_json() for client in demo_clients],
+    }
+
+
+def write_mesh_json(var_dir: Path, document: Mapping[str, Any]) -> Path:
+    """Write `var/mesh.json` (mode 600: it holds secrets) and return its path."""
+    path = var_dir / "mesh.json"
+    write_private(path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessRecord:
+    """A process id with its start time, so a recycled pid is never mistaken for ours."""
+
+    pid: int
+    created: float
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessRecord:
+        """Record the running process `pid`."""
+        return cls(pid, psutil.Process(pid).create_time())
+
+    def alive(self) -> bool:
+        """Return True while this very process still runs."""
+        try:
+            process = psutil.Process(self.pid)
+            return process.create_time() == self.created and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+
+@dataclass(slots=True)
+class MeshPids:
+    """What `onesource down` needs to stop a mesh whose supervisor may be gone."""
+
+    supervisor: ProcessRecord
+    services: dict[str, ProcessRecord] = field(default_factory=dict)
+    """Service name → process; each leads its own process group."""
+    kafka: ProcessRecord | None = None
+    postgres_data_dir: str | None = None
+    postgres_port: int | None = None
+
+
+def _record_json(record: ProcessRecord | None) -> dict[str, Any] | None:
+    return None if record is None else {"pid": record.pid, "created": record.created}
+
+
+def _record(document: Any) -> ProcessRecord | None:
+    return None if document is None else ProcessRecord(int(document["pid"]), float(document["created"]))
+
+
+def write_pids(var_dir: Path, pids: MeshPids) -> None:
+    """Record the running mesh in `var/mesh.pids`."""
+    document = {
+        "supervisor": _record_json(pids.supervisor),
+        "services": {name: _record_json(record) for name, record in pids.services.items()},
+        "kafka": _record_json(pids.kafka),
+        "postgres_data_dir": pids.postgres_data_dir,
+        "postgres_port": pids.postgres_port,
+    }
+    write_private(var_dir / "mesh.pids", json.dumps(document, indent=2) + "\n")
+
+
+def read_pids(var_dir: Path) -> MeshPids | None:
+    """The recorded mesh, or None when there is none (or the file is unreadable)."""
+    path = var_dir / "mesh.pids"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        supervisor = _record(document["supervisor"])
+        if supervisor is None:
+            return None
+        services = {str(name): _record(record) for name, record in document.get("services", {}).items()}
+        return MeshPids(
+            supervisor=supervisor,
+            services={name: record for name, record in services.items() if record is not None},
+            kafka=_record(document.get("kafka")),
+            postgres_data_dir=document.get("postgres_data_dir"),
+            postgres_port=document.get("postgres_port"),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

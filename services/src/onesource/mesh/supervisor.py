@@ -1,0 +1,148 @@
+"""Running the mesh: infrastructure choice, port checks, service processes, readiness and shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from onesource.kit.embedded import PortInUse, ensure_database_at, port_is_free
+from onesource.mesh.services import HOST, ServiceSpec
+
+__all__ = [
+    "DATABASE_ENV",
+    "KAFKA_ENV",
+    "PortRequest",
+    "ServiceProcess",
+    "async_database_template",
+    "ensure_external_databases",
+    "log_tail",
+    "probe_ready",
+    "stop_processes",
+    "taken_ports",
+]
+
+DATABASE_ENV = "ONESOURCE_MESH_DATABASE_URL"
+KAFKA_ENV = "ONESOURCE_KAFKA_BOOTSTRAP"
+GATEWAY_PORT_HINT = "--gateway-port (the other services sit at fixed offsets +1, +2, +101…+104 from it)"
+
+
+@dataclass(frozen=True, slots=True)
+class PortRequest:
+    """A port the mesh is about to bind, who wants it, and how to change it."""
+
+    port: int
+    wanted_by: str
+    change_with: str
+
+
+def taken_ports(requests: Iterable[PortRequest], host: str = HOST) -> list[PortInUse]:
+    """The requests whose port is already taken, as errors that explain how to pick another."""
+    return [
+        PortInUse(request.port, request.wanted_by, request.change_with, host)
+        for request in requests
+        if not port_is_free(host, request.port)
+    ]
+
+
+def async_database_template(admin_dsn: str) -> str:
+    """Turn an admin DSN (`postgresql://user:pw@host:port/postgres`) into an asyncpg DSN template for `{database}`."""
+    parts = urlsplit(admin_dsn)
+    if parts.scheme not in ("postgresql", "postgres", "postgresql+asyncpg"):
+        raise ValueError(f"{DATABASE_ENV} must be a postgresql:// URL, not {parts.scheme}://")
+    return urlunsplit(("postgresql+asyncpg", parts.netloc, "/{database}", parts.query, ""))
+
+
+def ensure_external_databases(admin_dsn: str, names: Sequence[str]) -> None:
+    """Create each database in `names` on the server `admin_dsn` points at, unless it exists."""
+    libpq_dsn = admin_dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+    for name in names:
+        ensure_database_at(libpq_dsn, name)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last `lines` lines of a log file."""
+    if not path.exists():
+        return f"({path} does not exist)"
+    text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return "\n".join(text[-lines:]) or f"({path} is empty)"
+
+
+@dataclass(slots=True)
+class ServiceProcess:
+    """One service of the mesh running under uvicorn in its own process group."""
+
+    spec: ServiceSpec
+    port: int
+    log_path: Path
+    env: Mapping[str, str]
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the service."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """Process id, or None before start."""
+        return self.process.pid if self.process is not None else None
+
+    def start(self) -> None:
+        """Spawn uvicorn for the service; its log starts afresh so a failure's tail is from this run."""
+        args = [
+            sys.executable, "-m", "uvicorn", "--factory", self.spec.app_factory,
+            "--host", HOST, "--port", str(self.port), "--no-access-log",
+        ]  # fmt: skip
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                args,
+                env={**os.environ, **self.env},
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Own group: Ctrl-C reaches only the CLI, which then stops services in order.
+                start_new_session=True,
+            )
+
+    def exit_code(self) -> int | None:
+        """The exit code once the process has ended, else None."""
+        return self.process.poll() if self.process is not None else None
+
+
+def probe_ready(client: httpx.Client, url: str) -> bool:
+    """Return True when `GET <url>/readyz` answers 200."""
+    try:
+        return client.get(f"{url}/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def stop_processes(processes: Sequence[subprocess.Popen[bytes]], grace: float = 10.0) -> None:
+    """SIGTERM each process group, give them `grace` seconds together, then SIGKILL what is left."""
+    for process in processes:
+        if process.poll() is None:
+            _signal_group(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        # Also reaches grandchildren (uvicorn reload/workers) that outlived their leader.
+        _signal_group(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)

@@ -1,0 +1,76 @@
+"""A stand-in for every service, so the mesh CLI can be tested before the real services exist.
+
+The gateway flavour (chosen by ONESOURCE_GATEWAY_SERVICE_URLS being set) implements the identity calls the
+seeder makes, in memory.
+"""
+
+import os
+import secrets
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+    departments: dict[str, dict[str, Any]] = {}
+    clients: dict[str, dict[str, Any]] = {}
+    admin_secret = os.environ.get("ONESOURCE_BOOTSTRAP_ADMIN_SECRET")
+
+    @app.get("/readyz")
+    def readyz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/env")
+    def env() -> dict[str, str]:
+        return {key: value for key, value in os.environ.items() if key.startswith("ONESOURCE_")}
+
+    if "ONESOURCE_GATEWAY_SERVICE_URLS" not in os.environ:
+        return app
+
+    def require_admin(request: Request) -> None:
+        if request.headers.get("authorization") != "Bearer admin-token":
+            raise HTTPException(401)
+
+    @app.post("/oauth/token")
+    async def token(request: Request) -> dict[str, Any]:
+        # python-multipart is not installed, so no Form(); parse the urlencoded body directly.
+        form = {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
+        expected = {"grant_type": "client_credentials", "client_id": "admin", "client_secret": admin_secret}
+        if form != expected:
+            raise HTTPException(401)
+        return {"access_token": "admin-token", "token_type": "Bearer", "expires_in": 300}
+
+    @app.post("/api/identity/v1/departments", status_code=201)
+    async def create_department(request: Request) -> Any:
+        require_admin(request)
+        body = await request.json()
+        if body["code"] in departments:
+            return JSONResponse({"title": "exists"}, status_code=409)
+        departments[body["code"]] = body
+        return body
+
+    @app.get("/api/identity/v1/departments")
+    def list_departments() -> dict[str, Any]:
+        return {"items": list(departments.values())}
+
+    @app.post("/api/identity/v1/clients", status_code=201)
+    async def create_client(request: Request) -> Any:
+        require_admin(request)
+        body = await request.json()
+        if body["department"] not in departments:
+            return JSONResponse({"title": "no such department"}, status_code=422)
+        if body["client_id"] in clients:
+            return JSONResponse({"title": "exists"}, status_code=409)
+        clients[body["client_id"]] = {**body, "client_secret": secrets.token_urlsafe(8)}
+        return clients[body["client_id"]]
+
+    @app.post("/api/identity/v1/clients/{client_id}/secret")
+    def rotate(client_id: str, request: Request) -> Any:
+        require_admin(request)
+        clients[client_id]["client_secret"] = secrets.token_urlsafe(8)
+        return clients[client_id]
+
+    return app

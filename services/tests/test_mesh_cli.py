@@ -1,0 +1,280 @@
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from onesource.kit.embedded import find_free_port, port_is_free
+from onesource.mesh.cli import UpOptions, build_parser, port_requests
+from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DemoClient, uscc_check_character, uscc_is_valid
+from onesource.mesh.services import SERVICES, InfraPlan, database_name, plan_ports, service_env, service_urls
+from onesource.mesh.state import load_or_create_admin_secret, mesh_document, read_pids, write_mesh_json
+from onesource.mesh.supervisor import async_database_template, taken_ports
+
+TESTS = Path(__file__).parent
+
+
+def test_ports_are_offsets_from_the_gateway() -> None:
+    assert plan_ports(8000) == {
+        "gateway": 8000,
+        "catalog": 8001,
+        "exchange": 8002,
+        "population": 8101,
+        "legal-entity": 8102,
+        "geo": 8103,
+        "macroeconomy": 8104,
+    }
+    assert plan_ports(9000)["geo"] == 9103
+
+
+def test_databases_are_named_after_packages() -> None:
+    assert [database_name(spec) for spec in SERVICES] == [
+        "onesource_gateway",
+        "onesource_catalog",
+        "onesource_exchange",
+        "onesource_population",
+        "onesource_legal_entity",
+        "onesource_geo",
+        "onesource_macroeconomy",
+    ]
+    assert {spec.name: spec.app_factory for spec in SERVICES}["legal-entity"] == (
+        "onesource.legal_entity.main:create_app"
+    )
+
+
+def _infra(*, embedded_kafka: bool = True) -> InfraPlan:
+    return InfraPlan(
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:54320/{database}",
+        kafka_bootstrap="127.0.0.1:19092",
+        embedded_kafka=embedded_kafka,
+        admin_secret="s3cret",
+    )
+
+
+def test_service_env_for_a_registry() -> None:
+    urls = service_urls(plan_ports(8000))
+    legal_entity = next(spec for spec in SERVICES if spec.name == "legal-entity")
+    assert service_env(legal_entity, _infra(), urls) == {
+        "ONESOURCE_ENVIRONMENT": "local",
+        "ONESOURCE_LEGAL_ENTITY_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_legal_entity",
+        "ONESOURCE_LEGAL_ENTITY_MIGRATE_ON_STARTUP": "true",
+        "ONESOURCE_KAFKA_BOOTSTRAP": "127.0.0.1:19092",
+        "ONESOURCE_KAFKA_IDEMPOTENCE": "false",
+        "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
+        "ONESOURCE_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
+        "ONESOURCE_AUTH_JWKS_URL": "http://127.0.0.1:8000/.well-known/jwks.json",
+        "ONESOURCE_OTEL_LOG_JSON": "true",
+    }
+
+
+def test_service_env_for_the_gateway_against_real_kafka() -> None:
+    urls = service_urls(plan_ports(8000))
+    env = service_env(SERVICES[0], _infra(embedded_kafka=False), urls)
+    assert "ONESOURCE_KAFKA_IDEMPOTENCE" not in env
+    assert env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"] == "s3cret"
+    assert env["ONESOURCE_GATEWAY_DATABASE_URL"].endswith("/onesource_gateway")
+    assert json.loads(env["ONESOURCE_GATEWAY_SERVICE_URLS"]) == {
+        "catalog": "http://127.0.0.1:8001",
+        "exchange": "http://127.0.0.1:8002",
+        "population": "http://127.0.0.1:8101",
+        "legal-entity": "http://127.0.0.1:8102",
+        "geo": "http://127.0.0.1:8103",
+        "macroeconomy": "http://127.0.0.1:8104",
+    }
+
+
+def test_external_database_template_keeps_credentials_and_options() -> None:
+    template = async_database_template("postgresql://app:p%7Bw%7D@db.internal:5433/postgres?sslmode=require")
+    assert template == "postgresql+asyncpg://app:p%7Bw%7D@db.internal:5433/{database}?sslmode=require"
+    infra = InfraPlan(database_url=template, kafka_bootstrap="k:9092", embedded_kafka=False, admin_secret="x")
+    assert infra.database_dsn("onesource_geo") == (
+        "postgresql+asyncpg://app:p%7Bw%7D@db.internal:5433/onesource_geo?sslmode=require"
+    )
+    with pytest.raises(ValueError, match="postgresql://"):
+        async_database_template("mysql://root@localhost/x")
+
+
+def test_mesh_json_has_the_pinned_shape(tmp_path: Path) -> None:
+    urls = service_urls(plan_ports(8000))
+    document = mesh_document(
+        urls=urls,
+        kafka_bootstrap="127.0.0.1:19092",
+        admin_secret="adm",
+        demo_clients=[DemoClient("mca-app", "sec", "mca", ("consumer",))],
+    )
+    path = write_mesh_json(tmp_path, document)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text(encoding="utf-8")) == {
+        "gateway": "http://127.0.0.1:8000",
+        "kafka_bootstrap": "127.0.0.1:19092",
+        "services": urls,
+        "admin": {"client_id": "admin", "client_secret": "adm"},
+        "demo_clients": [{"client_id": "mca-app", "client_secret": "sec", "department": "mca", "roles": ["consumer"]}],
+    }
+
+
+def test_admin_secret_comes_from_env_or_is_kept(tmp_path: Path) -> None:
+    assert load_or_create_admin_secret(tmp_path, {"ONESOURCE_BOOTSTRAP_ADMIN_SECRET": "given"}) == "given"
+    assert not (tmp_path / "admin-secret").exists()
+    generated = load_or_create_admin_secret(tmp_path, {})
+    assert len(generated) >= 32
+    assert stat.S_IMODE((tmp_path / "admin-secret").stat().st_mode) == 0o600
+    assert load_or_create_admin_secret(tmp_path, {}) == generated
+
+
+def test_uscc_check_character_matches_the_standard_example() -> None:
+    assert uscc_check_character("91110000600037341") == "L"
+    assert uscc_is_valid("91110000600037341L")
+    assert not uscc_is_valid("91110000600037341M")
+    assert not uscc_is_valid("9111000060003734IL")  # I is not in the alphabet
+    assert not uscc_is_valid("short")
+
+
+@pytest.mark.parametrize("department", DEMO_DEPARTMENTS, ids=lambda department: department.code)
+def test_demo_departments_have_valid_government_usccs(department: object) -> None:
+    uscc = department.uscc  # type: ignore[attr-defined]
+    assert uscc_is_valid(uscc)
+    assert uscc.startswith("11")  # 机构编制 + 机关
+
+
+def test_demo_clients_belong_to_demo_departments() -> None:
+    codes = {department.code for department in DEMO_DEPARTMENTS}
+    assert {client.department for client in DEMO_CLIENTS} == codes
+    assert len({client.client_id for client in DEMO_CLIENTS}) == len(DEMO_CLIENTS)
+    assert {role for client in DEMO_CLIENTS for role in client.roles} == {
+        "registrar",
+        "steward",
+        "coordinator",
+        "consumer",
+    }
+
+
+@pytest.fixture
+def listening_socket() -> Iterator[socket.socket]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock
+
+
+def test_taken_ports_name_the_flag_to_change(listening_socket: socket.socket) -> None:
+    port = listening_socket.getsockname()[1]
+    options = UpOptions(var=Path("var"), pg_port=port, kafka_port=find_free_port(), gateway_port=port)
+    problems = taken_ports(port_requests(options, embedded_postgres=True, embedded_kafka=True))
+    messages = [str(problem) for problem in problems]
+    assert len(messages) == 2
+    assert "gateway" in messages[0]
+    assert "--gateway-port" in messages[0]
+    assert f"127.0.0.1:{port}" in messages[0]
+    assert "PostgreSQL" in messages[1]
+    assert "--pg-port" in messages[1]
+    assert taken_ports(port_requests(options, embedded_postgres=False, embedded_kafka=False))[1:] == []
+
+
+def test_parser_defaults() -> None:
+    arguments = build_parser().parse_args(["up"])
+    assert (arguments.pg_port, arguments.kafka_port, arguments.gateway_port) == (54320, 19092, 8000)
+    assert arguments.seed
+    assert not arguments.reset
+    assert not build_parser().parse_args(["up", "--no-seed"]).seed
+
+
+def _free_gateway_port() -> int:
+    for _ in range(50):
+        port = find_free_port()
+        if all(port_is_free("127.0.0.1", p) for p in plan_ports(port).values()):
+            return port
+    raise AssertionError("no free block of service ports")
+
+
+# Runs `onesource up` with every service replaced by tests/mesh_stub.py.
+_HARNESS = """
+import sys
+import onesource.mesh.cli as cli
+from onesource.mesh.services import ServiceSpec
+
+class StubSpec(ServiceSpec):
+    __slots__ = ()
+    @property
+    def app_factory(self) -> str:
+        return "mesh_stub:create_app"
+
+cli.SERVICES = tuple(StubSpec(s.name, s.package, s.env_prefix, s.port_offset) for s in cli.SERVICES)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_up_runs_seeds_writes_mesh_json_and_stops_cleanly(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    gateway_port = _free_gateway_port()
+    pg_port, kafka_port = find_free_port(), find_free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("ONESOURCE_MESH_DATABASE_URL", "ONESOURCE_KAFKA_BOOTSTRAP", "ONESOURCE_BOOTSTRAP_ADMIN_SECRET")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    output = tmp_path / "up.out"
+    with output.open("wb") as out:
+        mesh = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (var / "mesh.json").exists():
+            assert mesh.poll() is None, output.read_text()
+            assert time.monotonic() < deadline, output.read_text()
+            time.sleep(0.2)
+        document = json.loads((var / "mesh.json").read_text())
+        assert stat.S_IMODE((var / "mesh.json").stat().st_mode) == 0o600
+        assert document["gateway"] == f"http://127.0.0.1:{gateway_port}"
+        assert document["kafka_bootstrap"] == f"127.0.0.1:{kafka_port}"
+        assert set(document["services"]) == {spec.name for spec in SERVICES}
+        assert document["admin"]["client_secret"] == (var / "admin-secret").read_text().strip()
+        assert [client["client_id"] for client in document["demo_clients"]] == [c.client_id for c in DEMO_CLIENTS]
+        assert all(client["client_secret"] for client in document["demo_clients"])
+
+        catalog_env = httpx.get(f"{document['services']['catalog']}/env").json()
+        assert catalog_env["ONESOURCE_CATALOG_DATABASE_URL"] == (
+            f"postgresql+asyncpg://postgres@127.0.0.1:{pg_port}/onesource_catalog"
+        )
+        assert catalog_env["ONESOURCE_KAFKA_IDEMPOTENCE"] == "false"
+        assert "ONESOURCE_BOOTSTRAP_ADMIN_SECRET" not in catalog_env
+
+        pids = read_pids(var)
+        assert pids is not None
+        children = [record.pid for record in pids.services.values()]
+        assert pids.kafka is not None
+        children.append(pids.kafka.pid)
+        postgres_pid = int((var / "postgres" / "postmaster.pid").read_text().splitlines()[0])
+        assert all(psutil.pid_exists(pid) for pid in [*children, postgres_pid])
+        assert "Press Ctrl-C" in output.read_text()
+
+        mesh.send_signal(signal.SIGINT)
+        assert mesh.wait(timeout=60) == 0, output.read_text()
+    finally:
+        if mesh.poll() is None:
+            os.killpg(mesh.pid, signal.SIGKILL)
+            mesh.wait()
+    leftovers = [process for process in map(_process, [*children, postgres_pid]) if process is not None]
+    _, alive = psutil.wait_procs(leftovers, timeout=5)
+    assert alive == []
+    assert not (var / "mesh.json").exists()
+    assert not (var / "mesh.pids").exists()
+    assert "Mesh stopped." in output.read_text()
+
+
+def _process(pid: int) -> psutil.Process | None:
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None

@@ -1,0 +1,260 @@
+"""The outbox and its relay against the real database and broker.
+
+Proves: rolled-back events are never published; committed ones arrive in per-key order; a relay killed
+between publish and mark causes duplicates, never loss; a broker outage only delays delivery; two relays
+in parallel publish each event once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from kit_widgets.app import TOPIC as WIDGET_TOPIC
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from onesource.kit import outbox
+from onesource.kit.db import create_engine, sessionmaker_for
+from onesource.kit.embedded import EmbeddedKafka, find_free_port
+from onesource.kit.events import DomainEvent
+from onesource.kit.kafka import create_producer
+from onesource.kit.outbox import OutboxRelay
+from onesource.kit.settings import KafkaSettings
+from onesource.kit.tables import outbox_event
+from onesource.kit.testing.kafka import Record, TopicReader
+from onesource.kit.testing.plugin import Infrastructure
+from onesource.kit.testing.tokens import TestTokens
+
+TICK_TOPIC = "onesource.test.tick.v1"
+
+
+class Ticked(DomainEvent):
+    event_type: ClassVar[str] = "gov.onesource.test.counter.ticked.v1"
+    topic: ClassVar[str] = TICK_TOPIC
+    source: ClassVar[str] = "/onesource/tests"
+    counter: str
+    seq: int
+
+    def subject(self) -> str:
+        return self.counter
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def engine(widgets_dsn: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(widgets_dsn, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+async def write_ticks(engine: AsyncEngine, ticks: list[tuple[str, int]]) -> None:
+    """One transaction per event, like one request per change."""
+    sessions = sessionmaker_for(engine)
+    for counter, seq in ticks:
+        async with sessions() as session, session.begin():
+            await outbox.add(session, Ticked(counter=counter, seq=seq))
+
+
+async def pending_rows(engine: AsyncEngine, key_prefix: str) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(
+            select(func.count())
+            .select_from(outbox_event)
+            .where(outbox_event.c.published_at.is_(None), outbox_event.c.key.startswith(key_prefix))
+        )
+    return int(count or 0)
+
+
+def of_run(records: list[Record], run: str) -> list[Record]:
+    return [record for record in records if (record.key or "").startswith(run)]
+
+
+@contextlib.asynccontextmanager
+async def relaying(relay: OutboxRelay) -> AsyncIterator[OutboxRelay]:
+    task = asyncio.create_task(relay.run())
+    try:
+        yield relay
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await relay.stop()
+
+
+def new_relay(engine: AsyncEngine, kafka: KafkaSettings, **options: Any) -> OutboxRelay:
+    return OutboxRelay(engine, kafka, service="tests", poll_seconds=0.1, **options)
+
+
+async def test_rolled_back_event_is_never_published(
+    widgets_app: FastAPI, client: httpx.AsyncClient, tokens: TestTokens, topic_reader: TopicReader
+) -> None:
+    run = f"rb-{uuid.uuid4().hex[:8]}"
+    headers = tokens.headers("psb-registrar", "psb", ["registrar"])
+    refused = await client.post("/v1/widgets", json={"name": f"{run}-bad", "colour": "forbidden"}, headers=headers)
+    assert refused.status_code == 409
+    made = await client.post("/v1/widgets", json={"name": f"{run}-good", "colour": "blue"}, headers=headers)
+    assert made.status_code == 201
+
+    records = await topic_reader.read(
+        WIDGET_TOPIC, until=lambda got: any(r.key == f"{run}-good" for r in got), settle=0.5
+    )
+    assert [r.key for r in of_run(records, run)] == [f"{run}-good"]
+    async with widgets_app.state.engine.connect() as connection:
+        stored = await connection.scalar(
+            select(func.count()).select_from(outbox_event).where(outbox_event.c.key == f"{run}-bad")
+        )
+    assert stored == 0
+
+
+async def test_committed_events_arrive_in_per_key_order(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"order-{uuid.uuid4().hex[:8]}"
+    counters = [f"{run}-{n}" for n in range(5)]
+    ticks = [(counter, seq) for seq in range(40) for counter in counters]
+    await write_ticks(engine, ticks)
+
+    async with relaying(new_relay(engine, infrastructure.kafka, batch_size=37)):
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= len(ticks))
+
+    by_counter: dict[str, list[int]] = defaultdict(list)
+    for record in of_run(records, run):
+        by_counter[record.value["subject"]].append(record.value["data"]["seq"])
+    assert by_counter == {counter: list(range(40)) for counter in counters}
+    assert await pending_rows(engine, run) == 0
+
+
+class HangAfterDelivery:
+    """A producer whose deliveries reach the broker, after which the relay never gets to mark them."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.delivered = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        await self.producer.stop()
+
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        delivery = await self.producer.send(*args, **kwargs)
+
+        async def acknowledged_then_dead() -> Any:
+            await delivery
+            self.delivered.set()
+            await asyncio.Future()  # the process "dies" here: publish done, mark never happens
+
+        return asyncio.ensure_future(acknowledged_then_dead())
+
+
+async def test_relay_killed_between_publish_and_mark_loses_nothing(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"kill-{uuid.uuid4().hex[:8]}"
+    ticks = [(f"{run}-{n % 3}", n) for n in range(30)]
+    await write_ticks(engine, ticks)
+
+    doomed = HangAfterDelivery(create_producer(infrastructure.kafka, client_id="doomed"))
+    relay = new_relay(engine, infrastructure.kafka, producer=doomed)  # type: ignore[arg-type]
+    task = asyncio.create_task(relay.run())
+    await asyncio.wait_for(doomed.delivered.wait(), 15)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await doomed.stop()
+    assert await pending_rows(engine, run) == len(ticks), "nothing was marked, so everything is still pending"
+
+    async with relaying(new_relay(engine, infrastructure.kafka)):
+        records = await topic_reader.read(
+            TICK_TOPIC,
+            until=lambda got: {r.value["data"]["seq"] for r in of_run(got, run)} == set(range(30)),
+        )
+    seqs = [r.value["data"]["seq"] for r in of_run(records, run)]
+    assert set(seqs) == set(range(30))
+    assert len(seqs) > 30, "the events published before the kill arrive a second time"
+    assert await pending_rows(engine, run) == 0
+
+
+@pytest.mark.slow
+async def test_broker_outage_delays_but_does_not_lose_events(engine: AsyncEngine, tmp_path: Any) -> None:
+    # This test needs a broker it may stop, so it always runs its own embedded one.
+    broker = EmbeddedKafka(port=find_free_port(), log_path=tmp_path / "tansu.log")
+    broker.start()
+    kafka = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False, request_timeout_ms=3000)
+    reader = TopicReader(broker.bootstrap)
+    run = f"outage-{uuid.uuid4().hex[:8]}"
+    try:
+        async with relaying(new_relay(engine, kafka)):
+            await write_ticks(engine, [(f"{run}-a", n) for n in range(10)])
+            before = await reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 10)
+            assert len(of_run(before, run)) == 10
+
+            broker.stop()
+            await write_ticks(engine, [(f"{run}-b", n) for n in range(25)])
+            await asyncio.sleep(2)
+            assert await pending_rows(engine, f"{run}-b") == 25, "with the broker down nothing can be marked sent"
+
+            broker.start()  # Tansu keeps topics in memory: the restarted broker starts empty
+            after = await reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, f"{run}-b")) >= 25, timeout=60)
+        assert sorted(r.value["data"]["seq"] for r in of_run(after, f"{run}-b")) == list(range(25))
+        assert await pending_rows(engine, run) == 0
+    finally:
+        broker.stop()
+
+
+async def test_two_relays_in_parallel_publish_each_event_once(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"pair-{uuid.uuid4().hex[:8]}"
+    ticks = [(f"{run}-{n % 30}", n) for n in range(300)]
+    async with (
+        relaying(new_relay(engine, infrastructure.kafka, batch_size=20)),
+        relaying(new_relay(engine, infrastructure.kafka, batch_size=20)),
+    ):
+        # Two writers at once, each owning half the keys (as row locks would serialize writers of one record).
+        await asyncio.gather(
+            write_ticks(engine, [tick for tick in ticks if int(tick[0].rsplit("-", 1)[1]) < 15]),
+            write_ticks(engine, [tick for tick in ticks if int(tick[0].rsplit("-", 1)[1]) >= 15]),
+        )
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 300)
+        await asyncio.sleep(1)  # give a would-be duplicate time to show up
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 300)
+    seqs = sorted(r.value["data"]["seq"] for r in of_run(records, run))
+    assert seqs == list(range(300))
+    by_counter: dict[str, list[int]] = defaultdict(list)
+    for record in of_run(records, run):
+        by_counter[record.value["subject"]].append(record.value["data"]["seq"])
+    assert all(values == sorted(values) for values in by_counter.values()), "per-key order holds across relays"
+
+
+async def test_trace_started_at_http_call_continues_into_the_event(
+    widgets_app: FastAPI, client: httpx.AsyncClient, tokens: TestTokens, topic_reader: TopicReader
+) -> None:
+    trace_id = uuid.uuid4().hex
+    name = f"traced-{uuid.uuid4().hex[:8]}"
+    response = await client.post(
+        "/v1/widgets",
+        json={"name": name, "colour": "green"},
+        headers={
+            **tokens.headers("psb-registrar", "psb", ["registrar"]),
+            "traceparent": f"00-{trace_id}-{'1' * 16}-01",
+        },
+    )
+    assert response.status_code == 201
+    records = await topic_reader.read(WIDGET_TOPIC, until=lambda got: any(r.key == name for r in got))
+    (event,) = [r for r in records if r.key == name]
+    assert event.headers["traceparent"].split("-")[1] == trace_id
+    assert event.value["type"] == "gov.onesource.test.widget.made.v1"
+    assert event.value["specversion"] == "1.0"
+    assert event.value["subject"] == name
+    assert event.value["data"] == {"name": name, "colour": "green"}
