@@ -72,7 +72,9 @@ class TelemetrySettings(BaseSettings):
 class ServiceSettings(BaseSettings):
     """What every service needs; subclasses set ``service_name`` and the env prefix."""
 
-    model_config = SettingsConfigDict(env_prefix="ONESOURCE_", extra="ignore", env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="ONESOURCE_", extra="ignore", env_nested_delimiter="__", populate_by_name=True
+    )
 
     service_name: ClassVar[str] = "service"
 

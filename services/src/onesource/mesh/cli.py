@@ -105,6 +105,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (("status", "show whether each service is ready"), ("down", "stop a running mesh")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--var", type=Path, default=Path("var"), help="state directory (default: ./var)")
+
+    migrate_command = commands.add_parser(
+        "migrate", help="apply a service's migrations to the database its settings name (production)"
+    )
+    migrate_command.add_argument("service", help=f"one of: {', '.join(spec.name for spec in SERVICES)}")
+    migrate_command.add_argument("--revision", default="head", help="target revision (default: head)")
+
+    contracts_command = commands.add_parser("contracts", help="regenerate contracts/ from the code")
+    contracts_command.add_argument("--out", type=Path, default=Path("contracts"), help="contracts directory")
+    contracts_command.add_argument(
+        "--check", action="store_true", help="only report drift between code and contracts; exit 1 if any"
+    )
     return parser
 
 
@@ -112,6 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `onesource` console script."""
     arguments = build_parser().parse_args(argv)
     console = Console()
+    if arguments.command == "migrate":
+        return _migrate(arguments.service, arguments.revision, console)
+    if arguments.command == "contracts":
+        return _contracts(arguments.out, console, check=arguments.check)
     var = Path(arguments.var).absolute()
     if arguments.command == "up":
         options = UpOptions(
@@ -406,6 +422,33 @@ class _Mesh:
                 self.console.print("[bold]Mesh stopped.[/]")
         finally:
             signal.signal(signal.SIGINT, previous_handler)
+
+
+def _migrate(service: str, revision: str, console: Console) -> int:
+    from onesource.mesh.operations import migrate
+
+    try:
+        target = migrate(service, revision)
+    except ValueError as error:
+        console.print(f"[red]{escape(str(error))}[/red]")
+        return 2
+    console.print(f"[green]migrated[/green] {service} to {revision} on {escape(target)}")
+    return 0
+
+
+def _contracts(out: Path, console: Console, *, check: bool) -> int:
+    from onesource.mesh.operations import contract_drift, write_contracts
+
+    if check:
+        drift = contract_drift(out)
+        for path in drift:
+            console.print(f"[red]out of date:[/red] {out / path}")
+        if drift:
+            console.print("run [bold]make contracts[/bold] and commit the result")
+        return 1 if drift else 0
+    for written in write_contracts(out):
+        console.print(f"wrote {written}")
+    return 0
 
 
 def _status(var: Path, console: Console) -> int:

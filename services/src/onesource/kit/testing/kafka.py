@@ -19,7 +19,8 @@ class Record:
     partition: int
     offset: int
     key: str | None
-    value: dict[str, Any]
+    value: Any
+    """The JSON value, or the raw text when the message is not JSON."""
     headers: dict[str, str]
 
 
@@ -66,6 +67,15 @@ def _record(message: Any) -> Record:
         partition=message.partition,
         offset=message.offset,
         key=message.key.decode() if message.key is not None else None,
-        value=json.loads(message.value),
+        value=_json_or_text(message.value),
         headers={name: value.decode("latin-1") for name, value in (message.headers or ())},
     )
+
+
+def _json_or_text(value: bytes | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value.decode("utf-8", errors="replace")

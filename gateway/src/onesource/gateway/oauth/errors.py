@@ -1,0 +1,42 @@
+"""OAuth 2.0 token endpoint errors (RFC 6749 §5.2): answered as OAuth JSON, not as problem details."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+OAuthErrorCode = Literal["invalid_request", "invalid_client", "unsupported_grant_type"]
+
+
+class OAuthError(Exception):
+    """An error of the token endpoint, rendered as ``{"error", "error_description"}``."""
+
+    error: ClassVar[OAuthErrorCode]
+    status: ClassVar[int] = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class InvalidRequest(OAuthError):
+    """The request is missing a parameter, repeats one, or is otherwise malformed (400)."""
+
+    error = "invalid_request"
+
+
+class InvalidClient(OAuthError):
+    """Client authentication failed: unknown client, wrong secret, disabled, or no credentials (401)."""
+
+    error = "invalid_client"
+    status = 401
+
+    def __init__(self, description: str, *, basic: bool = False) -> None:
+        super().__init__(description)
+        self.basic = basic
+        """The client tried HTTP Basic authentication (RFC 6749 §5.2: answer with ``WWW-Authenticate``)."""
+
+
+class UnsupportedGrantType(OAuthError):
+    """Only ``client_credentials`` is supported (400)."""
+
+    error = "unsupported_grant_type"

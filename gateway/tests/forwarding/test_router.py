@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class Upstream:
+    """Stands in for the services behind the gateway: records requests and answers with ``handler``."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+        self.handler: Handler = lambda request: httpx.Response(200, json={"ok": True})
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.handler(request)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def upstream(gateway_app: FastAPI) -> AsyncIterator[Upstream]:
+    fake = Upstream()
+    original = gateway_app.state.http
+    gateway_app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
+    try:
+        yield fake
+    finally:
+        await gateway_app.state.http.aclose()
+        gateway_app.state.http = original
+
+
+async def test_forwards_method_path_query_body_and_headers(client, upstream, settings) -> None:
+    upstream.handler = lambda request: httpx.Response(
+        201,
+        json={"id": "x"},
+        headers={
+            "ETag": '"3"',
+            "Location": "/v1/persons/x",
+            "Set-Cookie": "secret=1",
+            "Server": "upstream",
+            "X-Internal": "no",
+            "X-Request-Id": "req-42",
+        },
+    )
+    response = await client.post(
+        "/api/population/v1/persons/a%2Fb?expand=history&x=1",
+        content='{"name": "张三"}'.encode(),
+        headers={
+            "Authorization": "Bearer abc",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "If-Match": '"2"',
+            "Idempotency-Key": "k1",
+            "X-OneSource-Purpose": "social-assistance",
+            "X-Request-Id": "req-42",
+            "Cookie": "session=1",
+            "X-Other": "dropped",
+        },
+    )
+    assert response.status_code == 201
+    assert response.json() == {"id": "x"}
+    assert response.headers["etag"] == '"3"'
+    assert response.headers["location"] == "/v1/persons/x"
+    assert "set-cookie" not in response.headers
+    assert "x-internal" not in response.headers
+    assert response.headers.get_list("x-request-id") == ["req-42"]
+
+    [sent] = upstream.requests
+    assert sent.method == "POST"
+    assert str(sent.url).startswith(settings.service_urls["population"])
+    assert sent.url.raw_path == b"/v1/persons/a%2Fb?expand=history&x=1"
+    assert sent.content == '{"name": "张三"}'.encode()
+    assert sent.headers["authorization"] == "Bearer abc"
+    assert sent.headers["if-match"] == '"2"'
+    assert sent.headers["idempotency-key"] == "k1"
+    assert sent.headers["x-onesource-purpose"] == "social-assistance"
+    assert sent.headers["x-request-id"] == "req-42"
+    assert "cookie" not in sent.headers
+    assert "x-other" not in sent.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
+async def test_every_method_is_forwarded(client, upstream, method) -> None:
+    upstream.handler = lambda request: httpx.Response(204)
+    response = await client.request(method, "/api/catalog/v1/resources/population.person")
+    assert response.status_code == 204
+    assert upstream.requests[0].method == method
+    assert upstream.requests[0].url.path == "/v1/resources/population.person"
+    assert upstream.requests[0].headers["x-request-id"] == response.headers["x-request-id"]  # generated, passed on
+
+
+async def test_upstream_errors_pass_through(client, upstream) -> None:
+    upstream.handler = lambda request: httpx.Response(
+        404, json={"type": "x/not-found"}, headers={"Content-Type": "application/problem+json"}
+    )
+    response = await client.get("/api/geo/v1/divisions/999999")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_unknown_and_reserved_services_are_404(client, upstream) -> None:
+    for path in ("/api/nonsense/v1/x", "/api/audit/v1/verify", "/api/identity/v1/nothing-here"):
+        response = await client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith("/unknown-service")
+    assert upstream.requests == []
+
+
+async def test_dot_segments_are_refused(client, upstream) -> None:
+    for path in ("/api/population/v1/%2E%2E/%2e%2e/admin", "/api/population/%2e/v1"):
+        response = await client.get(httpx.URL(path))
+        assert response.status_code == 400, path
+        assert response.json()["type"].endswith("/unsafe-path")
+    assert upstream.requests == []
+
+
+async def test_identity_routes_win_over_the_catch_all(client, upstream, admin) -> None:
+    response = await client.get("/api/identity/v1/departments/platform", headers=admin)
+    assert response.status_code == 200
+    assert response.json()["code"] == "platform"
+    assert upstream.requests == []
+
+
+def _raise(error: Exception) -> Handler:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    return handler
+
+
+async def test_unreachable_upstream_is_502(client, upstream) -> None:
+    upstream.handler = _raise(httpx.ConnectError("connection refused"))
+    response = await client.get("/api/population/v1/persons/11010519491231002X")
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/upstream-unavailable")
+
+
+async def test_upstream_timeout_is_504(client, upstream) -> None:
+    upstream.handler = _raise(httpx.ReadTimeout("too slow"))
+    response = await client.get("/api/population/v1/persons/11010519491231002X")
+    assert response.status_code == 504
+    assert response.json()["type"].endswith("/upstream-timeout")
+
+
+async def test_real_unreachable_service_is_502(client, gateway_app, settings) -> None:
+    # Nothing listens on port 9 of localhost: a real connection failure, not a simulated one.
+    original = dict(settings.service_urls)
+    settings.service_urls["closed"] = "http://127.0.0.1:9"
+    try:
+        response = await client.get("/api/closed/v1/x")
+    finally:
+        settings.service_urls.clear()
+        settings.service_urls.update(original)
+    assert response.status_code == 502
+
+
+async def test_forwarding_to_a_second_real_app(client, gateway_app, settings) -> None:
+    registry = FastAPI()
+
+    @registry.get("/v1/things/{key}")
+    async def thing(key: str, purpose: str | None = None) -> dict[str, str | None]:
+        return {"key": key, "purpose": purpose}
+
+    original_http, original_urls = gateway_app.state.http, dict(settings.service_urls)
+    gateway_app.state.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry))
+    settings.service_urls["things"] = "http://things.internal"
+    try:
+        response = await client.get("/api/things/v1/things/k1?purpose=audit")
+    finally:
+        await gateway_app.state.http.aclose()
+        gateway_app.state.http = original_http
+        settings.service_urls.clear()
+        settings.service_urls.update(original_urls)
+    assert response.status_code == 200
+    assert response.json() == {"key": "k1", "purpose": "audit"}

@@ -1,0 +1,121 @@
+"""The consumer helper: idempotent handling, effects and offsets in the right order, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+from aiokafka import AIOKafkaProducer
+from kit_widgets.app import Widget
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from onesource.kit.consumer import EventConsumer, dead_letter_topic
+from onesource.kit.db import create_engine, sessionmaker_for
+from onesource.kit.events import CloudEvent
+from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.tables import handled_event
+from onesource.kit.testing.kafka import TopicReader
+from onesource.kit.testing.plugin import Infrastructure
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def engine(widgets_dsn: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(widgets_dsn, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+async def make_widget(session: AsyncSession, event: CloudEvent) -> None:
+    if event.data["colour"] == "explode":
+        raise RuntimeError("this handler cannot take that event")
+    session.add(Widget(name=event.subject, colour=event.data["colour"]))
+
+
+def widget_event(name: str, colour: str) -> CloudEvent:
+    return CloudEvent(
+        source="/onesource/tests", type="gov.onesource.test.widget.made.v1", subject=name, data={"colour": colour}
+    )
+
+
+async def send(producer: AIOKafkaProducer, topic: str, key: str, value: bytes) -> None:
+    await producer.send_and_wait(topic, key=key.encode(), value=value)
+
+
+async def widgets_named(engine: AsyncEngine, prefix: str) -> int:
+    async with engine.connect() as connection:
+        count = await connection.scalar(select(func.count()).select_from(Widget).where(Widget.name.startswith(prefix)))
+    return int(count or 0)
+
+
+async def test_duplicates_are_ignored_and_poison_goes_to_dead_letters(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"c-{uuid.uuid4().hex[:8]}"
+    topic = f"onesource.test.{run}.v1"
+    name = f"kit-consumer-{run}"
+    await ensure_topics(infrastructure.kafka, [topic], client_id="tests")
+    producer = create_producer(infrastructure.kafka, client_id="tests")
+    await producer.start()
+    first = widget_event(f"{run}-one", "red")
+    try:
+        await send(producer, topic, first.subject, first.model_dump_json().encode())
+        await send(producer, topic, first.subject, first.model_dump_json().encode())  # redelivery
+        await send(producer, topic, "junk", b"{not json")
+        exploding = widget_event(f"{run}-boom", "explode")
+        await send(producer, topic, exploding.subject, exploding.model_dump_json().encode())
+        second = widget_event(f"{run}-two", "blue")
+        await send(producer, topic, second.subject, second.model_dump_json().encode())
+    finally:
+        await producer.stop()
+
+    consumer = EventConsumer(
+        name=name,
+        topics=[topic],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+        max_attempts=2,
+        retry_seconds=0.05,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        dead = await topic_reader.read(dead_letter_topic(name), until=lambda got: len(got) >= 2, timeout=30)
+        for _ in range(100):
+            if await widgets_named(engine, run) == 2:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    assert await widgets_named(engine, run) == 2, "the duplicate did not create a second widget"
+    assert sorted(record.key or "" for record in dead) == sorted(["junk", f"{run}-boom"])
+    boom = next(record for record in dead if record.key == f"{run}-boom")
+    assert "cannot take that event" in boom.headers["onesource-error"]
+    assert json.loads(boom.headers["onesource-original"])[0] == topic
+    async with engine.connect() as connection:
+        handled = await connection.scalar(
+            select(func.count()).select_from(handled_event).where(handled_event.c.consumer == name)
+        )
+    assert handled == 2, "only the two successful events are recorded as handled"
+
+
+async def test_handling_an_event_twice_has_one_effect(engine: AsyncEngine, infrastructure: Infrastructure) -> None:
+    run = f"h-{uuid.uuid4().hex[:8]}"
+    consumer = EventConsumer(
+        name=f"kit-handle-{run}",
+        topics=[],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+    )
+    event = widget_event(f"{run}-x", "green")
+    assert await consumer.handle(event) == "handled"
+    assert await consumer.handle(event) == "duplicate"
+    assert await widgets_named(engine, run) == 1

@@ -1,0 +1,61 @@
+"""``make bench``: run the benchmarks and write ``tests/bench/RESULTS.md``.
+
+Each benchmark measures the thing and its baseline in the same run, on the same servers, and reports ratios:
+the machines are shared and noisy, so absolute numbers only describe this run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.bench.harness import BenchServers, Table
+from tests.bench.outbox import bench_outbox
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+async def run(selected: set[str], console: Console) -> list[Table]:
+    tables: list[Table] = []
+    async with BenchServers.start(console) as servers:
+        if "outbox" in selected:
+            tables.append(await bench_outbox(servers, console))
+    return tables
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench")
+    parser.add_argument("--only", action="append", choices=["outbox"], help="run only these benchmarks")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    arguments = parser.parse_args()
+    console = Console()
+    tables = asyncio.run(run(set(arguments.only or ["outbox"]), console))
+    command = (
+        "make bench"
+        if not arguments.only
+        else "python -m tests.bench " + " ".join(f"--only {name}" for name in arguments.only)
+    )
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, Python {platform.python_version()}, {sys.platform}.",
+        "Baselines are measured in the same run on the same servers; compare the ratios, not the absolute rates.",
+        "",
+    ]
+    for table in tables:
+        lines.extend(table.markdown())
+        console.print(table.rich())
+    arguments.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    console.print(f"results written to {arguments.out}")
+    return 0 if all(table.passed for table in tables) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
