@@ -178,6 +178,7 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
         records = await topic_reader.read(
             TICK_TOPIC,
             until=lambda got: {r.value["data"]["seq"] for r in of_run(got, run)} == set(range(30)),
+            settle=1.0,
         )
     seqs = [r.value["data"]["seq"] for r in of_run(records, run)]
     assert set(seqs) == set(range(30))
@@ -226,9 +227,8 @@ async def test_two_relays_in_parallel_publish_each_event_once(
             write_ticks(engine, [tick for tick in ticks if int(tick[0].rsplit("-", 1)[1]) < 15]),
             write_ticks(engine, [tick for tick in ticks if int(tick[0].rsplit("-", 1)[1]) >= 15]),
         )
-        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 300)
-        await asyncio.sleep(1)  # give a would-be duplicate time to show up
-        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 300)
+        # settle: give a would-be duplicate time to show up
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 300, settle=1.0)
     seqs = sorted(r.value["data"]["seq"] for r in of_run(records, run))
     assert seqs == list(range(300))
     by_counter: dict[str, list[int]] = defaultdict(list)

@@ -11,12 +11,11 @@ import asyncio
 import contextlib
 import json
 import time
-from datetime import datetime
 from typing import ClassVar
 
 from aiokafka import AIOKafkaConsumer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -32,6 +31,7 @@ EVENTS = 20_000
 RATE = 1_000  # events per second for the latency run
 SECONDS = 10
 PER_TRANSACTION = 5
+WRITERS = 4  # concurrent writers, as concurrent requests would be
 
 
 class Measured(DomainEvent):
@@ -154,7 +154,7 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
     await consumer.start()
     await asyncio.sleep(1)  # let the relay drain what is left and the consumer settle on the end of the topic
     arrivals: dict[str, float] = {}
-    created: dict[str, datetime] = {}
+    created: dict[str, float] = {}
 
     async def consume() -> None:
         while True:
@@ -167,24 +167,30 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
     consumer_task = asyncio.create_task(consume())
     written = 0
     started = time.perf_counter()
-    seq = EVENTS
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"writing at {RATE}/s", total=RATE * SECONDS)
-        interval = PER_TRANSACTION / RATE
+    per_writer = RATE * SECONDS // WRITERS
+
+    async def writer(number: int, progress: Progress, task: TaskID) -> None:
+        nonlocal written
+        interval = PER_TRANSACTION * WRITERS / RATE
         next_at = time.perf_counter()
-        while written < RATE * SECONDS:
+        for start in range(0, per_writer, PER_TRANSACTION):
             async with sessions() as session, session.begin():
-                for _ in range(PER_TRANSACTION):
-                    event = Measured(station=f"station-{seq % 1000}", seq=seq)
-                    envelope_id = await outbox.add(session, event)
-                    created[envelope_id] = datetime.now().astimezone()
-                    seq += 1
+                ids = [
+                    await outbox.add(session, Measured(station=f"station-{(seq + number) % 1000}", seq=seq))
+                    for seq in range(start, start + PER_TRANSACTION)
+                ]
+            committed = time.time()
+            created.update(dict.fromkeys(ids, committed))
             written += PER_TRANSACTION
             progress.update(task, completed=written)
             next_at += interval
             delay = next_at - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{WRITERS} writers at {RATE}/s in all", total=per_writer * WRITERS)
+        await asyncio.gather(*(writer(number, progress, task) for number in range(WRITERS)))
     achieved = written / (time.perf_counter() - started)
     deadline = time.monotonic() + 30
     while len(set(created) & set(arrivals)) < len(created) and time.monotonic() < deadline:
@@ -203,5 +209,5 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
     missing = len(set(created) - set(arrivals))
     console.print(f"latency run: wrote {written} at {achieved:,.0f}/s; {missing} not seen, {pending} pending")
     return [
-        arrivals[event_id] - when.timestamp() for event_id, when in created.items() if event_id in arrivals
+        arrivals[event_id] - when for event_id, when in created.items() if event_id in arrivals
     ], achieved

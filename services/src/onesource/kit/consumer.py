@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit.events import CloudEvent
-from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import handled_event
 from onesource.kit.telemetry import context_from_headers, tracer
@@ -76,9 +76,9 @@ class EventConsumer:
             heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
         )
         dead_letters = create_producer(self.kafka, client_id=f"{self.name}-dlq")
-        await consumer.start()
-        await dead_letters.start()
         try:
+            await start_client(consumer)
+            await start_client(dead_letters)
             while True:
                 batches = await consumer.getmany(timeout_ms=1000, max_records=500)
                 for partition, messages in batches.items():

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any, Protocol
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,6 +15,33 @@ from aiokafka.errors import TopicAlreadyExistsError
 from onesource.kit.settings import KafkaSettings
 
 logger = logging.getLogger(__name__)
+
+
+class _Startable(Protocol):
+    async def start(self) -> Any: ...
+
+
+#: How long a client's interrupted start-up may take to finish before it is abandoned.
+_START_GRACE_SECONDS = 5.0
+
+
+async def start_client(client: _Startable, *, timeout: float | None = None) -> None:
+    """Start an aiokafka client so that an interrupted start never leaks a connection.
+
+    aiokafka leaks its bootstrap connection when ``start()`` is cancelled half-way (even after ``stop()``), so
+    the start runs shielded: on cancellation or timeout it is given a moment to finish, and the caller then
+    stops or closes the client as usual.
+    """
+    starting = asyncio.ensure_future(client.start())
+    try:
+        await asyncio.wait_for(asyncio.shield(starting), timeout)
+    except BaseException:
+        await asyncio.wait({starting}, timeout=_START_GRACE_SECONDS)
+        if not starting.done():
+            starting.cancel()
+        with contextlib.suppress(BaseException):
+            await starting
+        raise
 
 
 def create_producer(settings: KafkaSettings, *, client_id: str) -> AIOKafkaProducer:
@@ -33,8 +62,8 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, clien
     if not wanted:
         return
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id=f"{client_id}-admin")
-    await admin.start()
     try:
+        await start_client(admin)
         existing = set(await admin.list_topics())
         missing = [topic for topic in wanted if topic not in existing]
         if not missing:
@@ -63,7 +92,7 @@ async def broker_reachable(settings: KafkaSettings, *, timeout: float = 2.0) -> 
         bootstrap_servers=settings.bootstrap, request_timeout_ms=int(timeout * 1000), client_id="readyz"
     )
     try:
-        await asyncio.wait_for(admin.start(), timeout)
+        await start_client(admin, timeout=timeout)
         await asyncio.wait_for(admin.list_topics(), timeout)
     except Exception:  # any failure means "not ready"; the reason is logged by aiokafka
         return False

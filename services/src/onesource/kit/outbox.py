@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -28,13 +27,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Text, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from onesource.kit.events import DomainEvent
-from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import outbox_event
 from onesource.kit.telemetry import context_from_headers, current_trace_context, tracer
@@ -44,6 +43,7 @@ logger = logging.getLogger(__name__)
 #: Fixed for the lifetime of a database: changing it would let two relays share a key.
 SHARDS = 16
 NOTIFY_CHANNEL = "onesource_outbox"
+_NOTIFIED = "onesource.outbox.notified"
 #: Namespace of the relay's advisory locks (first half of the two-int lock key).
 _LOCK_NAMESPACE = 0x05_0B_0C
 
@@ -58,6 +58,9 @@ LATENCY = Histogram(
 )
 
 _tracer = tracer(__name__)
+_HEADERS = (("content-type", b"application/cloudevents+json"),)
+#: The pending-rows gauge costs a count over the pending index; refresh it at most this often.
+PENDING_REFRESH_SECONDS = 5.0
 
 
 def shard_of(key: str) -> int:
@@ -78,8 +81,11 @@ async def add(session: AsyncSession, event: DomainEvent) -> str:
             trace_context=current_trace_context(),
         )
     )
-    # Delivered on commit only, and collapsed to one per transaction by PostgreSQL.
-    await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+    # Delivered on commit only; one per transaction is enough to wake the relay.
+    transaction = session.get_transaction()
+    if transaction is None or session.info.get(_NOTIFIED) is not transaction:
+        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+        session.info[_NOTIFIED] = transaction
     return envelope.id
 
 
@@ -95,6 +101,7 @@ class OutboxRelay:
         listen_dsn: str | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
+        concurrency: int = 4,
         producer: AIOKafkaProducer | None = None,
     ) -> None:
         self.engine = engine
@@ -106,22 +113,29 @@ class OutboxRelay:
         self._given_producer = producer
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
+        self.concurrency = concurrency
         self._wake = asyncio.Event()
+        self._pending_updated = 0.0
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
             producer = self._given_producer or create_producer(self.kafka, client_id=f"{self.service}-relay")
-            await producer.start()
+            # Held before start() so that a failed or cancelled start is still stopped (no leaked connections).
             self._producer = producer
+            try:
+                await start_client(producer)
+            except BaseException:
+                await self._reset_producer()
+                raise
         return self._producer
 
     async def _reset_producer(self) -> None:
         """After a failure, start over: a restarted broker may have lost topics and connections."""
         self._known_topics.clear()
-        if self._producer is not None and self._given_producer is None:
+        producer, self._producer = self._producer, None
+        if producer is not None and producer is not self._given_producer:
             with contextlib.suppress(Exception):
-                await self._producer.stop()
-            self._producer = None
+                await producer.stop()
 
     async def run(self) -> None:
         """Relay until cancelled, backing off on broker or database errors."""
@@ -156,14 +170,26 @@ class OutboxRelay:
         logger.warning("outbox relay pass failed, retrying: %r", state.outcome.exception() if state.outcome else None)
 
     async def relay_once(self) -> int:
-        """One pass over every shard; returns how many events were published."""
+        """One pass over the shards that have pending rows; returns how many events were published."""
         producer = await self._ensure_producer()
-        total = 0
-        shards = list(range(SHARDS))
-        random.shuffle(shards)  # spread several relays over the shards instead of queueing on shard 0
-        for shard in shards:
-            total += await self._relay_shard(producer, shard)
-        await self._update_pending()
+        async with self.engine.connect() as connection:
+            shards = list(
+                await connection.scalars(
+                    select(outbox_event.c.shard).where(outbox_event.c.published_at.is_(None)).distinct()
+                )
+            )
+        random.shuffle(shards)  # spread several relays over the shards instead of queueing on the same one
+        # Shards are independent (a key lives in exactly one), so they are relayed concurrently; each one's
+        # batch waits for its broker acknowledgements while the others are being read and sent.
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def relay(shard: int) -> int:
+            async with limit:
+                return await self._relay_shard(producer, shard)
+
+        total = sum(await asyncio.gather(*(relay(shard) for shard in shards)))
+        if time.monotonic() - self._pending_updated > PENDING_REFRESH_SECONDS:
+            await self._update_pending()
         return total
 
     async def _relay_shard(self, producer: AIOKafkaProducer, shard: int) -> int:
@@ -175,9 +201,11 @@ class OutboxRelay:
                 await connection.execute(
                     select(
                         outbox_event.c.id,
+                        outbox_event.c.event_id,
                         outbox_event.c.topic,
                         outbox_event.c.key,
-                        outbox_event.c.payload,
+                        # as stored text: published byte for byte, without a decode/encode round trip
+                        outbox_event.c.payload.cast(Text).label("payload"),
                         outbox_event.c.trace_context,
                         outbox_event.c.created_at,
                     )
@@ -202,30 +230,26 @@ class OutboxRelay:
         if topics:
             await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
             self._known_topics |= topics
-        deliveries = []
-        for row in rows:
-            parent = context_from_headers(row.trace_context)
-            with _tracer.start_as_current_span(
-                f"{row.topic} publish", context=parent, kind=trace.SpanKind.PRODUCER
-            ) as span:
-                span.set_attribute("messaging.system", "kafka")
-                span.set_attribute("messaging.destination.name", row.topic)
-                span.set_attribute("messaging.message.id", row.payload["id"])
-                headers = [(name, value.encode()) for name, value in current_trace_context().items()]
-                headers.append(("content-type", b"application/cloudevents+json"))
-                deliveries.append(
-                    await producer.send(
-                        row.topic,
-                        key=row.key.encode(),
-                        value=json.dumps(row.payload, ensure_ascii=False).encode(),
-                        headers=headers,
-                    )
-                )
+        deliveries = [await self._send(producer, row) for row in rows]
         await asyncio.gather(*deliveries)
         acknowledged = time.time()
         for row in rows:
             LATENCY.labels(self.service).observe(max(0.0, acknowledged - row.created_at.timestamp()))
         PUBLISHED.labels(self.service).inc(len(rows))
+
+    async def _send(self, producer: AIOKafkaProducer, row: Any) -> Any:
+        """Hand one row to the producer; returns its delivery future."""
+        key, value = row.key.encode(), row.payload.encode()
+        if not row.trace_context:  # written outside any trace: nothing to continue
+            return await producer.send(row.topic, key=key, value=value, headers=list(_HEADERS))
+        with _tracer.start_as_current_span(
+            f"{row.topic} publish", context=context_from_headers(row.trace_context), kind=trace.SpanKind.PRODUCER
+        ) as span:
+            span.set_attribute("messaging.system", "kafka")
+            span.set_attribute("messaging.destination.name", row.topic)
+            span.set_attribute("messaging.message.id", row.event_id)
+            headers = [*_HEADERS, *((name, value.encode()) for name, value in current_trace_context().items())]
+            return await producer.send(row.topic, key=key, value=value, headers=headers)
 
     async def _update_pending(self) -> None:
         async with self.engine.connect() as connection:
@@ -233,6 +257,7 @@ class OutboxRelay:
                 select(func.count()).select_from(outbox_event).where(outbox_event.c.published_at.is_(None))
             )
         PENDING.labels(self.service).set(pending or 0)
+        self._pending_updated = time.monotonic()
 
     async def _listen(self) -> None:
         """Wake the relay on NOTIFY; reconnect when the database goes away."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from onesource.kit.kafka import start_client
+
 
 @dataclass(frozen=True)
 class Record:
@@ -38,25 +40,29 @@ class TopicReader:
         timeout: float = 15.0,
         settle: float = 0.0,
     ) -> list[Record]:
-        """Every record of ``topic``, once ``until(records)`` holds (or, with no ``until``, after ``settle`` s)."""
+        """Every record of ``topic`` once ``until(records)`` holds, plus whatever arrives in the ``settle`` s after.
+
+        Without ``until``, everything that arrives within ``settle`` seconds. The settle time lets a test see
+        records that should *not* be there (duplicates, rolled-back events) rather than stop at the first match.
+        """
         # No group: aiokafka assigns every partition of the topic and starts at the earliest offset.
         consumer = AIOKafkaConsumer(
             topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
         )
-        await consumer.start()
         records: list[Record] = []
         try:
+            await start_client(consumer)
             deadline = time.monotonic() + timeout
-            settle_until = time.monotonic() + settle
-            while True:
+            settled_at: float | None = None if until is not None else time.monotonic() + settle
+            while settled_at is None or time.monotonic() < settled_at:
                 batches = await consumer.getmany(timeout_ms=200)
                 for messages in batches.values():
                     records.extend(_record(message) for message in messages)
-                done = until(records) if until is not None else time.monotonic() >= settle_until
-                if done:
-                    return records
-                if time.monotonic() > deadline:
+                if settled_at is None and until is not None and until(records):
+                    settled_at = time.monotonic() + settle
+                elif settled_at is None and time.monotonic() > deadline:
                     raise TimeoutError(f"waited {timeout}s on {topic}; got {len(records)} records")
+            return records
         finally:
             await consumer.stop()
 
