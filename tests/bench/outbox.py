@@ -208,6 +208,4 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
         )
     missing = len(set(created) - set(arrivals))
     console.print(f"latency run: wrote {written} at {achieved:,.0f}/s; {missing} not seen, {pending} pending")
-    return [
-        arrivals[event_id] - when for event_id, when in created.items() if event_id in arrivals
-    ], achieved
+    return [arrivals[event_id] - when for event_id, when in created.items() if event_id in arrivals], achieved
