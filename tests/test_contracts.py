@@ -31,3 +31,12 @@ def test_every_committed_event_schema_names_its_topic_and_type() -> None:
         assert schema["x-cloudevents-type"] == path.stem
         assert schema["x-topic"].startswith("onesource.")
         assert "secret" not in json.dumps(schema["properties"]).lower(), f"{path.name} must not carry secrets"
+
+
+def test_asyncapi_lists_every_event_on_its_topic() -> None:
+    asyncapi = json.loads((CONTRACTS / "asyncapi.json").read_text(encoding="utf-8"))
+    assert asyncapi["asyncapi"].startswith("3.")
+    for path in (CONTRACTS / "events").glob("*.json"):
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        channel = asyncapi["channels"][schema["x-topic"]]
+        assert path.stem in channel["messages"]

@@ -51,9 +51,13 @@ def contract_documents() -> dict[str, dict[str, Any]]:
     documents: dict[str, dict[str, Any]] = {}
     for spec in SERVICES:
         documents[f"openapi/{spec.name}.json"] = build_app(spec).openapi()
-    for event_type, event in sorted(DomainEvent.registry.items()):
-        if not event_type.startswith("gov.onesource.") or ".test." in event_type:
-            continue
+    events = {
+        event_type: event
+        for event_type, event in sorted(DomainEvent.registry.items())
+        if event_type.startswith("gov.onesource.") and ".test." not in event_type and ".bench." not in event_type
+    }
+    documents["asyncapi.json"] = asyncapi_document(events)
+    for event_type, event in events.items():
         schema = event.model_json_schema()
         schema["$id"] = event.schema_uri()
         schema["x-topic"] = event.topic
@@ -61,6 +65,47 @@ def contract_documents() -> dict[str, dict[str, Any]]:
         schema["x-cloudevents-source"] = event.source
         documents[f"events/{event_type}.json"] = schema
     return documents
+
+
+def asyncapi_document(events: dict[str, type[DomainEvent]]) -> dict[str, Any]:
+    """AsyncAPI 3.0: one channel per source topic, one CloudEvents message per event type published on it."""
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for event_type, event in events.items():
+        channel = channels.setdefault(
+            event.topic,
+            {"address": event.topic, "description": "Source topic; Kafka key = CloudEvents subject.", "messages": {}},
+        )
+        channel["messages"][event_type] = {
+            "name": event_type,
+            "contentType": "application/cloudevents+json",
+            "description": (event.__doc__ or "").strip(),
+            "payload": {
+                "description": "CloudEvents 1.0 structured mode; `data` follows the schema below.",
+                "type": "object",
+                "required": ["specversion", "id", "source", "type", "subject", "time", "data"],
+                "properties": {"type": {"const": event_type}, "data": {"$ref": f"events/{event_type}.json"}},
+            },
+        }
+    for topic, channel in channels.items():
+        operations[f"publish {topic}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{topic.replace('/', '~1')}"},
+            "messages": [
+                {"$ref": f"#/channels/{topic.replace('/', '~1')}/messages/{name}"} for name in channel["messages"]
+            ],
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "OneSource events",
+            "version": "1.0.0",
+            "description": "Change events of every OneSource service, published through each service's outbox.",
+        },
+        "defaultContentType": "application/cloudevents+json",
+        "channels": channels,
+        "operations": operations,
+    }
 
 
 def render(document: dict[str, Any]) -> str:
@@ -77,7 +122,7 @@ def write_contracts(root: Path) -> list[Path]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(render(document), encoding="utf-8")
         written.append(path)
-    for stale in root.glob("*/*.json"):
+    for stale in root.glob("**/*.json"):
         if str(stale.relative_to(root)) not in documents:
             stale.unlink()
     return written
@@ -92,6 +137,6 @@ def contract_drift(root: Path) -> list[str]:
         if not (root / relative).is_file() or (root / relative).read_text(encoding="utf-8") != render(document)
     ]
     drift.extend(
-        str(path.relative_to(root)) for path in root.glob("*/*.json") if str(path.relative_to(root)) not in documents
+        str(path.relative_to(root)) for path in root.glob("**/*.json") if str(path.relative_to(root)) not in documents
     )
     return sorted(drift)

@@ -11,10 +11,10 @@ from onesource.gateway.clients.schemas import CLIENT_ID_PATTERN, Client, ClientC
 from onesource.gateway.departments.schemas import DEPARTMENT_CODE_PATTERN
 from onesource.gateway.dependencies import AdminDep
 from onesource.gateway.idempotency import IdempotencyDep
-from onesource.gateway.pagination import Cursor, Limit, Page
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import Forbidden, problem_responses
+from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/clients", tags=["clients"])
 

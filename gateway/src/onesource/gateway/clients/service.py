@@ -13,9 +13,9 @@ from onesource.gateway.clients.events import ClientDisabled, ClientEnabled, Clie
 from onesource.gateway.clients.schemas import ClientCreate
 from onesource.gateway.departments import repository as departments
 from onesource.gateway.models import Client
-from onesource.gateway.pagination import Slice, cut, decode_cursor
 from onesource.kit import outbox
 from onesource.kit.auth import ROLES
+from onesource.kit.pagination import Slice, cut, decode_cursor
 
 
 def _normalised_roles(roles: list[str]) -> list[str]:

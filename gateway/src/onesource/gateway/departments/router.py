@@ -8,10 +8,10 @@ from onesource.gateway.departments import service
 from onesource.gateway.departments.schemas import Department, DepartmentCode, DepartmentCreate
 from onesource.gateway.dependencies import AdminDep
 from onesource.gateway.idempotency import IdempotencyDep
-from onesource.gateway.pagination import Cursor, Limit, Page
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/departments", tags=["departments"])
 

@@ -10,8 +10,8 @@ from onesource.gateway.departments.events import DepartmentRegistered
 from onesource.gateway.departments.schemas import DepartmentCreate
 from onesource.gateway.departments.uscc import uscc_problem
 from onesource.gateway.models import Department
-from onesource.gateway.pagination import Slice, cut, decode_cursor
 from onesource.kit import outbox
+from onesource.kit.pagination import Slice, cut, decode_cursor
 
 
 async def register(session: AsyncSession, create: DepartmentCreate) -> Department:

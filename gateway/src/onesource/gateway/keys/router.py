@@ -11,10 +11,10 @@ from onesource.gateway.dependencies import AdminDep, SettingsDep
 from onesource.gateway.keys import service
 from onesource.gateway.keys.schemas import Jwks, SigningKey
 from onesource.gateway.models import SigningKey as SigningKeyRow
-from onesource.gateway.pagination import Cursor, Limit, Page
 from onesource.gateway.settings import Settings
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.pagination import Cursor, Limit, Page
 
 jwks_router = APIRouter(tags=["keys"])
 router = APIRouter(prefix="/api/identity/v1/keys", tags=["keys"])

@@ -13,8 +13,8 @@ from onesource.gateway.keys import crypto, repository
 from onesource.gateway.keys.errors import NoActiveSigningKey
 from onesource.gateway.keys.schemas import KeyState
 from onesource.gateway.models import SigningKey
-from onesource.gateway.pagination import Slice, cut, decode_cursor
 from onesource.gateway.settings import Settings
+from onesource.kit.pagination import Slice, cut, decode_cursor
 
 #: Retired keys stay published this much longer than a token lives, for clocks that run slightly apart.
 CLOCK_LEEWAY = timedelta(seconds=60)

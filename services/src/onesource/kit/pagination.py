@@ -1,4 +1,4 @@
-"""Keyset pagination shared by every list: ``?limit=&cursor=`` → ``{"items", "next_cursor"}``."""
+"""Cursor pagination shared by every list: ``?limit=&cursor=`` → ``{"items", "next_cursor"}``, hard maximum limit."""
 
 from __future__ import annotations
 
