@@ -61,7 +61,7 @@ async def write_ticks(engine: AsyncEngine, ticks: list[tuple[str, int]]) -> None
     sessions = sessionmaker_for(engine)
     for counter, seq in ticks:
         async with sessions() as session, session.begin():
-            await outbox.add(session, Ticked(counter=counter, seq=seq))
+            outbox.add(session, Ticked(counter=counter, seq=seq))
 
 
 async def pending_rows(engine: AsyncEngine, key_prefix: str) -> int:

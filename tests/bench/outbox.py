@@ -10,12 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import ClassVar
 
 from aiokafka import AIOKafkaConsumer
 from rich.console import Console
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -23,14 +26,16 @@ from onesource.kit import outbox
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.events import DomainEvent
 from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.migrations import create_kit_tables_on
 from onesource.kit.outbox import OutboxRelay, shard_of
-from onesource.kit.tables import kit_metadata, outbox_event
+from onesource.kit.tables import outbox_event
 from tests.bench.harness import BenchServers, Row, Table, percentile
 
 EVENTS = 20_000
 RATE = 1_000  # events per second for the latency run
 SECONDS = 10
 PER_TRANSACTION = 5
+RELAY_BATCH = 500  # the services' default (relay_batch_size)
 WRITERS = 4  # concurrent writers, as concurrent requests would be
 
 
@@ -50,7 +55,7 @@ async def bench_outbox(servers: BenchServers, console: Console) -> Table:
     dsn = await servers.recreate_database("bench_outbox")
     engine = create_engine(dsn, pool_size=10)
     async with engine.begin() as connection:
-        await connection.run_sync(kit_metadata.create_all)
+        await connection.run_sync(create_kit_tables_on)
     kafka = servers.kafka
     events = [Measured(station=f"station-{n % 1000}", seq=n) for n in range(EVENTS)]
     envelopes = [event.to_cloudevent() for event in events]
@@ -90,7 +95,7 @@ async def bench_outbox(servers: BenchServers, console: Console) -> Table:
                     for envelope in envelopes[offset : offset + 2000]
                 ],
             )
-    relay = OutboxRelay(engine, kafka, service="bench", batch_size=500)
+    relay = OutboxRelay(engine, kafka, service="bench", batch_size=RELAY_BATCH)
     try:
         await relay.relay_once()  # warm up: producer started, topics known
         started = time.perf_counter()
@@ -129,17 +134,52 @@ async def bench_outbox(servers: BenchServers, console: Console) -> Table:
                 "≥ 50%",
                 ratio >= 0.5,
             ),
-            Row("sustained write rate", f"{achieved:,.0f} ev/s", "—", "—", f"≥ {RATE:,} ev/s", achieved >= RATE * 0.95),
+            Row(
+                "sustained write rate",
+                f"{achieved:,.0f} ev/s",
+                "—",
+                "—",
+                f"{RATE:,} ev/s ± 5%",
+                achieved >= RATE * 0.95,
+            ),
             Row("commit → consumer p50", f"{p50:.1f} ms", "—", "—", "—", None),
             Row("commit → consumer p99", f"{p99:.1f} ms", "—", "—", "≤ 100 ms", p99 <= 100),
         ],
     )
 
 
-async def _latency_run(engine: object, servers: BenchServers, dsn: str, console: Console) -> tuple[list[float], float]:
-
-    assert isinstance(engine, AsyncEngine)
+async def write_steadily(dsn: str, rate: int, seconds: int, writers: int) -> tuple[dict[str, float], float]:
+    """Commit ``rate`` events/s through ``outbox.add`` for ``seconds``; returns commit times by event id."""
+    engine = create_engine(dsn, pool_size=writers)
     sessions = sessionmaker_for(engine)
+    committed_at: dict[str, float] = {}
+    per_writer = rate * seconds // writers
+
+    async def writer(number: int) -> None:
+        interval = PER_TRANSACTION * writers / rate
+        next_at = time.perf_counter()
+        for start in range(0, per_writer, PER_TRANSACTION):
+            async with sessions() as session, session.begin():
+                ids = [
+                    outbox.add(session, Measured(station=f"station-{(seq + number) % 1000}", seq=seq))
+                    for seq in range(start, start + PER_TRANSACTION)
+                ]
+            committed_at.update(dict.fromkeys(ids, time.time()))
+            next_at += interval
+            delay = next_at - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(writer(number) for number in range(writers)))
+    achieved = len(committed_at) / (time.perf_counter() - started)
+    await engine.dispose()
+    return committed_at, achieved
+
+
+async def _latency_run(
+    engine: AsyncEngine, servers: BenchServers, dsn: str, console: Console
+) -> tuple[list[float], float]:
     relay = OutboxRelay(
         engine,
         servers.kafka,
@@ -149,12 +189,15 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
     )
     relay_task = asyncio.create_task(relay.run())
     consumer = AIOKafkaConsumer(
-        Measured.topic, bootstrap_servers=servers.kafka.bootstrap, auto_offset_reset="latest", enable_auto_commit=False
+        Measured.topic,
+        bootstrap_servers=servers.kafka.bootstrap,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,  # the consumer is the stopwatch here: it must not sit on fetched records
     )
     await consumer.start()
     await asyncio.sleep(1)  # let the relay drain what is left and the consumer settle on the end of the topic
     arrivals: dict[str, float] = {}
-    created: dict[str, float] = {}
 
     async def consume() -> None:
         while True:
@@ -165,35 +208,18 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
                     arrivals.setdefault(json.loads(message.value)["id"], now)
 
     consumer_task = asyncio.create_task(consume())
-    written = 0
-    started = time.perf_counter()
-    per_writer = RATE * SECONDS // WRITERS
-
-    async def writer(number: int, progress: Progress, task: TaskID) -> None:
-        nonlocal written
-        interval = PER_TRANSACTION * WRITERS / RATE
-        next_at = time.perf_counter()
-        for start in range(0, per_writer, PER_TRANSACTION):
-            async with sessions() as session, session.begin():
-                ids = [
-                    await outbox.add(session, Measured(station=f"station-{(seq + number) % 1000}", seq=seq))
-                    for seq in range(start, start + PER_TRANSACTION)
-                ]
-            committed = time.time()
-            created.update(dict.fromkeys(ids, committed))
-            written += PER_TRANSACTION
-            progress.update(task, completed=written)
-            next_at += interval
-            delay = next_at - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"{WRITERS} writers at {RATE}/s in all", total=per_writer * WRITERS)
-        await asyncio.gather(*(writer(number, progress, task) for number in range(WRITERS)))
-    achieved = written / (time.perf_counter() - started)
+    # The writers run in a process of their own, as the request handlers of another worker would: the
+    # measuring process only relays and keeps the stopwatch.
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / "written.json"
+        with console.status(f"{WRITERS} writers committing {RATE:,} events/s for {SECONDS} s"):
+            writer = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.bench.outbox", dsn, str(output))
+            await writer.wait()
+        written = json.loads(output.read_text())
+    created: dict[str, float] = written["committed_at"]
+    achieved = float(written["achieved"])
     deadline = time.monotonic() + 30
-    while len(set(created) & set(arrivals)) < len(created) and time.monotonic() < deadline:
+    while len(created.keys() & arrivals.keys()) < len(created) and time.monotonic() < deadline:
         await asyncio.sleep(0.1)
     consumer_task.cancel()
     relay_task.cancel()
@@ -206,6 +232,11 @@ async def _latency_run(engine: object, servers: BenchServers, dsn: str, console:
         pending = await connection.scalar(
             select(func.count()).select_from(outbox_event).where(outbox_event.c.published_at.is_(None))
         )
-    missing = len(set(created) - set(arrivals))
-    console.print(f"latency run: wrote {written} at {achieved:,.0f}/s; {missing} not seen, {pending} pending")
+    missing = len(created.keys() - arrivals.keys())
+    console.print(f"latency run: wrote {len(created)} at {achieved:,.0f}/s; {missing} not seen, {pending} pending")
     return [arrivals[event_id] - when for event_id, when in created.items() if event_id in arrivals], achieved
+
+
+if __name__ == "__main__":  # the writer process of the latency run
+    committed, rate = asyncio.run(write_steadily(sys.argv[1], RATE, SECONDS, WRITERS))
+    Path(sys.argv[2]).write_text(json.dumps({"committed_at": committed, "achieved": rate}))

@@ -58,7 +58,7 @@ Maker = Annotated[Principal, Depends(require_roles("registrar"))]
 @router.post("", status_code=201)
 async def make_widget(body: WidgetIn, session: SessionDep, _: Maker) -> dict[str, str]:
     session.add(Widget(name=body.name, colour=body.colour))
-    await outbox.add(session, WidgetMade(name=body.name, colour=body.colour))
+    outbox.add(session, WidgetMade(name=body.name, colour=body.colour))
     await session.flush()
     if body.colour == "forbidden":
         # written, evented, then refused: the whole transaction must vanish

@@ -40,9 +40,7 @@ async def ensure_admin(session: AsyncSession, secret: str) -> None:
     """The platform department and the ``admin`` client with ``secret``, enabled, holding the admin role."""
     department = await departments.insert_new(session, PLATFORM_DEPARTMENT, PLATFORM_NAME, PLATFORM_USCC)
     if department is not None:
-        await outbox.add(
-            session, DepartmentRegistered(code=department.code, name=department.name, uscc=department.uscc)
-        )
+        outbox.add(session, DepartmentRegistered(code=department.code, name=department.name, uscc=department.uscc))
     admin = await clients.get(session, ADMIN_CLIENT, for_update=True)
     if admin is None:
         admin = await clients.insert_new(
@@ -55,7 +53,7 @@ async def ensure_admin(session: AsyncSession, secret: str) -> None:
         )
         if admin is not None:
             logger.info("bootstrap: created the admin client")
-            await outbox.add(
+            outbox.add(
                 session,
                 ClientRegistered(
                     client_id=admin.client_id, department=admin.department, name=admin.name, roles=["admin"]
@@ -66,12 +64,12 @@ async def ensure_admin(session: AsyncSession, secret: str) -> None:
         logger.info("bootstrap: the admin secret changed; storing the configured one")
         admin.secret_hash = await hashing.hash_secret(secret)
         admin.secret_rotated_at = datetime.now(UTC)
-        await outbox.add(session, ClientSecretRotated(client_id=admin.client_id, department=admin.department))
+        outbox.add(session, ClientSecretRotated(client_id=admin.client_id, department=admin.department))
     if "admin" not in admin.roles:
         admin.roles = [*admin.roles, "admin"]
     if admin.disabled:
         admin.disabled = False
-        await outbox.add(session, ClientEnabled(client_id=admin.client_id, department=admin.department))
+        outbox.add(session, ClientEnabled(client_id=admin.client_id, department=admin.department))
     await session.flush()
 
 

@@ -13,13 +13,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command, context, op
 from alembic.config import Config
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData, pool
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.kit.settings import ServiceSettings
-from onesource.kit.tables import kit_metadata
+from onesource.kit.tables import NOTIFY_CHANNEL, kit_metadata
 
 
 def service_migrations_dir(package_file: str) -> Path:
@@ -86,8 +88,22 @@ def create_kit_tables_v1() -> None:
     op.create_index(
         "ix_outbox_event_pending",
         "outbox_event",
-        ["shard", "id"],
+        ["id"],
         postgresql_where=sa.text("published_at IS NULL"),
+    )
+    # Wakes the relay once per inserting statement; delivered on commit only, never for a rollback.
+    op.execute(
+        f"""
+        CREATE FUNCTION outbox_event_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            PERFORM pg_notify('{NOTIFY_CHANNEL}', '');
+            RETURN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "CREATE TRIGGER outbox_event_notify AFTER INSERT ON outbox_event"
+        " FOR EACH STATEMENT EXECUTE FUNCTION outbox_event_notify()"
     )
     op.create_table(
         "handled_event",
@@ -98,8 +114,15 @@ def create_kit_tables_v1() -> None:
     )
 
 
+def create_kit_tables_on(connection: Connection) -> None:
+    """Create the kit's tables on a plain connection, outside Alembic (benchmarks and tools)."""
+    with Operations.context(MigrationContext.configure(connection)):
+        create_kit_tables_v1()
+
+
 def drop_kit_tables_v1() -> None:
     """Undo :func:`create_kit_tables_v1`."""
     op.drop_table("handled_event")
     op.drop_index("ix_outbox_event_pending", table_name="outbox_event")
     op.drop_table("outbox_event")
+    op.execute("DROP FUNCTION outbox_event_notify()")

@@ -4,9 +4,10 @@
 transaction commits. The relay claims pending rows with ``FOR UPDATE SKIP LOCKED``, publishes them with
 ``acks=all`` keyed by subject, and marks them sent in the same transaction that claimed them.
 
-Ordering with several relays: rows are spread over a fixed number of shards by a hash of their key, and
-a relay works on a shard only while it holds that shard's transaction-level advisory lock. So at most one
-relay publishes a given key at a time, in id order, and per-key order holds however many relays run.
+Ordering with several relays: rows are spread over a fixed number of shards by a hash of their key, and a
+relay claims rows only of the shards whose transaction-level advisory locks it holds, in id order. So at most
+one relay publishes a given key at a time, and per-key order holds however many relays run; a relay that
+finds every shard held stays idle until the others let go.
 A relay that dies between publishing and marking leaves its rows pending: they are published again
 (at-least-once; consumers deduplicate on the CloudEvents id).
 """
@@ -16,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import zlib
 from collections.abc import Sequence
@@ -27,23 +27,22 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import Text, func, insert, select, text, update
+from sqlalchemy import Select, Text, func, select, text, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import registry
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from onesource.kit.events import DomainEvent
 from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
-from onesource.kit.tables import outbox_event
+from onesource.kit.tables import NOTIFY_CHANNEL, outbox_event
 from onesource.kit.telemetry import context_from_headers, current_trace_context, tracer
 
 logger = logging.getLogger(__name__)
 
 #: Fixed for the lifetime of a database: changing it would let two relays share a key.
 SHARDS = 16
-NOTIFY_CHANNEL = "onesource_outbox"
-_NOTIFIED = "onesource.outbox.notified"
 #: Namespace of the relay's advisory locks (first half of the two-int lock key).
 _LOCK_NAMESPACE = 0x05_0B_0C
 
@@ -58,7 +57,12 @@ LATENCY = Histogram(
 )
 
 _tracer = tracer(__name__)
+_CLAIM_SHARDS = text(
+    "SELECT shard FROM generate_series(0, :last) AS shard WHERE pg_try_advisory_xact_lock(:namespace, shard)"
+)
 _HEADERS = (("content-type", b"application/cloudevents+json"),)
+#: Batches one relay transaction reads ahead while earlier ones wait for their acknowledgements.
+PIPELINE = 8
 #: The pending-rows gauge costs a count over the pending index; refresh it at most this often.
 PENDING_REFRESH_SECONDS = 5.0
 
@@ -68,11 +72,25 @@ def shard_of(key: str) -> int:
     return zlib.crc32(key.encode()) % SHARDS
 
 
-async def add(session: AsyncSession, event: DomainEvent) -> str:
-    """Write ``event`` to the outbox inside the session's transaction; returns the CloudEvents id."""
+class OutboxEvent:
+    """One pending or published outbox row (mapped onto ``outbox_event``)."""
+
+    def __init__(self, **columns: Any) -> None:
+        for name, value in columns.items():
+            setattr(self, name, value)
+
+
+# Mapped with the ORM so that the rows a transaction adds are written in one batched INSERT when the session
+# flushes (at commit at the latest), instead of one round trip per event. A statement-level trigger on the
+# table sends the NOTIFY that wakes the relay (see migrations.create_kit_tables_v1).
+registry().map_imperatively(OutboxEvent, outbox_event)
+
+
+def add(session: AsyncSession, event: DomainEvent) -> str:
+    """Add ``event`` to the outbox in the session's transaction (written at flush); returns the CloudEvents id."""
     envelope = event.to_cloudevent()
-    await session.execute(
-        insert(outbox_event).values(
+    session.add(
+        OutboxEvent(
             event_id=envelope.id,
             topic=event.topic,
             key=envelope.subject,
@@ -81,11 +99,6 @@ async def add(session: AsyncSession, event: DomainEvent) -> str:
             trace_context=current_trace_context(),
         )
     )
-    # Delivered on commit only; one per transaction is enough to wake the relay.
-    transaction = session.get_transaction()
-    if transaction is None or session.info.get(_NOTIFIED) is not transaction:
-        await session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
-        session.info[_NOTIFIED] = transaction
     return envelope.id
 
 
@@ -101,7 +114,6 @@ class OutboxRelay:
         listen_dsn: str | None = None,
         batch_size: int = 500,
         poll_seconds: float = 1.0,
-        concurrency: int = 4,
         producer: AIOKafkaProducer | None = None,
     ) -> None:
         self.engine = engine
@@ -113,7 +125,6 @@ class OutboxRelay:
         self._given_producer = producer
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
-        self.concurrency = concurrency
         self._wake = asyncio.Event()
         self._pending_updated = 0.0
 
@@ -142,9 +153,10 @@ class OutboxRelay:
         listener = asyncio.create_task(self._listen()) if self.listen_dsn else None
         try:
             while True:
+                # Cleared before the pass, so a commit that lands during the pass still wakes the next one.
+                self._wake.clear()
                 published = await self._pass_with_backoff()
                 if published < self.batch_size:
-                    self._wake.clear()
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:
@@ -170,71 +182,68 @@ class OutboxRelay:
         logger.warning("outbox relay pass failed, retrying: %r", state.outcome.exception() if state.outcome else None)
 
     async def relay_once(self) -> int:
-        """One pass over the shards that have pending rows; returns how many events were published."""
+        """Claim, publish and mark up to ``PIPELINE`` batches in one transaction; returns how many were published."""
         producer = await self._ensure_producer()
-        async with self.engine.connect() as connection:
-            shards = list(
-                await connection.scalars(
-                    select(outbox_event.c.shard).where(outbox_event.c.published_at.is_(None)).distinct()
+        claimed: list[Any] = []
+        async with self.engine.begin() as connection:
+            # Every shard no other relay holds; a relay running alone holds them all.
+            shards = list(await connection.scalars(_CLAIM_SHARDS, {"namespace": _LOCK_NAMESPACE, "last": SHARDS - 1}))
+            deliveries: list[Any] = []
+            while shards and len(claimed) < self.batch_size * PIPELINE:
+                rows = (
+                    await connection.execute(self._claim_query(shards, after=claimed[-1].id if claimed else 0))
+                ).all()
+                # Sent without waiting for acknowledgements: the next batch is read while these are in flight.
+                deliveries.extend(await self._send_all(producer, rows))
+                claimed.extend(rows)
+                if len(rows) < self.batch_size:
+                    break
+            if claimed:
+                await asyncio.gather(*deliveries)
+                self._acknowledged(claimed)
+                await connection.execute(
+                    update(outbox_event)
+                    .where(outbox_event.c.id.in_([row.id for row in claimed]))
+                    .values(published_at=func.now(), attempts=outbox_event.c.attempts + 1)
                 )
-            )
-        random.shuffle(shards)  # spread several relays over the shards instead of queueing on the same one
-        # Shards are independent (a key lives in exactly one), so they are relayed concurrently; each one's
-        # batch waits for its broker acknowledgements while the others are being read and sent.
-        limit = asyncio.Semaphore(self.concurrency)
-
-        async def relay(shard: int) -> int:
-            async with limit:
-                return await self._relay_shard(producer, shard)
-
-        total = sum(await asyncio.gather(*(relay(shard) for shard in shards)))
         if time.monotonic() - self._pending_updated > PENDING_REFRESH_SECONDS:
             await self._update_pending()
-        return total
+        return len(claimed)
 
-    async def _relay_shard(self, producer: AIOKafkaProducer, shard: int) -> int:
-        async with self.engine.begin() as connection:
-            locked = await connection.scalar(select(func.pg_try_advisory_xact_lock(_LOCK_NAMESPACE, shard)))
-            if not locked:
-                return 0
-            rows = (
-                await connection.execute(
-                    select(
-                        outbox_event.c.id,
-                        outbox_event.c.event_id,
-                        outbox_event.c.topic,
-                        outbox_event.c.key,
-                        # as stored text: published byte for byte, without a decode/encode round trip
-                        outbox_event.c.payload.cast(Text).label("payload"),
-                        outbox_event.c.trace_context,
-                        outbox_event.c.created_at,
-                    )
-                    .where(outbox_event.c.shard == shard, outbox_event.c.published_at.is_(None))
-                    .order_by(outbox_event.c.id)
-                    .limit(self.batch_size)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if not rows:
-                return 0
-            await self._publish(producer, rows)
-            await connection.execute(
-                update(outbox_event)
-                .where(outbox_event.c.id.in_([row.id for row in rows]))
-                .values(published_at=func.now(), attempts=outbox_event.c.attempts + 1)
+    def _claim_query(self, shards: list[int], *, after: int) -> Select[Any]:
+        return (
+            select(
+                outbox_event.c.id,
+                outbox_event.c.event_id,
+                outbox_event.c.topic,
+                outbox_event.c.key,
+                # as stored text: published byte for byte, without a decode/encode round trip
+                outbox_event.c.payload.cast(Text).label("payload"),
+                outbox_event.c.trace_context,
+                outbox_event.c.created_at,
             )
-        return len(rows)
+            .where(
+                outbox_event.c.published_at.is_(None),
+                outbox_event.c.shard.in_(shards),
+                outbox_event.c.id > after,
+            )
+            .order_by(outbox_event.c.id)
+            .limit(self.batch_size)
+            .with_for_update(skip_locked=True)
+        )
 
-    async def _publish(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> None:
+    async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[Any]:
         topics = {row.topic for row in rows} - self._known_topics
         if topics:
             await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
             self._known_topics |= topics
-        deliveries = [await self._send(producer, row) for row in rows]
-        await asyncio.gather(*deliveries)
+        return [await self._send(producer, row) for row in rows]
+
+    def _acknowledged(self, rows: Sequence[Any]) -> None:
         acknowledged = time.time()
+        latency = LATENCY.labels(self.service)
         for row in rows:
-            LATENCY.labels(self.service).observe(max(0.0, acknowledged - row.created_at.timestamp()))
+            latency.observe(max(0.0, acknowledged - row.created_at.timestamp()))
         PUBLISHED.labels(self.service).inc(len(rows))
 
     async def _send(self, producer: AIOKafkaProducer, row: Any) -> Any:

@@ -25,6 +25,9 @@ from onesource.kit.db import new_metadata
 
 kit_metadata = new_metadata()
 
+#: The channel the outbox trigger notifies on commit; the relay listens on it.
+NOTIFY_CHANNEL = "onesource_outbox"
+
 outbox_event = Table(
     "outbox_event",
     kit_metadata,
@@ -40,7 +43,6 @@ outbox_event = Table(
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Index(
         "ix_outbox_event_pending",
-        "shard",
         "id",
         postgresql_where=text("published_at IS NULL"),
     ),

@@ -39,7 +39,7 @@ async def register(session: AsyncSession, create: ClientCreate) -> tuple[Client,
     )
     if client is None:
         raise DuplicateClient(f"a client with id {client_id!r} already exists", client_id=client_id)
-    await outbox.add(
+    outbox.add(
         session,
         ClientRegistered(
             client_id=client.client_id, department=client.department, name=client.name, roles=client.roles
@@ -63,7 +63,7 @@ async def rotate_secret(session: AsyncSession, client_id: str) -> tuple[Client, 
     client.secret_hash = await hashing.hash_secret(secret)
     client.secret_rotated_at = datetime.now(UTC)
     await session.flush()
-    await outbox.add(session, ClientSecretRotated(client_id=client.client_id, department=client.department))
+    outbox.add(session, ClientSecretRotated(client_id=client.client_id, department=client.department))
     return client, secret
 
 
@@ -79,7 +79,7 @@ async def set_disabled(session: AsyncSession, client_id: str, disabled: bool) ->
     else:
         event = ClientEnabled(client_id=client_id, department=client.department)
     await session.flush()
-    await outbox.add(session, event)
+    outbox.add(session, event)
     return client
 
 

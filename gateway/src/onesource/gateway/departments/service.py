@@ -29,7 +29,7 @@ async def register(session: AsyncSession, create: DepartmentCreate) -> Departmen
             f"department {existing.code if existing else '?'!r} already has USCC {uscc}",
             code=existing.code if existing else None,
         )
-    await outbox.add(session, DepartmentRegistered(code=department.code, name=department.name, uscc=department.uscc))
+    outbox.add(session, DepartmentRegistered(code=department.code, name=department.name, uscc=department.uscc))
     return department
 
 
