@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from tests.bench.harness import BenchServers, Table
+from tests.bench.harness import Table, bench_servers
 from tests.bench.outbox import bench_outbox
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -23,7 +23,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 
 async def run(selected: set[str], console: Console) -> list[Table]:
     tables: list[Table] = []
-    async with BenchServers.start(console) as servers:
+    async with bench_servers(console) as servers:
         if "outbox" in selected:
             tables.append(await bench_outbox(servers, console))
     return tables

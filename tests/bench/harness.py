@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,9 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, find_free_port
-from onesource.kit.settings import KafkaSettings
-from onesource.kit.testing.plugin import DATABASE_ENV, KAFKA_ENV, Infrastructure
+from onesource.kit.testing.plugin import Infrastructure, provisioned
 
 
 @dataclass
@@ -57,35 +54,12 @@ class Table:
         return table
 
 
-class BenchServers(Infrastructure):
+@asynccontextmanager
+async def bench_servers(console: Console) -> AsyncIterator[Infrastructure]:
     """The benchmark's PostgreSQL and broker: embedded, or the ones the test variables name."""
-
-    @classmethod
-    @asynccontextmanager
-    async def start(cls, console: Console) -> AsyncIterator[BenchServers]:
-        postgres: EmbeddedPostgres | None = None
-        broker: EmbeddedKafka | None = None
-        admin_dsn = os.environ.get(DATABASE_ENV)
-        bootstrap = os.environ.get(KAFKA_ENV)
-        with tempfile.TemporaryDirectory(prefix="onesource-bench-") as scratch:
-            try:
-                if not admin_dsn:
-                    postgres = EmbeddedPostgres(Path(scratch) / "postgres", port=find_free_port())
-                    postgres.start()
-                    admin_dsn = postgres.admin_dsn()
-                if bootstrap:
-                    kafka = KafkaSettings(bootstrap=bootstrap)
-                else:
-                    broker = EmbeddedKafka(port=find_free_port(), log_path=Path(scratch) / "tansu.log")
-                    broker.start()
-                    kafka = KafkaSettings(bootstrap=broker.bootstrap, idempotence=False)
-                console.print(f"servers: PostgreSQL {admin_dsn.rsplit('@', 1)[-1]}, Kafka {kafka.bootstrap}")
-                yield cls(admin_dsn=admin_dsn, kafka=kafka, postgres=postgres, broker=broker)
-            finally:
-                if broker is not None:
-                    broker.stop()
-                if postgres is not None:
-                    postgres.stop()
+    with tempfile.TemporaryDirectory(prefix="onesource-bench-") as scratch, provisioned(Path(scratch)) as servers:
+        console.print(f"servers: PostgreSQL {servers.admin_dsn.rsplit('@', 1)[-1]}, Kafka {servers.kafka.bootstrap}")
+        yield servers
 
 
 def percentile(values: list[float], fraction: float) -> float:

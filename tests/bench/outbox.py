@@ -29,7 +29,8 @@ from onesource.kit.kafka import create_producer, ensure_topics
 from onesource.kit.migrations import create_kit_tables_on
 from onesource.kit.outbox import OutboxRelay, shard_of
 from onesource.kit.tables import outbox_event
-from tests.bench.harness import BenchServers, Row, Table, percentile
+from onesource.kit.testing.plugin import Infrastructure
+from tests.bench.harness import Row, Table, percentile
 
 EVENTS = 20_000
 RATE = 1_000  # events per second for the latency run
@@ -51,7 +52,7 @@ class Measured(DomainEvent):
         return self.station
 
 
-async def bench_outbox(servers: BenchServers, console: Console) -> Table:
+async def bench_outbox(servers: Infrastructure, console: Console) -> Table:
     dsn = await servers.recreate_database("bench_outbox")
     engine = create_engine(dsn, pool_size=10)
     async with engine.begin() as connection:
@@ -178,7 +179,7 @@ async def write_steadily(dsn: str, rate: int, seconds: int, writers: int) -> tup
 
 
 async def _latency_run(
-    engine: AsyncEngine, servers: BenchServers, dsn: str, console: Console
+    engine: AsyncEngine, servers: Infrastructure, dsn: str, console: Console
 ) -> tuple[list[float], float]:
     relay = OutboxRelay(
         engine,

@@ -6,7 +6,7 @@ import asyncio
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,22 +66,25 @@ async def prepare_service_database(infrastructure: Infrastructure, service: str,
     return dsn
 
 
-@pytest.fixture(scope="session")
-def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
-    """PostgreSQL and a Kafka-protocol broker: the ones named by the environment, else embedded ones."""
+@contextmanager
+def provisioned(scratch: Path) -> Iterator[Infrastructure]:
+    """PostgreSQL and a Kafka-protocol broker: the ones named by the environment, else embedded ones in ``scratch``.
+
+    Embedded servers listen on free ports and are stopped on exit; named ones are only used.
+    """
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedKafka | None = None
     admin_dsn = os.environ.get(DATABASE_ENV)
     bootstrap = os.environ.get(KAFKA_ENV)
     try:
         if not admin_dsn:
-            postgres = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data", port=find_free_port())
+            postgres = EmbeddedPostgres(scratch / "postgres", port=find_free_port())
             postgres.start()
             admin_dsn = postgres.admin_dsn()
         if bootstrap:
             kafka = KafkaSettings(bootstrap=bootstrap)
         else:
-            broker = EmbeddedKafka(port=find_free_port(), log_path=tmp_path_factory.mktemp("tansu") / "tansu.log")
+            broker = EmbeddedKafka(port=find_free_port(), log_path=scratch / "tansu.log")
             broker.start()
             kafka = KafkaSettings(
                 bootstrap=broker.bootstrap, idempotence=False, session_timeout_ms=1500, heartbeat_interval_ms=500
@@ -92,6 +95,13 @@ def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrast
             broker.stop()
         if postgres is not None:
             postgres.stop()
+
+
+@pytest.fixture(scope="session")
+def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrastructure]:
+    """PostgreSQL and broker of the test worker (see :func:`provisioned`)."""
+    with provisioned(tmp_path_factory.mktemp("infrastructure")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="session")
