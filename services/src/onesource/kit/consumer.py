@@ -144,6 +144,7 @@ class EventConsumer:
             ("onesource-error", reason[:1000].encode()),
             ("onesource-original", json.dumps([message.topic, message.partition, message.offset]).encode()),
         ]
-        await producer.send_and_wait(
+        delivery = await producer.send(
             dead_letter_topic(self.name), key=message.key, value=message.value, headers=list(headers)
         )
+        await asyncio.shield(delivery)  # a cancelled aiokafka delivery future breaks the producer's sender

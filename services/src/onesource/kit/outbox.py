@@ -199,7 +199,8 @@ class OutboxRelay:
                 if len(rows) < self.batch_size:
                     break
             if claimed:
-                await asyncio.gather(*deliveries)
+                # Shielded: cancelling aiokafka's delivery futures breaks its sender, and stop() then waits forever.
+                await asyncio.shield(asyncio.gather(*deliveries))
                 self._acknowledged(claimed)
                 await connection.execute(
                     update(outbox_event)
@@ -284,8 +285,12 @@ class OutboxRelay:
                 logger.warning("outbox listener reconnecting: %r", error)
                 await asyncio.sleep(1)
 
-    async def stop(self) -> None:
-        """Stop the producer (the ``run`` task is cancelled by its owner)."""
-        if self._producer is not None:
-            await self._producer.stop()
-            self._producer = None
+    async def stop(self, timeout: float = 15.0) -> None:
+        """Stop the producer, flushing what is in flight (the ``run`` task is cancelled by its owner)."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await asyncio.wait_for(producer.stop(), timeout)
+            except TimeoutError:
+                # Unmarked rows stay pending and are published again by the next relay: nothing is lost.
+                logger.warning("outbox relay producer did not stop within %.0f s", timeout)
