@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -24,15 +25,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from onesource.kit import outbox
 from onesource.kit.db import create_engine, sessionmaker_for
-from onesource.kit.events import DomainEvent
+from onesource.kit.events import CloudEvent, DomainEvent
 from onesource.kit.kafka import create_producer, ensure_topics
 from onesource.kit.migrations import create_kit_tables_on
 from onesource.kit.outbox import OutboxRelay, shard_of
+from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure
 from tests.bench.harness import Row, Table, percentile
 
-EVENTS = 20_000
+EVENTS = 30_000
+ROUNDS = 3
+PER_ROUND = EVENTS // ROUNDS
+RAW_TOPIC = "onesource.bench.raw.v1"
 RATE = 1_000  # events per second for the latency run
 SECONDS = 10
 PER_TRANSACTION = 5
@@ -61,58 +66,17 @@ async def bench_outbox(servers: Infrastructure, console: Console) -> Table:
     events = [Measured(station=f"station-{n % 1000}", seq=n) for n in range(EVENTS)]
     envelopes = [event.to_cloudevent() for event in events]
 
-    # Baseline: the same messages straight to the broker with the same producer settings.
-    raw_topic = "onesource.bench.raw.v1"
-    await ensure_topics(kafka, [raw_topic, Measured.topic], client_id="bench")
-    producer = create_producer(kafka, client_id="bench-raw")
-    await producer.start()
-    try:
-        started = time.perf_counter()
-        for offset in range(0, EVENTS, 500):
-            deliveries = [
-                await producer.send(raw_topic, key=envelope.subject.encode(), value=envelope.model_dump_json().encode())
-                for envelope in envelopes[offset : offset + 500]
-            ]
-            await asyncio.gather(*deliveries)
-        raw_rate = EVENTS / (time.perf_counter() - started)
-    finally:
-        await producer.stop()
-    console.print(f"raw producer: {raw_rate:,.0f} events/s")
-
-    # The relay draining a backlog of the same events.
-    async with engine.begin() as connection:
-        for offset in range(0, EVENTS, 2000):
-            await connection.execute(
-                insert(outbox_event),
-                [
-                    {
-                        "event_id": envelope.id,
-                        "topic": Measured.topic,
-                        "key": envelope.subject,
-                        "shard": shard_of(envelope.subject),
-                        "payload": envelope.model_dump(mode="json"),
-                        "trace_context": {},
-                    }
-                    for envelope in envelopes[offset : offset + 2000]
-                ],
-            )
-    relay = OutboxRelay(engine, kafka, service="bench", batch_size=RELAY_BATCH)
-    try:
-        await relay.relay_once()  # warm up: producer started, topics known
-        started = time.perf_counter()
-        published = 0
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("relay draining backlog", total=EVENTS)
-            while published < EVENTS:
-                count = await relay.relay_once()
-                if count == 0:
-                    break
-                published += count
-                progress.update(task, completed=published)
-        relay_rate = published / (time.perf_counter() - started)
-    finally:
-        await relay.stop()
-    console.print(f"relay: {relay_rate:,.0f} events/s")
+    await ensure_topics(kafka, [RAW_TOPIC, Measured.topic], client_id="bench")
+    # Baseline and relay alternate, and each reports its median: a burst of load from a neighbour on this
+    # shared machine then skews one round of one side, not the comparison.
+    raw_rates: list[float] = []
+    relay_rates: list[float] = []
+    for round_number in range(ROUNDS):
+        batch = envelopes[round_number * PER_ROUND : (round_number + 1) * PER_ROUND]
+        raw_rates.append(await _raw_rate(kafka, batch))
+        relay_rates.append(await _relay_rate(engine, kafka, batch, console))
+        console.print(f"round {round_number + 1}: raw {raw_rates[-1]:,.0f} ev/s, relay {relay_rates[-1]:,.0f} ev/s")
+    raw_rate, relay_rate = statistics.median(raw_rates), statistics.median(relay_rates)
 
     latencies, achieved = await _latency_run(engine, servers, dsn, console)
     await engine.dispose()
@@ -122,15 +86,17 @@ async def bench_outbox(servers: Infrastructure, console: Console) -> Table:
     return Table(
         title="Outbox relay",
         description=(
-            f"{EVENTS:,} CloudEvents (~{len(envelopes[0].model_dump_json())} bytes) keyed over 1,000 subjects, "
-            f"acks=all. Latency: {SECONDS} s of writers committing {PER_TRANSACTION} events per transaction at a "
-            f"{RATE:,}/s target, relay woken by LISTEN/NOTIFY, measured creation → arrival at a consumer."
+            f"{ROUNDS} alternating rounds of {PER_ROUND:,} CloudEvents (~{len(envelopes[0].model_dump_json())} "
+            "bytes, keyed over 1,000 subjects, acks=all) through the raw producer and through the relay; medians "
+            f"reported. Latency: {WRITERS} writers in their own process commit {PER_TRANSACTION} events per "
+            f"transaction at {RATE:,}/s in all for {SECONDS} s; the relay is woken by LISTEN/NOTIFY; latency runs "
+            "from commit to arrival at a consumer."
         ),
         rows=[
             Row(
                 "relay throughput",
                 f"{relay_rate:,.0f} ev/s",
-                f"{raw_rate:,.0f} ev/s raw producer",
+                f"{raw_rate:,.0f} ev/s raw producer",  # medians of the rounds
                 f"{ratio:.0%}",
                 "≥ 50%",
                 ratio >= 0.5,
@@ -147,6 +113,63 @@ async def bench_outbox(servers: Infrastructure, console: Console) -> Table:
             Row("commit → consumer p99", f"{p99:.1f} ms", "—", "—", "≤ 100 ms", p99 <= 100),
         ],
     )
+
+
+async def _raw_rate(kafka: KafkaSettings, envelopes: list[CloudEvent]) -> float:
+    """The same messages straight to the broker with the same producer settings, 500 in flight at a time."""
+    producer = create_producer(kafka, client_id="bench-raw")
+    await producer.start()
+    try:
+        started = time.perf_counter()
+        for offset in range(0, len(envelopes), RELAY_BATCH):
+            deliveries = [
+                await producer.send(
+                    RAW_TOPIC,
+                    key=envelope.subject.encode(),
+                    value=envelope.model_dump_json().encode(),
+                    headers=[("content-type", b"application/cloudevents+json")],  # the relay's message, byte for byte
+                )
+                for envelope in envelopes[offset : offset + RELAY_BATCH]
+            ]
+            await asyncio.gather(*deliveries)
+        return len(envelopes) / (time.perf_counter() - started)
+    finally:
+        await producer.stop()
+
+
+async def _relay_rate(
+    engine: AsyncEngine, kafka: KafkaSettings, envelopes: list[CloudEvent], console: Console
+) -> float:
+    """The relay draining a backlog of the same messages from the outbox."""
+    relay = OutboxRelay(engine, kafka, service="bench", batch_size=RELAY_BATCH)
+    try:
+        await relay.relay_once()  # nothing pending yet: starts the producer outside the stopwatch, as for raw
+        async with engine.begin() as connection:
+            for offset in range(0, len(envelopes), 2000):
+                await connection.execute(
+                    insert(outbox_event),
+                    [
+                        {
+                            "event_id": envelope.id,
+                            "topic": Measured.topic,
+                            "key": envelope.subject,
+                            "shard": shard_of(envelope.subject),
+                            "payload": envelope.model_dump(mode="json"),
+                            "trace_context": {},
+                        }
+                        for envelope in envelopes[offset : offset + 2000]
+                    ],
+                )
+        started = time.perf_counter()
+        published = 0
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("relay draining backlog", total=len(envelopes))
+            while count := await relay.relay_once():
+                published += count
+                progress.update(task, completed=published)
+        return published / (time.perf_counter() - started)
+    finally:
+        await relay.stop()
 
 
 async def write_steadily(dsn: str, rate: int, seconds: int, writers: int) -> tuple[dict[str, float], float]:

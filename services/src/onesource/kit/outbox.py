@@ -27,7 +27,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import Select, Text, func, select, text, update
+from sqlalchemy import BigInteger, Select, Text, any_, cast, func, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import registry
@@ -51,7 +52,7 @@ PUBLISHED = Counter("onesource_outbox_published_total", "Outbox events acknowled
 PUBLISH_ERRORS = Counter("onesource_outbox_publish_errors_total", "Failed relay passes", ["service"])
 LATENCY = Histogram(
     "onesource_outbox_publish_latency_seconds",
-    "Time from outbox insert to broker acknowledgement",
+    "Time from outbox insert to broker acknowledgement of the oldest event of each published batch",
     ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
@@ -62,7 +63,7 @@ _CLAIM_SHARDS = text(
 )
 _HEADERS = (("content-type", b"application/cloudevents+json"),)
 #: Batches one relay transaction reads ahead while earlier ones wait for their acknowledgements.
-PIPELINE = 8
+PIPELINE = 16
 #: The pending-rows gauge costs a count over the pending index; refresh it at most this often.
 PENDING_REFRESH_SECONDS = 5.0
 
@@ -204,7 +205,8 @@ class OutboxRelay:
                 self._acknowledged(claimed)
                 await connection.execute(
                     update(outbox_event)
-                    .where(outbox_event.c.id.in_([row.id for row in claimed]))
+                    # one array parameter rather than thousands of IN parameters
+                    .where(outbox_event.c.id == any_(cast([row.id for row in claimed], ARRAY(BigInteger))))
                     .values(published_at=func.now(), attempts=outbox_event.c.attempts + 1)
                 )
         if time.monotonic() - self._pending_updated > PENDING_REFRESH_SECONDS:
@@ -220,7 +222,8 @@ class OutboxRelay:
                 outbox_event.c.key,
                 # as stored text: published byte for byte, without a decode/encode round trip
                 outbox_event.c.payload.cast(Text).label("payload"),
-                outbox_event.c.trace_context,
+                # NULL rather than {} for untraced events: nothing to decode
+                func.nullif(outbox_event.c.trace_context, cast({}, JSONB)).label("trace_context"),
                 outbox_event.c.created_at,
             )
             .where(
@@ -241,10 +244,8 @@ class OutboxRelay:
         return [await self._send(producer, row) for row in rows]
 
     def _acknowledged(self, rows: Sequence[Any]) -> None:
-        acknowledged = time.time()
-        latency = LATENCY.labels(self.service)
-        for row in rows:
-            latency.observe(max(0.0, acknowledged - row.created_at.timestamp()))
+        # One observation per batch, of its oldest event: the worst latency in it, at a fraction of the cost.
+        LATENCY.labels(self.service).observe(max(0.0, time.time() - min(row.created_at for row in rows).timestamp()))
         PUBLISHED.labels(self.service).inc(len(rows))
 
     async def _send(self, producer: AIOKafkaProducer, row: Any) -> Any:
