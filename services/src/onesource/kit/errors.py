@@ -211,7 +211,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
 
 
-#: OpenAPI ``responses=`` entries for the problems every authenticated route can answer.
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Declare problem responses for a route so its OpenAPI shows them."""
     return {
