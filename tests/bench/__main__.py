@@ -8,34 +8,48 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import platform
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
 from tests.bench.harness import Table, bench_servers
-from tests.bench.outbox import bench_outbox
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
+#: Benchmark name -> ``module:function``; each function takes the servers and the console and returns a table.
+BENCHMARKS = {
+    "outbox": "tests.bench.outbox:bench_outbox",
+    "population": "tests.bench.population:bench_population",
+    "catalog": "tests.bench.catalog:bench_catalog",
+}
 
-async def run(selected: set[str], console: Console) -> list[Table]:
+
+def benchmark(name: str) -> Callable[..., Awaitable[Table]]:
+    module, function = BENCHMARKS[name].split(":")
+    found: Callable[..., Awaitable[Table]] = getattr(importlib.import_module(module), function)
+    return found
+
+
+async def run(selected: list[str], console: Console) -> list[Table]:
     tables: list[Table] = []
     async with bench_servers(console) as servers:
-        if "outbox" in selected:
-            tables.append(await bench_outbox(servers, console))
+        for name in selected:
+            tables.append(await benchmark(name)(servers, console))
     return tables
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
-    parser.add_argument("--only", action="append", choices=["outbox"], help="run only these benchmarks")
+    parser.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=RESULTS)
     arguments = parser.parse_args()
     console = Console()
-    tables = asyncio.run(run(set(arguments.only or ["outbox"]), console))
+    tables = asyncio.run(run(arguments.only or list(BENCHMARKS), console))
     command = (
         "make bench"
         if not arguments.only

@@ -7,7 +7,10 @@ from fastapi import FastAPI
 import onesource.population
 from onesource.kit.app import ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
+from onesource.population.imports.router import router as imports_router
 from onesource.population.models import Base
+from onesource.population.persons.events import PERSON_TOPIC
+from onesource.population.persons.router import router as persons_router
 from onesource.population.settings import Settings
 
 
@@ -17,9 +20,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ServiceSpec(
             name="population",
             title="OneSource population registry",
-            description="人口基础信息库: the authoritative register of persons.",
+            description=(
+                "人口基础信息库: the authoritative register of persons, keyed by citizen ID number (GB 11643-1999). "
+                "Its owning department's registrars write; everyone else reads through the gateway under a grant."
+            ),
             settings=settings or Settings(),
             metadata=Base.metadata,
             migrations_dir=service_migrations_dir(onesource.population.__file__),
+            routers=[persons_router, imports_router],
+            topics=[PERSON_TOPIC],
+            tags=[
+                {"name": "persons", "description": "Person records: register, read, update, death, history, search."},
+                {"name": "imports", "description": "Streaming bulk import (CSV / NDJSON) with a per-row report."},
+            ],
         )
     )

@@ -19,3 +19,11 @@ class Settings(ServiceSettings):
 
     database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_population")
     """SQLAlchemy async DSN of this service's own database."""
+
+    owner_department: str = "psb"
+    """Code of the department that owns this registry: only its registrars write, only it reads whole records
+    directly (everyone else reads through the gateway, under a grant)."""
+    import_batch_rows: int = 5000
+    """Rows a bulk import validates and loads per batch (its memory is bounded by this, not by the file)."""
+    import_progress_seconds: float = 1.0
+    """How often a running import commits its progress (``GET /v1/imports/{id}``)."""

@@ -23,6 +23,9 @@ from onesource.kit.settings import AuthSettings
 Role = Literal["consumer", "registrar", "steward", "coordinator", "admin"]
 ROLES: tuple[Role, ...] = ("consumer", "registrar", "steward", "coordinator", "admin")
 ALGORITHMS = ["EdDSA", "ES256"]
+#: Held only by the gateway's own service tokens, never by a client: the gateway has checked the caller's grant
+#: and will mask the answer to it, so a registry may hand it whole records.
+GATEWAY_ROLE = "gateway"
 
 JwksSource = Callable[[], Awaitable[dict[str, Any]]]
 

@@ -89,6 +89,30 @@ class PreconditionFailed(ServiceError):
     title = "Precondition failed"
 
 
+class ContentTooLarge(ServiceError):
+    """The request body is larger than this endpoint accepts (413)."""
+
+    status = 413
+    type = "content-too-large"
+    title = "Content too large"
+
+
+class UnsupportedMediaType(ServiceError):
+    """The request body's ``Content-Type`` is not one this endpoint reads (415)."""
+
+    status = 415
+    type = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
+class PreconditionRequired(ServiceError):
+    """An update without ``If-Match``: send the ``ETag`` you read, so no one else's change is overwritten (428)."""
+
+    status = 428
+    type = "precondition-required"
+    title = "Precondition required"
+
+
 class ServiceUnavailable(ServiceError):
     """A dependency is unavailable; try again later (503)."""
 

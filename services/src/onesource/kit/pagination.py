@@ -63,7 +63,10 @@ def decode_cursor(cursor: str | None) -> str | None:
     if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+        if not key:
+            raise ValueError("empty cursor")
+        return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidCursor(
             "the cursor is not valid; pass the next_cursor of a previous page",

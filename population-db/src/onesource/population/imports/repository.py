@@ -1,0 +1,150 @@
+"""Every SQL statement of bulk imports, including the ``COPY`` loads."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+from sqlalchemy import Select, func, literal, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onesource.population.models import Person, PersonImport, PersonImportError, PersonVersion
+
+PERSON_COLUMNS = (
+    "id_number",
+    "name",
+    "former_names",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "birthplace_code",
+    "household_region_code",
+    "household_address",
+    "marital_status",
+    "education",
+    "household_id",
+    "relationship_to_head",
+    "deceased",
+    "death_date",
+)
+VERSION_COLUMNS = ("id_number", "version", "change", "changes", "recorded_by", "department", "request_id", "import_id")
+ERROR_COLUMNS = ("import_id", "line", "id_number", "field", "reason")
+
+
+async def _driver(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, inside its transaction (for ``COPY``)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
+async def create(
+    session: AsyncSession, import_id: uuid.UUID, file_format: str, client_id: str, department: str
+) -> None:
+    """Record a new running import."""
+    session.add(
+        PersonImport(id=import_id, format=file_format, status="running", client_id=client_id, department=department)
+    )
+    await session.flush()
+
+
+async def record_progress(
+    session: AsyncSession, import_id: uuid.UUID, *, rows_read: int, accepted: int, rejected: int
+) -> None:
+    """Update a running import's counters."""
+    await session.execute(
+        update(PersonImport)
+        .where(PersonImport.id == import_id)
+        .values(rows_read=rows_read, accepted=accepted, rejected=rejected)
+    )
+
+
+async def finish(
+    session: AsyncSession,
+    import_id: uuid.UUID,
+    *,
+    status: str,
+    rows_read: int,
+    accepted: int,
+    rejected: int,
+    failure: str | None = None,
+) -> PersonImport:
+    """Mark an import completed or failed, with its final counters."""
+    result = await session.scalars(
+        update(PersonImport)
+        .where(PersonImport.id == import_id)
+        .values(
+            status=status,
+            rows_read=rows_read,
+            accepted=accepted,
+            rejected=rejected,
+            failure=failure,
+            finished_at=func.clock_timestamp(),
+        )
+        .returning(PersonImport)
+        .execution_options(populate_existing=True)
+    )
+    return result.one()
+
+
+async def get(session: AsyncSession, import_id: uuid.UUID) -> PersonImport | None:
+    """The import with ``import_id``."""
+    return await session.get(PersonImport, import_id)
+
+
+def _imports(department: str) -> Select[tuple[PersonImport]]:
+    return select(PersonImport).where(PersonImport.department == department)
+
+
+async def page(
+    session: AsyncSession, department: str, *, before: uuid.UUID | None, limit: int
+) -> Sequence[PersonImport]:
+    """A department's imports, newest first (ids are time-ordered UUIDv7)."""
+    statement = _imports(department).order_by(PersonImport.id.desc()).limit(limit)
+    if before is not None:
+        statement = statement.where(PersonImport.id < before)
+    return (await session.scalars(statement)).all()
+
+
+async def errors(
+    session: AsyncSession, import_id: uuid.UUID, *, after: tuple[int, ...] | None, limit: int
+) -> Sequence[PersonImportError]:
+    """Refused rows of an import in file order, after the position ``(line, error id)`` ``after``."""
+    statement = (
+        select(PersonImportError)
+        .where(PersonImportError.import_id == import_id)
+        .order_by(PersonImportError.line, PersonImportError.id)
+        .limit(limit)
+    )
+    if after is not None:
+        statement = statement.where(tuple_(PersonImportError.line, PersonImportError.id) > tuple_(literal(after[0]), literal(after[1])))
+    return (await session.scalars(statement)).all()
+
+
+async def first_registrations(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, uuid.UUID | None]:
+    """Which of ``id_numbers`` are registered, each with the import that registered it (if one did)."""
+    rows = await session.execute(
+        select(Person.id_number, PersonVersion.import_id)
+        .outerjoin(PersonVersion, (PersonVersion.id_number == Person.id_number) & (PersonVersion.version == 1))
+        .where(Person.id_number.in_(id_numbers))
+    )
+    return {row.id_number: row.import_id for row in rows}
+
+
+async def copy_persons(
+    session: AsyncSession, persons: Sequence[tuple[Any, ...]], versions: Sequence[tuple[Any, ...]]
+) -> None:
+    """``COPY`` new persons and their first versions (fails on a duplicate ID number)."""
+    driver = await _driver(session)
+    await driver.copy_records_to_table("person", records=persons, columns=PERSON_COLUMNS)
+    await driver.copy_records_to_table("person_version", records=versions, columns=VERSION_COLUMNS)
+
+
+async def copy_errors(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
+    """``COPY`` refused rows into the import's error report."""
+    if rows:
+        driver = await _driver(session)
+        await driver.copy_records_to_table("person_import_error", records=rows, columns=ERROR_COLUMNS)

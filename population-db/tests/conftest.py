@@ -1,0 +1,122 @@
+"""Population test fixtures: a migrated database, the app, a rolled-back transaction per test, callers' tokens."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from onesource.kit.auth import GATEWAY_ROLE
+from onesource.kit.tables import outbox_event
+from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
+from onesource.kit.testing.tokens import TestTokens
+from onesource.population.main import create_app
+from onesource.population.settings import Settings
+from onesource.population.synthetic import PersonFactory
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+OWNER = "psb"
+PERSONS = "/v1/persons"
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def population_database(infrastructure: Infrastructure) -> str:
+    return await prepare_service_database(infrastructure, "population", MIGRATIONS)
+
+
+@pytest.fixture(scope="session")
+def settings(population_database: str, infrastructure: Infrastructure) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=SecretStr(population_database),
+        kafka=infrastructure.kafka,
+        owner_department=OWNER,
+        relay_poll_seconds=0.2,
+        import_batch_rows=1000,
+        import_progress_seconds=0.0,
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def population_app(settings: Settings, tokens: TestTokens) -> AsyncIterator[FastAPI]:
+    async with running_app(create_app(settings), tokens) as app:
+        yield app
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def connection(population_app: FastAPI) -> AsyncIterator[AsyncConnection]:
+    async with rolled_back(population_app) as connection:
+        yield connection
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(population_app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app inside this test's rolled-back transaction."""
+    async with api_client(population_app) as http:
+        yield http
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def committing_client(population_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app whose requests commit for real (for concurrency and relay tests)."""
+    async with api_client(population_app) as http:
+        yield http
+
+
+@pytest.fixture
+def registrar(tokens: TestTokens) -> dict[str, str]:
+    """A registrar of the owning department."""
+    return tokens.headers("psb-registrar", OWNER, ["registrar"])
+
+
+@pytest.fixture
+def owner_consumer(tokens: TestTokens) -> dict[str, str]:
+    """A consumer client of the owning department (reads, cannot write)."""
+    return tokens.headers("psb-app", OWNER, ["consumer"])
+
+
+@pytest.fixture
+def foreign_registrar(tokens: TestTokens) -> dict[str, str]:
+    """A registrar of another department."""
+    return tokens.headers("amr-registrar", "amr", ["registrar"])
+
+
+@pytest.fixture
+def foreign_consumer(tokens: TestTokens) -> dict[str, str]:
+    """A consumer of another department, calling the registry directly (not through the gateway)."""
+    return tokens.headers("mca-app", "mca", ["consumer"])
+
+
+@pytest.fixture
+def gateway(tokens: TestTokens) -> dict[str, str]:
+    """The gateway's service token, acting for a consumer under a grant."""
+    return tokens.headers("gateway", "mca", [GATEWAY_ROLE])
+
+
+@pytest.fixture
+def factory(request: pytest.FixtureRequest) -> PersonFactory:
+    """Valid synthetic persons, different in every test (so committed rows never collide)."""
+    return PersonFactory(seed=zlib.crc32(request.node.nodeid.encode()))
+
+
+async def outbox_payloads(connection: AsyncConnection, subject: str) -> list[dict[str, Any]]:
+    """CloudEvents written to the outbox about ``subject`` (in this test's transaction), oldest first."""
+    rows = await connection.execute(
+        select(outbox_event.c.payload).where(outbox_event.c.key == subject).order_by(outbox_event.c.id)
+    )
+    return [row.payload for row in rows]
+
+
+@pytest.fixture
+def events(connection: AsyncConnection) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
+    """Reads the outbox rows about one subject."""
+    return lambda subject: outbox_payloads(connection, subject)
