@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import logging
 import platform
 import sys
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,7 @@ async def run(selected: list[str], console: Console) -> list[Table]:
 
 
 def main() -> int:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would be the benchmark's cost
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), help="run only these benchmarks")
     parser.add_argument("--out", type=Path, default=RESULTS)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 import zlib
@@ -108,10 +107,9 @@ def add(session: AsyncSession, event: DomainEvent) -> str:
 COPY_COLUMNS = ("event_id", "topic", "key", "shard", "payload")
 
 
-def copy_record(topic: str, envelope: dict[str, Any]) -> tuple[str, str, str, int, str]:
-    """One outbox row for :func:`copy_records` from a CloudEvent's JSON form (see ``DomainEvent.envelope``)."""
-    subject = envelope["subject"]
-    return (envelope["id"], topic, subject, shard_of(subject), json.dumps(envelope, ensure_ascii=False))
+def copy_record(topic: str, event_id: str, subject: str, payload_json: str) -> tuple[str, str, str, int, str]:
+    """One outbox row for :func:`copy_records`, from a CloudEvent's JSON text (see ``events.EnvelopeWriter``)."""
+    return (event_id, topic, subject, shard_of(subject), payload_json)
 
 
 async def copy_records(session: AsyncSession, records: Sequence[tuple[str, str, str, int, str]]) -> None:

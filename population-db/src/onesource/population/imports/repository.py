@@ -120,7 +120,9 @@ async def errors(
         .limit(limit)
     )
     if after is not None:
-        statement = statement.where(tuple_(PersonImportError.line, PersonImportError.id) > tuple_(literal(after[0]), literal(after[1])))
+        statement = statement.where(
+            tuple_(PersonImportError.line, PersonImportError.id) > tuple_(literal(after[0]), literal(after[1]))
+        )
     return (await session.scalars(statement)).all()
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
+from onesource.kit.events import EnvelopeWriter
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
 from onesource.population.imports import parsing, repository
@@ -73,6 +74,7 @@ class _Loader:
         self.today = now.date()
         self.request_id = request_id_var.get()
         self.counts = _Counts()
+        self.envelope = EnvelopeWriter(PersonRegistered, now)
 
     def _refuse(
         self, errors: list[tuple[Any, ...]], line: int, id_number: Any, field_name: str | None, reason: str
@@ -131,20 +133,21 @@ class _Loader:
             record = {name: values[name] for name in RECORD_FIELDS}
             record["birth_date"] = _json_date(values["birth_date"])
             record["death_date"] = _json_date(values["death_date"])
+            record_json = json.dumps(record)  # once: the first version and the event carry the same record
             versions.append(
                 (
                     id_number,
                     1,
                     "registered",
-                    json.dumps(record, ensure_ascii=False),
+                    record_json,
                     principal.client_id,
                     principal.department,
                     self.request_id,
                     self.import_id,
                 )
             )
-            envelope = PersonRegistered.envelope(id_number, {"record": record}, at=self.now)
-            events.append(outbox.copy_record(PERSON_TOPIC, envelope))
+            event_id, event_json = self.envelope(id_number, f'{{"record":{record_json}}}')
+            events.append(outbox.copy_record(PERSON_TOPIC, event_id, id_number, event_json))
         return persons, versions, events
 
     async def load(self, batch: list[parsing.RawRow]) -> None:

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from sqlalchemy import select, text
+
+from onesource.kit.events import CloudEvent
+from onesource.kit.tables import outbox_event
+from onesource.population.persons.events import PersonRegistered
+from onesource.population.synthetic import to_csv, to_ndjson
+
+IMPORTS = "/v1/imports"
+PERSONS = "/v1/persons"
+CSV = {"Content-Type": "text/csv; charset=utf-8"}
+NDJSON = {"Content-Type": "application/x-ndjson"}
+
+
+async def test_ndjson_import_registers_good_rows_and_reports_bad_ones(client, registrar, factory, events) -> None:
+    good = [factory.person() for _ in range(5)]
+    bad_checksum = {**factory.person()}
+    bad_checksum["id_number"] = bad_checksum["id_number"][:17] + ("0" if bad_checksum["id_number"][17] != "0" else "1")
+    wrong_sex = {**factory.person()}
+    wrong_sex["sex"] = "1" if wrong_sex["sex"] == "2" else "2"
+    lines = [json.dumps(person, ensure_ascii=False) for person in good]
+    lines.insert(2, json.dumps(bad_checksum))
+    lines.insert(4, "{not json")
+    lines.append(json.dumps(wrong_sex))
+    lines.append("[1, 2]")
+    lines.append(json.dumps(good[0]))  # the same person again
+    lines.append(json.dumps({**factory.person(), "colour": "blue"}))
+    response = await client.post(IMPORTS, content="\n".join(lines).encode(), headers={**registrar, **NDJSON})
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert response.headers["location"] == f"{IMPORTS}/{report['id']}"
+    assert report["status"] == "completed"
+    assert report["format"] == "ndjson"
+    assert (report["rows_read"], report["accepted"], report["rejected"]) == (11, 5, 6)
+    by_line = {error["line"]: error for error in report["errors"]}
+    assert by_line[3]["field"] == "id_number"
+    assert "check character" in by_line[3]["reason"]
+    assert by_line[5]["field"] is None
+    assert "not JSON" in by_line[5]["reason"]
+    assert by_line[8]["field"] == "sex"
+    assert by_line[9]["reason"] == "each line must be one JSON object"
+    assert by_line[10]["reason"] == "duplicate of line 1"
+    assert by_line[11]["field"] == "colour"
+    assert report["errors_truncated"] is False
+
+    for person in good:
+        read = await client.get(f"{PERSONS}/{person['id_number']}", headers=registrar)
+        assert read.status_code == 200
+        assert read.json()["name"] == person["name"]
+        [event] = await events(person["id_number"])
+        assert event["type"] == "gov.onesource.population.person.registered.v1"
+    assert await events(wrong_sex["id_number"]) == []
+
+    history = await client.get(f"{PERSONS}/{good[1]['id_number']}/history", headers=registrar)
+    [version] = history.json()["items"]
+    assert version["import_id"] == report["id"]
+    assert version["recorded_by"] == "psb-registrar"
+
+
+async def test_imported_events_equal_the_ones_the_api_writes(client, registrar, factory, connection) -> None:
+    person = factory.person()
+    person.pop("death_date", None)
+    response = await client.post(IMPORTS, content=b"".join(to_ndjson([person])), headers={**registrar, **NDJSON})
+    assert response.json()["accepted"] == 1
+    row = (await connection.execute(select(outbox_event).where(outbox_event.c.key == person["id_number"]))).one()
+    imported = CloudEvent.model_validate(row.payload)
+    registered = (await client.get(f"{PERSONS}/{person['id_number']}", headers=registrar)).json()
+    record = {k: v for k, v in registered.items() if k not in {"version", "created_at", "updated_at"}}
+    expected = PersonRegistered(record=record).to_cloudevent()
+    assert imported.model_dump(exclude={"id", "time"}) == expected.model_dump(exclude={"id", "time"})
+    assert row.topic == PersonRegistered.topic
+    assert row.event_id == imported.id
+
+
+async def test_csv_import_with_quotes_semicolon_former_names_and_a_header(client, registrar, factory) -> None:
+    people = [factory.person() for _ in range(3)]
+    people[0]["household_address"] = '幸福路1号, "东"门\n二层'
+    people[1]["former_names"] = ["李大", "李二"]
+    body = b"".join(to_csv(people))
+    response = await client.post(IMPORTS, content=body, headers={**registrar, **CSV})
+    assert response.status_code == 201, response.text
+    assert response.json()["accepted"] == 3, response.json()
+    first = (await client.get(f"{PERSONS}/{people[0]['id_number']}", headers=registrar)).json()
+    assert first["household_address"] == '幸福路1号, "东"门\n二层'
+    second = (await client.get(f"{PERSONS}/{people[1]['id_number']}", headers=registrar)).json()
+    assert second["former_names"] == ["李大", "李二"]
+
+
+async def test_csv_rows_with_the_wrong_number_of_fields_are_reported(client, registrar, factory) -> None:
+    lines = b"".join(to_csv([factory.person()])).decode().splitlines()
+    lines.append("only,three,fields")
+    lines.append('"unterminated,')
+    response = await client.post(IMPORTS, content="\n".join(lines).encode(), headers={**registrar, **CSV})
+    report = response.json()
+    assert (report["accepted"], report["rejected"]) == (1, 2)
+    assert "has 3 fields" in report["errors"][0]["reason"]
+    assert report["errors"][1]["line"] == 4
+
+
+async def test_already_registered_persons_are_refused_not_overwritten(client, registrar, factory) -> None:
+    person = factory.person()
+    person.pop("death_date", None)
+    assert (await client.post(PERSONS, json=person, headers=registrar)).status_code == 201
+    renamed = {**person, "name": "改名"}
+    response = await client.post(IMPORTS, content=b"".join(to_ndjson([renamed])), headers={**registrar, **NDJSON})
+    [error] = response.json()["errors"]
+    assert error["reason"] == "a person with this ID number is already registered"
+    assert (await client.get(f"{PERSONS}/{person['id_number']}", headers=registrar)).json()["name"] == person["name"]
+
+
+async def test_a_file_that_cannot_be_read_imports_nothing(client, registrar, factory) -> None:
+    unknown_column = b"id_number,name,shoe_size\n1,2,3\n"
+    response = await client.post(IMPORTS, content=unknown_column, headers={**registrar, **CSV})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"].endswith("/invalid-import-file")
+    assert "shoe_size" in problem["detail"]
+    failed = await client.get(f"{IMPORTS}/{problem['import_id']}", headers=registrar)
+    assert failed.json()["status"] == "failed"
+
+    person = factory.person()
+    latin1 = (json.dumps(person, ensure_ascii=False) + "\n").encode() + "é\n".encode("latin-1")
+    response = await client.post(IMPORTS, content=latin1, headers={**registrar, **NDJSON})
+    assert response.status_code == 422
+    assert "UTF-8" in response.json()["detail"]
+    assert (await client.get(f"{PERSONS}/{person['id_number']}", headers=registrar)).status_code == 404
+
+    empty = await client.post(IMPORTS, content=b"", headers={**registrar, **CSV})
+    assert empty.status_code == 422
+
+
+async def test_unsupported_media_type_is_415(client, registrar) -> None:
+    response = await client.post(IMPORTS, content=b"<xml/>", headers={**registrar, "Content-Type": "application/xml"})
+    assert response.status_code == 415
+    assert response.json()["type"].endswith("/unsupported-media-type")
+
+
+async def test_only_the_owners_registrars_import_and_only_the_owner_reads_reports(
+    client, registrar, owner_consumer, foreign_registrar, factory
+) -> None:
+    body = b"".join(to_ndjson([factory.person()]))
+    for caller in (owner_consumer, foreign_registrar):
+        assert (await client.post(IMPORTS, content=body, headers={**caller, **NDJSON})).status_code == 403
+    report = (await client.post(IMPORTS, content=body, headers={**registrar, **NDJSON})).json()
+    assert (await client.get(f"{IMPORTS}/{report['id']}", headers=owner_consumer)).status_code == 200
+    assert (await client.get(f"{IMPORTS}/{report['id']}", headers=foreign_registrar)).status_code == 403
+    listed = await client.get(IMPORTS, headers=registrar)
+    assert report["id"] in [item["id"] for item in listed.json()["items"]]
+
+
+async def test_error_report_pages_in_file_order(client, registrar, factory) -> None:
+    rows = [json.dumps({**factory.person(), "sex": "0"}) for _ in range(7)]
+    report = (await client.post(IMPORTS, content="\n".join(rows).encode(), headers={**registrar, **NDJSON})).json()
+    lines: list[int] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"{IMPORTS}/{report['id']}/errors", params=params, headers=registrar)).json()
+        lines.extend(error["line"] for error in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert lines == list(range(1, 8))
+    bad_cursor = await client.get(f"{IMPORTS}/{report['id']}/errors", params={"cursor": "eA"}, headers=registrar)
+    assert bad_cursor.status_code == 422
+
+
+async def test_hundred_thousand_rows_with_bad_ones(client, registrar, factory, connection) -> None:
+    people = list(factory.persons(100_000))
+    bad_lines = set(range(7, 100_000, 9_973))
+    for index in bad_lines:
+        people[index] = {**people[index], "birth_date": "1900-01-01"}
+    body = to_csv(people)
+
+    async def stream():  # the upload arrives in pieces, as over a network
+        for chunk in body:
+            yield chunk
+
+    started = time.perf_counter()
+    response = await client.post(IMPORTS, content=stream(), headers={**registrar, **CSV})
+    print(f"import of 100,000 rows took {time.perf_counter() - started:.1f} s")  # noqa: T201 - shown with -s
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert report["rows_read"] == 100_000
+    assert report["rejected"] == len(bad_lines)
+    assert report["accepted"] == 100_000 - len(bad_lines)
+    assert sorted(error["line"] for error in report["errors"]) == sorted(index + 2 for index in bad_lines)
+    assert {error["field"] for error in report["errors"]} == {"birth_date"}
+
+    ids = [person["id_number"] for index, person in enumerate(people) if index not in bad_lines]
+    bad_ids = [people[index]["id_number"] for index in bad_lines]
+    persons = await connection.scalar(text("SELECT count(*) FROM person WHERE id_number = ANY(:ids)"), {"ids": ids})
+    assert persons == len(ids)
+    assert (
+        await connection.scalar(text("SELECT count(*) FROM person WHERE id_number = ANY(:ids)"), {"ids": bad_ids}) == 0
+    )
+    versions = await connection.scalar(
+        text("SELECT count(*) FROM person_version WHERE import_id = CAST(:id AS uuid)"), {"id": report["id"]}
+    )
+    assert versions == len(ids)
+    published = await connection.scalar(text("SELECT count(*) FROM outbox_event WHERE key = ANY(:ids)"), {"ids": ids})
+    assert published == len(ids)

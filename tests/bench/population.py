@@ -1,0 +1,171 @@
+"""Population registry: bulk import against a raw bulk load of the same rows; read-by-id through its API.
+
+Import target (DESIGN.md): ≥ 50% of the raw database bulk-load rate for the same rows. The raw load is ``COPY`` of
+already-typed records into the same ``person`` table with the same indexes — no parsing, no validation, no
+history, no events. The import parses the CSV as it streams in over HTTP, validates every row, and writes the
+person, its first version and its ``person.registered`` outbox event in one transaction. Both run alternately on
+fresh tables, three rounds each; medians are reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import httpx
+from rich.console import Console
+from sqlalchemy import text
+
+import onesource.population
+from onesource.kit.db import create_engine
+from onesource.kit.migrations import service_migrations_dir
+from onesource.kit.testing.plugin import Infrastructure, prepare_service_database, running_app
+from onesource.kit.testing.tokens import TestTokens
+from onesource.population.imports.repository import PERSON_COLUMNS
+from onesource.population.main import create_app
+from onesource.population.settings import Settings
+from onesource.population.synthetic import PersonFactory, to_csv
+from tests.bench.harness import Row, Table, percentile
+
+ROWS = 100_000
+ROUNDS = 3
+READS = 3_000
+CONCURRENCY = 8
+
+
+def _records(people: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    records = []
+    for person in people:
+        typed = {**person}
+        typed["birth_date"] = date.fromisoformat(person["birth_date"])
+        death = person.get("death_date")
+        typed["death_date"] = date.fromisoformat(death) if death else None
+        typed["deceased"] = death is not None
+        records.append(tuple(typed.get(column) for column in PERSON_COLUMNS))
+    return records
+
+
+async def _empty(engine: Any) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("TRUNCATE person, person_version, person_import, person_import_error, outbox_event")
+        )
+        await connection.execute(text("VACUUM ANALYZE") if False else text("SELECT 1"))
+
+
+async def bench_population(servers: Infrastructure, console: Console) -> Table:
+    dsn = await prepare_service_database(
+        servers, "population-bench", service_migrations_dir(onesource.population.__file__)
+    )
+    tokens = TestTokens()
+    settings = Settings(
+        environment="test", database_url=dsn, kafka=servers.kafka, relay_enabled=False, owner_department="psb"
+    )
+    registrar = tokens.headers("psb-registrar", "psb", ["registrar"])
+    people = list(PersonFactory(seed=7).persons(ROWS))
+    body = b"".join(to_csv(people))
+    records = _records(people)
+    engine = create_engine(dsn)
+    raw_seconds: list[float] = []
+    import_seconds: list[float] = []
+    table = Table(
+        "Population registry",
+        f"Bulk import of {ROWS:,} synthetic persons as CSV ({len(body) / 1e6:.1f} MB) streamed over HTTP in 64 KiB "
+        f"chunks, against `COPY` of the same rows, already typed, into the same table; {ROUNDS} alternating rounds, "
+        f"medians. Reads: {READS:,} `GET /v1/persons/{{id}}` at concurrency {CONCURRENCY} against a `SELECT` by "
+        "primary key on a pooled connection at the same concurrency.",
+    )
+    async with running_app(create_app(settings), tokens) as app:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://population", timeout=600) as client:
+            for round_ in range(ROUNDS):
+                await _empty(engine)
+                started = time.perf_counter()
+                async with engine.begin() as loading:
+                    driver = (await loading.get_raw_connection()).driver_connection
+                    await driver.copy_records_to_table("person", records=records, columns=PERSON_COLUMNS)
+                raw_seconds.append(time.perf_counter() - started)
+                await _empty(engine)
+
+                async def chunks() -> AsyncIterator[bytes]:
+                    for start in range(0, len(body), 65536):
+                        yield body[start : start + 65536]
+
+                started = time.perf_counter()
+                response = await client.post(
+                    "/v1/imports", content=chunks(), headers={**registrar, "Content-Type": "text/csv"}
+                )
+                import_seconds.append(time.perf_counter() - started)
+                report = response.json()
+                assert response.status_code == 201, report
+                assert report["accepted"] == ROWS, report
+                console.print(
+                    f"round {round_ + 1}: raw COPY {ROWS / raw_seconds[-1]:,.0f} rows/s, "
+                    f"import {ROWS / import_seconds[-1]:,.0f} rows/s"
+                )
+            raw_rate = ROWS / statistics.median(raw_seconds)
+            import_rate = ROWS / statistics.median(import_seconds)
+            ratio = import_rate / raw_rate
+            table.rows.append(
+                Row(
+                    "bulk import",
+                    f"{import_rate:,.0f} rows/s",
+                    f"{raw_rate:,.0f} rows/s raw COPY",
+                    f"{ratio:.0%}",
+                    "≥ 50%",
+                    ratio >= 0.5,
+                )
+            )
+            ids = [person["id_number"] for person in people[:READS]]
+            api = await _reads(lambda id_number: _api_read(client, registrar, id_number), ids)
+            direct = await _reads(lambda id_number: _sql_read(engine, id_number), ids)
+            table.rows.append(
+                Row(
+                    "read by id, throughput",
+                    f"{api[0]:,.0f} reads/s",
+                    f"{direct[0]:,.0f} reads/s SQL",
+                    f"{api[0] / direct[0]:.0%}",
+                    "—",
+                    None,
+                )
+            )
+            table.rows.append(
+                Row("read by id, p50", f"{api[1] * 1000:.2f} ms", f"{direct[1] * 1000:.2f} ms", "—", "—", None)
+            )
+            table.rows.append(
+                Row("read by id, p99", f"{api[2] * 1000:.2f} ms", f"{direct[2] * 1000:.2f} ms", "—", "—", None)
+            )
+    await engine.dispose()
+    return table
+
+
+async def _api_read(client: httpx.AsyncClient, headers: dict[str, str], id_number: str) -> None:
+    response = await client.get(f"/v1/persons/{id_number}", headers=headers)
+    assert response.status_code == 200
+
+
+async def _sql_read(engine: Any, id_number: str) -> None:
+    async with engine.connect() as connection:
+        row = (await connection.execute(text("SELECT * FROM person WHERE id_number = :id"), {"id": id_number})).one()
+        assert row
+
+
+async def _reads(read: Any, ids: list[str]) -> tuple[float, float, float]:
+    latencies: list[float] = []
+    queue = list(reversed(ids))
+
+    async def worker() -> None:
+        while queue:
+            id_number = queue.pop()
+            started = time.perf_counter()
+            await read(id_number)
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    elapsed = time.perf_counter() - started
+    return len(ids) / elapsed, percentile(latencies, 0.5), percentile(latencies, 0.99)
