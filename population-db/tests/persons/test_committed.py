@@ -60,7 +60,7 @@ async def test_events_reach_the_broker_exactly_for_committed_changes(
 
 
 def test_bulk_envelopes_equal_the_validated_ones() -> None:
-    record = {"id_number": "11010519491231002X", "name": "王明", "former_names": ["王\\\"x"], "deceased": False}
+    record = {"id_number": "11010519491231002X", "name": "王明", "former_names": ['王\\"x'], "deceased": False}
     at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
     event_id, text = EnvelopeWriter(PersonRegistered, at)(record["id_number"], json.dumps({"record": record}))
