@@ -142,6 +142,26 @@ def test_demo_clients_get_tokens_and_the_gateway_forwards(mesh: Mesh) -> None:
     assert forwarded.json()["service"] == "population"
 
 
+def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
+    gateway = str(mesh.document["gateway"])
+    clients = mesh.document["demo_clients"]
+    assert isinstance(clients, list)
+    registrar = next(client for client in clients if client["client_id"] == "psb-registrar")
+    bearer = {
+        "Authorization": f"Bearer {token(gateway, registrar['client_id'], registrar['client_secret'])}",
+        "X-OneSource-Purpose": "registry maintenance",
+    }
+    listed = httpx.get(f"{gateway}/api/population/v1/persons", params={"limit": 200}, headers=bearer)
+    assert listed.status_code == 200, listed.text
+    page = listed.json()
+    assert len(page["items"]) == 200
+    assert page["next_cursor"]
+    one = page["items"][0]["id_number"]
+    read = httpx.get(f"{gateway}/api/population/v1/persons/{one}", headers=bearer)
+    assert read.status_code == 200
+    assert read.json()["id_number"] == one
+
+
 def test_ctrl_c_stops_everything(mesh: Mesh) -> None:
     children = psutil.Process(mesh.process.pid).children(recursive=True)
     assert len(children) >= len(SERVICES) + 1, "every service and the broker run as processes of the mesh"

@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, PortInUse
-from onesource.mesh.seed import DemoClient, SeedError, seed_demo, seed_steps
+from onesource.mesh.seed import DemoClient, SeedError, person_seed_steps, seed_demo, seed_persons, seed_steps
 from onesource.mesh.services import (
     HOST,
     SERVICES,
@@ -335,8 +335,14 @@ class _Mesh:
             console=self.console,
         )
         with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
-            task = progress.add_task("", total=seed_steps())
-            clients = seed_demo(gateway, admin_secret, lambda step: progress.update(task, advance=1, description=step))
+            task = progress.add_task("", total=seed_steps() + person_seed_steps())
+
+            def advance(step: str) -> None:
+                progress.update(task, advance=1, description=step)
+
+            clients = seed_demo(gateway, admin_secret, advance)
+            registrar = next(client for client in clients if client.client_id == "psb-registrar")
+            seed_persons(gateway, registrar, advance)
             progress.update(task, description="done")
         return clients
 

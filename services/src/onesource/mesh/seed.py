@@ -20,7 +20,10 @@ __all__ = [
     "DemoClient",
     "DepartmentSeed",
     "SeedError",
+    "client_token",
+    "person_seed_steps",
     "seed_demo",
+    "seed_persons",
     "seed_steps",
     "uscc_check_character",
     "uscc_is_valid",
@@ -198,3 +201,64 @@ def _ensure_client(gateway: httpx.Client, client: ClientSeed) -> tuple[DemoClien
         raise SeedError(f"create client {client.client_id}", response)
     secret: str = response.json()["client_secret"]
     return DemoClient(client.client_id, secret, client.department, client.roles), outcome
+
+
+#: Synthetic persons the local mesh registers (in imports of ``PERSONS_PER_IMPORT`` rows each).
+DEMO_PERSONS = 3000
+PERSONS_PER_IMPORT = 1000
+
+
+def person_seed_steps(count: int = DEMO_PERSONS) -> int:
+    """How many progress steps `seed_persons` reports."""
+    return -(-count // PERSONS_PER_IMPORT)
+
+
+def client_token(gateway: httpx.Client, client: DemoClient) -> str:
+    """An access token of a seeded client."""
+    response = gateway.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret},
+    )
+    if response.status_code != 200:
+        raise SeedError(f"token of {client.client_id}", response)
+    token: str = response.json()["access_token"]
+    return token
+
+
+def seed_persons(
+    gateway: httpx.Client,
+    registrar: DemoClient,
+    report: Callable[[str], None] = lambda step: None,
+    count: int = DEMO_PERSONS,
+    seed: int = 20261122,
+) -> int:
+    """Register ``count`` synthetic persons through the population registry's bulk import; returns how many.
+
+    Skipped (0) when the registry already holds persons, so a restarted mesh keeps its data as it was.
+    """
+    # The mesh launches every service, so their packages are installed with it; only the seed needs this one.
+    from onesource.population.synthetic import PersonFactory, to_csv
+
+    headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}"}
+    existing = gateway.get("/api/population/v1/persons", params={"limit": 1}, headers=headers)
+    if existing.status_code != 200:
+        raise SeedError("look for persons", existing)
+    if existing.json()["items"]:
+        for _ in range(person_seed_steps(count)):
+            report("persons already registered")
+        return 0
+    factory = PersonFactory(seed)
+    imported = 0
+    for start in range(0, count, PERSONS_PER_IMPORT):
+        batch = list(factory.persons(min(PERSONS_PER_IMPORT, count - start)))
+        response = gateway.post(
+            "/api/population/v1/imports",
+            content=b"".join(to_csv(batch)),
+            headers={**headers, "Content-Type": "text/csv"},
+            timeout=120.0,
+        )
+        if response.status_code != 201:
+            raise SeedError("import persons", response)
+        imported += response.json()["accepted"]
+        report(f"{imported:,} persons imported")
+    return imported
