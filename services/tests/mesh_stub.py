@@ -39,9 +39,26 @@ def create_app() -> FastAPI:
         # python-multipart is not installed, so no Form(); parse the urlencoded body directly.
         form = {key: values[0] for key, values in parse_qs((await request.body()).decode()).items()}
         expected = {"grant_type": "client_credentials", "client_id": "admin", "client_secret": admin_secret}
-        if form != expected:
+        if form == expected:
+            return {"access_token": "admin-token", "token_type": "Bearer", "expires_in": 300}
+        client = clients.get(form.get("client_id", ""))
+        if client is None or client["client_secret"] != form.get("client_secret"):
             raise HTTPException(401)
-        return {"access_token": "admin-token", "token_type": "Bearer", "expires_in": 300}
+        return {"access_token": f"client-token-{client['client_id']}", "token_type": "Bearer", "expires_in": 300}
+
+    persons: list[str] = []
+
+    @app.get("/api/population/v1/persons")
+    def list_persons() -> dict[str, Any]:
+        return {"items": [{"id_number": number} for number in persons[:1]], "next_cursor": None}
+
+    @app.post("/api/population/v1/imports", status_code=201)
+    async def import_persons(request: Request) -> dict[str, Any]:
+        if request.headers.get("authorization") != "Bearer client-token-psb-registrar":
+            raise HTTPException(403)
+        lines = (await request.body()).decode().splitlines()[1:]
+        persons.extend(line.split(",")[0] for line in lines)
+        return {"accepted": len(lines)}
 
     @app.post("/api/identity/v1/departments", status_code=201)
     async def create_department(request: Request) -> Any:
