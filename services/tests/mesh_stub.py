@@ -47,6 +47,24 @@ def create_app() -> FastAPI:
         return {"access_token": f"client-token-{client['client_id']}", "token_type": "Bearer", "expires_in": 300}
 
     persons: list[str] = []
+    resources: dict[str, dict[str, Any]] = {}
+
+    @app.post("/api/catalog/v1/resources", status_code=201)
+    async def register_resource(request: Request) -> Any:
+        body = await request.json()
+        if body["id"] in resources:
+            return JSONResponse({"title": "exists"}, status_code=409)
+        resources[body["id"]] = {**body, "status": "draft"}
+        return resources[body["id"]]
+
+    @app.get("/api/catalog/v1/resources/{resource_id}")
+    def get_resource(resource_id: str) -> Any:
+        return resources[resource_id]
+
+    @app.post("/api/catalog/v1/resources/{resource_id}/publish")
+    def publish_resource(resource_id: str) -> Any:
+        resources[resource_id]["status"] = "published"
+        return resources[resource_id]
 
     @app.get("/api/population/v1/persons")
     def list_persons() -> dict[str, Any]:

@@ -25,7 +25,16 @@ from rich.table import Table
 from rich.text import Text
 
 from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, PortInUse
-from onesource.mesh.seed import DemoClient, SeedError, person_seed_steps, seed_demo, seed_persons, seed_steps
+from onesource.mesh.seed import (
+    DemoClient,
+    SeedError,
+    catalog_seed_steps,
+    person_seed_steps,
+    seed_catalog,
+    seed_demo,
+    seed_persons,
+    seed_steps,
+)
 from onesource.mesh.services import (
     HOST,
     SERVICES,
@@ -335,14 +344,15 @@ class _Mesh:
             console=self.console,
         )
         with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
-            task = progress.add_task("", total=seed_steps() + person_seed_steps())
+            task = progress.add_task("", total=seed_steps() + catalog_seed_steps() + person_seed_steps())
 
             def advance(step: str) -> None:
                 progress.update(task, advance=1, description=step)
 
             clients = seed_demo(gateway, admin_secret, advance)
-            registrar = next(client for client in clients if client.client_id == "psb-registrar")
-            seed_persons(gateway, registrar, advance)
+            by_id = {client.client_id: client for client in clients}
+            seed_catalog(gateway, by_id["psb-steward"], advance)
+            seed_persons(gateway, by_id["psb-registrar"], advance)
             progress.update(task, description="done")
         return clients
 

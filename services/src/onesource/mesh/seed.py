@@ -20,8 +20,10 @@ __all__ = [
     "DemoClient",
     "DepartmentSeed",
     "SeedError",
+    "catalog_seed_steps",
     "client_token",
     "person_seed_steps",
+    "seed_catalog",
     "seed_demo",
     "seed_persons",
     "seed_steps",
@@ -262,3 +264,27 @@ def seed_persons(
         imported += response.json()["accepted"]
         report(f"{imported:,} persons imported")
     return imported
+
+
+def catalog_seed_steps() -> int:
+    """How many progress steps `seed_catalog` reports."""
+    return 2
+
+
+def seed_catalog(gateway: httpx.Client, steward: DemoClient, report: Callable[[str], None] = lambda step: None) -> None:
+    """Register and publish the catalog resources of the registries that exist, as their provider's steward."""
+    from onesource.population.catalog import resources as population_resources  # see seed_persons
+
+    headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
+    for resource in population_resources(steward.department):
+        created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
+        if created.status_code not in {201, 409}:
+            raise SeedError(f"register resource {resource['id']}", created)
+        current = gateway.get(f"/api/catalog/v1/resources/{resource['id']}", headers=headers)
+        if current.status_code != 200:
+            raise SeedError(f"read resource {resource['id']}", current)
+        if current.json()["status"] == "draft":
+            published = gateway.post(f"/api/catalog/v1/resources/{resource['id']}/publish", headers=headers)
+            if published.status_code != 200:
+                raise SeedError(f"publish resource {resource['id']}", published)
+        report(f"resource {resource['id']} published")
