@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import onesource.catalog
+from onesource.catalog.elements.router import router as elements_router
+from onesource.catalog.exports.router import router as exports_router
+from onesource.catalog.grants.consumer import grant_consumer
 from onesource.catalog.models import Base
+from onesource.catalog.reports.router import router as reports_router
+from onesource.catalog.resources.events import RESOURCE_TOPIC
+from onesource.catalog.resources.router import router as resources_router
 from onesource.catalog.settings import Settings
 from onesource.kit.app import ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
@@ -13,13 +19,26 @@ from onesource.kit.migrations import service_migrations_dir
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the catalog app."""
+    settings = settings or Settings()
     return create_service_app(
         ServiceSpec(
             name="catalog",
             title="OneSource catalog",
             description="The resource directory (政务信息资源目录): who owns which datum, and on what terms.",
-            settings=settings or Settings(),
+            settings=settings,
             metadata=Base.metadata,
             migrations_dir=service_migrations_dir(onesource.catalog.__file__),
+            routers=[resources_router, elements_router, reports_router, exports_router],
+            topics=[RESOURCE_TOPIC],
+            consumers=[grant_consumer] if settings.grant_consumer_enabled else [],
+            tags=[
+                {
+                    "name": "resources",
+                    "description": "Directory entries (信息资源): register, change, publish, retire.",
+                },
+                {"name": "elements", "description": "Data elements (数据元) and their authoritative sources."},
+                {"name": "reports", "description": "Reports for coordinators (避免重复采集)."},
+                {"name": "exports", "description": "The published directory as DCAT-AP 3 and as its own form."},
+            ],
         )
     )

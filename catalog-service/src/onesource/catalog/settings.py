@@ -19,3 +19,9 @@ class Settings(ServiceSettings):
 
     database_url: SecretStr = SecretStr("postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_catalog")
     """SQLAlchemy async DSN of this service's own database."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """The gateway's public base URL: exports name datasets and registry APIs by their addresses on it."""
+    grant_consumer_enabled: bool = True
+    """Consume the exchange's grant events into the active-grants read model (retiring checks it)."""
+    facet_cap: int = 2_000
+    """Facets count at most this many matches of a search (``capped`` says so), which bounds their cost."""

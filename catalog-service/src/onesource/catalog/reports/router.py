@@ -1,0 +1,26 @@
+"""Report endpoints: ``/v1/reports``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from onesource.catalog.reports import service
+from onesource.catalog.reports.schemas import RecollectionReport
+from onesource.catalog.resources.schemas import DepartmentCode
+from onesource.kit.auth import CurrentPrincipal
+from onesource.kit.db import SessionDep
+from onesource.kit.errors import problem_responses
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+
+@router.get("/re-collection", responses=problem_responses(401, 403, 422))
+async def get_recollection_report(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    department: Annotated[DepartmentCode | None, Query(description="Only this department's copies.")] = None,
+) -> RecollectionReport:
+    """Non-authoritative fields that copy an element, per department (coordinators; stewards: their own)."""
+    return await service.recollection(session, principal, department)

@@ -1,0 +1,214 @@
+"""The search terms (pure) and the search endpoint (through the API, on PostgreSQL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from onesource.catalog.resources.search import document_terms, matches, query_terms, to_tsquery
+
+RESOURCES = "/v1/resources"
+
+cjk = st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), min_size=1, max_size=30)
+words = st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,15}", fullmatch=True)
+
+
+# --- terms -------------------------------------------------------------------------------------------------
+
+
+def test_chinese_is_indexed_by_characters_and_pairs() -> None:
+    assert document_terms("人口基础") == sorted(["人", "口", "基", "础", "人口", "口基", "基础"])
+    assert query_terms("人口") == [("人口", False)]
+    assert query_terms("户") == [("户", False)]
+    assert query_terms("人口基础") == [("人口", False), ("口基", False), ("基础", False)]
+
+
+def test_english_is_lower_cased_words_matched_by_prefix() -> None:
+    assert document_terms("Population REGISTRY, v2") == ["population", "registry", "v2"]
+    assert query_terms("Popul") == [("popul", True)]
+    assert matches(document_terms("Population registry"), query_terms("popul REG"))
+    assert not matches(document_terms("Population registry"), query_terms("ulation"))
+
+
+def test_mixed_and_full_width_text() -> None:
+    terms = document_terms("人口API接口（ＪＳＯＮ）")
+    assert {"人口", "api", "接口", "json"} <= set(terms)
+    assert "口a" not in terms  # scripts are split apart
+    assert matches(terms, query_terms("json 接口"))
+
+
+def test_punctuation_only_queries_have_no_terms() -> None:
+    assert query_terms("，。！?? --") == []
+    assert to_tsquery([]) is None
+
+
+def test_tsquery_quotes_every_term() -> None:
+    assert to_tsquery([("人口", False), ("pop", True)]) == "'人口' & 'pop':*"
+    assert to_tsquery([("it's", False)]) == "'it''s'"
+
+
+@given(text=cjk, data=st.data())
+def test_any_chinese_substring_finds_its_text(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    assert matches(document_terms(text), query_terms(text[start:end]))
+
+
+@given(before=st.lists(words, max_size=5), word=words, after=st.lists(words, max_size=5), cut=st.integers(1, 16))
+def test_any_word_prefix_finds_its_text(before: list[str], word: str, after: list[str], cut: int) -> None:
+    text = " ".join([*before, word, *after])
+    assert matches(document_terms(text), query_terms(word[:cut]))
+    assert matches(document_terms(text), query_terms(word.upper()))
+
+
+@given(text=st.text(max_size=200))
+def test_terms_of_any_text_are_well_formed(text: str) -> None:
+    for term in document_terms(text):
+        assert term
+        assert term == term.strip()
+        assert len(term) <= 64
+    query = query_terms(text)
+    assert len(query) <= 32
+    tsquery = to_tsquery(query)
+    assert (tsquery is None) == (not query)
+
+
+# --- the endpoint ------------------------------------------------------------------------------------------
+
+
+async def _search(client: Any, headers: dict[str, str], **params: str) -> dict[str, Any]:
+    response = await client.get(RESOURCES, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _ids(page: dict[str, Any]) -> list[str]:
+    return [item["id"] for item in page["items"]]
+
+
+async def _directory(catalog: Any, police_steward: Any, market_steward: Any, person: Any, company: Any) -> None:
+    await catalog.published(person(), police_steward)
+    await catalog.published(company(), market_steward)
+    await catalog.create(
+        person(
+            id="population.household",
+            name="户籍家庭信息",
+            summary="Households and their members.",
+            share_type="conditional",
+            share_condition="用于社会救助",
+            fields=[
+                {"name": "household_id", "element": "household.id", "data_type": "C", "length": 20,
+                 "description": "户号", "authoritative": True},
+            ],
+            key="household_id",
+        ),
+        police_steward,
+    )  # fmt: skip
+
+
+async def test_chinese_search_by_name_summary_and_field_description(
+    client, catalog, police_steward, market_steward, consumer, person, company
+) -> None:
+    await _directory(catalog, police_steward, market_steward, person, company)
+    assert _ids(await _search(client, consumer, q="人口")) == ["population.person"]
+    assert _ids(await _search(client, consumer, q="人口基础信息")) == ["population.person"]
+    assert _ids(await _search(client, consumer, q="户籍")) == ["population.person"]  # field 户籍地址; draft hidden
+    assert _ids(await _search(client, consumer, q="基础信息")) == ["legal-entity.company", "population.person"]
+    assert _ids(await _search(client, consumer, q="信用代码")) == ["legal-entity.company"]
+    assert _ids(await _search(client, consumer, q="人口 法人")) == []  # every term must match
+    assert _ids(await _search(client, consumer, q="口基")) == ["population.person"]  # any substring
+    assert _ids(await _search(client, consumer, q="基口")) == []
+
+
+async def test_english_search(client, catalog, police_steward, market_steward, consumer, person, company) -> None:
+    await _directory(catalog, police_steward, market_steward, person, company)
+    assert _ids(await _search(client, consumer, q="person records")) == ["population.person"]
+    assert _ids(await _search(client, consumer, q="population")) == ["legal-entity.company", "population.person"]
+    assert _ids(await _search(client, consumer, q="Legal Representative")) == ["legal-entity.company"]
+    assert _ids(await _search(client, consumer, q="regist")) == ["legal-entity.company", "population.person"]
+    assert _ids(await _search(client, consumer, q="household_address")) == ["population.person"]  # field name
+    assert _ids(await _search(client, consumer, q="nothing-like-this")) == []
+    assert _ids(await _search(client, consumer, q="!!!")) == ["legal-entity.company", "population.person"]
+
+
+async def test_filters(client, catalog, police_steward, market_steward, consumer, person, company) -> None:
+    await _directory(catalog, police_steward, market_steward, person, company)
+    assert _ids(await _search(client, consumer, provider="market-regulation")) == ["legal-entity.company"]
+    assert _ids(await _search(client, consumer, share_type="unconditional")) == ["population.person"]
+    assert _ids(await _search(client, consumer, category="theme")) == []
+    assert _ids(await _search(client, consumer, element="person.name")) == [
+        "legal-entity.company",  # its representative_name copies person.name
+        "population.person",
+    ]
+    assert _ids(await _search(client, consumer, element="entity.uscc")) == ["legal-entity.company"]
+    assert _ids(await _search(client, consumer, q="基础", provider="public-security")) == ["population.person"]
+
+
+async def test_status_visibility(
+    client, catalog, police_steward, market_steward, consumer, coordinator, person, company
+) -> None:
+    await _directory(catalog, police_steward, market_steward, person, company)
+    everything = ["legal-entity.company", "population.household", "population.person"]
+    published = ["legal-entity.company", "population.person"]
+    assert _ids(await _search(client, coordinator)) == everything
+    assert _ids(await _search(client, consumer)) == published
+    assert _ids(await _search(client, consumer, status="draft")) == []
+    assert _ids(await _search(client, police_steward)) == published
+    assert _ids(await _search(client, police_steward, status="draft")) == ["population.household"]
+    assert _ids(await _search(client, market_steward, status="draft")) == []
+    assert _ids(await _search(client, coordinator, status="draft", q="户籍")) == ["population.household"]
+
+
+async def test_facets_count_every_match_not_just_the_page(
+    client, catalog, police_steward, market_steward, coordinator, person, company
+) -> None:
+    await _directory(catalog, police_steward, market_steward, person, company)
+    page = await _search(client, coordinator, limit="1")
+    assert len(page["items"]) == 1
+    facets = page["facets"]
+    assert facets["provider"] == [
+        {"value": "public-security", "count": 2},
+        {"value": "market-regulation", "count": 1},
+    ]
+    assert facets["category"] == [{"value": "base", "count": 3}]
+    assert facets["share_type"] == [
+        {"value": "conditional", "count": 2},
+        {"value": "unconditional", "count": 1},
+    ]
+    assert facets["status"] == [{"value": "published", "count": 2}, {"value": "draft", "count": 1}]
+    assert facets["total"] == 3
+    assert facets["capped"] is False
+    narrowed = (await _search(client, coordinator, q="户籍"))["facets"]
+    assert narrowed["total"] == 2
+    assert narrowed["provider"] == [{"value": "public-security", "count": 2}]
+
+
+async def test_pagination(client, catalog, police_steward, consumer, person) -> None:
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+    expected = []
+    for number in range(7):
+        resource_id = f"theme.elderly-{number}"
+        await catalog.published(
+            person(id=resource_id, name=f"老年人服务 {number}", category="theme", fields=copies, key="name"),
+            police_steward,
+        )
+        expected.append(resource_id)
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        params = {"q": "老年", "limit": "3", **({"cursor": cursor} if cursor else {})}
+        page = await _search(client, consumer, **params)
+        assert page["facets"]["total"] == 7
+        seen += _ids(page)
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+    assert pages == 3
