@@ -4,6 +4,7 @@ The gateway flavour (chosen by ONESOURCE_GATEWAY_SERVICE_URLS being set) impleme
 seeder makes, in memory.
 """
 
+import base64
 import os
 import secrets
 from typing import Any
@@ -41,6 +42,10 @@ def create_app() -> FastAPI:
         expected = {"grant_type": "client_credentials", "client_id": "admin", "client_secret": admin_secret}
         if form == expected:
             return {"access_token": "admin-token", "token_type": "Bearer", "expires_in": 300}
+        basic = request.headers.get("authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(basic.removeprefix("Basic ")).decode().partition(":")
+            form = {**form, "client_id": client_id, "client_secret": secret}
         client = clients.get(form.get("client_id", ""))
         if client is None or client["client_secret"] != form.get("client_secret"):
             raise HTTPException(401)

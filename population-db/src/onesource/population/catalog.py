@@ -67,6 +67,12 @@ def resources(provider: str) -> list[dict[str, Any]]:
             "share_type": "conditional",
             "share_condition": "仅限依法履行职责需要，说明用途和法律依据，经公安局审核、共享主管部门确认后共享。",
             "fields": [
+                # the record key, so this resource can name its records; the datum itself is population.person's
+                {
+                    **_field("id_number", "C", 18, "公民身份号码（键，权威来源为人口基础信息）"),
+                    "authoritative": False,
+                    "source_element": "person.id_number",
+                },
                 _field("former_names", "C", 640, "曾用名"),
                 _field("birthplace_code", "C", 6, "出生地行政区划代码（GB/T 2260）"),
                 _field("household_region_code", "C", 6, "户籍地行政区划代码（GB/T 2260）"),

@@ -217,9 +217,9 @@ def person_seed_steps(count: int = DEMO_PERSONS) -> int:
 
 def client_token(gateway: httpx.Client, client: DemoClient) -> str:
     """An access token of a seeded client."""
+    # HTTP Basic (RFC 6749 §2.3.1) replaces the admin's bearer header that the seeding client carries by default.
     response = gateway.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": client.client_id, "client_secret": client.client_secret},
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client.client_id, client.client_secret)
     )
     if response.status_code != 200:
         raise SeedError(f"token of {client.client_id}", response)
