@@ -6,91 +6,22 @@ create a department and a client, that client can get a token, and Ctrl-C leaves
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from onesource.kit.embedded import find_free_port, port_is_free
 from onesource.mesh.services import SERVICES
-
-ADMIN_SECRET = "mesh-test-" + uuid.uuid4().hex
-
-
-def free_gateway_port() -> int:
-    offsets = [spec.port_offset for spec in SERVICES]
-    for _ in range(50):
-        base = find_free_port()
-        if base + max(offsets) < 65535 and all(port_is_free("127.0.0.1", base + o) for o in offsets):
-            return base
-    raise RuntimeError("no free block of ports for the mesh")
-
-
-@dataclass
-class Mesh:
-    process: subprocess.Popen[bytes]
-    var: Path
-    document: dict[str, object]
-
-
-@pytest.fixture(scope="module")
-def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
-    var = tmp_path_factory.mktemp("mesh") / "var"
-    env = {**os.environ, "ONESOURCE_BOOTSTRAP_ADMIN_SECRET": ADMIN_SECRET}
-    if os.environ.get("ONESOURCE_TEST_DATABASE_URL"):
-        env["ONESOURCE_MESH_DATABASE_URL"] = os.environ["ONESOURCE_TEST_DATABASE_URL"]
-    log = (var.parent / "up.log").open("wb")
-    command = [
-        sys.executable, "-m", "onesource.mesh", "up", "--var", str(var),
-        "--pg-port", str(find_free_port()), "--kafka-port", str(find_free_port()),
-        "--gateway-port", str(free_gateway_port()),
-    ]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    mesh_json = var / "mesh.json"
-    deadline = time.monotonic() + 180
-    while not mesh_json.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"onesource up did not come up:\n{(var.parent / 'up.log').read_text()[-4000:]}")
-        time.sleep(0.5)
-    try:
-        yield Mesh(process, var, json.loads(mesh_json.read_text()))
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        log.close()
-
-
-def token(gateway: str, client_id: str, secret: str) -> str:
-    response = httpx.post(
-        f"{gateway}/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["token_type"] == "Bearer"
-    assert body["expires_in"] > 0
-    return str(body["access_token"])
+from tests.conftest import ADMIN_SECRET, Mesh
 
 
 def test_mesh_json_is_as_pinned(mesh: Mesh) -> None:
     document = mesh.document
     assert set(document) == {"gateway", "kafka_bootstrap", "services", "admin", "demo_clients"}
-    assert set(document["services"]) == {spec.name for spec in SERVICES}  # type: ignore[arg-type]
+    assert set(document["services"]) == {spec.name for spec in SERVICES}
     assert document["admin"] == {"client_id": "admin", "client_secret": ADMIN_SECRET}
     clients = document["demo_clients"]
     assert isinstance(clients, list)
@@ -110,7 +41,7 @@ def test_every_service_is_ready(mesh: Mesh) -> None:
 
 def test_admin_creates_a_department_and_a_client_that_gets_a_token(mesh: Mesh) -> None:
     gateway = str(mesh.document["gateway"])
-    admin = {"Authorization": f"Bearer {token(gateway, 'admin', ADMIN_SECRET)}"}
+    admin = {"Authorization": f"Bearer {mesh.token('admin', ADMIN_SECRET)}"}
     code = f"d{uuid.uuid4().hex[:8]}"
     department = httpx.post(
         f"{gateway}/api/identity/v1/departments",
@@ -125,7 +56,7 @@ def test_admin_creates_a_department_and_a_client_that_gets_a_token(mesh: Mesh) -
     )
     assert client.status_code == 201, client.text
     created = client.json()
-    own = token(gateway, created["client_id"], created["client_secret"])
+    own = mesh.token(created["client_id"], created["client_secret"])
     listed = httpx.get(f"{gateway}/api/identity/v1/departments", headers={"Authorization": f"Bearer {own}"})
     assert listed.status_code == 200
     assert code in {item["code"] for item in listed.json()["items"]}
@@ -136,10 +67,10 @@ def test_demo_clients_get_tokens_and_the_gateway_forwards(mesh: Mesh) -> None:
     clients = mesh.document["demo_clients"]
     assert isinstance(clients, list)
     consumer = next(client for client in clients if "consumer" in client["roles"])
-    bearer = {"Authorization": f"Bearer {token(gateway, consumer['client_id'], consumer['client_secret'])}"}
-    forwarded = httpx.get(f"{gateway}/api/population/healthz", headers=bearer)
+    bearer = {"Authorization": f"Bearer {mesh.token(consumer['client_id'], consumer['client_secret'])}"}
+    forwarded = httpx.get(f"{gateway}/api/catalog/healthz", headers=bearer)
     assert forwarded.status_code == 200
-    assert forwarded.json()["service"] == "population"
+    assert forwarded.json()["service"] == "catalog"
 
 
 def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
@@ -148,8 +79,8 @@ def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
     assert isinstance(clients, list)
     registrar = next(client for client in clients if client["client_id"] == "psb-registrar")
     bearer = {
-        "Authorization": f"Bearer {token(gateway, registrar['client_id'], registrar['client_secret'])}",
-        "X-OneSource-Purpose": "registry maintenance",
+        "Authorization": f"Bearer {mesh.token(registrar['client_id'], registrar['client_secret'])}",
+        "X-OneSource-Purpose": "registry-maintenance",
     }
     listed = httpx.get(f"{gateway}/api/population/v1/persons", params={"limit": 200}, headers=bearer)
     assert listed.status_code == 200, listed.text
@@ -162,6 +93,7 @@ def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
     assert read.json()["id_number"] == one
 
 
+@pytest.mark.stops_mesh
 def test_ctrl_c_stops_everything(mesh: Mesh) -> None:
     children = psutil.Process(mesh.process.pid).children(recursive=True)
     assert len(children) >= len(SERVICES) + 1, "every service and the broker run as processes of the mesh"

@@ -36,6 +36,11 @@ def settings(gateway_database: str, infrastructure: Infrastructure) -> Settings:
         bootstrap_admin_secret=SecretStr(ADMIN_SECRET),
         relay_enabled=False,
         kafka=infrastructure.kafka,
+        # Tests change clients inside rolled-back transactions that a reload from the table would not see; the
+        # router updates this process's list at once, which is what they check.
+        revocation_refresh_seconds=60,
+        # One address (the test transport's) makes every test's failed logins; the throttle tests use their own.
+        login_failure_threshold=100,
     )
 
 

@@ -187,6 +187,10 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
 
 
 @pytest.mark.slow
+# In 2 of 7 fresh-clone CI runs the restarted embedded broker (Tansu 0.6, memory storage) accepted connections and
+# then stopped accepting them, with nothing in its log, so the relay never reached it. One rerun on a new broker;
+# a relay that loses events still fails twice.
+@pytest.mark.flaky(reruns=1, reruns_delay=2)
 async def test_broker_outage_delays_but_does_not_lose_events(engine: AsyncEngine, tmp_path: Any) -> None:
     # This test needs a broker it may stop, so it always runs its own embedded one.
     broker = EmbeddedKafka(port=find_free_port(), log_path=tmp_path / "tansu.log")
@@ -206,7 +210,11 @@ async def test_broker_outage_delays_but_does_not_lose_events(engine: AsyncEngine
             assert await pending_rows(engine, f"{run}-b") == 25, "with the broker down nothing can be marked sent"
 
             broker.start()  # Tansu keeps topics in memory: the restarted broker starts empty
-            after = await reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, f"{run}-b")) >= 25, timeout=60)
+            try:
+                after = await reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, f"{run}-b")) >= 25, timeout=60)
+            except TimeoutError as error:
+                state = "still runs" if broker.is_running() else "has exited"
+                raise AssertionError(f"events not delivered after the restart; the restarted broker {state}") from error
         assert sorted(r.value["data"]["seq"] for r in of_run(after, f"{run}-b")) == list(range(25))
         assert await pending_rows(engine, run) == 0
     finally:

@@ -27,6 +27,7 @@ BENCHMARKS = {
     "outbox": "tests.bench.outbox:bench_outbox",
     "population": "tests.bench.population:bench_population",
     "catalog": "tests.bench.catalog:bench_catalog",
+    "gateway": "tests.bench.gateway:bench_gateway",
 }
 
 

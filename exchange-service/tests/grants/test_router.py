@@ -52,6 +52,21 @@ async def test_each_party_sees_its_own_grants(client, callers, resources) -> Non
     assert (await client.get(f"{GRANTS}/nope", headers=callers("mca", "consumer"))).status_code == 404
 
 
+async def test_the_gateway_acting_for_a_department_lists_only_that_departments_grants(
+    client, callers, resources
+) -> None:
+    mca = await grant(client, callers, "mca", "population.person", ["name"])
+    hrss = await grant(client, callers, "hrss", "legal-entity.company", ["name"])
+    gateway_for_mca = callers("mca", "gateway", client_id="gateway")
+    assert ids(await client.get(GRANTS, headers=gateway_for_mca)) == {mca["id"]}
+    assert ids(await client.get(GRANTS, params={"department": "hrss"}, headers=gateway_for_mca)) == set()
+    assert (await client.get(f"{GRANTS}/{mca['id']}", headers=gateway_for_mca)).status_code == 200
+    assert (await client.get(f"{GRANTS}/{hrss['id']}", headers=gateway_for_mca)).status_code == 403
+    # the gateway role reads; it never revokes
+    revoke = await client.post(f"{GRANTS}/{mca['id']}/revoke", json={"reason": "x"}, headers=gateway_for_mca)
+    assert revoke.status_code == 403
+
+
 async def test_revocation_by_the_providers_steward_emits_grant_revoked(client, callers, resources, events) -> None:
     issued = await grant(client, callers, "mca", "population.person", ["name", "sex"], row_scope={"sex": ["1"]})
     url = f"{GRANTS}/{issued['id']}/revoke"

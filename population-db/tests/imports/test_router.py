@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -30,13 +31,14 @@ async def test_ndjson_import_registers_good_rows_and_reports_bad_ones(client, re
     lines.append("[1, 2]")
     lines.append(json.dumps(good[0]))  # the same person again
     lines.append(json.dumps({**factory.person(), "colour": "blue"}))
+    lines.append(json.dumps({**factory.person(), "household_address": "北京市\x00朝阳区"}))
     response = await client.post(IMPORTS, content="\n".join(lines).encode(), headers={**registrar, **NDJSON})
     assert response.status_code == 201, response.text
     report = response.json()
     assert response.headers["location"] == f"{IMPORTS}/{report['id']}"
     assert report["status"] == "completed"
     assert report["format"] == "ndjson"
-    assert (report["rows_read"], report["accepted"], report["rejected"]) == (11, 5, 6)
+    assert (report["rows_read"], report["accepted"], report["rejected"]) == (12, 5, 7)
     by_line = {error["line"]: error for error in report["errors"]}
     assert by_line[3]["field"] == "id_number"
     assert "check character" in by_line[3]["reason"]
@@ -46,6 +48,7 @@ async def test_ndjson_import_registers_good_rows_and_reports_bad_ones(client, re
     assert by_line[9]["reason"] == "each line must be one JSON object"
     assert by_line[10]["reason"] == "duplicate of line 1"
     assert by_line[11]["field"] == "colour"
+    assert (by_line[12]["field"], by_line[12]["reason"]) == ("household_address", "contains a NUL character (U+0000)")
     assert report["errors_truncated"] is False
 
     for person in good:
@@ -199,9 +202,123 @@ async def test_hundred_thousand_rows_with_bad_ones(client, registrar, factory, c
     assert (
         await connection.scalar(text("SELECT count(*) FROM person WHERE id_number = ANY(:ids)"), {"ids": bad_ids}) == 0
     )
-    versions = await connection.scalar(
-        text("SELECT count(*) FROM person_version WHERE import_id = CAST(:id AS uuid)"), {"id": report["id"]}
+    # each is registered by this import, which is also its first version (see models.Person.import_id)
+    registered = await connection.scalar(
+        text("SELECT count(*) FROM person WHERE import_id = CAST(:id AS uuid)"), {"id": report["id"]}
     )
-    assert versions == len(ids)
+    assert registered == len(ids)
     published = await connection.scalar(text("SELECT count(*) FROM outbox_event WHERE key = ANY(:ids)"), {"ids": ids})
     assert published == len(ids)
+
+
+def _without_death(person: dict[str, Any]) -> dict[str, Any]:
+    person.pop("death_date", None)
+    return person
+
+
+async def test_an_imported_person_has_the_history_a_registered_one_has(client, registrar, factory, connection) -> None:
+    imported, registered = _without_death(factory.person()), _without_death(factory.person())
+    report = (
+        await client.post(IMPORTS, content=b"".join(to_ndjson([imported])), headers={**registrar, **NDJSON})
+    ).json()
+    assert (await client.post(PERSONS, json=registered, headers=registrar)).status_code == 201
+    url = f"{PERSONS}/{imported['id_number']}"
+    person = (await client.get(url, headers=registrar)).json()
+
+    [first] = (await client.get(f"{url}/history", headers=registrar)).json()["items"]
+    [api_first] = (await client.get(f"{PERSONS}/{registered['id_number']}/history", headers=registrar)).json()["items"]
+    record = {key: value for key, value in person.items() if key not in {"version", "created_at", "updated_at"}}
+    assert first == {**api_first, "import_id": report["id"], "changes": record, "record": record,
+                     "recorded_at": person["created_at"]}  # fmt: skip
+
+    # The first change writes the first version out before the second; the history reads the same, and more.
+    changed = await client.patch(url, json={"education": "90"}, headers={**registrar, "If-Match": '"1"'})
+    assert changed.status_code == 200, changed.text
+    again, second = (await client.get(f"{url}/history", headers=registrar)).json()["items"]
+    assert again == first
+    assert second["changes"] == {"education": "90"}
+    assert second["record"] == {**record, "education": "90"}
+    written = await connection.execute(
+        text("SELECT version, import_id FROM person_version WHERE id_number = :id ORDER BY version"),
+        {"id": imported["id_number"]},
+    )
+    assert [(row.version, str(row.import_id) if row.import_id else None) for row in written] == [
+        (1, report["id"]),
+        (2, None),
+    ]
+
+
+async def test_a_death_as_the_first_change_keeps_the_imported_version(client, registrar, factory) -> None:
+    person = _without_death(factory.person())
+    await client.post(IMPORTS, content=b"".join(to_ndjson([person])), headers={**registrar, **NDJSON})
+    url = f"{PERSONS}/{person['id_number']}"
+    [before] = (await client.get(f"{url}/history", headers=registrar)).json()["items"]
+    assert (await client.post(f"{url}/death", json={"death_date": "2025-01-02"}, headers=registrar)).status_code == 200
+    first, death = (await client.get(f"{url}/history", headers=registrar)).json()["items"]
+    assert first == before
+    assert death["change"] == "deceased"
+    assert death["record"] == {**before["record"], "deceased": True, "death_date": "2025-01-02"}
+
+
+async def test_a_row_repeating_one_of_an_earlier_batch_is_refused(client, registrar, factory, events) -> None:
+    people = [factory.person() for _ in range(1500)]  # the test settings load 1,000 rows per batch
+    repeated = {**people[10], "name": "重复"}
+    body = b"".join(to_csv([*people, repeated]))
+    report = (await client.post(IMPORTS, content=body, headers={**registrar, **CSV})).json()
+    assert (report["accepted"], report["rejected"]) == (1500, 1)
+    [error] = report["errors"]
+    assert (error["line"], error["field"]) == (1502, "id_number")
+    assert error["reason"] == "duplicate of an earlier row of this file"
+    stored = (await client.get(f"{PERSONS}/{people[10]['id_number']}", headers=registrar)).json()
+    assert stored["name"] == people[10]["name"]
+    assert len(await events(people[10]["id_number"])) == 1
+
+
+async def test_a_registration_racing_the_import_wins_and_its_row_is_refused(
+    committing_client, registrar, factory
+) -> None:
+    people = [_without_death(factory.person()) for _ in range(2500)]
+    racer = people[2200]  # in the third batch, which is read only after the registration commits
+    lines = b"".join(to_csv(people)).split(b"\n")
+    paused, resume = asyncio.Event(), asyncio.Event()
+
+    async def upload():
+        yield b"\n".join(lines[:1500]) + b"\n"
+        paused.set()
+        await resume.wait()
+        yield b"\n".join(lines[1500:])
+
+    importing = asyncio.create_task(committing_client.post(IMPORTS, content=upload(), headers={**registrar, **CSV}))
+    await paused.wait()
+    first = await committing_client.post(PERSONS, json={**racer, "name": "抢先"}, headers=registrar)
+    assert first.status_code == 201, first.text
+    resume.set()
+    report = (await importing).json()
+
+    assert (report["accepted"], report["rejected"]) == (2499, 1), report
+    [error] = report["errors"]
+    assert (error["line"], error["reason"]) == (2202, "a person with this ID number is already registered")
+    stored = (await committing_client.get(f"{PERSONS}/{racer['id_number']}", headers=registrar)).json()
+    assert stored["name"] == "抢先"
+    [version] = (await committing_client.get(f"{PERSONS}/{racer['id_number']}/history", headers=registrar)).json()[
+        "items"
+    ]
+    assert version["import_id"] is None
+
+
+async def test_an_upload_that_breaks_off_imports_nothing(client, registrar, factory, connection) -> None:
+    people = [factory.person() for _ in range(2500)]  # more than the first batches, which load before the break
+    body = b"".join(to_csv(people))
+
+    async def upload():
+        yield body
+        raise ConnectionResetError("the client went away")
+
+    response = await client.post(IMPORTS, content=upload(), headers={**registrar, **CSV})
+    assert response.status_code == 500
+    ids = [person["id_number"] for person in people]
+    assert await connection.scalar(text("SELECT count(*) FROM person WHERE id_number = ANY(:ids)"), {"ids": ids}) == 0
+    assert await connection.scalar(text("SELECT count(*) FROM outbox_event WHERE key = ANY(:ids)"), {"ids": ids}) == 0
+    [failed] = (await client.get(IMPORTS, params={"limit": 1}, headers=registrar)).json()["items"]
+    assert failed["status"] == "failed"
+    assert "ConnectionResetError" in failed["failure"]

@@ -7,7 +7,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onesource.population.persons.codes import PROVINCES
-from onesource.population.persons.identifiers import check_character, division_problem, id_number_problem, sex_of
+from onesource.population.persons.identifiers import (
+    CHECK_CHARACTERS,
+    WEIGHTS,
+    check_character,
+    division_problem,
+    embedded_birth_date,
+    id_number_problem,
+    sex_of,
+)
 from onesource.population.persons.rules import record_problems
 
 GOOD = "11010519491231002X"  # DESIGN.md's example
@@ -80,6 +88,42 @@ def test_changing_any_one_digit_is_detected(region: str, born: date, sequence: i
 def test_arbitrary_text_never_crashes_the_check(text: str) -> None:
     problem = id_number_problem(text.upper())
     assert problem is None or isinstance(problem, str)
+
+
+#: ASCII and Arabic-Indic digits: ``int()`` reads both, so the checks must treat them alike.
+DIGITS = "0123456789\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+numbers = st.one_of(
+    st.text(alphabet=DIGITS + "X", min_size=18, max_size=18),
+    st.builds(
+        lambda region, born, rest: f"{region}{born:%Y%m%d}{rest}",
+        regions,
+        births,
+        st.text(DIGITS, min_size=4, max_size=4),
+    ),
+)
+
+
+@given(numbers)
+def test_check_character_reads_any_digits_as_int_does(number: str) -> None:
+    first17 = number[:17]
+    try:
+        expected = CHECK_CHARACTERS[
+            sum(weight * int(digit) for weight, digit in zip(WEIGHTS, first17, strict=True)) % 11
+        ]
+    except ValueError:
+        with pytest.raises(ValueError, match="invalid literal for int"):
+            check_character(first17)
+    else:
+        assert check_character(first17) == expected
+
+
+@given(numbers)
+def test_embedded_birth_date_reads_any_digits_as_int_does(number: str) -> None:
+    try:
+        expected: date | None = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        expected = None
+    assert embedded_birth_date(number) == expected
 
 
 def _record(**overrides: object) -> dict[str, object]:

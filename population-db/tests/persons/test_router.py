@@ -121,6 +121,8 @@ async def test_duplicate_registration_is_409(client, registrar, events) -> None:
         ({"birth_date": "1949-02-30"}, "birth_date"),
         ({"household_id": "has spaces"}, "household_id"),
         ({"deceased": True}, "deceased"),
+        ({"name": "王\x00明"}, "name"),
+        ({"household_address": "北京市\x00朝阳区"}, "household_address"),
     ],
 )
 async def test_invalid_fields_are_422_naming_the_field(client, registrar, events, overrides, field) -> None:

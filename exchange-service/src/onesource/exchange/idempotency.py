@@ -1,96 +1,13 @@
-"""``Idempotency-Key`` for creating POSTs: a repeat with the same key answers the first result.
-
-The first answer is stored in the same transaction as the change, so a key is remembered exactly when its
-change happened. A transaction-level advisory lock on (caller, key) makes a concurrent repeat wait for the
-first request and then replay it. (draft-ietf-httpapi-idempotency-key-header: reusing a key for a different
-request is 422.)
-"""
+"""``Idempotency-Key`` on the exchange's creating POSTs (the kit's store, on the exchange's own table)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Annotated
 
-from fastapi import Depends, Header, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import Depends
 
 from onesource.exchange.models import IdempotencyRecord
-from onesource.kit.auth import CurrentPrincipal
-from onesource.kit.errors import ServiceError
+from onesource.kit.idempotency import Idempotency, idempotency_for
 
-
-class IdempotencyKeyReused(ServiceError):
-    """The ``Idempotency-Key`` was already used for a different request (422)."""
-
-    status = 422
-    type = "idempotency-key-reused"
-    title = "Idempotency key reused"
-
-
-class Idempotency:
-    """The ``Idempotency-Key`` of one request, able to replay or remember its answer."""
-
-    def __init__(self, key: str | None, principal: str, fingerprint: str) -> None:
-        self.key = key
-        self.principal = principal
-        self.fingerprint = fingerprint
-
-    async def replay(self, session: AsyncSession) -> Response | None:
-        """The stored first answer for this key, or ``None`` when this is the first request with it."""
-        if self.key is None:
-            return None
-        lock_id = func.hashtextextended(f"{self.principal}\n{self.key}", 0)
-        await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-        record = await session.get(IdempotencyRecord, (self.principal, self.key))
-        if record is None:
-            return None
-        if record.fingerprint != self.fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used for a different request; use a new key for a new request"
-            )
-        return JSONResponse(record.body, status_code=record.status)
-
-    async def remember(self, session: AsyncSession, status: int, answer: BaseModel) -> None:
-        """Store the first answer for this key (no-op without a key)."""
-        if self.key is None:
-            return
-        session.add(
-            IdempotencyRecord(
-                principal=self.principal,
-                key=self.key,
-                fingerprint=self.fingerprint,
-                status=status,
-                body=answer.model_dump(mode="json"),
-            )
-        )
-        await session.flush()
-
-
-async def _idempotency(
-    request: Request,
-    principal: CurrentPrincipal,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Repeat a creating request safely: a repeat with the same key answers the first result.",
-        ),
-    ] = None,
-) -> Idempotency:
-    body = await request.body()
-    try:  # the same JSON sent with other spacing or key order is the same request
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical).hexdigest()
-    return Idempotency(key, principal.client_id, fingerprint)
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency_for(IdempotencyRecord))]
 """The request's ``Idempotency-Key`` handling."""

@@ -1,105 +1,53 @@
-"""``Idempotency-Key`` for creating POSTs: a repeat with the same key answers the first result.
+"""``Idempotency-Key`` on the identity API's creating POSTs: the kit's store, with the answers encrypted.
 
-The first answer is stored (encrypted: it may carry a client secret) in the same transaction as the change, so
-a key is remembered exactly when its change happened. A transaction-level advisory lock on (caller, key) makes
-a concurrent repeat wait for the first request and then replay it.
-(draft-ietf-httpapi-idempotency-key-header: reusing a key for a different request is 422.)
+A client's first answer carries its secret, so the stored body is sealed (AES-GCM, bound to the client and key).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request, Response
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.dependencies import SettingsDep
 from onesource.gateway.keys.crypto import SecretBox
 from onesource.gateway.models import IdempotencyRecord
 from onesource.kit.auth import CurrentPrincipal
-from onesource.kit.errors import ServiceError
+from onesource.kit.idempotency import Idempotency, IdempotencyKey, request_fingerprint
 
 
-class IdempotencyKeyReused(ServiceError):
-    """The ``Idempotency-Key`` was already used for a different request (422)."""
-
-    status = 422
-    type = "idempotency-key-reused"
-    title = "Idempotency key reused"
-
-
-class Idempotency:
-    """The ``Idempotency-Key`` of one request, able to replay or remember its answer."""
+class SealedIdempotency(Idempotency):
+    """The kit's store, keeping each first answer encrypted."""
 
     def __init__(self, key: str | None, principal: str, fingerprint: str, box: SecretBox) -> None:
-        self.key = key
-        self.principal = principal
-        self.fingerprint = fingerprint
+        super().__init__(key, principal, fingerprint, IdempotencyRecord, etag_from_version=False)
         self._box = box
 
-    def _context(self) -> str:
-        return f"{self.principal}\n{self.key}"
-
-    async def replay(self, session: AsyncSession) -> Response | None:
+    async def replay(self, session: AsyncSession, headers: dict[str, str] | None = None) -> Response | None:
         """The stored first answer for this key, or ``None`` when this is the first request with it."""
-        if self.key is None:
-            return None
-        lock_id = func.hashtextextended(self._context(), 0)
-        await session.execute(select(func.pg_advisory_xact_lock(lock_id)))
-        record = await session.get(IdempotencyRecord, (self.principal, self.key))
+        record = await self.first_record(session)
         if record is None:
             return None
-        if record.fingerprint != self.fingerprint:
-            raise IdempotencyKeyReused(
-                "this Idempotency-Key was used for a different request; use a new key for a new request"
-            )
-        body = self._box.open(record.body_encrypted, context=self._context())
-        return Response(body, status_code=record.status, media_type="application/json")
+        body = self._box.open(record.body_encrypted, context=self.context)
+        return Response(body, status_code=record.status, media_type="application/json", headers=headers)
 
-    async def remember(self, session: AsyncSession, status: int, answer: BaseModel) -> None:
-        """Store the first answer for this key (no-op without a key)."""
-        if self.key is None:
-            return
-        body = answer.model_dump_json().encode()
-        session.add(
-            IdempotencyRecord(
-                principal=self.principal,
-                key=self.key,
-                fingerprint=self.fingerprint,
-                status=status,
-                body_encrypted=self._box.seal(body, context=self._context()),
-            )
+    def _record(self, status: int, answer: BaseModel) -> Any:
+        return IdempotencyRecord(
+            principal=self.principal,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            status=status,
+            body_encrypted=self._box.seal(answer.model_dump_json().encode(), context=self.context),
         )
-        await session.flush()
 
 
 async def _idempotency(
-    request: Request,
-    principal: CurrentPrincipal,
-    settings: SettingsDep,
-    key: Annotated[
-        str | None,
-        Header(
-            alias="Idempotency-Key",
-            min_length=1,
-            max_length=255,
-            description="Repeat a creating request safely: a repeat with the same key answers the first result.",
-        ),
-    ] = None,
+    request: Request, principal: CurrentPrincipal, settings: SettingsDep, key: IdempotencyKey = None
 ) -> Idempotency:
-    body = await request.body()
-    try:  # the same JSON sent with other spacing or key order is the same request
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = body
-    fingerprint = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + canonical).hexdigest()
-    return Idempotency(
-        key, principal.client_id, fingerprint, SecretBox(settings.key_encryption_secret, "idempotency/v1")
-    )
+    box = SecretBox(settings.key_encryption_secret, "idempotency/v1")
+    return SealedIdempotency(key, principal.client_id, await request_fingerprint(request), box)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import onesource.gateway
+from onesource.gateway.audit.log import audit_log
+from onesource.gateway.audit.router import router as audit_router
 from onesource.gateway.bootstrap import bootstrap
 from onesource.gateway.clients.events import CLIENT_TOPIC
+from onesource.gateway.clients.revocation import RevocationList, revocation_list
 from onesource.gateway.clients.router import router as clients_router
 from onesource.gateway.departments.events import DEPARTMENT_TOPIC
 from onesource.gateway.departments.router import router as departments_router
+from onesource.gateway.forwarding.door import door
 from onesource.gateway.forwarding.router import router as forwarding_router
 from onesource.gateway.keys import service as keys
 from onesource.gateway.keys.router import jwks_router
 from onesource.gateway.keys.router import router as keys_router
 from onesource.gateway.models import Base
 from onesource.gateway.oauth.router import router as oauth_router
+from onesource.gateway.oauth.throttle import login_throttle
+from onesource.gateway.readmodels.sync import read_models
 from onesource.gateway.settings import Settings
 from onesource.kit.app import ServiceSpec, create_service_app
-from onesource.kit.auth import TokenVerifier
+from onesource.kit.auth import JwksSource, Principal, TokenVerifier
+from onesource.kit.errors import Unauthorized
 from onesource.kit.migrations import service_migrations_dir
+from onesource.kit.settings import AuthSettings
 
 
 class OwnKeysVerifier(TokenVerifier):
@@ -30,6 +39,17 @@ class OwnKeysVerifier(TokenVerifier):
 
     #: Reading the key set is one local query, so a token naming a just-rotated key may refetch at once.
     REFETCH_INTERVAL = 0.0
+
+    def __init__(self, settings: AuthSettings, source: JwksSource, revocations: Callable[[], RevocationList]) -> None:
+        super().__init__(settings, source)
+        self._revocations = revocations
+
+    async def verify(self, token: str) -> Principal:
+        """Verify ``token`` and refuse it when its client was disabled, or its secret rotated, after it was issued."""
+        principal = await super().verify(token)
+        if self._revocations().is_revoked(principal.client_id, principal.issued_at or 0):
+            raise Unauthorized("the token was revoked: its client is disabled or its secret was rotated since")
+        return principal
 
 
 def own_keys_verifier(app: FastAPI) -> TokenVerifier:
@@ -42,7 +62,7 @@ def own_keys_verifier(app: FastAPI) -> TokenVerifier:
         async with sessionmaker() as session:
             return await keys.jwks(session, settings)
 
-    return OwnKeysVerifier(settings.auth, source)
+    return OwnKeysVerifier(settings.auth, source, lambda: app.state.revocations)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,16 +79,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metadata=Base.metadata,
             migrations_dir=service_migrations_dir(onesource.gateway.__file__),
             # Identity routes first: the forwarding catch-all ``/api/{service}/{path}`` must not shadow them.
-            routers=[oauth_router, jwks_router, departments_router, clients_router, keys_router, forwarding_router],
+            routers=[
+                oauth_router,
+                jwks_router,
+                departments_router,
+                clients_router,
+                keys_router,
+                audit_router,
+                forwarding_router,
+            ],
             topics=[DEPARTMENT_TOPIC, CLIENT_TOPIC],
-            extensions=[bootstrap],
+            extensions=[bootstrap, revocation_list, login_throttle, audit_log, read_models, door],
             token_verifier=own_keys_verifier,
             tags=[
                 {"name": "oauth", "description": "OAuth 2.0 client credentials tokens (RFC 6749 §4.4)."},
                 {"name": "keys", "description": "Token signing keys and their public key set."},
                 {"name": "departments", "description": "Departments: the parties that own and use data."},
                 {"name": "clients", "description": "Client systems acting for departments, and their secrets."},
-                {"name": "forwarding", "description": "Temporary pass-through to the services behind the gateway."},
+                {
+                    "name": "audit",
+                    "description": "The tamper-evident audit log: verification and record access history.",
+                },
+                {
+                    "name": "forwarding",
+                    "description": (
+                        "The one door to the services behind the gateway: management calls passed on; data calls "
+                        "checked against grants and purpose, masked to the granted fields and rows, and audited."
+                    ),
+                },
             ],
         )
     )

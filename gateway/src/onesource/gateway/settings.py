@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from onesource.kit.settings import ServiceSettings
@@ -18,6 +18,23 @@ DEFAULT_SERVICE_URLS: dict[str, str] = {
     "geo": "http://127.0.0.1:8103",
     "macroeconomy": "http://127.0.0.1:8104",
 }
+
+
+class AuditSettings(BaseModel):
+    """The audit log's writer and checkpoints (``ONESOURCE_GATEWAY_AUDIT__*``, e.g. ``…AUDIT__BATCH_SIZE``)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="forbid")
+
+    batch_size: int = Field(default=200, ge=1, le=1000)
+    """Most entries one transaction commits (group commit); waiting entries beyond it go in the next one."""
+    queue_size: int = Field(default=10_000, ge=1)
+    """Most entries waiting for their commit in one process; beyond it ``record`` fails at once (503)."""
+    checkpoint_interval_seconds: float = Field(default=30.0, gt=0, le=60)
+    """How often the head is signed when it moved (the design asks for at least once a minute)."""
+    commit_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    """How long one batch may take (lock, insert, commit) before its calls get 503 instead of hanging."""
+    stop_timeout_seconds: float = Field(default=10.0, ge=0)
+    """At shutdown, how long waiting entries may still be committed before they are failed."""
 
 
 class Settings(ServiceSettings):
@@ -39,6 +56,40 @@ class Settings(ServiceSettings):
     """Secret from which the key that encrypts the signing keys at rest is derived (HKDF-SHA256)."""
     bootstrap_admin_secret: SecretStr | None = Field(default=None, validation_alias="ONESOURCE_BOOTSTRAP_ADMIN_SECRET")
     """When set, the client ``admin`` exists with this secret after start-up (the variable is the source of truth)."""
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    """The tamper-evident audit log."""
+    revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often each gateway process reloads which clients are disabled or rotated (their tokens are refused)."""
+    login_failure_threshold: int = Field(default=5, ge=1, le=100)
+    """Failed client authentications in a row before the token endpoint makes that client (or address) wait."""
+    login_lock_seconds: float = Field(default=1.0, gt=0, le=60)
+    """The first wait after the threshold; it doubles with every further failure."""
+    login_max_lock_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    """The longest wait a run of failures can cause."""
+    management_services: list[str] = Field(default_factory=lambda: ["catalog", "exchange"])
+    """Services whose calls are management calls: forwarded with the caller's own token, never masked."""
+    probe_paths: list[str] = Field(default_factory=lambda: ["/healthz", "/readyz"])
+    """Paths of any service that are forwarded like management calls: health probes carry no records."""
+    rate_limit_per_second: float = Field(default=1000.0, gt=0)
+    """Calls per second each client may make, sustained: the refill rate of its token bucket (in each process)."""
+    rate_limit_burst: int = Field(default=2000, ge=1)
+    """Calls a client may make at once after being idle: the size of its token bucket."""
+    max_body_bytes: int = Field(default=1_048_576, ge=0)
+    """Largest request body passed on (413 ``content-too-large`` above it)."""
+    max_page_size: int = Field(default=200, ge=1)
+    """Largest ``limit`` a data call may ask for (413 ``page-too-large`` above it)."""
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a service behind the gateway may take to answer in full (504 ``upstream-timeout`` after it)."""
+    service_token_lifetime_seconds: int = Field(default=60, ge=45, le=900)
+    """Lifetime of the token the gateway sends a registry for a caller; reused until 30 s before it expires."""
+    signer_refresh_seconds: float = Field(default=30.0, gt=0, le=300)
+    """How often each process re-reads the active signing key (a rotation reaches the data path within this)."""
+    grants_fallback_timeout_seconds: float = Field(default=2.0, gt=0)
+    """How long asking the exchange and the catalog may take while the grant cache is catching up."""
+    grants_retry_after_seconds: int = Field(default=2, ge=1)
+    """``Retry-After`` of 503 ``grants-unknown``."""
+    read_model_reload_seconds: float = Field(default=60.0, gt=0)
+    """How often each process reloads its resource and grant caches from the tables in full (a safety net)."""
 
     @property
     def issuer(self) -> str:

@@ -69,6 +69,10 @@ class Person(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    """The bulk import that registered the person. Until its first change, such a person's first version is this
+    row (with the import's client and request) and has no ``person_version`` row: an import writes one row per
+    person, not two. The first change writes it out (see ``persons.service``)."""
 
 
 class PersonVersion(Base):
@@ -102,6 +106,8 @@ class PersonImport(Base):
     accepted: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     rejected: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     failure: Mapped[str | None]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    """The request that sent the file (recorded in the first versions of the persons it registers)."""
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     finished_at: Mapped[datetime | None]
 

@@ -179,6 +179,10 @@ def _health_router(spec: ServiceSpec) -> APIRouter:
     return router
 
 
+#: How long background tasks (relay, consumers) get to finish after being cancelled at shutdown.
+_TASK_STOP_SECONDS = 10.0
+
+
 def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     settings = spec.settings
 
@@ -231,9 +235,14 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
             finally:
                 for task in tasks:
                     task.cancel()
-                for task in tasks:
-                    with contextlib.suppress(asyncio.CancelledError, Exception):
-                        await task
+                if tasks:
+                    # Bounded, so one task that ignores its cancellation cannot hang the shutdown.
+                    _, stuck = await asyncio.wait(tasks, timeout=_TASK_STOP_SECONDS)
+                    for task in stuck:
+                        logger.warning("%s did not stop within %.0f s; abandoned", task.get_name(), _TASK_STOP_SECONDS)
+                    for task in tasks:
+                        if task.done() and not task.cancelled():
+                            task.exception()  # retrieved: a task that failed on its way out is not reported again
                 if relay is not None:
                     await relay.stop()
         await http.aclose()

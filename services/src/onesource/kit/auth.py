@@ -38,6 +38,8 @@ class Principal:
     department: str
     roles: frozenset[str]
     token_id: str | None = None
+    issued_at: int | None = None
+    """The token's ``iat`` (seconds since the epoch): the gateway refuses tokens issued before a revocation."""
 
     def has_role(self, *roles: str) -> bool:
         """Whether the caller holds any of ``roles``."""
@@ -119,6 +121,7 @@ class TokenVerifier:
             department=str(claims.get("dept", "")),
             roles=frozenset(str(role) for role in claims.get("roles", [])),
             token_id=claims.get("jti"),
+            issued_at=int(claims["iat"]),
         )
 
 

@@ -1,4 +1,4 @@
-"""`onesource`: run the whole mesh on one machine (`up`), look at it (`status`) and stop it (`down`)."""
+"""`onesource`: run the mesh on one machine (`up`), look at it (`status`), stop it (`down`), verify its audit log."""
 
 from __future__ import annotations
 
@@ -115,6 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--var", type=Path, default=Path("var"), help="state directory (default: ./var)")
 
+    audit = commands.add_parser("audit", help="the gateway's tamper-evident audit log")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the audit chain; exit 1 if any entry was changed, deleted or reordered"
+    )
+    verify.add_argument("--var", type=Path, default=Path("var"), help="the running mesh's state directory")
+    verify.add_argument("--gateway", help="gateway base URL (instead of var/mesh.json)")
+    verify.add_argument("--client-id", default="admin", help="an admin client (with --gateway; default: admin)")
+    verify.add_argument(
+        "--client-secret-env",
+        default="ONESOURCE_AUDIT_CLIENT_SECRET",
+        help="environment variable holding that client's secret (with --gateway)",
+    )
+    verify.add_argument(
+        "--dsn-env",
+        help="verify straight on the gateway's database, whose DSN this environment variable holds",
+    )
+
     migrate_command = commands.add_parser(
         "migrate", help="apply a service's migrations to the database its settings name (production)"
     )
@@ -137,6 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate(arguments.service, arguments.revision, console)
     if arguments.command == "contracts":
         return _contracts(arguments.out, console, check=arguments.check)
+    if arguments.command == "audit":
+        return _audit_verify(arguments, console)
     var = Path(arguments.var).absolute()
     if arguments.command == "up":
         options = UpOptions(
@@ -465,6 +485,33 @@ def _contracts(out: Path, console: Console, *, check: bool) -> int:
     for written in write_contracts(out):
         console.print(f"wrote {written}")
     return 0
+
+
+def _audit_verify(arguments: argparse.Namespace, console: Console) -> int:
+    from onesource.mesh.audit import AuditTarget, print_report, verify_over_http, verify_with_dsn
+
+    # Secrets come from the environment, never the command line (which other users can read in `ps`).
+    try:
+        if arguments.dsn_env:
+            dsn = os.environ.get(arguments.dsn_env)
+            if not dsn:
+                console.print(f"[red]{arguments.dsn_env} is not set[/]")
+                return 2
+            report = verify_with_dsn(dsn)
+        else:
+            if arguments.gateway:
+                secret = os.environ.get(arguments.client_secret_env, "")
+                if not secret:
+                    console.print(f"[red]{arguments.client_secret_env} is not set[/]")
+                    return 2
+                target = AuditTarget(arguments.gateway, arguments.client_id, secret)
+            else:
+                target = AuditTarget.from_mesh(Path(arguments.var).absolute())
+            report = verify_over_http(target)
+    except (FileNotFoundError, RuntimeError, httpx.HTTPError) as error:
+        console.print(f"[red]{escape(str(error))}[/]")
+        return 2
+    return print_report(report, console)
 
 
 def _status(var: Path, console: Console) -> int:

@@ -1,12 +1,13 @@
 """Demo data the local mesh seeds through the gateway's public API.
 
-Departments and their clients today; catalog resources and synthetic records belong here too.
+Departments and their clients, the registries' catalog resources, and synthetic records.
 Seeding is idempotent: existing departments are kept, existing clients get a rotated secret so the mesh
 can print a working one.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -241,10 +242,8 @@ def seed_persons(
     # The mesh launches every service, so their packages are installed with it; only the seed needs this one.
     from onesource.population.synthetic import PersonFactory, to_csv
 
-    headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}"}
-    existing = gateway.get("/api/population/v1/persons", params={"limit": 1}, headers=headers)
-    if existing.status_code != 200:
-        raise SeedError("look for persons", existing)
+    headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}", "X-OneSource-Purpose": SEED_PURPOSE}
+    existing = _when_covered(gateway, "/api/population/v1/persons", headers)
     if existing.json()["items"]:
         for _ in range(person_seed_steps(count)):
             report("persons already registered")
@@ -264,6 +263,34 @@ def seed_persons(
         imported += response.json()["accepted"]
         report(f"{imported:,} persons imported")
     return imported
+
+
+#: The purpose the seeding registrar states on its data calls (the gateway requires one on every data call).
+SEED_PURPOSE = "demo-seed"
+
+
+def _when_covered(
+    gateway: httpx.Client, path: str, headers: dict[str, str], *, timeout: float = 60.0
+) -> httpx.Response:
+    """``GET path`` once the gateway knows the catalog resources that cover it.
+
+    The gateway learns published resources from catalog events, so right after ``seed_catalog`` it may still
+    answer 503 ``grants-unknown`` (catching up) or 404 ``not-covered`` (the event is on its way).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        response = gateway.get(path, params={"limit": 1}, headers=headers)
+        if response.status_code == 200:
+            return response
+        problem = response.json().get("type", "") if _is_json(response) else ""
+        waiting = response.status_code in {503, 404} and problem.rsplit("/", 1)[-1] in {"grants-unknown", "not-covered"}
+        if not waiting or time.monotonic() > deadline:
+            raise SeedError(f"GET {path}", response)
+        time.sleep(0.25)
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
 
 
 def catalog_seed_steps() -> int:

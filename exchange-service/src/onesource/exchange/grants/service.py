@@ -13,7 +13,7 @@ from onesource.exchange.grants.errors import GrantNotActive, GrantNotFound
 from onesource.exchange.grants.events import GrantEvent, GrantExpired, GrantIssued, GrantRevoked
 from onesource.exchange.models import AccessGrant, ShareRequest
 from onesource.kit import outbox
-from onesource.kit.auth import Principal
+from onesource.kit.auth import GATEWAY_ROLE, Principal
 from onesource.kit.errors import Forbidden
 from onesource.kit.pagination import Slice, cut, decode_cursor
 
@@ -55,12 +55,18 @@ async def issue(session: AsyncSession, request: ShareRequest, fields: list[str],
     return grant
 
 
+def _sees_own_department(principal: Principal) -> bool:
+    # The gateway's own token acting for a department (its ``dept``) reads that department's grants, to check a
+    # data call while its grant cache is still catching up; like a consumer, never another department's.
+    return principal.has_role("consumer", GATEWAY_ROLE)
+
+
 def visibility(principal: Principal) -> ColumnElement[bool] | None:
-    """Which grants the caller may see: consumers their department's, stewards those on their resources."""
+    """Which grants the caller may see: its department's (consumers, gateway), those on its resources (stewards)."""
     if sees_everything(principal):
         return None
     clauses: list[ColumnElement[bool]] = []
-    if principal.has_role("consumer"):
+    if _sees_own_department(principal):
         clauses.append(AccessGrant.department == principal.department)
     if principal.has_role("steward"):
         clauses.append(AccessGrant.provider == principal.department)
@@ -73,7 +79,7 @@ def may_see(principal: Principal, grant: AccessGrant) -> bool:
     """Whether the caller may see ``grant``."""
     if sees_everything(principal):
         return True
-    return (principal.has_role("consumer") and grant.department == principal.department) or (
+    return (_sees_own_department(principal) and grant.department == principal.department) or (
         principal.has_role("steward") and grant.provider == principal.department
     )
 

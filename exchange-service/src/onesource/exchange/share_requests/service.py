@@ -59,13 +59,16 @@ def _record(
     *,
     action: str,
     to_status: str,
-    actor: str,
-    actor_department: str,
+    actor: Principal | None,
     note: str | None,
     now: datetime,
     submission: bool = False,
 ) -> None:
-    """Move ``request`` to ``to_status``: history row and event, in the caller's transaction."""
+    """Move ``request`` to ``to_status``: history row and event, in the caller's transaction.
+
+    ``actor`` is the caller who moved it, or ``None`` for the deadline sweeper.
+    """
+    actor_id, actor_department = (actor.client_id, actor.department) if actor is not None else (SWEEPER, SWEEPER)
     from_status = None if submission else request.status
     request.status = to_status
     request.updated_at = now
@@ -75,7 +78,7 @@ def _record(
             action=action,
             from_status=from_status,
             to_status=to_status,
-            actor=actor,
+            actor=actor_id,
             actor_department=actor_department,
             note=note,
             at=now,
@@ -95,7 +98,7 @@ def _record(
             due_at=request.due_at,
             overdue=request.overdue,
             grant_id=request.grant_id,
-            actor=actor,
+            actor=actor_id,
             actor_department=actor_department,
             note=note,
         ),
@@ -169,8 +172,7 @@ async def submit(
         request,
         action=action,
         to_status=to_status,
-        actor=principal.client_id,
-        actor_department=principal.department,
+        actor=principal,
         note=request.refusal_reason,
         now=now,
         submission=True,
@@ -219,29 +221,12 @@ async def decide(
     request.decision_reason = decision.reason
     if decision.approve:
         request.approved_fields = _subset(request, decision.fields)
-        _record(
-            session,
-            request,
-            action="approved",
-            to_status="pending_confirmation",
-            actor=principal.client_id,
-            actor_department=principal.department,
-            note=decision.reason,
-            now=now,
-        )
+        action, to_status = "approved", "pending_confirmation"
+    elif not decision.reason:
+        raise ReasonRequired("a rejection must give its reason")
     else:
-        if not decision.reason:
-            raise ReasonRequired("a rejection must give its reason")
-        _record(
-            session,
-            request,
-            action="rejected",
-            to_status="rejected",
-            actor=principal.client_id,
-            actor_department=principal.department,
-            note=decision.reason,
-            now=now,
-        )
+        action, to_status = "rejected", "rejected"
+    _record(session, request, action=action, to_status=to_status, actor=principal, note=decision.reason, now=now)
     await session.flush()
     return request
 
@@ -258,8 +243,7 @@ async def confirm(session: AsyncSession, principal: Principal, request_id: str, 
         request,
         action="confirmed",
         to_status="granted",
-        actor=principal.client_id,
-        actor_department=principal.department,
+        actor=principal,
         note=None,
         now=now,
     )
@@ -281,8 +265,7 @@ async def dispute(
         request,
         action="disputed",
         to_status="disputed",
-        actor=principal.client_id,
-        actor_department=principal.department,
+        actor=principal,
         note=body.reason,
         now=now,
     )
@@ -309,8 +292,7 @@ async def mediate(
         request,
         action=action,
         to_status=to_status,
-        actor=principal.client_id,
-        actor_department=principal.department,
+        actor=principal,
         note=body.reason,
         now=now,
     )
@@ -386,8 +368,7 @@ async def escalate_overdue(session: AsyncSession, now: datetime) -> list[ShareRe
             request,
             action="escalated",
             to_status=request.status,
-            actor=SWEEPER,
-            actor_department=SWEEPER,
+            actor=None,
             note=f"no answer by {request.due_at.isoformat() if request.due_at else '?'}; escalated to coordinators",
             now=now,
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from onesource.gateway.clients import service
+from onesource.gateway.clients.revocation import RevocationList
 from onesource.gateway.clients.schemas import CLIENT_ID_PATTERN, Client, ClientCreate, ClientWithSecret
 from onesource.gateway.departments.schemas import DEPARTMENT_CODE_PATTERN
 from onesource.gateway.dependencies import AdminDep
@@ -17,6 +18,13 @@ from onesource.kit.errors import Forbidden, problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/clients", tags=["clients"])
+
+
+def revocations(request: Request) -> RevocationList:
+    """The revocation list of this process (the others reload theirs from the ``client`` table within a second)."""
+    revocation_list: RevocationList = request.app.state.revocations
+    return revocation_list
+
 
 ClientIdPath = Annotated[str, Path(pattern=CLIENT_ID_PATTERN, description="The client's id.")]
 
@@ -64,19 +72,30 @@ async def get_client(client_id: ClientIdPath, session: SessionDep, principal: Cu
 
 
 @router.post("/{client_id}/secret", responses=problem_responses(401, 403, 404, 422))
-async def rotate_client_secret(client_id: ClientIdPath, session: SessionDep, admin: AdminDep) -> ClientWithSecret:
-    """Give the client a new secret (admin); the old one stops working at once. The answer shows the new one."""
+async def rotate_client_secret(
+    client_id: ClientIdPath, request: Request, session: SessionDep, admin: AdminDep
+) -> ClientWithSecret:
+    """Give the client a new secret (admin); the old secret and tokens issued with it stop working at once.
+
+    The answer shows the new secret, only this once.
+    """
     client, secret = await service.rotate_secret(session, client_id)
+    if client.secret_rotated_at is not None:
+        revocations(request).rotated(client_id, client.secret_rotated_at)
     return ClientWithSecret.model_validate({**Client.model_validate(client).model_dump(), "client_secret": secret})
 
 
 @router.post("/{client_id}/disable", responses=problem_responses(401, 403, 404, 422))
-async def disable_client(client_id: ClientIdPath, session: SessionDep, admin: AdminDep) -> Client:
-    """Disable a client (admin): it gets no new tokens; tokens already issued expire on their own."""
-    return Client.model_validate(await service.set_disabled(session, client_id, True))
+async def disable_client(client_id: ClientIdPath, request: Request, session: SessionDep, admin: AdminDep) -> Client:
+    """Disable a client (admin): it gets no new tokens, and the gateway refuses the ones it holds at once."""
+    client = await service.set_disabled(session, client_id, True)
+    revocations(request).disabled(client_id)
+    return Client.model_validate(client)
 
 
 @router.post("/{client_id}/enable", responses=problem_responses(401, 403, 404, 422))
-async def enable_client(client_id: ClientIdPath, session: SessionDep, admin: AdminDep) -> Client:
-    """Enable a disabled client again (admin)."""
-    return Client.model_validate(await service.set_disabled(session, client_id, False))
+async def enable_client(client_id: ClientIdPath, request: Request, session: SessionDep, admin: AdminDep) -> Client:
+    """Enable a disabled client again (admin); it must get new tokens (those from before stay refused)."""
+    client = await service.set_disabled(session, client_id, False)
+    revocations(request).enabled(client_id, client.disabled_at)
+    return Client.model_validate(client)

@@ -1,46 +1,71 @@
-"""The temporary catch-all that forwards ``/api/<service>/<path>`` to the services behind the gateway."""
+"""The one door: ``/api/<service>/<path>``, management calls passed on and data calls checked, masked and audited."""
 
 from __future__ import annotations
 
+import time
+import uuid
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request, Response
 
-from onesource.gateway.dependencies import SettingsDep
 from onesource.gateway.forwarding import service as forwarding
 from onesource.kit.errors import problem_responses
 
 router = APIRouter(tags=["forwarding"])
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
-_DESCRIPTION = """Forward the request to the named service (temporary: until the gateway enforces grants).
+_DESCRIPTION = """Pass a call on to the service named in the path: `/api/<service>/<path>` goes to `<path>` on the
+service's base URL (`ONESOURCE_GATEWAY_SERVICE_URLS`), e.g. `/api/population/v1/persons/11010519491231002X` →
+population `/v1/persons/11010519491231002X`.
 
-`/api/<service>/<path>` goes to `<path>` on the service's base URL (`ONESOURCE_GATEWAY_SERVICE_URLS`), e.g.
-`/api/population/v1/persons/11010519491231002X` → population `/v1/persons/11010519491231002X`. The method, query
-string, body and the headers `Authorization`, `Content-Type`, `Accept`, `If-Match`, `Idempotency-Key`,
-`X-OneSource-Purpose` and `X-Request-Id` are passed on; the answer's status, body and the headers `Content-Type`,
-`ETag`, `Location` and `Retry-After` come back (`X-Request-Id` is the gateway's, which the service was sent).
-The service checks the caller's token itself. `identity` and `audit` are answered by the gateway.
-Unknown service: 404 `unknown-service`; service unreachable: 502 `upstream-unavailable`; no answer in time:
-504 `upstream-timeout`; `.` or `..` path segments: 400 `unsafe-path`."""
+**Management calls** (`catalog`, `exchange`, and any service's `/healthz` and `/readyz`) are passed on with the
+caller's own token, which the service checks: method, query, body and the headers `Authorization`, `Content-Type`,
+`Accept`, `If-Match`, `Idempotency-Key`, `X-OneSource-Purpose`, `X-Request-Id` go on; status, body and `Content-Type`,
+`ETag`, `Location`, `Retry-After` come back.
+
+**Data calls** (the registries: `population`, `legal-entity`, `geo`, `macroeconomy`) are checked in this order:
+401 without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `unsafe-path` for
+`.`/`..` segments; 400 `purpose-required` without `X-OneSource-Purpose` (percent-encoded UTF-8); 413
+`content-too-large` for a body over the limit, 413 `page-too-large` for `limit` over 200; 503 `grants-unknown`
+(with `Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource
+covers the path. The provider of the covering resources is passed on as for a management call. Anyone else may
+only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated purpose
+(403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in their
+row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
+scope is 404 `record-not-found`, like an absent one. Every data call is written to the audit log before it is
+answered; when that fails, 503 `audit-unavailable` and no data.
+
+`identity` and `audit` are answered by the gateway itself. Unknown service: 404 `unknown-service`; service
+unreachable: 502 `upstream-unavailable`; an answer that cannot be masked: 502 `unmaskable-answer`; no answer in
+time: 504 `upstream-timeout`."""
 
 
-async def forward_request(service: str, path: str, request: Request, settings: SettingsDep) -> Response:
-    """Forward the request to the named service."""
+async def forward_request(service: str, path: str, request: Request) -> Response:
+    """Pass the call on: as a management call, or checked, masked and audited as a data call."""
+    started, arrived = time.perf_counter(), datetime.now(UTC)
     # The raw path keeps the caller's percent-encoding (``path`` is decoded, so ``%2F`` would become ``/``).
-    raw_path = request.scope.get("raw_path") or request.url.path.encode()
-    prefix = f"/api/{service}/".encode()
-    raw_rest = raw_path[len(prefix) :].decode("latin-1") if raw_path.startswith(prefix) else path
-    url = forwarding.target_url(settings.service_urls, service, raw_rest, request.url.query)
-    upstream = await forwarding.forward(
-        request.app.state.http,
-        request.method,
-        url,
-        request.headers,
-        await request.body(),
+    raw_target = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
+    prefix = f"/api/{service}"
+    raw_path = raw_target[len(prefix) :] if raw_target.startswith(prefix + "/") else f"/{path}"
+    query = request.url.query
+    call = forwarding.Call(
+        method=request.method,
         service=service,
-        request_id=getattr(request.state, "request_id", None),
+        path=f"/{path}",
+        raw_path=raw_path,
+        query=query,
+        target=f"{raw_target}?{query}" if query else raw_target,
+        headers=request.headers,
+        request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
+        arrived=arrived,
+        started=started,
     )
-    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+    door = forwarding.door_of(request)
+    forwarding.check_service(call, door.settings)
+    if forwarding.is_management(call, door.settings):
+        return await forwarding.answer_management_call(request, call, door)
+    return await forwarding.answer_data_call(request, call, door)
 
 
 for _method in METHODS:
@@ -49,11 +74,11 @@ for _method in METHODS:
         forward_request,
         methods=[_method],
         name=f"forward_{_method.lower()}",
-        summary=f"Forward a {_method} request to a service",
+        summary=f"Pass a {_method} call on to a service",
         description=_DESCRIPTION,
         response_class=Response,
         responses={
-            200: {"description": "The service's answer, passed through"},
-            **problem_responses(400, 404, 502, 504),
+            200: {"description": "The service's answer: as it is for management calls and owners, masked otherwise"},
+            **problem_responses(400, 401, 403, 404, 405, 413, 429, 502, 503, 504),
         },
     )

@@ -1,33 +1,95 @@
-"""Forwarding ``/api/<service>/<path>`` to the service's own ``<path>`` (until the gateway enforces grants)."""
+"""The one door: management calls pass through; data calls are checked, forwarded, masked and audited.
+
+A data call (``/api/<registry>/<path>``) is checked in this order, and the first check that fails answers:
+
+1. 401 — no valid bearer token (:func:`authenticate_caller`, the one place data calls authenticate);
+2. 429 ``rate-limited`` — the client's token bucket is empty (``Retry-After``);
+3. 400 ``unsafe-path`` — ``.`` or ``..`` segments; 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
+4. 413 ``content-too-large`` — body over ``max_body_bytes``; 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
+5. 503 ``grants-unknown`` — the caches are still catching up and asking the exchange and catalog failed;
+6. 404 ``not-covered`` — no published resource covers the path (the registry's owner is still forwarded: its own
+   endpoints that no resource describes, such as bulk imports, are its business);
+7. the provider of the covering resources (the owner) is forwarded with its own token, any method, unmasked;
+8. 405 — anyone else only reads (GET, HEAD);
+9. 403 ``no-grant`` — no grant in force on any covering resource; 403 ``purpose-mismatch`` — none for this purpose;
+10. forwarded as a GET with the gateway's own token acting for the caller's department, and the answer masked to
+    the grants for that purpose (:mod:`.masking`); a single record outside every grant's row scope is 404
+    ``record-not-found``, exactly as an absent record is.
+
+Every data call, refusals included, ends with one audit entry committed before the answer leaves; if it cannot be
+committed the caller gets 503 ``audit-unavailable`` and no data.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
+from fastapi import Request, Response
+from starlette.datastructures import Headers
 
-from onesource.gateway.forwarding.errors import UnknownService, UnsafePath, UpstreamTimeout, UpstreamUnavailable
+from onesource.gateway.audit.entry import AuditEntry, AuditRecorder
+from onesource.gateway.audit.errors import AuditUnavailable
+from onesource.gateway.forwarding import fallback
+from onesource.gateway.forwarding.cursors import CursorSeal
+from onesource.gateway.forwarding.errors import (
+    FilterNotGranted,
+    GrantsUnknown,
+    MethodNotAllowed,
+    NoGrant,
+    NotCovered,
+    PurposeMismatch,
+    PurposeRequired,
+    RecordNotFound,
+    UnknownService,
+    UnmaskableAnswer,
+    UnsafePath,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from onesource.gateway.forwarding.limits import TokenBuckets, check_page_size, read_body
+from onesource.gateway.forwarding.masking import Mask, Masked
+from onesource.gateway.forwarding.tokens import GatewayTokens
+from onesource.gateway.grants.index import GrantIndex
+from onesource.gateway.grants.schemas import Grant
+from onesource.gateway.readmodels.sync import ReadModels
+from onesource.gateway.resources.matching import Coverage, ResourceIndex
+from onesource.gateway.settings import Settings
+from onesource.kit.auth import GATEWAY_ROLE, Principal, TokenVerifier
+from onesource.kit.errors import ServiceError, Unauthorized, problem_response
 
 logger = logging.getLogger(__name__)
 
-#: Names under ``/api/`` that the gateway answers itself (or will), never forwarded.
+#: Names under ``/api/`` that the gateway answers itself, never forwarded.
 RESERVED = frozenset({"identity", "audit"})
-#: Request headers passed on to the service.
-FORWARDED_REQUEST_HEADERS = (
-    "authorization",
-    "content-type",
-    "accept",
-    "if-match",
-    "idempotency-key",
-    "x-onesource-purpose",
-    "x-request-id",
+#: Request headers passed on to the service (lower case, as ASGI carries them).
+FORWARDED_REQUEST_HEADERS = frozenset(
+    {
+        b"authorization",
+        b"content-type",
+        b"accept",
+        b"if-match",
+        b"idempotency-key",
+        b"x-onesource-purpose",
+    }
 )
 #: Response headers passed back to the caller (hop-by-hop and internal headers are dropped). ``X-Request-Id`` is
 #: not among them: the gateway's middleware answers it already, and it is the id the service was sent.
 FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after")
+#: Headers of an error answer passed back to a non-owner: never ``ETag`` or ``Location``, which describe records.
+FORWARDED_ERROR_HEADERS = ("content-type", "retry-after")
+READ_METHODS = frozenset({"GET", "HEAD"})
+JSON_MEDIA_TYPE = "application/json"
+JSON = JSON_MEDIA_TYPE.encode()
 
 
 @dataclass(frozen=True)
@@ -39,34 +101,121 @@ class Upstream:
     headers: dict[str, str]
 
 
-def target_url(service_urls: Mapping[str, str], service: str, raw_rest: str, query: str) -> str:
-    """The service's URL for ``raw_rest`` (still percent-encoded as the caller sent it)."""
+@dataclass(frozen=True, slots=True)
+class Door:
+    """What a call through the gateway uses, as the app holds it (looked up per call: tests swap parts of it)."""
+
+    settings: Settings
+    http: httpx.AsyncClient
+    buckets: TokenBuckets
+    cursors: CursorSeal
+    tokens: GatewayTokens
+    read_models: ReadModels
+    audit: AuditRecorder | None
+
+
+def door_of(request: Request) -> Door:
+    """The running app's door."""
+    state = request.app.state
+    return Door(
+        settings=state.settings,
+        http=state.http,
+        buckets=state.rate_limits,
+        cursors=state.cursor_seal,
+        tokens=state.gateway_tokens,
+        read_models=state.read_models,
+        audit=getattr(state, "audit", None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call to ``/api/<service>/<path>``, as the router parsed it."""
+
+    method: str
+    service: str
+    path: str
+    """The service's path, decoded (as the service routes it), starting with ``/``."""
+    raw_path: str
+    """The service's path as the caller sent it (still percent-encoded), starting with ``/``."""
+    query: str
+    """The raw query string."""
+    target: str
+    """The gateway path with its query string, as sent (``/api/population/v1/persons?limit=5``)."""
+    headers: Headers
+    request_id: str
+    arrived: datetime
+    started: float
+    """``time.perf_counter()`` at arrival."""
+
+
+@dataclass(slots=True)
+class Trail:
+    """What the audit entry of a data call says, filled in as the call proceeds."""
+
+    principal: Principal | None = None
+    purpose: str | None = None
+    body: bytes = b""
+    resources: tuple[str, ...] = ()
+    grant_ids: tuple[str, ...] = ()
+    record_keys: tuple[str, ...] = ()
+    fields: tuple[str, ...] = ()
+
+
+def is_management(call: Call, settings: Settings) -> bool:
+    """Whether ``call`` is a management call (catalog, exchange, health probes) rather than a data call."""
+    return call.service in settings.management_services or call.path in settings.probe_paths
+
+
+def target_url(service_urls: dict[str, str], service: str, raw_path: str, query: str) -> str:
+    """The service's URL for ``raw_path`` (still percent-encoded as the caller sent it)."""
     base = service_urls.get(service) if service not in RESERVED else None
     if base is None:
         raise UnknownService(f"no service named {service!r} is behind the gateway", service=service)
-    if any(unquote(segment) in {".", ".."} for segment in raw_rest.split("/")):
+    if any(unquote(segment) in {".", ".."} for segment in raw_path.split("/")):
         raise UnsafePath("paths may not contain '.' or '..' segments")
-    url = f"{base.rstrip('/')}/{raw_rest.lstrip('/')}"
+    url = f"{base.rstrip('/')}/{raw_path.lstrip('/')}"
     return f"{url}?{query}" if query else url
+
+
+def check_service(call: Call, settings: Settings) -> None:
+    """404 ``unknown-service`` unless a service of that name is behind the gateway."""
+    if call.service in RESERVED or call.service not in settings.service_urls:
+        raise UnknownService(f"no service named {call.service!r} is behind the gateway", service=call.service)
+
+
+def passed_headers(
+    headers: Headers, request_id: str, *, replace: dict[bytes, bytes] | None = None
+) -> list[tuple[bytes, bytes]]:
+    """The caller's headers the service gets, and the request id the gateway uses.
+
+    Bytes, as they came: a purpose need not be ASCII. ``replace`` sets headers instead of the caller's.
+    """
+    replace = replace or {}
+    outgoing = [
+        (name, value) for name, value in headers.raw if name in FORWARDED_REQUEST_HEADERS and name not in replace
+    ]
+    outgoing.extend(replace.items())
+    outgoing.append((b"x-request-id", request_id.encode()))
+    return outgoing
 
 
 async def forward(
     http: httpx.AsyncClient,
     method: str,
     url: str,
-    headers: Mapping[str, str],
+    headers: list[tuple[bytes, bytes]],
     body: bytes,
     *,
     service: str,
-    request_id: str | None,
+    timeout: float,
 ) -> Upstream:
-    """Send the request on and return the answer; 502 when unreachable, 504 on timeout."""
-    outgoing = {name: headers[name] for name in FORWARDED_REQUEST_HEADERS if name in headers}
-    if request_id:  # the id this request has at the gateway (the caller's, or the one generated for it)
-        outgoing["x-request-id"] = request_id
+    """Send the request on and return the whole answer; 502 when unreachable, 504 when not done in ``timeout``."""
     try:
-        response = await http.request(method, url, headers=outgoing, content=body or None)
-    except httpx.TimeoutException as error:
+        # One deadline for the whole exchange: httpx's own timeouts are per read, so a trickling answer escapes them.
+        async with asyncio.timeout(timeout):
+            response = await http.request(method, url, headers=headers, content=body or None, timeout=timeout)
+    except (httpx.TimeoutException, TimeoutError) as error:
         logger.warning("forwarding to %s timed out: %r", service, error)
         raise UpstreamTimeout(f"service {service!r} did not answer in time", service=service) from None
     except httpx.TransportError as error:
@@ -74,3 +223,313 @@ async def forward(
         raise UpstreamUnavailable(f"service {service!r} is unreachable", service=service) from None
     kept = {name: response.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in response.headers}
     return Upstream(status=response.status_code, body=response.content, headers=kept)
+
+
+async def authenticate_caller(request: Request) -> Principal:
+    """The verified caller; 401 without a valid bearer token. Every call through the door authenticates here."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a bearer token is required")
+    # The gateway's verifier: its own keys, and the revocation list of disabled and rotated clients.
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = await verifier.verify(token)
+    if principal.has_role(GATEWAY_ROLE):
+        # The gateway's own tokens go to registries for a caller; one coming back in is a replay, not a client.
+        raise Unauthorized("the gateway's own tokens are not accepted from callers")
+    request.state.principal = principal
+    return principal
+
+
+def purpose_of(headers: Headers) -> str | None:
+    """The stated purpose: ``X-OneSource-Purpose``, percent-decoded (UTF-8), as grants name it; ``None`` if blank."""
+    sent = headers.get("x-onesource-purpose")
+    if sent is None:
+        return None
+    try:
+        text = sent.encode("latin-1").decode("utf-8")  # ASGI headers are bytes; Starlette decodes them as Latin-1
+    except UnicodeError:
+        text = sent
+    return unquote(text).strip() or None
+
+
+def request_hash(method: str, target: str, purpose: str | None, body: bytes) -> str:
+    """SHA-256 hex over method, path with query, purpose and body, each part length-prefixed so none can shift."""
+    digest = hashlib.sha256()
+    for part in (method.encode(), target.encode(), (purpose or "").encode(), body):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def problem(request: Request, error: ServiceError) -> Response:
+    """``error`` as RFC 9457 problem JSON (what the kit's handler would answer, but here, before the audit entry)."""
+    return problem_response(
+        request,
+        status=error.status,
+        slug=error.type,
+        title=error.title,
+        detail=error.detail,
+        headers=error.headers or None,
+        **error.extensions,
+    )
+
+
+async def answer_management_call(request: Request, call: Call, door: Door) -> Response:
+    """Forward a management call with the caller's own token (the service checks it), within rate and size limits."""
+    if "authorization" in call.headers:
+        # A token the gateway refuses (forged, expired, revoked: its client disabled or re-keyed) goes no further,
+        # even where the service alone would still accept it.
+        bucket = (await authenticate_caller(request)).client_id
+    else:
+        # Anonymous calls (health probes; the service refuses the rest); their bucket is the caller's address.
+        bucket = f"address:{request.client.host if request.client else 'unknown'}"
+    door.buckets.take(bucket)
+    url = target_url(door.settings.service_urls, call.service, call.raw_path, call.query)
+    body = await read_body(request, door.settings.max_body_bytes)
+    upstream = await forward(
+        door.http,
+        call.method,
+        url,
+        passed_headers(call.headers, call.request_id),
+        body,
+        service=call.service,
+        timeout=door.settings.upstream_timeout_seconds,
+    )
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+async def answer_data_call(request: Request, call: Call, door: Door) -> Response:
+    """Check, forward, mask and audit one data call; the audit entry is committed before the answer is returned."""
+    trail = Trail()
+    try:
+        response = await _data_call(request, call, door, trail)
+    except ServiceError as error:
+        response = problem(request, error)
+    except Exception:  # a defect must not leave a data call unaudited: it is answered 500, and recorded so
+        logger.exception("data call %s %s failed", call.method, call.target)
+        response = problem(request, ServiceError("the gateway failed to process the call; quote the request id"))
+    principal = trail.principal
+    entry = AuditEntry(
+        time=call.arrived,
+        request_id=call.request_id,
+        client_id=principal.client_id if principal is not None else None,
+        department=principal.department if principal is not None else None,
+        purpose=trail.purpose,
+        method=call.method,
+        path=call.target,
+        status=response.status_code,
+        latency_ms=(time.perf_counter() - call.started) * 1000,
+        request_hash=request_hash(call.method, call.target, trail.purpose, trail.body),
+        resources=trail.resources,
+        grant_ids=trail.grant_ids,
+        record_keys=trail.record_keys,
+        fields=trail.fields,
+    )
+    try:
+        if door.audit is None:
+            raise AuditUnavailable("the audit log is not running")
+        await door.audit.record(entry)
+    except Exception as error:  # whatever failed, the entry is not committed: no data leaves (fail closed)
+        if not isinstance(error, AuditUnavailable):
+            logger.error("audit entry of %s %s not recorded: %r", call.method, call.target, error)
+        return problem(request, error if isinstance(error, AuditUnavailable) else AuditUnavailable())
+    return response
+
+
+async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> Response:
+    settings = door.settings
+    principal = trail.principal = await authenticate_caller(request)
+    door.buckets.take(principal.client_id)
+    url = target_url(settings.service_urls, call.service, call.raw_path, call.query)
+    purpose = trail.purpose = purpose_of(call.headers)
+    if purpose is None:
+        raise PurposeRequired("data calls state their purpose in X-OneSource-Purpose (percent-encoded UTF-8)")
+    trail.body = await read_body(request, settings.max_body_bytes)
+    check_page_size(request.query_params.getlist("limit"), settings.max_page_size)
+
+    resources, grants = await _knowledge(principal, door)
+    coverage = resources.cover(call.service, call.path)
+    if coverage is None:
+        if resources.owner_of(call.service) == principal.department:
+            return await _forward_for_owner(call, url, trail, door, None, trail.body)
+        raise NotCovered(f"no published catalog resource covers {call.service} {call.path}")
+    trail.resources = tuple(resource.id for resource in coverage.resources)
+    if coverage.requested_key is not None:
+        trail.record_keys = (coverage.requested_key,)
+    if all(resource.provider == principal.department for resource in coverage.resources):
+        return await _forward_for_owner(call, url, trail, door, coverage, trail.body)
+
+    if call.method not in READ_METHODS:
+        raise MethodNotAllowed(f"only the provider writes; department {principal.department!r} may only read")
+    in_force = grants.in_force(principal.department, trail.resources, time.time())
+    if not in_force:
+        raise NoGrant(f"department {principal.department!r} holds no grant on {', '.join(trail.resources)}")
+    matching = for_purpose(in_force, purpose)
+    if not matching:
+        raise PurposeMismatch(
+            f"department {principal.department!r} holds grants on {', '.join(trail.resources)}, "
+            "but none for this purpose"
+        )
+
+    check_filters(request.query_params.keys(), matching)
+
+    list_of = {"department": principal.department, "service": call.service, "path": call.path}
+    query = door.cursors.open_query(call.query, **list_of)
+    if query != call.query:
+        url = target_url(settings.service_urls, call.service, call.raw_path, query)
+    token = door.tokens.acting_for(principal)
+    upstream = await forward(
+        door.http,
+        "GET",  # HEAD is answered from the masked GET: the service's own HEAD would describe the unmasked record
+        url,
+        # JSON only: it is the one answer the gateway can mask.
+        passed_headers(
+            call.headers, call.request_id, replace={b"authorization": f"Bearer {token}".encode(), b"accept": JSON}
+        ),
+        b"",
+        service=call.service,
+        timeout=settings.upstream_timeout_seconds,
+    )
+    masked = _masked(upstream, Mask(matching, _key_fields(coverage)), trail)
+    if not isinstance(masked, Masked):
+        return masked
+    cursor = masked.body["next_cursor"] if masked.page else None
+    if isinstance(cursor, str):
+        masked.body["next_cursor"] = door.cursors.seal(cursor, **list_of)
+    return _json_answer(call, upstream.status, masked.body)
+
+
+#: Query parameters that page rather than filter.
+PAGING_PARAMETERS = frozenset({"limit", "cursor"})
+
+
+def check_filters(parameters: Iterable[str], grants: Sequence[Grant]) -> None:
+    """403 ``filter-not-granted`` for a query parameter that is neither paging nor a field ``grants`` cover."""
+    granted = PAGING_PARAMETERS.union(*(grant.fields for grant in grants))
+    refused = sorted({name for name in parameters if name not in granted})
+    if refused:
+        raise FilterNotGranted(
+            f"filtering on {', '.join(refused)} is not granted: a non-owner filters only on its granted fields",
+            parameters=refused,
+        )
+
+
+def for_purpose(grants: Sequence[Grant], purpose: str) -> list[Grant]:
+    """The grants a call with ``purpose`` may use: the purpose must match the grant's exactly."""
+    return [grant for grant in grants if grant.purpose == purpose]
+
+
+async def _knowledge(principal: Principal, door: Door) -> tuple[ResourceIndex, GrantIndex]:
+    """The resource and grant caches, or — while either is catching up — what the exchange and catalog answer."""
+    models = door.read_models
+    resources = models.resources if models.resources_known else None
+    grants = models.grants if models.grants_known else None
+    if resources is not None and grants is not None:
+        return resources, grants
+    settings = door.settings
+    timeout = settings.grants_fallback_timeout_seconds
+    try:
+        token = door.tokens.acting_for(principal)
+        if grants is None:
+            exchange = settings.service_urls["exchange"]
+            grants = GrantIndex(await fallback.grants_of(door.http, exchange, token, principal.department, timeout))
+        if resources is None:
+            catalog = settings.service_urls["catalog"]
+            held = grants.resources_of(principal.department)
+            resources = ResourceIndex(
+                await fallback.resources_for(door.http, catalog, token, principal.department, held, timeout)
+            )
+    except (fallback.FallbackFailed, KeyError) as error:
+        logger.warning("grants unknown for %s: %s", principal.department, error)
+        raise GrantsUnknown(
+            "the gateway is still learning which grants exist and could not ask the exchange; retry shortly",
+            retry_after=settings.grants_retry_after_seconds,
+        ) from None
+    return resources, grants
+
+
+def _key_fields(coverage: Coverage | None) -> list[str]:
+    if coverage is None:
+        return []
+    return list(dict.fromkeys(resource.key for resource in coverage.resources if resource.key))
+
+
+async def _forward_for_owner(
+    call: Call, url: str, trail: Trail, door: Door, coverage: Coverage | None, body: bytes
+) -> Response:
+    """The provider reads and writes its own registry as it is, with its own token (the registry checks it)."""
+    upstream = await forward(
+        door.http,
+        call.method,
+        url,
+        passed_headers(call.headers, call.request_id),
+        body,
+        service=call.service,
+        timeout=door.settings.upstream_timeout_seconds,
+    )
+    if call.method == "GET" and 200 <= upstream.status < 300:
+        _audit_owner_read(upstream, coverage, trail)
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+def _audit_owner_read(upstream: Upstream, coverage: Coverage | None, trail: Trail) -> None:
+    """Which records and fields the owner read, for the audit entry (its answer is passed on untouched)."""
+    if "json" not in upstream.headers.get("content-type", ""):
+        return
+    try:
+        document = json.loads(upstream.body)
+    except ValueError:
+        return
+    records: Sequence[Any] = (
+        document["items"] if isinstance(document, dict) and isinstance(document.get("items"), list) else [document]
+    )
+    keys = _key_fields(coverage)
+    found: list[str] = []
+    fields: set[str] = set()
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        fields.update(record)
+        key = next((record[name] for name in keys if record.get(name) is not None), None)
+        if key is not None:
+            found.append(str(key))
+    if found:
+        trail.record_keys = tuple(found)
+    trail.fields = tuple(sorted(fields))
+
+
+def _masked(upstream: Upstream, mask: Mask, trail: Trail) -> Masked | Response:
+    """The service's answer as a non-owner may see it: the masked records, or a response without records."""
+    if upstream.status == 404:
+        raise RecordNotFound("no record at this path that your grants let you read")
+    if upstream.status >= 400:
+        # A problem about the request (400, 422, 503 …) carries no record; passed on as the service wrote it.
+        headers = {name: upstream.headers[name] for name in FORWARDED_ERROR_HEADERS if name in upstream.headers}
+        return Response(upstream.body, status_code=upstream.status, headers=headers)
+    if not 200 <= upstream.status < 300:
+        raise UnmaskableAnswer(f"the service answered {upstream.status}, which the gateway does not pass on")
+    if not upstream.body:
+        return Response(status_code=upstream.status)
+    if "json" not in upstream.headers.get("content-type", ""):
+        raise UnmaskableAnswer("the service answered something other than JSON, which cannot be masked")
+    try:
+        document = json.loads(upstream.body)
+    except ValueError:
+        raise UnmaskableAnswer("the service's answer is not valid JSON") from None
+    masked = mask.apply(document)
+    if masked is None:
+        raise RecordNotFound("no record at this path that your grants let you read")
+    trail.grant_ids = masked.grant_ids
+    trail.record_keys = masked.record_keys
+    trail.fields = masked.fields
+    return masked
+
+
+def _json_answer(call: Call, status: int, body: dict[str, Any]) -> Response:
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    if call.method == "HEAD":
+        return Response(
+            status_code=status, headers={"content-type": JSON_MEDIA_TYPE, "content-length": str(len(payload))}
+        )
+    return Response(payload, status_code=status, media_type=JSON_MEDIA_TYPE)

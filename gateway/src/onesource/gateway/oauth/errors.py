@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-OAuthErrorCode = Literal["invalid_request", "invalid_client", "unsupported_grant_type"]
+OAuthErrorCode = Literal["invalid_request", "invalid_client", "unsupported_grant_type", "slow_down"]
 
 
 class OAuthError(Exception):
@@ -40,3 +40,17 @@ class UnsupportedGrantType(OAuthError):
     """Only ``client_credentials`` is supported (400)."""
 
     error = "unsupported_grant_type"
+
+
+class SlowDown(OAuthError):
+    """Too many failed authentications for this client or from this address: wait ``retry_after`` seconds (429).
+
+    ``slow_down`` is the code RFC 8628 §3.5 gives for polling too fast; OAuth client libraries know it.
+    """
+
+    error = "slow_down"
+    status = 429
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after

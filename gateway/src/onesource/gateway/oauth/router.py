@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from onesource.gateway.dependencies import SettingsDep
 from onesource.gateway.oauth import service
-from onesource.gateway.oauth.errors import InvalidClient, InvalidRequest, OAuthError
+from onesource.gateway.oauth.errors import InvalidClient, InvalidRequest, OAuthError, SlowDown
 from onesource.gateway.oauth.schemas import TokenError, TokenResponse
 from onesource.kit.db import SessionDep
 
@@ -41,6 +41,8 @@ def _error_response(error: OAuthError) -> JSONResponse:
     headers = dict(_NO_STORE)
     if isinstance(error, InvalidClient) and error.basic:
         headers["WWW-Authenticate"] = 'Basic realm="onesource"'
+    if isinstance(error, SlowDown):
+        headers["Retry-After"] = str(error.retry_after)
     body = TokenError(error=error.error, error_description=error.description)
     return JSONResponse(body.model_dump(), status_code=error.status, headers=headers)
 
@@ -52,6 +54,10 @@ def _error_response(error: OAuthError) -> JSONResponse:
     responses={
         400: {"model": TokenError, "description": "`invalid_request` or `unsupported_grant_type` (RFC 6749 §5.2)"},
         401: {"model": TokenError, "description": "`invalid_client` (RFC 6749 §5.2)"},
+        429: {
+            "model": TokenError,
+            "description": "`slow_down`: too many failed attempts for this client or address; see `Retry-After`",
+        },
     },
     openapi_extra={"requestBody": _FORM_SCHEMA},
 )
@@ -67,14 +73,22 @@ async def issue_token(
     authenticate with HTTP Basic (RFC 6749 §2.3.1). The answer is a short-lived EdDSA-signed JWT whose key is
     published at `/.well-known/jwks.json`. Unlike every other endpoint, errors here follow OAuth's format
     (RFC 6749 §5.2: `{"error", "error_description"}` with 400 or 401), not problem+json, so standard OAuth
-    client libraries understand them.
+    client libraries understand them. After repeated failed attempts for a client id or from an address, the
+    answer is 429 `slow_down` with `Retry-After` (even for the right secret) until the wait is over.
     """
     body = await request.body()
     try:
         if len(body) > _MAX_BODY:
             raise InvalidRequest("the request body is too large")
         form = service.parse_form(body, request.headers.get("content-type"))
-        token = await service.issue(session, settings, form, authorization)
+        token = await service.issue(
+            session,
+            settings,
+            form,
+            authorization,
+            throttle=request.app.state.login_throttle,
+            address=request.client.host if request.client else "unknown",
+        )
     except OAuthError as error:
         return _error_response(error)
     return JSONResponse(token.model_dump(), headers=_NO_STORE)

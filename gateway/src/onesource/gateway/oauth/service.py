@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.clients import service as clients
 from onesource.gateway.keys import service as keys
-from onesource.gateway.oauth.errors import InvalidClient, InvalidRequest, UnsupportedGrantType
+from onesource.gateway.oauth.errors import InvalidClient, InvalidRequest, SlowDown, UnsupportedGrantType
 from onesource.gateway.oauth.schemas import TokenResponse
+from onesource.gateway.oauth.throttle import LoginThrottle
 from onesource.gateway.settings import Settings
 
 FORM_MEDIA_TYPE = "application/x-www-form-urlencoded"
@@ -56,9 +57,18 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
 
 
 async def issue(
-    session: AsyncSession, settings: Settings, form: dict[str, str], authorization: str | None
+    session: AsyncSession,
+    settings: Settings,
+    form: dict[str, str],
+    authorization: str | None,
+    *,
+    throttle: LoginThrottle,
+    address: str,
 ) -> TokenResponse:
-    """Check the grant and the client's credentials, and sign an access token for the client."""
+    """Check the grant and the client's credentials, and sign an access token for the client.
+
+    ``address`` is the caller's network address: failures are throttled per client id and per address.
+    """
     basic = basic_credentials(authorization)
     grant_type = form.get("grant_type")
     if not grant_type:
@@ -71,9 +81,16 @@ async def issue(
     client_id, secret = basic if basic is not None else (form.get("client_id", ""), form.get("client_secret", ""))
     if not client_id or not secret:
         raise InvalidClient("client_id and client_secret are required")
+    keys_tried = (f"client:{client_id}", f"address:{address}")
+    wait = throttle.retry_after(*keys_tried)
+    if wait:
+        raise SlowDown(f"too many failed attempts; retry after {wait} s", retry_after=wait)
     client = await clients.authenticate(session, client_id, secret)
     if client is None:
+        throttle.failed(*keys_tried)
         raise InvalidClient("client authentication failed", basic=basic is not None)
+    for key in keys_tried:
+        throttle.succeeded(key)
     kid, private_key = await keys.signer(session, settings)
     now = int(time.time())
     claims = {

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Select, func, literal, select, tuple_, update
+from sqlalchemy import Select, Text, any_, cast, func, literal, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.population.models import Person, PersonImport, PersonImportError, PersonVersion
+from onesource.population.models import Person, PersonImport, PersonImportError
 
 PERSON_COLUMNS = (
     "id_number",
@@ -29,7 +30,8 @@ PERSON_COLUMNS = (
     "deceased",
     "death_date",
 )
-VERSION_COLUMNS = ("id_number", "version", "change", "changes", "recorded_by", "department", "request_id", "import_id")
+#: Columns an import writes: the record, and the import that registered it (see ``models.Person.import_id``).
+IMPORTED_PERSON_COLUMNS = (*PERSON_COLUMNS, "import_id")
 ERROR_COLUMNS = ("import_id", "line", "id_number", "field", "reason")
 
 
@@ -42,11 +44,23 @@ async def _driver(session: AsyncSession) -> asyncpg.Connection:
 
 
 async def create(
-    session: AsyncSession, import_id: uuid.UUID, file_format: str, client_id: str, department: str
+    session: AsyncSession,
+    import_id: uuid.UUID,
+    file_format: str,
+    client_id: str,
+    department: str,
+    request_id: str | None,
 ) -> None:
     """Record a new running import."""
     session.add(
-        PersonImport(id=import_id, format=file_format, status="running", client_id=client_id, department=department)
+        PersonImport(
+            id=import_id,
+            format=file_format,
+            status="running",
+            client_id=client_id,
+            department=department,
+            request_id=request_id,
+        )
     )
     await session.flush()
 
@@ -127,22 +141,17 @@ async def errors(
 
 
 async def first_registrations(session: AsyncSession, id_numbers: Sequence[str]) -> dict[str, uuid.UUID | None]:
-    """Which of ``id_numbers`` are registered, each with the import that registered it (if one did)."""
+    """Which of ``id_numbers`` are registered, each with the import that registered it (if one did, since 0003)."""
     rows = await session.execute(
-        select(Person.id_number, PersonVersion.import_id)
-        .outerjoin(PersonVersion, (PersonVersion.id_number == Person.id_number) & (PersonVersion.version == 1))
-        .where(Person.id_number.in_(id_numbers))
+        select(Person.id_number, Person.import_id).where(Person.id_number == any_(cast(list(id_numbers), ARRAY(Text))))
     )
     return {row.id_number: row.import_id for row in rows}
 
 
-async def copy_persons(
-    session: AsyncSession, persons: Sequence[tuple[Any, ...]], versions: Sequence[tuple[Any, ...]]
-) -> None:
-    """``COPY`` new persons and their first versions (fails on a duplicate ID number)."""
+async def copy_persons(session: AsyncSession, persons: Sequence[tuple[Any, ...]]) -> None:
+    """``COPY`` new persons, in :data:`IMPORTED_PERSON_COLUMNS` (fails on a duplicate ID number)."""
     driver = await _driver(session)
-    await driver.copy_records_to_table("person", records=persons, columns=PERSON_COLUMNS)
-    await driver.copy_records_to_table("person_version", records=versions, columns=VERSION_COLUMNS)
+    await driver.copy_records_to_table("person", records=persons, columns=IMPORTED_PERSON_COLUMNS)
 
 
 async def copy_errors(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:

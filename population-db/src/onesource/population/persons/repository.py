@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.population.models import Person, PersonVersion
+from onesource.population.models import Person, PersonImport, PersonVersion
 
 
 def _like_prefix(prefix: str) -> str:
@@ -58,6 +58,11 @@ def add_version(
             request_id=request_id,
         )
     )
+
+
+async def get_import(session: AsyncSession, import_id: Any) -> PersonImport | None:
+    """The bulk import ``import_id`` (a person's ``import_id`` names the import that registered it)."""
+    return await session.get(PersonImport, import_id)
 
 
 async def now(session: AsyncSession) -> Any:

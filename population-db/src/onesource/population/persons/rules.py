@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from onesource.population.persons.codes import EDUCATION, ETHNICITY, MARITAL_STATUS, RELATIONSHIP, SEX
-from onesource.population.persons.identifiers import division_problem, embedded_birth_date, id_number_problem, sex_of
+from onesource.population.persons.identifiers import checked_id_number, division_problem, sex_of
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def record_problems(record: Mapping[str, Any], *, today: date | None = None) -> 
     today = today or date.today()
     problems: list[FieldProblem] = []
     id_number: str = record["id_number"]
-    id_problem = id_number_problem(id_number, today=today)
+    id_problem, embedded = checked_id_number(id_number, today=today)
     if id_problem is not None:
         problems.append(FieldProblem("id_number", id_problem))
     for field, codes, standard in _CODE_LISTS:
@@ -50,7 +50,6 @@ def record_problems(record: Mapping[str, Any], *, today: date | None = None) -> 
             problems.append(FieldProblem(field, reason))
     birth_date: date = record["birth_date"]
     if id_problem is None:
-        embedded = embedded_birth_date(id_number)
         if birth_date != embedded:
             problems.append(FieldProblem("birth_date", f"must equal the date in the ID number, {embedded}"))
         expected_sex = sex_of(id_number)
@@ -64,6 +63,12 @@ def record_problems(record: Mapping[str, Any], *, today: date | None = None) -> 
             )
     elif birth_date > today:
         problems.append(FieldProblem("birth_date", "is in the future"))
+    for field, value in record.items():
+        # PostgreSQL text cannot hold U+0000; refused here it is a clear 422, not a failed insert.
+        if (isinstance(value, str) and "\x00" in value) or (
+            isinstance(value, list) and any(isinstance(item, str) and "\x00" in item for item in value)
+        ):
+            problems.append(FieldProblem(field, "contains a NUL character (U+0000)"))
     death_date: date | None = record.get("death_date")
     if death_date is not None:
         if death_date < birth_date:

@@ -13,6 +13,7 @@ from onesource.kit.errors import PreconditionFailed
 from onesource.kit.pagination import Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
 from onesource.population.models import Person as PersonRow
+from onesource.population.models import PersonVersion as PersonVersionRow
 from onesource.population.persons import repository
 from onesource.population.persons.errors import DuplicatePerson, InvalidPerson, PersonDeceasedAlready, PersonNotFound
 from onesource.population.persons.events import PersonDeceased, PersonRegistered, PersonUpdated
@@ -48,12 +49,44 @@ async def register(session: AsyncSession, create: PersonCreate, principal: Princ
     return person
 
 
+async def _first_version_in_row(session: AsyncSession, person: PersonRow) -> PersonVersionRow | None:
+    """The first version of a person a bulk import registered and nothing changed since, or ``None``.
+
+    Such a version has no ``person_version`` row (an import writes one row per person, see ``Person.import_id``):
+    it is the person row as it stands, recorded by the import's client and request when the import committed.
+    The returned row is not in the session; a change adds it, so the history keeps it once the row changes.
+    """
+    if person.import_id is None or person.version != 1:
+        return None
+    registered_by = await repository.get_import(session, person.import_id)
+    if registered_by is None:  # imports are never deleted; a missing one is a broken database, not bad input
+        raise LookupError(f"import {person.import_id}, which registered {person.id_number}, is missing")
+    return PersonVersionRow(
+        id_number=person.id_number,
+        version=1,
+        change="registered",
+        changes=record_of(person),
+        recorded_at=person.created_at,
+        recorded_by=registered_by.client_id,
+        department=registered_by.department,
+        request_id=registered_by.request_id,
+        import_id=person.import_id,
+    )
+
+
 async def get(session: AsyncSession, id_number: str, *, for_update: bool = False) -> PersonRow:
     """The person with ``id_number``; :class:`PersonNotFound` (404) otherwise."""
     person = await repository.get(session, id_number.upper(), for_update=for_update)
     if person is None:
         raise PersonNotFound(f"no person is registered with ID number {id_number}")
     return person
+
+
+async def _write_out_first_version(session: AsyncSession, person: PersonRow) -> None:
+    """Before an imported person first changes, keep the version its row held in the history."""
+    first = await _first_version_in_row(session, person)
+    if first is not None:
+        session.add(first)
 
 
 def _check_version(person: PersonRow, expected: int | None) -> None:
@@ -84,6 +117,7 @@ async def update(
     problems = [problem for problem in record_problems(merged) if problem.field in changes]
     if problems:
         raise InvalidPerson(problems)
+    await _write_out_first_version(session, person)
     for name in changes:
         setattr(person, name, merged[name])
     person.version += 1
@@ -114,6 +148,7 @@ async def register_death(
     problems = [problem for problem in record_problems(typed) if problem.field == "death_date"]
     if problems:
         raise InvalidPerson(problems)
+    await _write_out_first_version(session, person)
     person.deceased = True
     person.death_date = death_date
     person.version += 1
@@ -136,7 +171,10 @@ async def history(session: AsyncSession, id_number: str, *, limit: int, cursor: 
     person = await get(session, id_number)
     after = decode_cursor(cursor)
     first = int(after) + 1 if after is not None and after.isdigit() else 1
-    rows = await repository.versions(session, person.id_number, up_to=first + limit)
+    rows = list(await repository.versions(session, person.id_number, up_to=first + limit))
+    in_row = await _first_version_in_row(session, person)
+    if in_row is not None:
+        rows.insert(0, in_row)
     record: dict[str, Any] = {}
     page: list[PersonVersion] = []
     for row in rows:

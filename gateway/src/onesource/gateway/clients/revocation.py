@@ -1,0 +1,110 @@
+"""Revoked tokens: a disabled client's tokens stop working at once, and so do tokens issued before a rotation.
+
+Tokens are short-lived JWTs that services verify on their own, so revocation is enforced where every call
+enters: the gateway. The list is derived from the ``client`` table (``disabled``, ``secret_rotated_at``) and kept
+in memory; the process that disables a client or rotates its secret updates its copy at once, and every process
+reloads the table every ``refresh_seconds`` so the others follow within that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+from fastapi import FastAPI
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onesource.gateway.models import Client
+from onesource.kit.db import sessionmaker_for
+
+logger = logging.getLogger(__name__)
+
+#: Marks a client whose every token is refused.
+_ALL = math.inf
+
+
+class RevocationList:
+    """Which clients' tokens are refused, and which were issued too early to count."""
+
+    def __init__(self) -> None:
+        self._not_before: dict[str, float] = {}
+
+    def is_revoked(self, client_id: str, issued_at: float) -> bool:
+        """Whether a token of ``client_id`` issued at ``issued_at`` (seconds since the epoch) is refused."""
+        not_before = self._not_before.get(client_id)
+        return not_before is not None and issued_at < not_before
+
+    def disabled(self, client_id: str) -> None:
+        """Refuse every token of ``client_id``."""
+        self._not_before[client_id] = _ALL
+
+    def enabled(self, client_id: str, disabled_at: datetime | None) -> None:
+        """Accept new tokens of ``client_id`` again; tokens from before ``disabled_at`` stay refused."""
+        self._not_before[client_id] = _not_before(None, disabled_at)
+
+    def rotated(self, client_id: str, at: datetime) -> None:
+        """Refuse tokens of ``client_id`` issued before its secret was rotated at ``at``."""
+        self._not_before[client_id] = max(self._not_before.get(client_id, 0.0), _not_before(at, None))
+
+    async def reload(self, session: AsyncSession, *, horizon_seconds: float) -> None:
+        """Rebuild the list from the ``client`` table; rotations older than ``horizon_seconds`` no longer matter."""
+        cutoff = time.time() - horizon_seconds
+        rows = await session.execute(
+            select(Client.client_id, Client.disabled, Client.secret_rotated_at, Client.disabled_at).where(
+                or_(Client.disabled, Client.secret_rotated_at.is_not(None), Client.disabled_at.is_not(None))
+            )
+        )
+        fresh: dict[str, float] = {}
+        for client_id, disabled, rotated_at, disabled_at in rows:
+            not_before = _ALL if disabled else _not_before(rotated_at, disabled_at)
+            if not_before > cutoff:  # older limits no longer matter: tokens from before them have expired
+                fresh[client_id] = not_before
+        self._not_before = fresh
+
+
+def _not_before(rotated_at: datetime | None, disabled_at: datetime | None) -> float:
+    """The earliest ``iat`` still accepted after a rotation at ``rotated_at`` and a disabling at ``disabled_at``."""
+    # ``iat`` has whole seconds: a token from the same second as the rotation (or the disabling, once the client is
+    # enabled again) is accepted, a window of under a second, rather than refusing the tokens issued afterwards in
+    # that second with the new secret (or after enabling).
+    moments = [moment.timestamp() for moment in (rotated_at, disabled_at) if moment is not None]
+    return float(math.floor(max(moments))) if moments else 0.0
+
+
+@asynccontextmanager
+async def revocation_list(app: FastAPI) -> AsyncIterator[None]:
+    """Kit extension: load the list into ``app.state.revocations`` and keep reloading it."""
+    settings = app.state.settings
+    revocations = RevocationList()
+    app.state.revocations = revocations
+
+    # Its own sessions on the engine, never the request sessionmaker (tests bind that to one shared connection).
+    sessionmaker = sessionmaker_for(app.state.engine)
+
+    async def reload() -> None:
+        async with sessionmaker() as session:
+            await revocations.reload(session, horizon_seconds=settings.token_lifetime_seconds)
+
+    async def keep_reloading() -> None:
+        while True:
+            await asyncio.sleep(settings.revocation_refresh_seconds)
+            try:
+                await reload()
+            except Exception as error:  # keep the last list; the next pass tries again
+                logger.warning("could not reload the token revocation list: %r", error)
+
+    await reload()
+    task = asyncio.create_task(keep_reloading(), name="gateway-revocations")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

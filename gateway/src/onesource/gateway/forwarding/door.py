@@ -1,0 +1,61 @@
+"""What the one door keeps in each gateway process: rate-limit buckets, the cursor seal, the gateway's own tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from onesource.gateway.forwarding.cursors import CursorSeal
+from onesource.gateway.forwarding.limits import TokenBuckets
+from onesource.gateway.forwarding.tokens import GatewayTokens, Signer
+from onesource.gateway.keys import service as keys
+from onesource.gateway.settings import Settings
+from onesource.kit.db import sessionmaker_for
+
+logger = logging.getLogger(__name__)
+
+
+@asynccontextmanager
+async def door(app: FastAPI) -> AsyncIterator[None]:
+    """Kit extension: ``app.state.rate_limits``, ``app.state.cursor_seal`` and ``app.state.gateway_tokens``.
+
+    The tokens' signer is re-read in the background: a rotation reaches the data path within
+    ``signer_refresh_seconds``.
+    """
+    settings: Settings = app.state.settings
+    app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.cursor_seal = CursorSeal(settings.key_encryption_secret)
+    tokens = GatewayTokens(
+        issuer=settings.issuer, audience=settings.audience, lifetime_seconds=settings.service_token_lifetime_seconds
+    )
+    app.state.gateway_tokens = tokens
+    # Its own sessions on the engine, never the request sessionmaker (tests bind that to one shared connection).
+    sessionmaker = sessionmaker_for(app.state.engine)
+
+    async def load_signer() -> None:
+        async with sessionmaker() as session:
+            kid, key = await keys.signer(session, settings)
+        if tokens.signer is None or tokens.signer.kid != kid:
+            tokens.use(Signer(kid, key))
+
+    async def keep_loading() -> None:
+        while True:
+            await asyncio.sleep(settings.signer_refresh_seconds)
+            try:
+                await load_signer()
+            except Exception as error:  # keep signing with the key we have; it stays valid for a while
+                logger.warning("could not re-read the signing key: %r", error)
+
+    await load_signer()  # the bootstrap extension, which runs first, made sure there is one
+    task = asyncio.create_task(keep_loading(), name="gateway-signer")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

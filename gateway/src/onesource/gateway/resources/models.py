@@ -1,0 +1,36 @@
+"""The catalog resource read model: what each published resource covers, kept from the catalog's events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, Integer, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from onesource.gateway.models import Base
+
+
+class CatalogResource(Base):
+    """The latest known version of a catalog resource: who provides it, which paths of which service it covers."""
+
+    __tablename__ = "catalog_resource"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'retired')", name="status_known"),
+        # Start-up loads the published ones; the audit endpoint looks resources up by id.
+        Index("ix_catalog_resource_published", "service", postgresql_where=text("status = 'published'")),
+    )
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(Text)
+    service: Mapped[str | None] = mapped_column(Text)
+    paths: Mapped[list[str]] = mapped_column(JSONB)
+    """Path templates on ``service`` (``/v1/persons/{id_number}``)."""
+    key: Mapped[str | None] = mapped_column(Text)
+    """The record-key field."""
+    fields: Mapped[list[str]] = mapped_column(JSONB)
+    """Names of the resource's fields."""
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    """When this row last changed."""

@@ -1,0 +1,60 @@
+"""Shapes of catalog resources as the gateway reads them: the catalog's event documents, and the in-memory entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+RESOURCE_TOPIC = "onesource.catalog.resource.v1"
+PUBLISHED = "gov.onesource.catalog.resource.published.v1"
+CHANGED = "gov.onesource.catalog.resource.changed.v1"
+RETIRED = "gov.onesource.catalog.resource.retired.v1"
+
+ResourceStatus = Literal["draft", "published", "retired"]
+
+
+class ResourceFieldDocument(BaseModel):
+    """One field of a resource; only its name matters here."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore")
+
+    name: str
+    """The field's name in the registry's records."""
+
+
+class ResourceDocument(BaseModel):
+    """The part of a catalog resource document (``contracts/events/gov.onesource.catalog.resource.*``) used here."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore")
+
+    id: str
+    """Readable slug, e.g. ``population.person``."""
+    version: int
+    """Incremented by every change."""
+    status: ResourceStatus
+    """draft → published → retired."""
+    provider: str
+    """The providing department's code."""
+    service: str | None
+    """The registry service serving it."""
+    paths: list[str]
+    """Path templates on ``service`` it covers."""
+    key: str | None
+    """The record-key field."""
+    fields: list[ResourceFieldDocument]
+    """The information items."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A published resource as the data path needs it."""
+
+    id: str
+    version: int
+    provider: str
+    service: str
+    paths: tuple[str, ...]
+    key: str | None
+    fields: frozenset[str]

@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..conftest import Identity
+from .conftest import audit_entry
+
+VERIFY = "/api/audit/v1/verify"
+RECORDS = "/api/audit/v1/records"
+
+
+@pytest.fixture
+async def catalog(connection: AsyncConnection) -> None:
+    """Two resources in the catalog read model (inside the test's rolled-back transaction)."""
+    for resource, provider in (("audit-test.person", "psb-audit"), ("audit-test.company", "amr-audit")):
+        await connection.execute(
+            text(
+                "INSERT INTO catalog_resource (id, version, status, provider, service, paths, fields) "
+                "VALUES (:id, 1, 'published', :provider, 'population', '[]', '[]')"
+            ),
+            {"id": resource, "provider": provider},
+        )
+
+
+async def bearer(identity: Identity, department: str, roles: list[str]) -> dict[str, str]:
+    client = await identity.client(department, roles)
+    return await identity.bearer(client["client_id"], client["client_secret"])
+
+
+@pytest.fixture
+async def psb_steward(identity: Identity) -> dict[str, str]:
+    await identity.department("psb-audit", "600037341")
+    return await bearer(identity, "psb-audit", ["steward"])
+
+
+@pytest.fixture
+async def amr_steward(identity: Identity) -> dict[str, str]:
+    await identity.department("amr-audit", "600037342")
+    return await bearer(identity, "amr-audit", ["steward", "coordinator"])
+
+
+async def test_verification_is_for_admins(
+    client: httpx.AsyncClient, admin: dict[str, str], psb_steward: dict[str, str], gateway_app: FastAPI
+) -> None:
+    await gateway_app.state.audit.record(audit_entry())
+    assert (await client.get(VERIFY)).status_code == 401
+    refused = await client.get(VERIFY, headers=psb_steward)
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+
+    answered = await client.get(VERIFY, headers=admin)
+    assert answered.status_code == 200, answered.text
+    report = answered.json()
+    assert report["ok"] is True, report["problems"]
+    assert report["entries"] == report["head_seq"] >= 1
+    assert len(report["head_hash"]) == 64
+    assert report["problems"] == []
+
+
+async def test_the_providers_steward_and_admins_see_who_read_a_record(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    psb_steward: dict[str, str],
+    amr_steward: dict[str, str],
+    identity: Identity,
+    catalog: None,
+    gateway_app: FastAPI,
+) -> None:
+    key = f"11010519491231{uuid.uuid4().int % 10_000:04d}"
+    read = audit_entry(
+        resources=("audit-test.person",),
+        record_keys=(key, "someone-else"),
+        fields=("id_number", "name"),
+        grant_ids=("grant-7",),
+        purpose="低保审核",
+    )
+    await gateway_app.state.audit.record(read)
+    company_read = audit_entry(resources=("audit-test.company",), record_keys=(key,))
+    await gateway_app.state.audit.record(company_read)
+
+    for headers in (psb_steward, admin):
+        response = await client.get(f"{RECORDS}/audit-test.person/{key}", headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["next_cursor"] is None
+        [item] = page["items"]
+        assert item == {
+            "seq": item["seq"],
+            "time": item["time"],
+            "client_id": read.client_id,
+            "department": read.department,
+            "purpose": "低保审核",
+            "fields": ["id_number", "name"],
+            "method": "GET",
+            "path": read.path,
+            "status": 200,
+            "grant_ids": ["grant-7"],
+            "request_id": read.request_id,
+        }
+
+    # Another department's steward may not see it, nor may a consumer of the provider itself.
+    assert (await client.get(f"{RECORDS}/audit-test.person/{key}", headers=amr_steward)).status_code == 403
+    psb_consumer = await bearer(identity, "psb-audit", ["consumer"])
+    assert (await client.get(f"{RECORDS}/audit-test.person/{key}", headers=psb_consumer)).status_code == 403
+    assert (await client.get(f"{RECORDS}/audit-test.person/{key}")).status_code == 401
+    # The other steward does see its own resource's record.
+    theirs = await client.get(f"{RECORDS}/audit-test.company/{key}", headers=amr_steward)
+    assert [item["request_id"] for item in theirs.json()["items"]] == [company_read.request_id]
+
+
+async def test_an_unknown_resource_is_for_admins_only(
+    client: httpx.AsyncClient, admin: dict[str, str], psb_steward: dict[str, str], gateway_app: FastAPI
+) -> None:
+    key = uuid.uuid4().hex
+    await gateway_app.state.audit.record(audit_entry(resources=("audit-test.unknown",), record_keys=(key,)))
+    missing = await client.get(f"{RECORDS}/audit-test.unknown/{key}", headers=psb_steward)
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/resource-not-found")
+    found = await client.get(f"{RECORDS}/audit-test.unknown/{key}", headers=admin)
+    assert len(found.json()["items"]) == 1
+
+
+async def test_the_history_pages_newest_first(
+    client: httpx.AsyncClient, admin: dict[str, str], gateway_app: FastAPI
+) -> None:
+    key = f"a/b {uuid.uuid4().hex}"  # keys may hold slashes and spaces
+    entries = [audit_entry(resources=("audit-test.person",), record_keys=(key,)) for _ in range(5)]
+    for entry in entries:
+        await gateway_app.state.audit.record(entry)
+    await asyncio.gather(*(gateway_app.state.audit.record(audit_entry()) for _ in range(3)))  # other records
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        response = await client.get(f"{RECORDS}/audit-test.person/{key}", params=params, headers=admin)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= 2
+        seen.extend(item["request_id"] for item in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [entry.request_id for entry in reversed(entries)]
+
+    too_many = await client.get(f"{RECORDS}/audit-test.person/{key}", params={"limit": 201}, headers=admin)
+    assert too_many.status_code == 422
+    bad_cursor = await client.get(f"{RECORDS}/audit-test.person/{key}", params={"cursor": "bm9wZQ"}, headers=admin)
+    assert bad_cursor.status_code == 422
+    assert bad_cursor.json()["type"].endswith("/invalid-cursor")
+
+
+async def test_odd_keys_and_cursors_are_answered_not_crashed_on(
+    client: httpx.AsyncClient, admin: dict[str, str], gateway_app: FastAPI
+) -> None:
+    key = f"nul\x00{uuid.uuid4().hex}"
+    await gateway_app.state.audit.record(audit_entry(resources=("audit-test.person",), record_keys=(key,)))
+    found = await client.get(f"{RECORDS}/audit-test.person/{key.replace(chr(0), '%00')}", headers=admin)
+    assert found.status_code == 200, found.text
+    assert len(found.json()["items"]) == 1
+    for cursor in ("wrI", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ"):  # "²", and a number beyond bigint
+        response = await client.get(f"{RECORDS}/audit-test.person/x", params={"cursor": cursor}, headers=admin)
+        assert response.status_code == 422, response.text
