@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -13,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from onesource.kit.embedded import find_free_port, port_is_free
+from onesource.kit.embedded import find_free_port
 from onesource.mesh.services import SERVICES
 
 
@@ -21,19 +20,9 @@ class MeshDidNotStart(RuntimeError):
     """`onesource up` exited or took too long; the message ends with its log."""
 
 
-#: Service ports are picked below the kernel's ephemeral range (32768+ on Linux), where the ports the embedded
-#: servers and every client socket get from the OS land: a block picked there could be taken before uvicorn binds.
-_SERVICE_PORTS = range(10_000, 30_000)
-
-
 def free_gateway_port() -> int:
     """A gateway port whose whole block (the other services sit at fixed offsets from it) is free."""
-    offsets = [spec.port_offset for spec in SERVICES]
-    for _ in range(200):
-        base = random.randrange(_SERVICE_PORTS.start, _SERVICE_PORTS.stop - max(offsets))
-        if all(port_is_free("127.0.0.1", base + offset) for offset in offsets):
-            return base
-    raise RuntimeError("no free block of ports for the mesh")
+    return find_free_port(span=max(spec.port_offset for spec in SERVICES) + 1)
 
 
 def start_mesh(

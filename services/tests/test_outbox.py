@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -19,6 +20,7 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from kit_widgets.app import MIGRATIONS
 from kit_widgets.app import TOPIC as WIDGET_TOPIC
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -32,7 +34,7 @@ from onesource.kit.outbox import OutboxRelay
 from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import outbox_event
 from onesource.kit.testing.kafka import Record, TopicReader
-from onesource.kit.testing.plugin import Infrastructure
+from onesource.kit.testing.plugin import Infrastructure, prepare_service_database
 from onesource.kit.testing.tokens import TestTokens
 
 TICK_TOPIC = "onesource.test.tick.v1"
@@ -50,8 +52,10 @@ class Ticked(DomainEvent):
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def engine(widgets_dsn: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(widgets_dsn, pool_size=5)
+async def engine(infrastructure: Infrastructure) -> AsyncIterator[AsyncEngine]:
+    """An outbox of the test's own: no relay of another test (or one a stuck shutdown left behind) can take its rows."""
+    dsn = await prepare_service_database(infrastructure, "ticks", MIGRATIONS)
+    engine = create_engine(dsn, pool_size=5)
     yield engine
     await engine.dispose()
 
@@ -88,6 +92,17 @@ async def relaying(relay: OutboxRelay) -> AsyncIterator[OutboxRelay]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await relay.stop()
+
+
+def relay_said(caplog: pytest.LogCaptureFixture, last: int = 5) -> str:
+    """The relay's last warnings, for a failure message."""
+    said = [record.getMessage() for record in caplog.records if record.name == outbox.__name__]
+    return f"the relay said {said[-last:]!r}" if said else "the relay logged nothing"
+
+
+def broker_log(path: Path, last: int = 15) -> str:
+    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
+    return "\n".join(lines[-last:]) or "(empty)"
 
 
 def new_relay(engine: AsyncEngine, kafka: KafkaSettings, **options: Any) -> OutboxRelay:
@@ -158,7 +173,7 @@ class HangAfterDelivery:
 
 
 async def test_relay_killed_between_publish_and_mark_loses_nothing(
-    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader, caplog: pytest.LogCaptureFixture
 ) -> None:
     run = f"kill-{uuid.uuid4().hex[:8]}"
     ticks = [(f"{run}-{n % 3}", n) for n in range(30)]
@@ -167,7 +182,13 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
     doomed = HangAfterDelivery(create_producer(infrastructure.kafka, client_id="doomed"))
     relay = new_relay(engine, infrastructure.kafka, producer=doomed)  # type: ignore[arg-type]
     task = asyncio.create_task(relay.run())
-    await asyncio.wait_for(doomed.delivered.wait(), 15)
+    try:
+        await asyncio.wait_for(doomed.delivered.wait(), 15)
+    except TimeoutError:
+        pending = await pending_rows(engine, run)
+        raise AssertionError(
+            f"no delivery acknowledged within 15 s; {pending} of {len(ticks)} rows pending; {relay_said(caplog)}"
+        ) from None
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
@@ -191,7 +212,9 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
 # then stopped accepting them, with nothing in its log, so the relay never reached it. One rerun on a new broker;
 # a relay that loses events still fails twice.
 @pytest.mark.flaky(reruns=1, reruns_delay=2)
-async def test_broker_outage_delays_but_does_not_lose_events(engine: AsyncEngine, tmp_path: Any) -> None:
+async def test_broker_outage_delays_but_does_not_lose_events(
+    engine: AsyncEngine, tmp_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     # This test needs a broker it may stop, so it always runs its own embedded one.
     broker = EmbeddedKafka(port=find_free_port(), log_path=tmp_path / "tansu.log")
     broker.start()
@@ -214,7 +237,10 @@ async def test_broker_outage_delays_but_does_not_lose_events(engine: AsyncEngine
                 after = await reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, f"{run}-b")) >= 25, timeout=60)
             except TimeoutError as error:
                 state = "still runs" if broker.is_running() else "has exited"
-                raise AssertionError(f"events not delivered after the restart; the restarted broker {state}") from error
+                raise AssertionError(
+                    f"events not delivered after the restart; the restarted broker {state}; {relay_said(caplog)}; "
+                    f"its log: {broker_log(tmp_path / 'tansu.log')}"
+                ) from error
         assert sorted(r.value["data"]["seq"] for r in of_run(after, f"{run}-b")) == list(range(25))
         assert await pending_rows(engine, run) == 0
     finally:

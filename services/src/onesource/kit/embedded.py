@@ -14,6 +14,7 @@ import hashlib
 import importlib.util
 import os
 import pwd
+import random
 import signal
 import socket
 import stat
@@ -64,12 +65,35 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def find_free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port on `host` that the kernel considers free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
+#: Where :func:`find_free_port` picks when the kernel's ephemeral range cannot be read.
+_DEFAULT_EPHEMERAL = (32768, 60999)
+#: Lowest port :func:`find_free_port` picks: above the registered well-known services most machines run.
+_LOWEST_PICKED_PORT = 10_000
+
+
+def ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of ports for outgoing connections (``ip_local_port_range``), inclusive."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return _DEFAULT_EPHEMERAL
+
+
+def find_free_port(host: str = "127.0.0.1", *, span: int = 1) -> int:
+    """Return a TCP port on `host` that is free right now, below the kernel's ephemeral range.
+
+    Below it, because every outgoing connection takes its local port from that range: a server there that is
+    stopped and started again (a broker-outage test) can find its port taken by some client in between. With
+    ``span``, the ``span - 1`` ports above the returned one are free too (a block for the mesh's services).
+    """
+    low, _ = ephemeral_ports()
+    top = max(low, _LOWEST_PICKED_PORT + 1_000) - span
+    for _ in range(500):
+        port = random.randrange(_LOWEST_PICKED_PORT, top)
+        if all(port_is_free(host, port + offset) for offset in range(span)):
+            return port
+    raise RuntimeError(f"no free block of {span} TCP ports on {host} between {_LOWEST_PICKED_PORT} and {top}")
 
 
 def _package_dir(package: str) -> Path:

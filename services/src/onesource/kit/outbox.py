@@ -143,6 +143,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self._given_producer = producer
+        self._given_started = False
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
         self._wake = asyncio.Event()
@@ -150,7 +151,15 @@ class OutboxRelay:
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = self._given_producer or create_producer(self.kafka, client_id=f"{self.service}-relay")
+            if self._given_producer is not None:
+                # Its owner's: started once (a second start() would run a second sender on the same producer),
+                # reconnected by aiokafka itself after a failure, and stopped by its owner.
+                if not self._given_started:
+                    await start_client(self._given_producer)
+                    self._given_started = True
+                self._producer = self._given_producer
+                return self._producer
+            producer = create_producer(self.kafka, client_id=f"{self.service}-relay")
             # Held before start() so that a failed or cancelled start is still stopped (no leaked connections).
             self._producer = producer
             try:
