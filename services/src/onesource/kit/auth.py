@@ -64,6 +64,9 @@ class TokenVerifier:
     #: A token naming an unknown key refetches the set (a rotation just happened), but at most this often, so
     #: tokens with made-up key ids cannot turn every request into a call to the gateway.
     REFETCH_INTERVAL = 1.0
+    #: Tokens verified recently, remembered until they expire: a client sends the same token on every call for
+    #: its whole lifetime, and checking its signature again each time is most of the cost of authenticating.
+    VERIFIED_CACHE_SIZE = 4096
 
     def __init__(self, settings: AuthSettings, source: JwksSource) -> None:
         self.settings = settings
@@ -71,6 +74,8 @@ class TokenVerifier:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
+        # token → (principal, expiry, key id); exact token strings only, so a hit is a token already verified
+        self._verified: dict[str, tuple[Principal, float, str]] = {}
 
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
@@ -96,7 +101,25 @@ class TokenVerifier:
             raise Unauthorized("token signed with an unknown key") from None
 
     async def verify(self, token: str) -> Principal:
-        """Verify ``token`` and return its principal; :class:`Unauthorized` when it is not valid."""
+        """Verify ``token`` and return its principal; :class:`Unauthorized` when it is not valid.
+
+        A token verified before is accepted from memory while it has not expired and its key is still in the key
+        set (a key withdrawn from the set stops its tokens once the set is refetched).
+        """
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            principal, expires, kid = remembered
+            fresh_keys = time.monotonic() - self._fetched_at < self.settings.jwks_cache_seconds
+            if time.time() < expires and kid in self._keys and fresh_keys:
+                return principal
+            del self._verified[token]
+        principal, expires, kid = await self._verify_signed(token)
+        if len(self._verified) >= self.VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest entry
+        self._verified[token] = (principal, expires, kid)
+        return principal
+
+    async def _verify_signed(self, token: str) -> tuple[Principal, float, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -116,13 +139,14 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid token: {error}") from None
-        return Principal(
+        principal = Principal(
             client_id=str(claims["sub"]),
             department=str(claims.get("dept", "")),
             roles=frozenset(str(role) for role in claims.get("roles", [])),
             token_id=claims.get("jti"),
             issued_at=int(claims["iat"]),
         )
+        return principal, float(claims["exp"]), kid
 
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /oauth/token")

@@ -17,6 +17,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, DEFAULT_ON, ParentBased
 from pythonjsonlogger.json import JsonFormatter
 
 from onesource.kit.settings import TelemetrySettings
@@ -32,8 +33,11 @@ def setup_telemetry(service_name: str, settings: TelemetrySettings) -> None:
     if _configured:
         return
     _configured = True
-    provider = TracerProvider(resource=Resource.create({"service.name": f"onesource-{service_name}"}))
     exporter = _exporter(settings)
+    # With nowhere to send spans, recording them is pure cost: they are then created unrecorded (trace and span ids
+    # only, still propagated and still in the logs) unless the caller's `traceparent` asks for sampling.
+    sampler = DEFAULT_ON if exporter is not None else ParentBased(ALWAYS_OFF)
+    provider = TracerProvider(resource=Resource.create({"service.name": f"onesource-{service_name}"}), sampler=sampler)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
@@ -83,7 +87,9 @@ def _setup_logging(service_name: str, settings: TelemetrySettings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level.upper())
-    for noisy in ("aiokafka", "kafka"):
+    # httpx logs every request at INFO with its whole URL: a line per forwarded call, naming the record (an ID
+    # number) in the application log, where the audit log is the place for who read what.
+    for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
