@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -105,6 +105,14 @@ def broker_log(path: Path, last: int = 15) -> str:
     return "\n".join(lines[-last:]) or "(empty)"
 
 
+async def until(probe: Callable[[], Awaitable[int]], *, equals: int, timeout: float = 15.0) -> None:
+    """Wait until ``probe()`` returns ``equals``; fail with its last value after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (value := await probe()) != equals:
+        assert asyncio.get_running_loop().time() < deadline, f"still {value}, not {equals}, after {timeout:.0f} s"
+        await asyncio.sleep(0.1)
+
+
 def new_relay(engine: AsyncEngine, kafka: KafkaSettings, **options: Any) -> OutboxRelay:
     return OutboxRelay(engine, kafka, service="tests", poll_seconds=0.1, **options)
 
@@ -140,12 +148,12 @@ async def test_committed_events_arrive_in_per_key_order(
 
     async with relaying(new_relay(engine, infrastructure.kafka, batch_size=37)):
         records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= len(ticks))
+        await until(lambda: pending_rows(engine, run), equals=0)
 
     by_counter: dict[str, list[int]] = defaultdict(list)
     for record in of_run(records, run):
         by_counter[record.value["subject"]].append(record.value["data"]["seq"])
     assert by_counter == {counter: list(range(40)) for counter in counters}
-    assert await pending_rows(engine, run) == 0
 
 
 class HangAfterDelivery:
@@ -201,10 +209,10 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
             until=lambda got: {r.value["data"]["seq"] for r in of_run(got, run)} == set(range(30)),
             settle=1.0,
         )
+        await until(lambda: pending_rows(engine, run), equals=0)
     seqs = [r.value["data"]["seq"] for r in of_run(records, run)]
     assert set(seqs) == set(range(30))
     assert len(seqs) > 30, "the events published before the kill arrive a second time"
-    assert await pending_rows(engine, run) == 0
 
 
 @pytest.mark.slow
@@ -241,8 +249,9 @@ async def test_broker_outage_delays_but_does_not_lose_events(
                     f"events not delivered after the restart; the restarted broker {state}; {relay_said(caplog)}; "
                     f"its log: {broker_log(tmp_path / 'tansu.log')}"
                 ) from error
+            # Marked once acknowledged, which may be just after the reader sees the events.
+            await until(lambda: pending_rows(engine, run), equals=0)
         assert sorted(r.value["data"]["seq"] for r in of_run(after, f"{run}-b")) == list(range(25))
-        assert await pending_rows(engine, run) == 0
     finally:
         broker.stop()
 

@@ -8,9 +8,10 @@ Those commits are real (not rolled back), so every test works on its own resourc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -23,6 +24,8 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from onesource.gateway.forwarding.errors import UpstreamTimeout, UpstreamUnavailable
+from onesource.gateway.forwarding.upstream import RESPONSE_HEADERS, Upstream
 from onesource.gateway.grants.schemas import GRANT_TOPIC, ISSUED
 from onesource.gateway.resources.schemas import PUBLISHED, RESOURCE_TOPIC
 from onesource.kit.events import CloudEvent
@@ -291,17 +294,58 @@ class Backends(httpx.AsyncBaseTransport):
         return await transport.handle_async_request(request)
 
 
+class HttpxUpstreams:
+    """The gateway's client of forwarded calls, over an httpx transport, so that they reach in-process services.
+
+    Same contract as the gateway's own (``AiohttpUpstreams``, tested against a real server in ``test_upstream``).
+    """
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: Sequence[tuple[bytes, bytes]],
+        body: bytes,
+        *,
+        service: str,
+        timeout: float,
+    ) -> Upstream:
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self.client.request(method, url, headers=list(headers), content=body or None)
+        except (httpx.TimeoutException, TimeoutError):
+            raise UpstreamTimeout(f"service {service!r} did not answer in time", service=service) from None
+        except httpx.TransportError:
+            raise UpstreamUnavailable(f"service {service!r} is unreachable", service=service) from None
+        kept = {name: response.headers[name] for name in RESPONSE_HEADERS if name in response.headers}
+        return Upstream(status=response.status_code, body=response.content, headers=kept)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def routed(app: FastAPI, transport: httpx.AsyncBaseTransport) -> AsyncIterator[None]:
+    """Send the gateway's calls to the services (forwarded calls and the grants fallback) through ``transport``."""
+    original = app.state.http, app.state.upstreams
+    app.state.http = httpx.AsyncClient(transport=transport)
+    app.state.upstreams = HttpxUpstreams(app.state.http)
+    try:
+        yield
+    finally:
+        await app.state.http.aclose()
+        app.state.http, app.state.upstreams = original
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def backends(gateway_app: FastAPI) -> AsyncIterator[Backends]:
-    """Replace the gateway's HTTP client: calls to the services go to :class:`Backends` for this test."""
+    """Replace the gateway's HTTP clients: calls to the services go to :class:`Backends` for this test."""
     fake = Backends()
-    original = gateway_app.state.http
-    gateway_app.state.http = httpx.AsyncClient(transport=fake)
-    try:
+    async with routed(gateway_app, fake):
         yield fake
-    finally:
-        await gateway_app.state.http.aclose()
-        gateway_app.state.http = original
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from .conftest import (
     eventually,
     grant_document,
     resource_document,
+    routed,
     unique,
 )
 
@@ -517,11 +518,9 @@ async def test_data_calls_fail_closed_until_the_caches_have_caught_up(settings, 
     app = create_app(lagging)
     async with running_app(app):
         backends = Backends()
-        original = app.state.http
-        app.state.http = httpx.AsyncClient(transport=backends)
         backends.serve(settings.service_urls["population"], registry.app)
         consumer = Callers(app)(department, encoded(PURPOSE), client_id=f"{department}-portal")
-        try:
+        async with routed(app, backends):
             async with api_client(app) as http:
                 await asyncio.sleep(0.5)  # long enough to have caught up, had the broker answered
                 assert not app.state.read_models.grants_known
@@ -541,9 +540,6 @@ async def test_data_calls_fail_closed_until_the_caches_have_caught_up(settings, 
                 )
                 assert other.status_code == 403
                 assert kind(other) == "purpose-mismatch"
-        finally:
-            await app.state.http.aclose()
-            app.state.http = original
     # The exchange was asked for the department's active grants, as the gateway acting for that department.
     grants_asked = next(request for request in asked if request.url.path == "/v1/grants")
     assert grants_asked.url.params["department"] == department

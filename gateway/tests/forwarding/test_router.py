@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from onesource.gateway.forwarding.limits import TokenBuckets
 
+from .conftest import routed
+
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
@@ -27,13 +29,8 @@ class Upstream:
 @pytest_asyncio.fixture(loop_scope="session")
 async def upstream(gateway_app: FastAPI) -> AsyncIterator[Upstream]:
     fake = Upstream()
-    original = gateway_app.state.http
-    gateway_app.state.http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
-    try:
+    async with routed(gateway_app, httpx.MockTransport(fake)):
         yield fake
-    finally:
-        await gateway_app.state.http.aclose()
-        gateway_app.state.http = original
 
 
 async def test_forwards_method_path_query_body_and_headers(client, upstream, settings, admin) -> None:
@@ -186,14 +183,12 @@ async def test_forwarding_to_a_second_real_app(client, gateway_app, settings) ->
     async def thing(key: str, purpose: str | None = None) -> dict[str, str | None]:
         return {"key": key, "purpose": purpose}
 
-    original_http, original_urls = gateway_app.state.http, dict(settings.service_urls)
-    gateway_app.state.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=registry))
+    original_urls = dict(settings.service_urls)
     settings.service_urls["catalog"] = "http://catalog.internal"
     try:
-        response = await client.get("/api/catalog/v1/things/k1?purpose=audit")
+        async with routed(gateway_app, httpx.ASGITransport(app=registry)):
+            response = await client.get("/api/catalog/v1/things/k1?purpose=audit")
     finally:
-        await gateway_app.state.http.aclose()
-        gateway_app.state.http = original_http
         settings.service_urls.clear()
         settings.service_urls.update(original_urls)
     assert response.status_code == 200

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from onesource.gateway.forwarding.cursors import CursorSeal
 from onesource.gateway.forwarding.limits import TokenBuckets
 from onesource.gateway.forwarding.tokens import GatewayTokens, Signer
+from onesource.gateway.forwarding.upstream import AiohttpUpstreams
 from onesource.gateway.keys import service as keys
 from onesource.gateway.settings import Settings
 from onesource.kit.db import sessionmaker_for
@@ -22,7 +23,9 @@ logger = logging.getLogger(__name__)
 
 @asynccontextmanager
 async def door(app: FastAPI) -> AsyncIterator[None]:
-    """Kit extension: ``app.state.rate_limits``, ``app.state.cursor_seal`` and ``app.state.gateway_tokens``.
+    """Kit extension: rate-limit buckets, cursor seal, gateway tokens and the connections to the services.
+
+    They are ``app.state.rate_limits``, ``cursor_seal``, ``gateway_tokens`` and ``upstreams``.
 
     The tokens' signer is re-read in the background: a rotation reaches the data path within
     ``signer_refresh_seconds``.
@@ -53,9 +56,11 @@ async def door(app: FastAPI) -> AsyncIterator[None]:
 
     await load_signer()  # the bootstrap extension, which runs first, made sure there is one
     task = asyncio.create_task(keep_loading(), name="gateway-signer")
+    app.state.upstreams = AiohttpUpstreams()
     try:
         yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await app.state.upstreams.aclose()

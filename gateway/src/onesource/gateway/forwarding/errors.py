@@ -21,6 +21,13 @@ class UnsafePath(BadRequest):
     title = "Unsafe path"
 
 
+class InvalidHeader(BadRequest):
+    """A header the gateway would pass on is not text it can send (400)."""
+
+    type = "invalid-header"
+    title = "Invalid header"
+
+
 class UpstreamUnavailable(ServiceError):
     """The service could not be reached (502)."""
 

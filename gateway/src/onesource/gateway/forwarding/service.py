@@ -22,7 +22,6 @@ committed the caller gets 503 ``audit-unavailable`` and no data.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -53,12 +52,11 @@ from onesource.gateway.forwarding.errors import (
     UnknownService,
     UnmaskableAnswer,
     UnsafePath,
-    UpstreamTimeout,
-    UpstreamUnavailable,
 )
 from onesource.gateway.forwarding.limits import TokenBuckets, check_page_size, read_body
 from onesource.gateway.forwarding.masking import Mask, Masked
 from onesource.gateway.forwarding.tokens import GatewayTokens
+from onesource.gateway.forwarding.upstream import Upstream, Upstreams
 from onesource.gateway.grants.index import GrantIndex
 from onesource.gateway.grants.schemas import Grant
 from onesource.gateway.readmodels.sync import ReadModels
@@ -84,21 +82,11 @@ FORWARDED_REQUEST_HEADERS = frozenset(
 )
 #: Response headers passed back to the caller (hop-by-hop and internal headers are dropped). ``X-Request-Id`` is
 #: not among them: the gateway's middleware answers it already, and it is the id the service was sent.
-FORWARDED_RESPONSE_HEADERS = ("content-type", "etag", "location", "retry-after")
 #: Headers of an error answer passed back to a non-owner: never ``ETag`` or ``Location``, which describe records.
 FORWARDED_ERROR_HEADERS = ("content-type", "retry-after")
 READ_METHODS = frozenset({"GET", "HEAD"})
 JSON_MEDIA_TYPE = "application/json"
 JSON = JSON_MEDIA_TYPE.encode()
-
-
-@dataclass(frozen=True)
-class Upstream:
-    """What the service answered."""
-
-    status: int
-    body: bytes
-    headers: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +95,9 @@ class Door:
 
     settings: Settings
     http: httpx.AsyncClient
+    """The kit's client, for the grants fallback."""
+    upstreams: Upstreams
+    """The client of the forwarded calls."""
     buckets: TokenBuckets
     cursors: CursorSeal
     tokens: GatewayTokens
@@ -120,6 +111,7 @@ def door_of(request: Request) -> Door:
     return Door(
         settings=state.settings,
         http=state.http,
+        upstreams=state.upstreams,
         buckets=state.rate_limits,
         cursors=state.cursor_seal,
         tokens=state.gateway_tokens,
@@ -200,31 +192,6 @@ def passed_headers(
     return outgoing
 
 
-async def forward(
-    http: httpx.AsyncClient,
-    method: str,
-    url: str,
-    headers: list[tuple[bytes, bytes]],
-    body: bytes,
-    *,
-    service: str,
-    timeout: float,
-) -> Upstream:
-    """Send the request on and return the whole answer; 502 when unreachable, 504 when not done in ``timeout``."""
-    try:
-        # One deadline for the whole exchange: httpx's own timeouts are per read, so a trickling answer escapes them.
-        async with asyncio.timeout(timeout):
-            response = await http.request(method, url, headers=headers, content=body or None, timeout=timeout)
-    except (httpx.TimeoutException, TimeoutError) as error:
-        logger.warning("forwarding to %s timed out: %r", service, error)
-        raise UpstreamTimeout(f"service {service!r} did not answer in time", service=service) from None
-    except httpx.TransportError as error:
-        logger.warning("forwarding to %s failed: %r", service, error)
-        raise UpstreamUnavailable(f"service {service!r} is unreachable", service=service) from None
-    kept = {name: response.headers[name] for name in FORWARDED_RESPONSE_HEADERS if name in response.headers}
-    return Upstream(status=response.status_code, body=response.content, headers=kept)
-
-
 async def authenticate_caller(request: Request) -> Principal:
     """The verified caller; 401 without a valid bearer token. Every call through the door authenticates here."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -287,8 +254,7 @@ async def answer_management_call(request: Request, call: Call, door: Door) -> Re
     door.buckets.take(bucket)
     url = target_url(door.settings.service_urls, call.service, call.raw_path, call.query)
     body = await read_body(request, door.settings.max_body_bytes)
-    upstream = await forward(
-        door.http,
+    upstream = await door.upstreams.send(
         call.method,
         url,
         passed_headers(call.headers, call.request_id),
@@ -379,8 +345,7 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     if query != call.query:
         url = target_url(settings.service_urls, call.service, call.raw_path, query)
     token = door.tokens.acting_for(principal)
-    upstream = await forward(
-        door.http,
+    upstream = await door.upstreams.send(
         "GET",  # HEAD is answered from the masked GET: the service's own HEAD would describe the unmasked record
         url,
         # JSON only: it is the one answer the gateway can mask.
@@ -459,8 +424,7 @@ async def _forward_for_owner(
     call: Call, url: str, trail: Trail, door: Door, coverage: Coverage | None, body: bytes
 ) -> Response:
     """The provider reads and writes its own registry as it is, with its own token (the registry checks it)."""
-    upstream = await forward(
-        door.http,
+    upstream = await door.upstreams.send(
         call.method,
         url,
         passed_headers(call.headers, call.request_id),
