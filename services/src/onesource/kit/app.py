@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,6 +256,14 @@ def _plain_dsn(dsn: str) -> str:
     return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
+#: Probes and scrapes: traced, they would be most of a quiet service's spans.
+_UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in _UNTRACED_PATHS
+
+
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     """Build a service's FastAPI app from its spec."""
     setup_telemetry(spec.name, spec.settings.telemetry)
@@ -266,13 +274,14 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         lifespan=_lifespan(spec),
         generate_unique_id_function=_operation_id,
         openapi_tags=[*spec.tags, {"name": "health", "description": "Liveness, readiness and metrics."}],
+        # FastAPI's own OpenTelemetry: a server span per request, continuing the caller's `traceparent`. Metrics
+        # are Prometheus' (RequestContextMiddleware) and logs are ours; no spans inside a request, which would
+        # cost more than most requests.
+        telemetry={"metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced},
     )
     install_problem_handlers(app)
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)
-    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(RequestContextMiddleware, service=spec.name)
     return app

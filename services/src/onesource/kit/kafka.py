@@ -61,7 +61,11 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[str], *, clien
     wanted = sorted(set(topics))
     if not wanted:
         return
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap, client_id=f"{client_id}-admin")
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap,
+        client_id=f"{client_id}-admin",
+        request_timeout_ms=settings.request_timeout_ms,
+    )
     try:
         await start_client(admin)
         existing = set(await admin.list_topics())

@@ -122,6 +122,11 @@ async def copy_records(session: AsyncSession, records: Sequence[tuple[str, str, 
     await driver.copy_records_to_table(outbox_event.name, records=records, columns=COPY_COLUMNS)
 
 
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
 class OutboxRelay:
     """Publishes committed outbox rows to Kafka; safe to run several at once."""
 
@@ -142,6 +147,8 @@ class OutboxRelay:
         self.listen_dsn = listen_dsn
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        #: How long one pass waits for the broker to acknowledge what it sent.
+        self.ack_timeout = 3 * kafka.request_timeout_ms / 1000
         self._given_producer = producer
         self._given_started = False
         self._producer: AIOKafkaProducer | None = None
@@ -170,12 +177,21 @@ class OutboxRelay:
         return self._producer
 
     async def _reset_producer(self) -> None:
-        """After a failure, start over: a restarted broker may have lost topics and connections."""
+        """After a failure, start over: a restarted broker may have lost topics and connections.
+
+        The old producer gets a bounded time to stop: its flush of batches a vanished broker will never take can
+        outlast a broker's restart, and the relay must not wait for it (those rows are unmarked, so nothing is
+        lost: the new producer publishes them again).
+        """
         self._known_topics.clear()
         producer, self._producer = self._producer, None
         if producer is not None and producer is not self._given_producer:
-            with contextlib.suppress(Exception):
-                await producer.stop()
+            try:
+                await asyncio.wait_for(producer.stop(), self.kafka.request_timeout_ms / 1000 + 1)
+            except TimeoutError:
+                logger.warning("outbox relay abandoned a producer that did not stop in time")
+            except Exception as error:  # a failed producer may fail to stop too; it is dropped all the same
+                logger.debug("stopping a failed producer failed: %r", error)
 
     async def run(self) -> None:
         """Relay until cancelled, backing off on broker or database errors."""
@@ -229,7 +245,12 @@ class OutboxRelay:
                     break
             if claimed:
                 # Shielded: cancelling aiokafka's delivery futures breaks its sender, and stop() then waits forever.
-                await asyncio.shield(asyncio.gather(*deliveries))
+                # Bounded: aiokafka retries a batch for a topic the broker no longer has (an in-memory broker that
+                # restarted) without end, so a pass that waits too long fails, and the retry starts over with a
+                # new producer that provisions the topics again. Nothing is marked, so nothing is lost.
+                acknowledged = asyncio.gather(*deliveries)
+                acknowledged.add_done_callback(_retrieved)  # its failure after a timeout is not an error to log
+                await asyncio.wait_for(asyncio.shield(acknowledged), self.ack_timeout)
                 self._acknowledged(claimed)
                 await connection.execute(
                     update(outbox_event)

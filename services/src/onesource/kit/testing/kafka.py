@@ -45,9 +45,15 @@ class TopicReader:
         Without ``until``, everything that arrives within ``settle`` seconds. The settle time lets a test see
         records that should *not* be there (duplicates, rolled-back events) rather than stop at the first match.
         """
-        # No group: aiokafka assigns every partition of the topic and starts at the earliest offset.
+        # No group: aiokafka assigns every partition of the topic and starts at the earliest offset. Metadata is
+        # refreshed every second, not every five minutes: a topic that does not exist yet when the reader starts
+        # (a restarted in-memory broker has none) is read as soon as it is created.
         consumer = AIOKafkaConsumer(
-            topic, bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+            topic,
+            bootstrap_servers=self.bootstrap,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=1000,
         )
         records: list[Record] = []
         try:
