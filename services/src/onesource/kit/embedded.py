@@ -357,10 +357,19 @@ class EmbeddedKafka:
     Memory storage means a restarted broker is empty: topics and offsets are gone.
     """
 
-    def __init__(self, *, port: int = 19092, host: str = "127.0.0.1", log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 19092,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        advertised_port: int | None = None,
+    ) -> None:
         self.port = port
         self.host = host
         self.log_path = log_path
+        #: The port clients are told to connect to, when it is not ``port`` (a proxy in front of the broker).
+        self.advertised_port = advertised_port
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -386,7 +395,7 @@ class EmbeddedKafka:
             "--listener-url",
             url,
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.host}:{self.advertised_port or self.port}",
             "--storage-engine",
             "memory://tansu/",
         ]

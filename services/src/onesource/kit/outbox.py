@@ -122,6 +122,10 @@ async def copy_records(session: AsyncSession, records: Sequence[tuple[str, str, 
     await driver.copy_records_to_table(outbox_event.name, records=records, columns=COPY_COLUMNS)
 
 
+#: What a broker or database outage raises: retried with a warning.
+_TRANSIENT = (KafkaError, OSError, DBAPIError, OperationalError, TimeoutError)
+
+
 def _retrieved(future: asyncio.Future[Any]) -> None:
     if not future.cancelled():
         future.exception()
@@ -213,7 +217,8 @@ class OutboxRelay:
     async def _pass_with_backoff(self) -> int:
         async for attempt in AsyncRetrying(
             wait=wait_exponential_jitter(multiplier=0.1, max=5.0),
-            retry=retry_if_exception_type((KafkaError, OSError, DBAPIError, OperationalError, TimeoutError)),
+            # Every error: a relay that stopped would leave every later event unpublished, silently.
+            retry=retry_if_exception_type(Exception),
             before_sleep=self._log_retry,
             reraise=True,
         ):
@@ -224,7 +229,11 @@ class OutboxRelay:
     async def _log_retry(self, state: Any) -> None:
         PUBLISH_ERRORS.labels(self.service).inc()
         await self._reset_producer()
-        logger.warning("outbox relay pass failed, retrying: %r", state.outcome.exception() if state.outcome else None)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, _TRANSIENT):
+            logger.warning("outbox relay pass failed, retrying: %r", error)
+        else:  # not an outage: a bug, or a broker answer we do not expect; the trace says which
+            logger.error("outbox relay pass failed unexpectedly, retrying: %r", error, exc_info=error)
 
     async def relay_once(self) -> int:
         """Claim, publish and mark up to ``PIPELINE`` batches in one transaction; returns how many were published."""
