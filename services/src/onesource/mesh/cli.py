@@ -211,6 +211,9 @@ class _Mesh:
         atexit.register(self.shutdown)
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
+        # Ctrl-C stops the mesh even when it was started from a script in the background, which starts its
+        # commands with SIGINT ignored (Python then keeps it ignored).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             self._start()
             self._watch()
