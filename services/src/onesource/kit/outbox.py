@@ -254,9 +254,9 @@ class OutboxRelay:
                     break
             if claimed:
                 # Shielded: cancelling aiokafka's delivery futures breaks its sender, and stop() then waits forever.
-                # Bounded: aiokafka retries a batch for a topic the broker no longer has (an in-memory broker that
-                # restarted) without end, so a pass that waits too long fails, and the retry starts over with a
-                # new producer that provisions the topics again. Nothing is marked, so nothing is lost.
+                # Bounded: an idempotent aiokafka producer never expires a batch, it retries it without end (for
+                # a topic the broker no longer has, say), so a pass that waits too long fails, and the retry starts
+                # over with a new producer that provisions the topics again. Nothing is marked, so nothing is lost.
                 acknowledged = asyncio.gather(*deliveries)
                 acknowledged.add_done_callback(_retrieved)  # its failure after a timeout is not an error to log
                 await asyncio.wait_for(asyncio.shield(acknowledged), self.ack_timeout)
