@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.middleware import Middleware
 
 import onesource.gateway
 from onesource.gateway.audit.log import audit_log
@@ -18,6 +19,7 @@ from onesource.gateway.clients.router import router as clients_router
 from onesource.gateway.departments.events import DEPARTMENT_TOPIC
 from onesource.gateway.departments.router import router as departments_router
 from onesource.gateway.forwarding.door import door
+from onesource.gateway.forwarding.router import ForwardingShortcut
 from onesource.gateway.forwarding.router import router as forwarding_router
 from onesource.gateway.keys import service as keys
 from onesource.gateway.keys.router import jwks_router
@@ -67,7 +69,7 @@ def own_keys_verifier(app: FastAPI) -> TokenVerifier:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway app."""
-    return create_service_app(
+    app = create_service_app(
         ServiceSpec(
             name="gateway",
             title="OneSource gateway",
@@ -110,3 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     )
+    # Innermost: inside the kit's request-context middleware, ahead of FastAPI's exception handling and routing.
+    app.user_middleware.append(Middleware(ForwardingShortcut))
+    return app

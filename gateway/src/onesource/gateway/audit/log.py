@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
@@ -71,6 +72,8 @@ class AuditLog:
         self._config = settings.audit
         self._queue: asyncio.Queue[_Waiting] = asyncio.Queue(maxsize=self._config.queue_size)
         self._connection: AsyncConnection | None = None
+        self._driver: Any = None
+        """The asyncpg connection under ``_connection``."""
         self._head: tuple[int, str] | None = None
         """The head this writer committed last (``None``: unknown, take the locking path)."""
         self._tasks: list[asyncio.Task[None]] = []
@@ -182,9 +185,11 @@ class AuditLog:
         unsure: tuple[int, str] | None = None  # the head a fast-path statement that failed in flight would have set
         for attempt in range(2):
             reused = self._connection is not None
-            if self._connection is None:
+            if self._connection is None or self._driver is None:
                 self._connection = await self._engine.connect()
-            driver = (await self._connection.get_raw_connection()).driver_connection  # asyncpg, see repository
+                # asyncpg, see repository; looked up once per connection, not once per batch
+                self._driver = (await self._connection.get_raw_connection()).driver_connection
+            driver = self._driver
             if driver is None:
                 raise RuntimeError("the writer's connection has no driver connection")
             committing = False
@@ -233,6 +238,7 @@ class AuditLog:
 
     async def _discard_connection(self, *, invalidate: bool = False) -> None:
         connection, self._connection = self._connection, None
+        self._driver = None
         if connection is None:
             return
         if invalidate:  # after a failure (or a cancelled query) its state is unknown: never back into the pool

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from fastapi import APIRouter, Request, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from onesource.gateway.forwarding import service as forwarding
-from onesource.kit.errors import problem_responses
+from onesource.kit.errors import ServiceError, problem_responses
 
 router = APIRouter(tags=["forwarding"])
 
@@ -82,3 +85,38 @@ for _method in METHODS:
             **problem_responses(400, 401, 403, 404, 405, 413, 429, 502, 503, 504),
         },
     )
+
+
+#: ``/api/<service>/<path>``, as the routes above match it (the path is the decoded one, as Starlette routes it).
+_FORWARDED = re.compile(r"/api/(?P<service>[^/]+)/(?P<path>.*)", re.DOTALL)
+#: What the metrics label a forwarded call with: the route's template, as when FastAPI routes it.
+_ROUTE = SimpleNamespace(path="/api/{service}/{path:path}")
+
+
+class ForwardingShortcut:
+    """Hands ``/api/<service>/…`` calls straight to :func:`forward_request`, past FastAPI's routing.
+
+    Every call through the door would otherwise be matched against every identity and audit route before the
+    catch-all, and have its parameters resolved by dependency injection it does not use: most of what the
+    gateway adds to a read, apart from the hop itself and the audit commit. The routes above stay: they are the
+    same handler, and what the OpenAPI document describes. It sits inside the kit's request-context middleware
+    (request ids, metrics, unexpected errors) and FastAPI's tracing, which still see every call.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a forwarded call here; pass anything else on to FastAPI."""
+        if scope["type"] == "http" and scope["method"] in METHODS:
+            match = _FORWARDED.fullmatch(scope["path"])
+            if match is not None and match["service"] not in forwarding.RESERVED:
+                scope["route"] = _ROUTE
+                request = Request(scope, receive)
+                try:
+                    response = await forward_request(match["service"], match["path"], request)
+                except ServiceError as error:
+                    response = forwarding.problem(request, error)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
