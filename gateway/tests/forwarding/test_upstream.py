@@ -53,8 +53,12 @@ async def server() -> AsyncIterator[str]:
     config = uvicorn.Config(echo_app(), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     running = uvicorn.Server(config)
     task = asyncio.create_task(running.serve())
-    while not running.started:
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(10):
+        while not running.started:
+            if task.done():  # it could not bind, say: show why rather than wait for ever
+                task.result()
+                raise RuntimeError("the test server stopped before it started")
+            await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     await task
