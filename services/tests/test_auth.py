@@ -32,7 +32,7 @@ async def test_a_verified_token_is_remembered_with_its_principal() -> None:
     token = tokens.issue("psb-registrar", "psb", ["registrar"])
     first = await verifier.verify(token)
     again = await verifier.verify(token)
-    assert again == first
+    assert again is first, "the second call is answered from memory"
     assert (first.client_id, first.department, first.roles) == ("psb-registrar", "psb", frozenset({"registrar"}))
 
 
@@ -49,10 +49,15 @@ async def test_a_remembered_token_is_refused_once_it_expires() -> None:
 async def test_a_remembered_token_is_refused_once_its_key_leaves_the_key_set() -> None:
     tokens = TestTokens()
     source = CountingSource(tokens)
-    verifier = TokenVerifier(AuthSettings(jwks_cache_seconds=0), source)
+    verifier = TokenVerifier(AuthSettings(), source)
+    verifier.REFETCH_INTERVAL = 0.0
     token = tokens.issue("psb-registrar", "psb", ["registrar"])
     await verifier.verify(token)
     source.withdrawn = True
+    # A token naming a key the verifier does not know makes it refetch the set, which no longer has the old key.
+    with pytest.raises(Unauthorized, match="unknown key"):
+        await verifier.verify(TestTokens().issue("stranger", "psb", ["consumer"]))
+    assert source.fetches == 2
     with pytest.raises(Unauthorized, match="unknown key"):
         await verifier.verify(token)
 

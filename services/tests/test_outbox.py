@@ -12,8 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 import httpx
@@ -28,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from onesource.kit import outbox
 from onesource.kit.db import create_engine, sessionmaker_for
-from onesource.kit.embedded import EmbeddedKafka, find_free_port
+from onesource.kit.embedded import EmbeddedKafka, find_free_port, log_tail
 from onesource.kit.events import DomainEvent
 from onesource.kit.kafka import create_producer
 from onesource.kit.outbox import OutboxRelay
@@ -38,6 +37,7 @@ from onesource.kit.testing.kafka import Record, TopicReader
 from onesource.kit.testing.plugin import Infrastructure, prepare_service_database
 from onesource.kit.testing.proxy import TcpProxy
 from onesource.kit.testing.tokens import TestTokens
+from onesource.kit.testing.waiting import eventually
 
 TICK_TOPIC = "onesource.test.tick.v1"
 
@@ -102,17 +102,9 @@ def relay_said(caplog: pytest.LogCaptureFixture, last: int = 5) -> str:
     return f"the relay said {said[-last:]!r}" if said else "the relay logged nothing"
 
 
-def broker_log(path: Path, last: int = 15) -> str:
-    lines = path.read_text(errors="replace").splitlines() if path.exists() else []
-    return "\n".join(lines[-last:]) or "(empty)"
-
-
-async def until(probe: Callable[[], Awaitable[int]], *, equals: int, timeout: float = 15.0) -> None:
-    """Wait until ``probe()`` returns ``equals``; fail with its last value after ``timeout`` seconds."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (value := await probe()) != equals:
-        assert asyncio.get_running_loop().time() < deadline, f"still {value}, not {equals}, after {timeout:.0f} s"
-        await asyncio.sleep(0.1)
+async def all_marked(engine: AsyncEngine, key_prefix: str) -> bool:
+    """Whether every event of ``key_prefix`` is marked published (which happens just after its acknowledgement)."""
+    return await pending_rows(engine, key_prefix) == 0
 
 
 def new_relay(engine: AsyncEngine, kafka: KafkaSettings, **options: Any) -> OutboxRelay:
@@ -150,7 +142,7 @@ async def test_committed_events_arrive_in_per_key_order(
 
     async with relaying(new_relay(engine, infrastructure.kafka, batch_size=37)):
         records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= len(ticks))
-        await until(lambda: pending_rows(engine, run), equals=0)
+        await eventually(lambda: all_marked(engine, run))
 
     by_counter: dict[str, list[int]] = defaultdict(list)
     for record in of_run(records, run):
@@ -211,7 +203,7 @@ async def test_relay_killed_between_publish_and_mark_loses_nothing(
             until=lambda got: {r.value["data"]["seq"] for r in of_run(got, run)} == set(range(30)),
             settle=1.0,
         )
-        await until(lambda: pending_rows(engine, run), equals=0)
+        await eventually(lambda: all_marked(engine, run))
     seqs = [r.value["data"]["seq"] for r in of_run(records, run)]
     assert set(seqs) == set(range(30))
     assert len(seqs) > 30, "the events published before the kill arrive a second time"
@@ -252,10 +244,10 @@ async def test_broker_outage_delays_but_does_not_lose_events(
                 pending = await pending_rows(engine, f"{run}-b")
                 raise AssertionError(
                     f"events not delivered after the outage; {pending} of 25 still pending; {relay_said(caplog)}; "
-                    f"the broker's log: {broker_log(tmp_path / 'tansu.log')}"
+                    f"the broker's log: {log_tail(tmp_path / 'tansu.log', 15)}"
                 ) from error
             # Marked once acknowledged, which may be just after the reader sees the events.
-            await until(lambda: pending_rows(engine, run), equals=0)
+            await eventually(lambda: all_marked(engine, run))
         assert sorted(r.value["data"]["seq"] for r in of_run(after, f"{run}-b")) == list(range(25))
     finally:
         await proxy.stop()

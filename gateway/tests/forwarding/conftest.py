@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import jwt
@@ -24,32 +24,18 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from onesource.gateway.forwarding.errors import UpstreamTimeout, UpstreamUnavailable
-from onesource.gateway.forwarding.upstream import RESPONSE_HEADERS, Upstream
+from onesource.gateway.forwarding.upstream import Upstream, answer, timed_out, unreachable
 from onesource.gateway.grants.schemas import GRANT_TOPIC, ISSUED
 from onesource.gateway.resources.schemas import PUBLISHED, RESOURCE_TOPIC
 from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, start_client
 from onesource.kit.testing.plugin import Infrastructure
-
-T = TypeVar("T")
+from onesource.kit.testing.waiting import eventually as eventually
 
 
 def unique(prefix: str) -> str:
     """A short unique slug, so tests that commit never share resources, paths or departments."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 20.0) -> T:
-    """The first truthy result of ``check``, polled until ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.05)
 
 
 def resource_document(
@@ -316,12 +302,11 @@ class HttpxUpstreams:
         try:
             async with asyncio.timeout(timeout):
                 response = await self.client.request(method, url, headers=list(headers), content=body or None)
-        except (httpx.TimeoutException, TimeoutError):
-            raise UpstreamTimeout(f"service {service!r} did not answer in time", service=service) from None
-        except httpx.TransportError:
-            raise UpstreamUnavailable(f"service {service!r} is unreachable", service=service) from None
-        kept = {name: response.headers[name] for name in RESPONSE_HEADERS if name in response.headers}
-        return Upstream(status=response.status_code, body=response.content, headers=kept)
+        except (httpx.TimeoutException, TimeoutError) as error:
+            raise timed_out(service, error) from None
+        except httpx.TransportError as error:
+            raise unreachable(service, error) from None
+        return answer(response.status_code, response.content, response.headers)
 
     async def aclose(self) -> None:
         await self.client.aclose()

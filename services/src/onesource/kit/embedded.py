@@ -29,6 +29,7 @@ __all__ = [
     "PortInUse",
     "ensure_database_at",
     "find_free_port",
+    "log_tail",
     "port_is_free",
 ]
 
@@ -103,7 +104,8 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _log_tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
+def log_tail(path: Path | None, lines: int = _LOG_TAIL_LINES) -> str:
+    """The last ``lines`` lines of a server's log, for an error message."""
     if path is None or not path.exists():
         return "(no log)"
     text = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -180,7 +182,7 @@ class EmbeddedPostgres:
         if result.returncode != 0:
             raise RuntimeError(
                 f"PostgreSQL failed to start (pg_ctl exit {result.returncode}): {result.stdout.strip()}\n"
-                f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+                f"--- {self.log_path} ---\n{log_tail(self.log_path)}"
             )
         atexit.register(self.stop)
 
@@ -419,14 +421,14 @@ class EmbeddedKafka:
                 atexit.unregister(self.stop)
                 raise RuntimeError(
                     f"the Tansu broker exited with {code} while starting\n"
-                    f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+                    f"--- {self.log_path} ---\n{log_tail(self.log_path)}"
                 )
             if _wait_for_tcp(self.host, self.port, min(deadline, time.monotonic() + 0.5)):
                 return
         self.stop()
         raise RuntimeError(
             f"the Tansu broker did not accept connections on {self.bootstrap} within {timeout:.0f} s\n"
-            f"--- {self.log_path} ---\n{_log_tail(self.log_path)}"
+            f"--- {self.log_path} ---\n{log_tail(self.log_path)}"
         )
 
     def stop(self) -> None:

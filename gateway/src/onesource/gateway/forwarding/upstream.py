@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -105,21 +105,37 @@ class AiohttpUpstreams:
                     ) as response:
                         content = await response.read()
             except TimeoutError as error:
-                logger.warning("forwarding to %s timed out: %r", service, error)
-                raise UpstreamTimeout(f"service {service!r} did not answer in time", service=service) from None
+                raise timed_out(service, error) from None
             except aiohttp.ClientError as error:
-                logger.warning("forwarding to %s failed: %r", service, error)
-                raise UpstreamUnavailable(f"service {service!r} is unreachable", service=service) from None
+                raise unreachable(service, error) from None
             if span.is_recording():
                 span.set_attribute("http.response.status_code", response.status)
                 if response.status >= 500:
                     span.set_status(trace.StatusCode.ERROR)
-            kept = {name: response.headers[name] for name in RESPONSE_HEADERS if name in response.headers}
-            return Upstream(status=response.status, body=content, headers=kept)
+            return answer(response.status, content, response.headers)
 
     async def aclose(self) -> None:
         """See :class:`Upstreams`."""
         await self._session.close()
+
+
+def answer(status: int, body: bytes, headers: Mapping[str, str]) -> Upstream:
+    """The service's answer as the gateway keeps it: status, body and the headers it may pass on."""
+    return Upstream(
+        status=status, body=body, headers={name: headers[name] for name in RESPONSE_HEADERS if name in headers}
+    )
+
+
+def timed_out(service: str, error: BaseException) -> UpstreamTimeout:
+    """The 504 of a service that did not answer in time (logged: it is the service's failure, not the caller's)."""
+    logger.warning("forwarding to %s timed out: %r", service, error)
+    return UpstreamTimeout(f"service {service!r} did not answer in time", service=service)
+
+
+def unreachable(service: str, error: BaseException) -> UpstreamUnavailable:
+    """The 502 of a service that could not be reached (logged)."""
+    logger.warning("forwarding to %s failed: %r", service, error)
+    return UpstreamUnavailable(f"service {service!r} is unreachable", service=service)
 
 
 def _text(raw: bytes) -> str:
