@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import onesource.population
 from onesource.kit.app import ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
+from onesource.population.imports.checking import CheckerPool
 from onesource.population.imports.router import router as imports_router
 from onesource.population.models import Base
 from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.persons.router import router as persons_router
 from onesource.population.settings import Settings
+
+
+@asynccontextmanager
+async def import_checkers(app: FastAPI) -> AsyncIterator[None]:
+    """The worker processes that check bulk import files (``app.state.import_checkers``)."""
+    settings: Settings = app.state.settings
+    checkers = CheckerPool(settings.import_workers)
+    app.state.import_checkers = checkers
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(checkers.close)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrations_dir=service_migrations_dir(onesource.population.__file__),
             routers=[persons_router, imports_router],
             topics=[PERSON_TOPIC],
+            extensions=[import_checkers],
             tags=[
                 {"name": "persons", "description": "Person records: register, read, update, death, history, search."},
                 {"name": "imports", "description": "Streaming bulk import (CSV / NDJSON) with a per-row report."},

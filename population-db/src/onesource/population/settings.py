@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from onesource.kit.settings import ServiceSettings
@@ -23,7 +23,9 @@ class Settings(ServiceSettings):
     owner_department: str = "psb"
     """Code of the department that owns this registry: only its registrars write, only it reads whole records
     directly (everyone else reads through the gateway, under a grant)."""
-    import_batch_rows: int = 5000
-    """Rows a bulk import validates and loads per batch (its memory is bounded by this, not by the file)."""
+    import_batch_rows: int = Field(default=5000, ge=1)
+    """Lines of the file a bulk import checks and loads per block (its memory is bounded by this, not by the file)."""
+    import_workers: int = Field(default=2, ge=1, le=64)
+    """Processes that read and check import files, in parallel with each other and with the database load."""
     import_progress_seconds: float = 1.0
     """How often a running import commits its progress (``GET /v1/imports/{id}``)."""

@@ -6,10 +6,14 @@ is sent: a failed commit becomes an error response, never a 200 for a change tha
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import functools
+import io
+import json
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -33,10 +37,18 @@ def new_metadata() -> MetaData:
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
 
 
+_json_text = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+
+
 def create_engine(dsn: str, *, pool_size: int = 10, application_name: str = "onesource") -> AsyncEngine:
-    """Create the service's async engine (asyncpg)."""
+    """Create the service's async engine (asyncpg).
+
+    JSON values are written compact and as UTF-8 (``ensure_ascii=False``): the outbox keeps its ``json`` payload
+    exactly as written and publishes those bytes, so escaped non-ASCII characters would double the size of Chinese text.
+    """
     return create_async_engine(
         dsn,
+        json_serializer=_json_text,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
@@ -58,3 +70,35 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 """The request's session, inside its one transaction, committed before the response is sent."""
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, inside its transaction (for ``COPY``)."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
+#: How ``COPY ... (FORMAT text)`` writes the characters it reads specially inside a field.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+#: A NULL field in ``COPY ... (FORMAT text)`` data.
+COPY_NULL = "\\N"
+
+
+def copy_text(value: str) -> str:
+    """``value`` as one field of ``COPY ... (FORMAT text)`` data: tab-separated fields, one row per line."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
+
+
+async def copy_text_rows(session: AsyncSession, table: str, columns: Sequence[str], rows: Sequence[str]) -> None:
+    """``COPY`` rows of text-format data (see :func:`copy_text`) into ``table``, in the session's transaction.
+
+    Text rows built by the caller cost one string each; asyncpg's binary ``copy_records_to_table`` encodes every
+    value of every record in this process instead (bulk imports build their rows in worker processes).
+    """
+    if rows:
+        driver = await driver_connection(session)
+        await driver.copy_to_table(table, source=io.BytesIO("".join(rows).encode()), columns=columns, format="text")

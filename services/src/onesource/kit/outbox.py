@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import registry
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
+from onesource.kit.db import copy_text, copy_text_rows
 from onesource.kit.events import DomainEvent
 from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
@@ -103,23 +104,28 @@ def add(session: AsyncSession, event: DomainEvent) -> str:
     return envelope.id
 
 
-#: Columns :func:`copy_records` writes; the rest take their defaults.
+#: Columns :func:`copy_lines` writes; the rest take their defaults.
 COPY_COLUMNS = ("event_id", "topic", "key", "shard", "payload")
 
 
-def copy_record(topic: str, event_id: str, subject: str, payload_json: str) -> tuple[str, str, str, int, str]:
-    """One outbox row for :func:`copy_records`, from a CloudEvent's JSON text (see ``events.EnvelopeWriter``)."""
-    return (event_id, topic, subject, shard_of(subject), payload_json)
+def copy_line(topic: str, event_id: str, subject: str, payload_json: str) -> str:
+    """One outbox row for :func:`copy_lines`, from a CloudEvent's JSON text (see ``events.EnvelopeWriter``).
+
+    A plain function of its arguments, so that bulk loads can build their rows in worker processes.
+    """
+    fields = (
+        copy_text(event_id),
+        copy_text(topic),
+        copy_text(subject),
+        str(shard_of(subject)),
+        copy_text(payload_json),
+    )
+    return "\t".join(fields) + "\n"
 
 
-async def copy_records(session: AsyncSession, records: Sequence[tuple[str, str, str, int, str]]) -> None:
+async def copy_lines(session: AsyncSession, lines: Sequence[str]) -> None:
     """Bulk-write outbox rows with ``COPY`` in the session's transaction (for imports of many records at once)."""
-    if not records:
-        return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    await driver.copy_records_to_table(outbox_event.name, records=records, columns=COPY_COLUMNS)
+    await copy_text_rows(session, outbox_event.name, COPY_COLUMNS, lines)
 
 
 #: What a broker or database outage raises: retried with a warning.

@@ -19,7 +19,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSON, JSONB
 
 from onesource.kit.db import new_metadata
 
@@ -36,7 +36,8 @@ outbox_event = Table(
     Column("topic", Text, nullable=False),
     Column("key", Text, nullable=False),
     Column("shard", SmallInteger, nullable=False),
-    Column("payload", JSONB, nullable=False),
+    # json, not jsonb: written once, read once as text (see migrations.outbox_payload_json_v2)
+    Column("payload", JSON, nullable=False),
     Column("trace_context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True)),

@@ -1,14 +1,17 @@
 """Reading an uploaded file of person rows as it streams in: CSV (RFC 4180, header row) or NDJSON.
 
-Rows come out in batches with their line numbers, so memory is bounded by the batch, not the file.
+Reading happens in two places. The request's process cuts the byte stream into :class:`Block` s of whole records
+(:func:`blocks`: it reads only the CSV header, and looks at nothing but line ends and quotes), so memory is bounded
+by the block, not the file. Worker processes turn each block into rows with their line numbers (:func:`block_rows`),
+in parallel with one another and with the database load.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import json
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 Format = Literal["csv", "ndjson"]
@@ -36,55 +39,178 @@ def _no_plain_reader(header: Sequence[str]) -> Callable[[str], None]:
     return lambda text: None
 
 
-class InvalidHeader(ValueError):
-    """The CSV header names no known column, or an unknown one."""
+class InvalidFile(ValueError):
+    """The file cannot be imported at all: nothing of it is."""
 
 
-class _Lines:
-    """Splits decoded text into complete lines, keeping the unfinished tail for the next chunk."""
-
-    def __init__(self) -> None:
-        self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
-        self._tail = ""
-
-    def feed(self, chunk: bytes, *, final: bool = False) -> list[str]:
-        text = self._tail + self._decoder.decode(chunk, final=final)
-        lines = text.split("\n")
-        self._tail = "" if final else lines.pop()
-        return [line.removesuffix("\r") for line in lines]
+class InvalidHeader(InvalidFile):
+    """The CSV header is missing, is not CSV, or names an unknown column or one twice."""
 
 
-async def rows(
-    body: AsyncIterator[bytes],
-    file_format: Format,
-    columns: Iterable[str],
-    *,
-    batch_rows: int,
-    plain_reader: PlainReader = _no_plain_reader,
-) -> AsyncIterator[list[RawRow]]:
-    """Batches of rows read from ``body``; raises :class:`InvalidHeader` or ``UnicodeDecodeError`` on a bad file.
+class NotUtf8(InvalidFile):
+    """Some line of the file is not UTF-8 text."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """Whole records of a file, as bytes, with what a worker needs to read them (it pickles cheaply)."""
+
+    file_format: Format
+    first_line: int
+    """Line number of the block's first line (the CSV header is line 1)."""
+    data: bytes
+    """Complete lines (the last one ends the file when ``final``); never a record cut in two."""
+    final: bool
+    header: tuple[str, ...] = ()
+    """The CSV header's column names."""
+
+
+def _decoded(data: bytes, first_line: int, encoding: str = "utf-8") -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = first_line + data.count(b"\n", 0, error.start)
+        raise NotUtf8(
+            f"line {line} is not UTF-8 text (byte 0x{data[error.start]:02x}: {error.reason}); "
+            "save the file as UTF-8 and send it again"
+        ) from None
+
+
+_BOM = b"\xef\xbb\xbf"
+#: Lines a CSV reader takes at a time: a quote sends only its own group of lines through the (slower) csv module.
+_STEP_LINES = 100
+
+
+async def blocks(
+    body: AsyncIterator[bytes], file_format: Format, columns: Iterable[str], *, block_lines: int
+) -> AsyncIterator[Block]:
+    """The file in ``body`` cut into blocks of ``block_lines`` lines, each extended to the end of its last record.
+
+    A CSV record may span lines inside quotes; a line ends a record when the quotes before it balance. Raises
+    :class:`InvalidHeader` for a CSV file without a good header, and :class:`NotUtf8` when the header is not UTF-8
+    (workers raise it for the other lines). A UTF-8 byte order mark at the start is dropped.
+    """
+    known = frozenset(columns)
+    cutter = _Cutter(quoted=file_format == "csv", block_lines=block_lines)
+    header: tuple[str, ...] = ()
+    line = 1
+    started = False
+    buffer = bytearray()
+    async for chunk in body:
+        buffer += chunk
+        if not started:
+            if len(buffer) < len(_BOM) and _BOM.startswith(buffer):
+                continue
+            started = True
+            if buffer.startswith(_BOM):
+                del buffer[: len(_BOM)]
+        if file_format == "csv" and not header:
+            found = _header(buffer, known, final=False)
+            if found is None:
+                continue
+            header, used = found
+            line += buffer.count(b"\n", 0, used)
+            del buffer[:used]
+        while (cut := cutter.cut(buffer)) is not None:
+            data = bytes(buffer[:cut])
+            del buffer[:cut]
+            yield Block(file_format, line, data, final=False, header=header)
+            line += data.count(b"\n")
+    if not started and buffer.startswith(_BOM):
+        del buffer[: len(_BOM)]
+    if file_format == "csv" and not header:
+        found = _header(buffer, known, final=True)
+        if found is None:
+            raise InvalidHeader("the file is empty: a CSV import starts with a header row naming its columns")
+        header, used = found
+        line += buffer.count(b"\n", 0, used)
+        del buffer[:used]
+    yield Block(file_format, line, bytes(buffer), final=True, header=header)
+
+
+class _Cutter:
+    """Finds where the next block ends in the bytes read so far: after its last line, at the end of a record."""
+
+    def __init__(self, *, quoted: bool, block_lines: int) -> None:
+        self._quoted = quoted
+        self._block_lines = block_lines
+
+    def cut(self, buffer: bytearray) -> int | None:
+        """The length of the next block at the start of ``buffer``, or ``None`` until more of the file arrives."""
+        if buffer.count(b"\n") < self._block_lines:
+            return None
+        end = 0
+        for _ in range(self._block_lines):
+            end = buffer.index(b"\n", end) + 1
+        if self._quoted:
+            quotes = buffer.count(b'"', 0, end)
+            while quotes % 2:  # inside a quoted field: the record goes on to a later line
+                following = buffer.find(b"\n", end)
+                if following < 0:
+                    return None
+                quotes += buffer.count(b'"', end, following + 1)
+                end = following + 1
+        return end
+
+
+def _header(buffer: bytearray, known: frozenset[str], *, final: bool) -> tuple[tuple[str, ...], int] | None:
+    """The CSV header's columns and the bytes up to its end (blank lines before it included), or ``None`` yet."""
+    start = end = 0
+    while True:
+        following = buffer.find(b"\n", end)
+        if following < 0:
+            if not final:
+                return None
+            following = len(buffer)
+        record = bytes(buffer[start:following])
+        if record.count(b'"') % 2 and following < len(buffer):
+            end = following + 1  # a quoted field goes on to the next line
+            continue
+        text = _decoded(record, 1 + buffer.count(b"\n", 0, start)).removesuffix("\r")
+        if not text.strip():
+            if following >= len(buffer):
+                return None
+            start = end = following + 1  # blank lines before the header are skipped
+            continue
+        try:
+            fields = next(csv.reader([text], strict=True))
+        except csv.Error as error:
+            raise InvalidHeader(f"the header row is not valid CSV: {error}") from None
+        return _checked_header(fields, known), following + 1
+
+
+def _checked_header(fields: list[str], known: frozenset[str]) -> tuple[str, ...]:
+    header = tuple(field.strip() for field in fields)
+    unknown = [name for name in header if name not in known]
+    if unknown:
+        raise InvalidHeader(f"unknown columns {unknown}; known columns are {sorted(known)}")
+    if len(set(header)) != len(header):
+        raise InvalidHeader("a column is named twice in the header")
+    return header
+
+
+def block_rows(block: Block, plain_reader: PlainReader = _no_plain_reader) -> list[RawRow]:
+    """The rows of ``block`` with their line numbers; raises :class:`NotUtf8` for a line that is not UTF-8.
 
     ``plain_reader`` reads plain CSV lines straight into typed fields (see :class:`RawRow`).
     """
-    known = frozenset(columns)
-    reader = _CsvRows(known, plain_reader) if file_format == "csv" else _NdjsonRows()
-    lines = _Lines()
-    batch: list[RawRow] = []
-    async for chunk in body:
-        for row in reader.read(lines.feed(chunk)):
-            batch.append(row)
-            if len(batch) >= batch_rows:
-                yield batch
-                batch = []
-    batch.extend(reader.read(lines.feed(b"", final=True)))
-    batch.extend(reader.finish())
-    if batch:
-        yield batch
+    lines = [line.removesuffix("\r") for line in _decoded(block.data, block.first_line).split("\n")]
+    if not block.final or not lines[-1]:
+        lines.pop()  # what follows the block's last line end: nothing, or the next block
+    if block.file_format == "ndjson":
+        return list(_NdjsonRows(block.first_line).read(lines))
+    reader = _CsvRows(block.header, plain_reader(block.header), block.first_line)
+    found: list[RawRow] = []
+    for start in range(0, len(lines), _STEP_LINES):
+        found.extend(reader.read(lines[start : start + _STEP_LINES]))
+    if block.final:
+        found.extend(reader.finish())
+    return found
 
 
 class _NdjsonRows:
-    def __init__(self) -> None:
-        self._line = 0
+    def __init__(self, first_line: int) -> None:
+        self._line = first_line - 1
 
     def read(self, lines: list[str]) -> Iterable[RawRow]:
         for text in lines:
@@ -100,9 +226,6 @@ class _NdjsonRows:
                 yield RawRow(self._line, None, "each line must be one JSON object")
                 continue
             yield RawRow(self._line, value)
-
-    def finish(self) -> Iterable[RawRow]:
-        return ()
 
 
 def _parse_one(text: str) -> list[str] | str:
@@ -121,14 +244,12 @@ def _needs_csv_reader(lines: list[str]) -> bool:
 class _CsvRows:
     """CSV records may span lines inside quotes; a record is complete when its quotes balance."""
 
-    def __init__(self, known: frozenset[str], plain_reader: PlainReader) -> None:
-        self._known = known
-        self._plain_reader = plain_reader
-        self._plain: Callable[[str], dict[str, Any] | None] = _no_plain_reader(())
-        self._header: list[str] | None = None
+    def __init__(self, header: Sequence[str], plain: Callable[[str], dict[str, Any] | None], first_line: int) -> None:
+        self._header = header
+        self._plain = plain
         self._pending: list[str] = []
         self._pending_line = 0
-        self._line = 0
+        self._line = first_line - 1
 
     def _records(self, lines: list[str]) -> list[tuple[int, str]]:
         records: list[tuple[int, str]] = []
@@ -143,12 +264,12 @@ class _CsvRows:
         return records
 
     def read(self, lines: list[str]) -> Iterable[RawRow]:
-        header = self._header
-        if header is None or self._pending or _needs_csv_reader(lines):
+        if self._pending or _needs_csv_reader(lines):
             yield from self._read_records(self._records(lines))
             return
         # Plain lines (no quote, no carriage return inside a line): each line is one record, and splitting it
         # at commas gives exactly the fields csv.reader would, at a fraction of the cost.
+        header = self._header
         width = len(header)
         plain = self._plain
         line = self._line
@@ -168,34 +289,20 @@ class _CsvRows:
     def _read_records(self, records: list[tuple[int, str]]) -> Iterable[RawRow]:
         try:
             parsed: list[list[str] | str] = list(csv.reader([text for _, text in records], strict=True))
-        except csv.Error:  # find the bad record(s) one by one; the rest of the batch still counts
+        except csv.Error:  # find the bad record(s) one by one; the rest of the block still counts
             parsed = [_parse_one(text) for _, text in records]
+        header = self._header
         for (line, text), fields in zip(records, parsed, strict=True):
             if not text.strip():
                 continue
             if isinstance(fields, str):
                 yield RawRow(line, None, f"not valid CSV: {fields}")
                 continue
-            if self._header is None:
-                self._header = self._check_header(fields)
-                self._plain = self._plain_reader(self._header)
+            if len(fields) != len(header):
+                yield RawRow(line, None, f"has {len(fields)} fields, the header has {len(header)}")
                 continue
-            if len(fields) != len(self._header):
-                yield RawRow(line, None, f"has {len(fields)} fields, the header has {len(self._header)}")
-                continue
-            yield RawRow(line, {name: value for name, value in zip(self._header, fields, strict=True) if value != ""})
+            yield RawRow(line, {name: value for name, value in zip(header, fields, strict=True) if value != ""})
 
     def finish(self) -> Iterable[RawRow]:
         if self._pending:
             yield RawRow(self._pending_line, None, "unterminated quoted field at the end of the file")
-        if self._header is None:
-            raise InvalidHeader("the file is empty: a CSV import starts with a header row naming its columns")
-
-    def _check_header(self, fields: list[str]) -> list[str]:
-        header = [field.strip() for field in fields]
-        unknown = [name for name in header if name not in self._known]
-        if unknown:
-            raise InvalidHeader(f"unknown columns {unknown}; known columns are {sorted(self._known)}")
-        if len(set(header)) != len(header):
-            raise InvalidHeader("a column is named twice in the header")
-        return header

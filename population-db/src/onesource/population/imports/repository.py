@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from sqlalchemy import Select, Text, any_, cast, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onesource.kit.db import copy_text_rows, driver_connection
 from onesource.population.models import Person, PersonImport, PersonImportError
 
 PERSON_COLUMNS = (
@@ -33,14 +33,6 @@ PERSON_COLUMNS = (
 #: Columns an import writes: the record, and the import that registered it (see ``models.Person.import_id``).
 IMPORTED_PERSON_COLUMNS = (*PERSON_COLUMNS, "import_id")
 ERROR_COLUMNS = ("import_id", "line", "id_number", "field", "reason")
-
-
-async def _driver(session: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside its transaction (for ``COPY``)."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
 
 
 async def create(
@@ -148,14 +140,13 @@ async def first_registrations(session: AsyncSession, id_numbers: Sequence[str]) 
     return {row.id_number: row.import_id for row in rows}
 
 
-async def copy_persons(session: AsyncSession, persons: Sequence[tuple[Any, ...]]) -> None:
-    """``COPY`` new persons, in :data:`IMPORTED_PERSON_COLUMNS` (fails on a duplicate ID number)."""
-    driver = await _driver(session)
-    await driver.copy_records_to_table("person", records=persons, columns=IMPORTED_PERSON_COLUMNS)
+async def copy_persons(session: AsyncSession, persons: Sequence[str]) -> None:
+    """``COPY`` new persons, as text rows in :data:`IMPORTED_PERSON_COLUMNS` (fails on a duplicate ID number)."""
+    await copy_text_rows(session, "person", IMPORTED_PERSON_COLUMNS, persons)
 
 
 async def copy_errors(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> None:
     """``COPY`` refused rows into the import's error report."""
     if rows:
-        driver = await _driver(session)
+        driver = await driver_connection(session)
         await driver.copy_records_to_table("person_import_error", records=rows, columns=ERROR_COLUMNS)

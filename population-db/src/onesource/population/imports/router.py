@@ -35,7 +35,7 @@ _BODY_DESCRIPTION = (
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(401, 403, 415, 422),
+    responses=problem_responses(401, 403, 415, 422, 503),
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -62,6 +62,7 @@ async def import_persons(
     # even when the import itself rolls back, which one request transaction could not do.
     report = await service.run(
         request.app.state.sessionmaker,
+        request.app.state.import_checkers,
         request.stream(),
         file_format,
         registrar,

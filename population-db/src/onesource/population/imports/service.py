@@ -4,71 +4,48 @@ One import is one transaction: the good rows, their ``person.registered`` events
 together, or — when the upload breaks off or the database fails — nothing does. A refused row never stops the
 others, and no row is ever half written. Progress is committed on the side while it runs.
 
-Reading and checking the file overlaps with loading it: while the database loads one batch, the next one is read
-and checked. Per person the import writes two rows, the person (which names its import, and so is also its first
-version until it changes — see ``models.Person.import_id``) and the outbox event.
+The request's process only cuts the file into blocks and loads them; worker processes (``checking``) read and check
+the blocks, several at a time, while the database loads the blocks before them, one after another in file order.
+Per person the import writes two rows, the person (which names its import, and so is also its first version until
+it changes — see ``models.Person.import_id``) and the outbox event.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import operator
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
-from json.encoder import encode_basestring
-from typing import Any, NamedTuple
 
 import asyncpg
 import uuid_utils
 from prometheus_client import Counter
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
-from onesource.kit.events import EnvelopeWriter
+from onesource.kit.errors import ServiceUnavailable
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
 from onesource.population.imports import parsing, repository
+from onesource.population.imports.checking import Checked, CheckerPool, Job
 from onesource.population.imports.errors import ImportNotFound, InvalidImportFile
-from onesource.population.imports.schemas import (
-    IMPORT_COLUMNS,
-    ImportReport,
-    ImportRow,
-    PersonImport,
-    RowError,
-    plain_csv_reader,
-    typed_row,
-)
+from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
 from onesource.population.models import PersonImport as PersonImportRow
 from onesource.population.persons import repository as persons_repository
-from onesource.population.persons.events import PERSON_TOPIC, PersonRegistered
-from onesource.population.persons.rules import record_problems
 
 logger = logging.getLogger(__name__)
 
 ROWS = Counter("onesource_population_import_rows_total", "Rows read by bulk imports", ["outcome"])
 #: Refused rows listed in the import's answer; the rest are at ``/v1/imports/{id}/errors``.
 REPORTED_ERRORS = 100
-#: Attempts at loading one batch when concurrent registrations keep taking its ID numbers.
+#: Attempts at loading one block when concurrent registrations keep taking its ID numbers.
 _LOAD_ATTEMPTS = 5
-#: Rows read and checked between two turns of the event loop: each turn lets the load of the previous batch
-#: hand the database more data, so it never waits long for the checking of the next.
-_STEP_ROWS = 100
-#: Checked batches that may wait for their load while the next is checked (each holds ``import_batch_rows`` rows).
-_BATCHES_AHEAD = 2
-
-#: The values of a checked row in ``repository.PERSON_COLUMNS`` order (``import_id`` follows).
-_person_columns = operator.itemgetter(*repository.PERSON_COLUMNS)
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
-#: A JSON string literal of a ``str`` (what ``_json_text`` does for one, without its dispatch).
-_json_string: Callable[[str], str] = encode_basestring
 
 
 @dataclass
@@ -79,195 +56,81 @@ class _Counts:
     first_errors: list[RowError] = field(default_factory=list)
 
 
-class _Good(NamedTuple):
-    """A row that passed every check, ready to load: its person row and its outbox event."""
-
-    line: int
-    person: tuple[Any, ...]
-    event: tuple[str, str, str, int, str]
-
-
-@dataclass
-class _Batch:
-    """Rows checked together and loaded together (in one savepoint)."""
-
-    rows_read: int = 0
-    good: dict[str, _Good] = field(default_factory=dict)
-    """Good rows by ID number, in file order."""
-    errors: list[tuple[Any, ...]] = field(default_factory=list)
-    """``person_import_error`` rows, in the order the report lists them."""
-
-
-def _quoted(value: str | None) -> str:
-    return "null" if value is None else f'"{value}"'
-
-
-def _record_json(values: dict[str, Any]) -> str:
-    """The record of a checked row as JSON text, equal once parsed to what the API writes (``record_of``).
-
-    Only the free-text fields need JSON escaping: every other field passed the registry's rules, which admit only
-    digits, ``X``, ``-`` and ASCII letters there. The keys come in the order ``jsonb`` keeps them (shorter first,
-    then bytewise), which spares PostgreSQL sorting them when it stores the event: a fifth of the outbox's load.
-    """
-    death_date = values["death_date"]
-    former_names = values["former_names"]
-    address = values["household_address"]
-    return (
-        f'{{"sex":"{values["sex"]}","name":{_json_string(values["name"])},'
-        f'"deceased":{"true" if values["deceased"] else "false"},"education":{_quoted(values["education"])},'
-        f'"ethnicity":"{values["ethnicity"]}","id_number":"{values["id_number"]}",'
-        f'"birth_date":"{values["birth_date"].isoformat()}",'
-        f'"death_date":{"null" if death_date is None else _quoted(death_date.isoformat())},'
-        f'"former_names":{_json_text(former_names) if former_names else "[]"},'
-        f'"household_id":{_quoted(values["household_id"])},"marital_status":{_quoted(values["marital_status"])},'
-        f'"birthplace_code":"{values["birthplace_code"]}",'
-        f'"household_address":{"null" if address is None else _json_string(address)},'
-        f'"relationship_to_head":{_quoted(values["relationship_to_head"])},'
-        f'"household_region_code":"{values["household_region_code"]}"}}'
-    )
-
-
 class _Loader:
-    """Validates and loads the batches of one import inside its transaction."""
+    """Has the blocks of one import checked by the workers and loads them, in order, inside its transaction."""
 
-    def __init__(self, session: AsyncSession, import_id: uuid.UUID, principal: Principal, now: datetime) -> None:
+    def __init__(self, session: AsyncSession, import_id: uuid.UUID, checkers: CheckerPool) -> None:
         self.session = session
         self.import_id = import_id
-        # Person rows hold only strings, dates and tuples, which the garbage collector stops tracking: batches of
-        # them waiting for their load then cost it nothing (with a UUID object or lists in them, each collection
-        # would walk them all again).
-        self._import_id_text = str(import_id)
-        self.principal = principal
-        self.today = now.date()
+        self.checkers = checkers
         self.counts = _Counts()
-        self.envelope = EnvelopeWriter(PersonRegistered, now)
 
-    def _refuse(self, batch: _Batch, line: int, id_number: Any, field_name: str | None, reason: str) -> None:
-        number = str(id_number)[:32] if id_number is not None else None
-        batch.errors.append((self.import_id, line, number, field_name, reason))
-
-    def _validated(self, raw: parsing.RawRow, values: dict[str, Any], batch: _Batch) -> dict[str, Any] | None:
-        """The row's typed fields by the API's own model, or ``None`` with its problems refused."""
-        try:
-            return dict(ImportRow.model_validate(values).__dict__)  # model_dump would copy them slower
-        except ValidationError as error:
-            id_number = values.get("id_number")
-            for problem in error.errors(include_url=False):
-                location = problem["loc"]
-                self._refuse(batch, raw.line, id_number, str(location[0]) if location else None, problem["msg"])
-            return None
-
-    def check(self, rows: list[parsing.RawRow], batch: _Batch) -> None:
-        """Validate ``rows`` into ``batch``: good ones ready to load, refused ones with their reasons."""
-        good = batch.good
-        batch.rows_read += len(rows)
-        for raw in rows:
-            typed = raw.typed
-            if typed is None:
-                values = raw.values
-                if values is None:
-                    self._refuse(batch, raw.line, None, None, raw.unreadable or "unreadable row")
-                    continue
-                # Well-formed rows skip the model (several times slower); it reads the others and words their errors.
-                typed = typed_row(values)
-                if typed is None:
-                    typed = self._validated(raw, values, batch)
-                    if typed is None:
-                        continue
-            typed["deceased"] = typed["death_date"] is not None
-            broken = record_problems(typed, today=self.today)
-            id_number: str = typed["id_number"]
-            if broken:
-                for rule in broken:
-                    self._refuse(batch, raw.line, id_number, rule.field, rule.reason)
-                continue
-            earlier = good.get(id_number)
-            if earlier is not None:
-                self._refuse(batch, raw.line, id_number, "id_number", f"duplicate of line {earlier.line}")
-                continue
-            # Tuples of strings, dates and tuples only: the garbage collector stops tracking them (see __init__).
-            typed["former_names"] = tuple(typed["former_names"])
-            person = (*_person_columns(typed), self._import_id_text)
-            event_id, event_json = self.envelope(id_number, f'{{"record":{_record_json(typed)}}}')
-            good[id_number] = _Good(raw.line, person, outbox.copy_record(PERSON_TOPIC, event_id, id_number, event_json))
-
-    async def _drop_registered(self, batch: _Batch) -> None:
-        good = batch.good
-        for id_number, import_id in (await repository.first_registrations(self.session, list(good))).items():
-            row = good.pop(id_number)
+    async def _drop_registered(self, checked: Checked) -> None:
+        registered = await repository.first_registrations(self.session, checked.id_numbers)
+        for id_number, line in checked.drop(set(registered)):
             reason = (
                 "duplicate of an earlier row of this file"
-                if import_id == self.import_id
+                if registered[id_number] == self.import_id
                 else "a person with this ID number is already registered"
             )
-            self._refuse(batch, row.line, id_number, "id_number", reason)
+            checked.refuse(line, id_number, "id_number", reason)
 
-    async def write(self, batch: _Batch) -> None:
-        """Load the good rows of ``batch`` and record its refused ones."""
+    async def write(self, checked: Checked) -> None:
+        """Load the good rows of ``checked`` and record its refused ones."""
         for attempt in range(_LOAD_ATTEMPTS):
-            if attempt:  # only after a conflict: looking first would cost every batch a query
-                await self._drop_registered(batch)
-            if not batch.good:
+            if attempt:  # only after a conflict: looking first would cost every block a query
+                await self._drop_registered(checked)
+            if not checked.persons:
                 break
             savepoint = await self.session.begin_nested()
             try:
-                await repository.copy_persons(self.session, [row.person for row in batch.good.values()])
-                await outbox.copy_records(self.session, [row.event for row in batch.good.values()])
+                await repository.copy_persons(self.session, checked.persons)
+                await outbox.copy_lines(self.session, checked.events)
             except asyncpg.UniqueViolationError:
-                # An ID number is registered already, by an earlier batch or someone else: look, and retry.
+                # An ID number is registered already, by an earlier block or someone else: look, and retry.
                 await savepoint.rollback()
                 if attempt == _LOAD_ATTEMPTS - 1:
                     raise
                 continue
             await savepoint.commit()
             break
-        await repository.copy_errors(self.session, batch.errors)
-        self._count(batch)
+        await repository.copy_errors(self.session, [(self.import_id, *error) for error in checked.errors])
+        self._count(checked)
 
-    def _count(self, batch: _Batch) -> None:
+    def _count(self, checked: Checked) -> None:
         counts = self.counts
-        for _, line, number, field_name, reason in batch.errors:
+        for line, number, field_name, reason in checked.errors:
             if len(counts.first_errors) >= REPORTED_ERRORS:
                 break
             counts.first_errors.append(RowError(line=line, id_number=number, field=field_name, reason=reason))
-        refused_rows = len({error[1] for error in batch.errors})
-        counts.rows_read += batch.rows_read
-        counts.accepted += len(batch.good)
+        refused_rows = len({error[0] for error in checked.errors})
+        counts.rows_read += checked.rows_read
+        counts.accepted += len(checked.persons)
         counts.rejected += refused_rows
-        ROWS.labels("accepted").inc(len(batch.good))
+        ROWS.labels("accepted").inc(len(checked.persons))
         ROWS.labels("rejected").inc(refused_rows)
 
     async def load(
-        self,
-        body: AsyncIterator[list[parsing.RawRow]],
-        *,
-        batch_rows: int,
-        loaded: Callable[[_Counts], Awaitable[None]],
+        self, blocks: AsyncIterator[parsing.Block], *, at: datetime, loaded: Callable[[_Counts], Awaitable[None]]
     ) -> None:
-        """Check the rows of ``body`` and load them ``batch_rows`` at a time, while the next batches are checked.
+        """Have every block of ``blocks`` checked and load it, while the next blocks are read and checked.
 
-        Loads run one after another (each waits for the one before), so the transaction's connection is never
-        shared; up to ``_BATCHES_AHEAD`` checked batches wait for theirs, so the checking rarely waits for the
-        database. Batches hold exactly ``batch_rows`` rows however the body arrives: a row repeating an ID number
-        of its own batch is refused as a duplicate of that line, one repeating an earlier batch's as an earlier row.
+        Loads run one after another in file order (each waits for the one before), so the transaction's connection
+        is never shared; as many blocks as there are workers are checked meanwhile, and one more waits, so neither
+        the workers nor the database wait long for the other. A row repeating an ID number of its own block is
+        refused as a duplicate of that line, one repeating an earlier block's as an earlier row.
         """
+        import_id = str(self.import_id)
+        ahead = self.checkers.workers + 2
         loads: deque[asyncio.Task[None]] = deque()
-        batch = _Batch()
         try:
-            async for rows in body:
-                while rows:
-                    room = batch_rows - batch.rows_read
-                    self.check(rows[:room], batch)
-                    rows = rows[room:]
-                    if batch.rows_read == batch_rows:
-                        if len(loads) == _BATCHES_AHEAD:
-                            await loads.popleft()
-                        loads.append(asyncio.create_task(self._load_after(loads[-1] if loads else None, batch, loaded)))
-                        batch = _Batch()
-                # Let the load in flight hand the database more rows (a body arriving over a network yields here
-                # anyway; one already in memory would not).
-                await asyncio.sleep(0)
-            await self._load_after(loads[-1] if loads else None, batch, loaded)
+            async for block in blocks:
+                if len(loads) >= ahead:
+                    await loads.popleft()
+                checking = self.checkers.submit(Job(block, import_id, at))
+                loads.append(asyncio.create_task(self._load_after(loads[-1] if loads else None, checking, loaded)))
+            while loads:
+                await loads.popleft()
         except BaseException:
             # The transaction rolls back next, on the connection the loads use: let the one in flight finish first.
             if loads:
@@ -278,16 +141,25 @@ class _Loader:
             raise
 
     async def _load_after(
-        self, previous: asyncio.Task[None] | None, batch: _Batch, loaded: Callable[[_Counts], Awaitable[None]]
+        self,
+        previous: asyncio.Task[None] | None,
+        checking: asyncio.Future[Checked],
+        loaded: Callable[[_Counts], Awaitable[None]],
     ) -> None:
-        if previous is not None:
-            await previous  # raises its error, so no later batch loads after a failed one
-        await self.write(batch)
+        try:
+            if previous is not None:
+                await previous  # raises its error, so no later block loads after a failed one
+            checked = await checking
+        except BaseException:
+            checking.cancel()  # a block not yet checked need not be
+            raise
+        await self.write(checked)
         await loaded(self.counts)
 
 
 async def run(
     sessionmaker: async_sessionmaker[AsyncSession],
+    checkers: CheckerPool,
     body: AsyncIterator[bytes],
     file_format: parsing.Format,
     principal: Principal,
@@ -313,9 +185,9 @@ async def run(
 
     try:
         async with sessionmaker() as session, session.begin():
-            loader = _Loader(session, import_id, principal, await _transaction_time(session))
-            rows = parsing.rows(body, file_format, IMPORT_COLUMNS, batch_rows=_STEP_ROWS, plain_reader=plain_csv_reader)
-            await loader.load(rows, batch_rows=batch_rows, loaded=loaded)
+            loader = _Loader(session, import_id, checkers)
+            blocks = parsing.blocks(body, file_format, IMPORT_COLUMNS, block_lines=batch_rows)
+            await loader.load(blocks, at=await _transaction_time(session), loaded=loaded)
             counts = loader.counts
             finished = await repository.finish(
                 session,
@@ -325,10 +197,13 @@ async def run(
                 accepted=counts.accepted,
                 rejected=counts.rejected,
             )
-    except (parsing.InvalidHeader, UnicodeDecodeError) as error:
-        reason = f"not UTF-8 text: {error}" if isinstance(error, UnicodeDecodeError) else str(error)
+    except parsing.InvalidFile as error:
+        await _fail(sessionmaker, import_id, str(error))
+        raise InvalidImportFile(f"nothing was imported: {error}", import_id=str(import_id)) from None
+    except BrokenProcessPool:
+        reason = "a worker checking the file stopped; nothing was imported"
         await _fail(sessionmaker, import_id, reason)
-        raise InvalidImportFile(f"nothing was imported: {reason}", import_id=str(import_id)) from None
+        raise ServiceUnavailable(f"{reason}: send the file again", import_id=str(import_id)) from None
     except BaseException as error:
         await _fail(sessionmaker, import_id, f"the import stopped ({type(error).__name__}); nothing was imported")
         raise

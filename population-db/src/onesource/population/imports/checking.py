@@ -1,0 +1,255 @@
+"""Checking an import file's rows, in worker processes: from a block of the file to ``COPY`` rows and refusals.
+
+The CPU work of a bulk import — reading the rows, applying every rule of the registry, writing each person's row
+and event — happens here, in the processes of :class:`CheckerPool`, several blocks at a time and while the request's
+process loads the blocks already checked. What crosses between the processes is cheap to pickle: the block's bytes
+one way, strings the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from json.encoder import encode_basestring
+from typing import Any
+
+from pydantic import ValidationError
+
+from onesource.kit import outbox
+from onesource.kit.db import COPY_NULL, copy_text
+from onesource.kit.events import EnvelopeWriter
+from onesource.population.imports import parsing
+from onesource.population.imports.schemas import ImportRow, plain_csv_reader, typed_row
+from onesource.population.persons.events import PERSON_TOPIC, PersonRegistered
+from onesource.population.persons.rules import record_problems
+
+logger = logging.getLogger(__name__)
+
+_json_text = json.JSONEncoder(ensure_ascii=False).encode
+#: The JSON string literal of a ``str`` (what ``_json_text`` does for one, without its dispatch).
+_json_string = encode_basestring
+
+
+@dataclass(frozen=True)
+class Job:
+    """One block of one import to check."""
+
+    block: parsing.Block
+    import_id: str
+    at: datetime
+    """The import's transaction time: its events' time, and the day its rules judge dates by."""
+
+
+@dataclass
+class Checked:
+    """A checked block: its good rows ready to load, in file order, and its refused rows."""
+
+    rows_read: int = 0
+    id_numbers: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    """The line each good row starts on."""
+    persons: list[str] = field(default_factory=list)
+    """``person`` rows as ``COPY`` text (``repository.IMPORTED_PERSON_COLUMNS``)."""
+    events: list[str] = field(default_factory=list)
+    """Their ``person.registered`` outbox rows as ``COPY`` text."""
+    errors: list[tuple[int, str | None, str | None, str]] = field(default_factory=list)
+    """Refusals as (line, ID number, field, reason), in the order the report lists them."""
+
+    def refuse(self, line: int, id_number: Any, field_name: str | None, reason: str) -> None:
+        """Record why the row at ``line`` is refused."""
+        self.errors.append((line, str(id_number)[:32] if id_number is not None else None, field_name, reason))
+
+    def drop(self, id_numbers: set[str]) -> list[tuple[str, int]]:
+        """Take the good rows of ``id_numbers`` out (found registered at load); returns their numbers and lines."""
+        kept = [index for index, number in enumerate(self.id_numbers) if number not in id_numbers]
+        dropped = [(number, self.lines[index]) for index, number in enumerate(self.id_numbers) if number in id_numbers]
+        self.id_numbers = [self.id_numbers[index] for index in kept]
+        self.lines = [self.lines[index] for index in kept]
+        self.persons = [self.persons[index] for index in kept]
+        self.events = [self.events[index] for index in kept]
+        return dropped
+
+
+def check(job: Job) -> Checked:
+    """Read and check the rows of ``job``'s block (runs in a worker process)."""
+    block = job.block
+    rows = parsing.block_rows(block, _plain_reader)
+    return _checker(job.import_id, job.at).check(rows)
+
+
+@lru_cache(maxsize=8)
+def _plain_reader(header: tuple[str, ...]) -> Any:
+    # one compiled expression per header, not one per block
+    return plain_csv_reader(header)
+
+
+@lru_cache(maxsize=4)
+def _checker(import_id: str, at: datetime) -> _Checker:
+    return _Checker(import_id, at)
+
+
+class _Checker:
+    """Checks rows of one import by the registry's rules and writes the good ones as ``COPY`` rows."""
+
+    def __init__(self, import_id: str, at: datetime) -> None:
+        self.import_id = import_id
+        self.today = at.date()
+        self.envelope = EnvelopeWriter(PersonRegistered, at)
+
+    def check(self, rows: list[parsing.RawRow]) -> Checked:
+        checked = Checked(rows_read=len(rows))
+        seen: dict[str, int] = {}
+        for raw in rows:
+            typed = raw.typed
+            if typed is None:
+                values = raw.values
+                if values is None:
+                    checked.refuse(raw.line, None, None, raw.unreadable or "unreadable row")
+                    continue
+                # Well-formed rows skip the model (several times slower); it reads the others and words their errors.
+                typed = typed_row(values)
+                if typed is None:
+                    typed = _validated(raw, values, checked)
+                    if typed is None:
+                        continue
+            typed["deceased"] = typed["death_date"] is not None
+            broken = record_problems(typed, today=self.today)
+            id_number: str = typed["id_number"]
+            if broken:
+                for rule in broken:
+                    checked.refuse(raw.line, id_number, rule.field, rule.reason)
+                continue
+            earlier = seen.get(id_number)
+            if earlier is not None:
+                checked.refuse(raw.line, id_number, "id_number", f"duplicate of line {earlier}")
+                continue
+            seen[id_number] = raw.line
+            event_id, event_json = self.envelope(id_number, f'{{"record":{_record_json(typed)}}}')
+            checked.id_numbers.append(id_number)
+            checked.lines.append(raw.line)
+            checked.persons.append(_person_row(typed, self.import_id))
+            checked.events.append(outbox.copy_line(PERSON_TOPIC, event_id, id_number, event_json))
+        return checked
+
+
+def _validated(raw: parsing.RawRow, values: dict[str, Any], checked: Checked) -> dict[str, Any] | None:
+    """The row's typed fields by the API's own model, or ``None`` with its problems refused."""
+    try:
+        return dict(ImportRow.model_validate(values).__dict__)  # model_dump would copy them slower
+    except ValidationError as error:
+        id_number = values.get("id_number")
+        for problem in error.errors(include_url=False):
+            location = problem["loc"]
+            checked.refuse(raw.line, id_number, str(location[0]) if location else None, problem["msg"])
+        return None
+
+
+def _quoted(value: str | None) -> str:
+    return "null" if value is None else f'"{value}"'
+
+
+def _record_json(values: dict[str, Any]) -> str:
+    """The record of a checked row as JSON text, equal once parsed to what the API writes (``record_of``).
+
+    Only the free-text fields need JSON escaping: every other field passed the registry's rules, which admit only
+    ASCII digits, ``X``, ``-`` and ASCII letters there.
+    """
+    death_date = values["death_date"]
+    former_names = values["former_names"]
+    address = values["household_address"]
+    return (
+        f'{{"sex":"{values["sex"]}","name":{_json_string(values["name"])},'
+        f'"deceased":{"true" if values["deceased"] else "false"},"education":{_quoted(values["education"])},'
+        f'"ethnicity":"{values["ethnicity"]}","id_number":"{values["id_number"]}",'
+        f'"birth_date":"{values["birth_date"].isoformat()}",'
+        f'"death_date":{"null" if death_date is None else _quoted(death_date.isoformat())},'
+        f'"former_names":{_json_text(former_names) if former_names else "[]"},'
+        f'"household_id":{_quoted(values["household_id"])},"marital_status":{_quoted(values["marital_status"])},'
+        f'"birthplace_code":"{values["birthplace_code"]}",'
+        f'"household_address":{"null" if address is None else _json_string(address)},'
+        f'"relationship_to_head":{_quoted(values["relationship_to_head"])},'
+        f'"household_region_code":"{values["household_region_code"]}"}}'
+    )
+
+
+def _code(value: str | None) -> str:
+    return COPY_NULL if value is None else value
+
+
+def _text_array(values: list[str]) -> str:
+    """A PostgreSQL ``text[]`` literal of ``values`` (every element quoted), as one ``COPY`` text field."""
+    if not values:
+        return "{}"
+    elements = ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
+    return copy_text("{" + elements + "}")
+
+
+def _person_row(values: dict[str, Any], import_id: str) -> str:
+    """The ``person`` row of a checked row as ``COPY`` text, in ``repository.IMPORTED_PERSON_COLUMNS`` order.
+
+    Only the free-text fields need escaping, for the reason :func:`_record_json` gives.
+    """
+    death_date = values["death_date"]
+    address = values["household_address"]
+    return (
+        f"{values['id_number']}\t{copy_text(values['name'])}\t{_text_array(values['former_names'])}\t"
+        f"{values['sex']}\t{values['ethnicity']}\t{values['birth_date'].isoformat()}\t"
+        f"{values['birthplace_code']}\t{values['household_region_code']}\t"
+        f"{COPY_NULL if address is None else copy_text(address)}\t{_code(values['marital_status'])}\t"
+        f"{_code(values['education'])}\t{_code(values['household_id'])}\t{_code(values['relationship_to_head'])}\t"
+        f"{'t' if values['deceased'] else 'f'}\t{COPY_NULL if death_date is None else death_date.isoformat()}\t"
+        f"{import_id}\n"
+    )
+
+
+#: Workers run below the service and its database: checking is the part of an import that can wait. On a busy
+#: machine the database then loads at full speed while the workers use what CPU is left, ahead of the load.
+_NICENESS = 10
+
+
+def _ready() -> int:
+    return os.getpid()
+
+
+class CheckerPool:
+    """The worker processes that check import files; one per service, shared by its imports.
+
+    Workers are started (``spawn``: a clean interpreter, safe beside the event loop's threads) when the service
+    starts, not by its first import. A worker that dies (killed for memory, say) fails the imports it was checking
+    with 503, and the next import gets a new pool.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        executor = ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(_NICENESS,)
+        )
+        for _ in range(self.workers):
+            executor.submit(_ready)  # starts a worker each, so the first import does not wait for them
+        return executor
+
+    def submit(self, job: Job) -> asyncio.Future[Checked]:
+        """Check ``job`` in a worker; the future raises ``BrokenProcessPool`` if a worker died meanwhile."""
+        try:
+            future = self._executor.submit(check, job)
+        except BrokenProcessPool:
+            logger.warning("an import worker had stopped; starting new ones")
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = self._new_executor()
+            future = self._executor.submit(check, job)
+        return asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        """Stop the workers, abandoning work not started."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
