@@ -322,3 +322,18 @@ async def test_an_upload_that_breaks_off_imports_nothing(client, registrar, fact
     [failed] = (await client.get(IMPORTS, params={"limit": 1}, headers=registrar)).json()["items"]
     assert failed["status"] == "failed"
     assert "ConnectionResetError" in failed["failure"]
+
+
+async def test_text_that_copy_reads_specially_is_stored_as_sent(client, registrar, factory, events) -> None:
+    people = [factory.person() for _ in range(3)]
+    people[0].update(name="a\\b\tc", household_address="一行\r\n二行\\t\t", former_names=["a,b", 'c"d', "e\\f", "{g}"])
+    people[1].update(name="\\N", household_address="\\.", former_names=["NULL", "\\N", "x y"])
+    people[2].update(name='{"x"}', household_address=None, former_names=[])
+    response = await client.post(IMPORTS, content=b"".join(to_ndjson(people)), headers={**registrar, **NDJSON})
+    assert response.json()["accepted"] == 3, response.json()
+    for person in people:
+        stored = (await client.get(f"{PERSONS}/{person['id_number']}", headers=registrar)).json()
+        sent = {field: person.get(field) for field in ("name", "household_address", "former_names")}
+        assert {field: stored[field] for field in sent} == sent
+        [event] = await events(person["id_number"])
+        assert {field: event["data"]["record"][field] for field in sent} == sent
