@@ -124,3 +124,12 @@ def test_a_line_that_is_not_utf8_is_named() -> None:
     assert parsing.block_rows(blocks[0])[1].values == {"b": 2}
     with pytest.raises(parsing.NotUtf8, match="line 3 is not UTF-8"):
         parsing.block_rows(blocks[1])
+
+
+def test_a_quoted_field_left_open_fails_the_file_instead_of_filling_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parsing, "MAX_BLOCK_BYTES", 200)
+    body = b'id_number,name\n1,"open\n' + b"2,b\n" * 100
+    with pytest.raises(parsing.InvalidFile, match="from line 2, 0 MiB hold fewer than 10 complete records"):
+        read(body, list(range(0, len(body), 50)), block_lines=10)
+    with pytest.raises(parsing.InvalidHeader, match="no header row"):
+        read(b'"id_number\n' + b"x\n" * 200, list(range(0, 500, 50)), block_lines=10)

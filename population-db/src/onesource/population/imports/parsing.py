@@ -65,9 +65,9 @@ class Block:
     """The CSV header's column names."""
 
 
-def _decoded(data: bytes, first_line: int, encoding: str = "utf-8") -> str:
+def _decoded(data: bytes, first_line: int) -> str:
     try:
-        return data.decode(encoding)
+        return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = first_line + data.count(b"\n", 0, error.start)
         raise NotUtf8(
@@ -77,6 +77,9 @@ def _decoded(data: bytes, first_line: int, encoding: str = "utf-8") -> str:
 
 
 _BOM = b"\xef\xbb\xbf"
+#: Bytes read without finding the end of a block (or of the header) after which the file is refused: a quoted
+#: field left open, or lines far longer than any person's, would otherwise hold the whole upload in memory.
+MAX_BLOCK_BYTES = 64 << 20
 #: Lines a CSV reader takes at a time: a quote sends only its own group of lines through the (slower) csv module.
 _STEP_LINES = 100
 
@@ -107,6 +110,8 @@ async def blocks(
         if file_format == "csv" and not header:
             found = _header(buffer, known, final=False)
             if found is None:
+                if len(buffer) > MAX_BLOCK_BYTES:
+                    raise InvalidHeader(f"no header row in the first {MAX_BLOCK_BYTES >> 20} MiB of the file")
                 continue
             header, used = found
             line += buffer.count(b"\n", 0, used)
@@ -116,6 +121,11 @@ async def blocks(
             del buffer[:cut]
             yield Block(file_format, line, data, final=False, header=header)
             line += data.count(b"\n")
+        if len(buffer) > MAX_BLOCK_BYTES:
+            raise InvalidFile(
+                f"from line {line}, {MAX_BLOCK_BYTES >> 20} MiB hold fewer than {block_lines} complete records: "
+                "a quoted field is not closed, or lines are far longer than a person's record"
+            )
     if not started and buffer.startswith(_BOM):
         del buffer[: len(_BOM)]
     if file_format == "csv" and not header:
