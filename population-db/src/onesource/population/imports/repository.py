@@ -12,24 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.db import copy_text_rows, driver_connection
 from onesource.population.models import Person, PersonImport, PersonImportError
+from onesource.population.persons.schemas import RECORD_FIELDS
 
-PERSON_COLUMNS = (
-    "id_number",
-    "name",
-    "former_names",
-    "sex",
-    "ethnicity",
-    "birth_date",
-    "birthplace_code",
-    "household_region_code",
-    "household_address",
-    "marital_status",
-    "education",
-    "household_id",
-    "relationship_to_head",
-    "deceased",
-    "death_date",
-)
+#: The person table's record columns: named and ordered as the record's fields.
+PERSON_COLUMNS = RECORD_FIELDS
 #: Columns an import writes: the record, and the import that registered it (see ``models.Person.import_id``).
 IMPORTED_PERSON_COLUMNS = (*PERSON_COLUMNS, "import_id")
 ERROR_COLUMNS = ("import_id", "line", "id_number", "field", "reason")
