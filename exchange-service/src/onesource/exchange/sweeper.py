@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.exchange.grants import service as grants
 from onesource.exchange.share_requests import service as share_requests
+from onesource.kit.app import background
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +58,7 @@ async def sweep_forever(sessionmaker: async_sessionmaker[AsyncSession], interval
 @asynccontextmanager
 async def sweeper(app: FastAPI) -> AsyncIterator[None]:
     """Lifespan step: sweep periodically while the app runs."""
-    task = asyncio.create_task(
+    async with background(
         sweep_forever(app.state.sessionmaker, app.state.settings.sweep_seconds), name="exchange-sweeper"
-    )
-    try:
+    ):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

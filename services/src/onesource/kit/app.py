@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,6 +183,33 @@ def _health_router(spec: ServiceSpec) -> APIRouter:
 _TASK_STOP_SECONDS = 10.0
 
 
+async def stop_tasks(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks`` and wait for them, at most ``_TASK_STOP_SECONDS``.
+
+    Bounded, so that one task that ignores its cancellation cannot hang the shutdown (it is logged and abandoned).
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, stuck = await asyncio.wait(tasks, timeout=_TASK_STOP_SECONDS)
+    for task in stuck:
+        logger.warning("%s did not stop within %.0f s; abandoned", task.get_name(), _TASK_STOP_SECONDS)
+    for task in tasks:
+        if task.done() and not task.cancelled():
+            task.exception()  # retrieved: a task that failed on its way out is not reported again
+
+
+@asynccontextmanager
+async def background(work: Coroutine[Any, Any, Any], *, name: str) -> AsyncIterator[asyncio.Task[Any]]:
+    """Run ``work`` as a task for as long as the block runs (a lifespan extension's background loop)."""
+    task = asyncio.create_task(work, name=name)
+    try:
+        yield task
+    finally:
+        await stop_tasks([task])
+
+
 def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     settings = spec.settings
 
@@ -233,16 +260,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
             try:
                 yield
             finally:
-                for task in tasks:
-                    task.cancel()
-                if tasks:
-                    # Bounded, so one task that ignores its cancellation cannot hang the shutdown.
-                    _, stuck = await asyncio.wait(tasks, timeout=_TASK_STOP_SECONDS)
-                    for task in stuck:
-                        logger.warning("%s did not stop within %.0f s; abandoned", task.get_name(), _TASK_STOP_SECONDS)
-                    for task in tasks:
-                        if task.done() and not task.cancelled():
-                            task.exception()  # retrieved: a task that failed on its way out is not reported again
+                await stop_tasks(tasks)
                 if relay is not None:
                     await relay.stop()
         await http.aclose()

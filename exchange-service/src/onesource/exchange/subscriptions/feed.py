@@ -12,6 +12,8 @@ from contextlib import asynccontextmanager
 import asyncpg
 from fastapi import FastAPI
 
+from onesource.kit.app import background
+
 logger = logging.getLogger(__name__)
 
 #: The projector notifies this channel with the subscription id when it commits a delivery.
@@ -67,10 +69,5 @@ async def delivery_notifier(app: FastAPI) -> AsyncIterator[None]:
     notifier = DeliveryNotifier()
     app.state.delivery_notifier = notifier
     dsn = app.state.settings.database_url.get_secret_value().replace("postgresql+asyncpg://", "postgresql://", 1)
-    task = asyncio.create_task(notifier.listen(dsn), name="exchange-delivery-listener")
-    try:
+    async with background(notifier.listen(dsn), name="exchange-delivery-listener"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

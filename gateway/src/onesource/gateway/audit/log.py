@@ -39,6 +39,7 @@ from onesource.gateway.audit.entry import AuditEntry
 from onesource.gateway.audit.errors import AuditUnavailable
 from onesource.gateway.keys import service as keys
 from onesource.gateway.settings import Settings
+from onesource.kit.app import stop_tasks
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +131,7 @@ class AuditLog:
                 await asyncio.wait_for(self._queue.join(), self._config.stop_timeout_seconds)
             except TimeoutError:
                 logger.warning("audit log stopped with %d entries not committed", self._queue.qsize())
-            for task in self._tasks:
-                task.cancel()
-            for task in self._tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await stop_tasks(self._tasks)
             self._tasks = []
         while not self._queue.empty():
             self._fail([self._queue.get_nowait()], "the audit log stopped")

@@ -9,7 +9,6 @@ reloads the table every ``refresh_seconds`` so the others follow within that tim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 import time
@@ -22,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.models import Client
+from onesource.kit.app import background
 from onesource.kit.db import sessionmaker_for
 
 logger = logging.getLogger(__name__)
@@ -101,10 +101,5 @@ async def revocation_list(app: FastAPI) -> AsyncIterator[None]:
                 logger.warning("could not reload the token revocation list: %r", error)
 
     await reload()
-    task = asyncio.create_task(keep_reloading(), name="gateway-revocations")
-    try:
+    async with background(keep_reloading(), name="gateway-revocations"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from onesource.gateway.forwarding.tokens import GatewayTokens, Signer
 from onesource.gateway.forwarding.upstream import AiohttpUpstreams
 from onesource.gateway.keys import service as keys
 from onesource.gateway.settings import Settings
+from onesource.kit.app import background
 from onesource.kit.db import sessionmaker_for
 
 logger = logging.getLogger(__name__)
@@ -55,12 +55,9 @@ async def door(app: FastAPI) -> AsyncIterator[None]:
                 logger.warning("could not re-read the signing key: %r", error)
 
     await load_signer()  # the bootstrap extension, which runs first, made sure there is one
-    task = asyncio.create_task(keep_loading(), name="gateway-signer")
     app.state.upstreams = AiohttpUpstreams()
     try:
-        yield
+        async with background(keep_loading(), name="gateway-signer"):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         await app.state.upstreams.aclose()

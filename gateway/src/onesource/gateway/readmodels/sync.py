@@ -51,6 +51,7 @@ from onesource.gateway.resources import service as resources
 from onesource.gateway.resources.matching import ResourceIndex
 from onesource.gateway.resources.schemas import RESOURCE_TOPIC
 from onesource.gateway.settings import Settings
+from onesource.kit.app import background
 from onesource.kit.consumer import EventConsumer
 from onesource.kit.db import sessionmaker_for
 from onesource.kit.events import CloudEvent
@@ -321,10 +322,5 @@ async def read_models(app: FastAPI) -> AsyncIterator[None]:
     sync = ReadModelSync(models, app.state.engine, app.state.settings)
     app.state.read_models = models
     app.state.read_model_sync = sync
-    task = asyncio.create_task(sync.run(), name="gateway-read-models")
-    try:
+    async with background(sync.run(), name="gateway-read-models"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

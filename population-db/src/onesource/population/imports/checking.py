@@ -13,6 +13,7 @@ import json
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -86,7 +87,7 @@ def check(job: Job) -> Checked:
 
 
 @lru_cache(maxsize=8)
-def _plain_reader(header: tuple[str, ...]) -> Any:
+def _plain_reader(header: Sequence[str]) -> Callable[[str], dict[str, Any] | None]:
     # one compiled expression per header, not one per block
     return plain_csv_reader(header)
 
