@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,10 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.catalog.main import create_app
 from onesource.catalog.settings import Settings
-from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
 
@@ -216,17 +214,3 @@ class Catalog:
 @pytest.fixture
 def catalog(client: httpx.AsyncClient) -> Catalog:
     return Catalog(client)
-
-
-async def outbox_payloads(connection: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """CloudEvents written to the outbox about ``subject`` (in this test's transaction), oldest first."""
-    rows = await connection.execute(
-        select(outbox_event.c.payload).where(outbox_event.c.key == subject).order_by(outbox_event.c.id)
-    )
-    return [row.payload for row in rows]
-
-
-@pytest.fixture
-def events(connection: AsyncConnection) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
-    """Reads the outbox rows about one subject."""
-    return lambda subject: outbox_payloads(connection, subject)

@@ -20,7 +20,6 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.exchange.main import create_app
@@ -28,7 +27,6 @@ from onesource.exchange.resources import repository as resources
 from onesource.exchange.resources.schemas import ResourceDocument
 from onesource.exchange.settings import Settings
 from onesource.kit.kafka import create_producer, start_client
-from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
 
@@ -202,20 +200,6 @@ def add_resource(exchange_app: FastAPI) -> Callable[..., Awaitable[dict[str, Any
         return document
 
     return add
-
-
-async def outbox_payloads(connection: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """CloudEvents written to the outbox about ``subject`` (in this test's transaction), oldest first."""
-    rows = await connection.execute(
-        select(outbox_event.c.payload).where(outbox_event.c.key == subject).order_by(outbox_event.c.id)
-    )
-    return [row.payload for row in rows]
-
-
-@pytest.fixture
-def events(connection: AsyncConnection) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
-    """Reads the outbox rows about one subject."""
-    return lambda subject: outbox_payloads(connection, subject)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

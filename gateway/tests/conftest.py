@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,13 +11,11 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.gateway.departments.uscc import check_character
 from onesource.gateway.main import create_app
 from onesource.gateway.settings import Settings
-from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -133,17 +131,3 @@ class Identity:
 def identity(client: httpx.AsyncClient, admin: dict[str, str]) -> Identity:
     """The identity API driver, inside this test's rolled-back transaction."""
     return Identity(client, admin)
-
-
-async def outbox_payloads(connection: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """CloudEvents written to the outbox about ``subject`` (in this test's transaction), oldest first."""
-    rows = await connection.execute(
-        select(outbox_event.c.payload).where(outbox_event.c.key == subject).order_by(outbox_event.c.id)
-    )
-    return [row.payload for row in rows]
-
-
-@pytest.fixture
-def events(connection: AsyncConnection) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
-    """Reads the outbox rows about one subject."""
-    return lambda subject: outbox_payloads(connection, subject)

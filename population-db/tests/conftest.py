@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.kit.auth import GATEWAY_ROLE
-from onesource.kit.tables import outbox_event
+from onesource.kit.outbox import Renderer
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
-from onesource.population.main import create_app
+from onesource.population.main import RENDERERS, create_app
 from onesource.population.settings import Settings
 from onesource.population.synthetic import PersonFactory
 
@@ -108,15 +106,7 @@ def factory(request: pytest.FixtureRequest) -> PersonFactory:
     return PersonFactory(seed=zlib.crc32(request.node.nodeid.encode()))
 
 
-async def outbox_payloads(connection: AsyncConnection, subject: str) -> list[dict[str, Any]]:
-    """CloudEvents written to the outbox about ``subject`` (in this test's transaction), oldest first."""
-    rows = await connection.execute(
-        select(outbox_event.c.payload).where(outbox_event.c.key == subject).order_by(outbox_event.c.id)
-    )
-    return [row.payload for row in rows]
-
-
 @pytest.fixture
-def events(connection: AsyncConnection) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
-    """Reads the outbox rows about one subject."""
-    return lambda subject: outbox_payloads(connection, subject)
+def outbox_renderers() -> Mapping[str, Renderer]:
+    """The registry's renderers: an import's registrations are deferred events (``imports.events``)."""
+    return RENDERERS

@@ -1,4 +1,5 @@
-"""The migrations create exactly the tables the models describe, and 0003 goes down without losing history."""
+"""The migrations create exactly the tables the models describe; 0003 goes down without losing history, and 0005
+not while deferred events wait."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import uuid
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.kit.migrations import alembic_config, upgrade
 from onesource.kit.tables import kit_metadata
+from onesource.population.imports.events import REGISTRATIONS
 from onesource.population.imports.schemas import ImportRow
 from onesource.population.models import Base
 from onesource.population.models import Person as PersonRow
@@ -78,6 +81,36 @@ async def test_going_below_0003_writes_out_the_first_versions_imports_kept_in_pe
         assert written.import_id == import_id
         assert written.recorded_at == stored.created_at
         assert written.changes == Person.model_validate(stored._mapping).record()
+        await asyncio.to_thread(upgrade, MIGRATIONS, dsn)  # and back up
+    finally:
+        await engine.dispose()
+
+
+async def test_going_below_0005_waits_until_the_deferred_events_are_published(infrastructure) -> None:
+    dsn = await infrastructure.recreate_database("test_population_deferred_downgrade")
+    await asyncio.to_thread(upgrade, MIGRATIONS, dsn)
+    engine = create_async_engine(dsn)
+    config = alembic_config(MIGRATIONS, dsn)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO outbox_event (event_id, topic, key, shard, payload, renderer)"
+                    " VALUES ('row-1', 'onesource.population.person.v1', '11010519491231002X', 0,"
+                    ' \'{"keys": ["11010519491231002X"], "details": {}}\', :renderer)'
+                ),
+                {"renderer": REGISTRATIONS},
+            )
+        with pytest.raises(Exception, match="not yet published"):  # their events would be lost with the column
+            await asyncio.to_thread(command.downgrade, config, "0004")
+        async with engine.begin() as connection:
+            await connection.execute(text("UPDATE outbox_event SET published_at = now()"))
+        await asyncio.to_thread(command.downgrade, config, "0004")
+        async with engine.connect() as connection:
+            columns = await connection.scalars(
+                text("SELECT column_name FROM information_schema.columns WHERE table_name = 'outbox_event'")
+            )
+            assert "renderer" not in set(columns)
         await asyncio.to_thread(upgrade, MIGRATIONS, dsn)  # and back up
     finally:
         await engine.dispose()

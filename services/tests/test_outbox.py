@@ -2,17 +2,20 @@
 
 Proves: rolled-back events are never published; committed ones arrive in per-key order; a relay killed
 between publish and mark causes duplicates, never loss; a broker outage only delays delivery; two relays
-in parallel publish each event once.
+in parallel publish each event once; deferred events keep their place among a key's events and their ids when
+published again, and wait for a relay that can render them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -23,12 +26,12 @@ from fastapi import FastAPI
 from kit_widgets.app import MIGRATIONS
 from kit_widgets.app import TOPIC as WIDGET_TOPIC
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from onesource.kit import outbox
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.embedded import EmbeddedKafka, find_free_port, log_tail
-from onesource.kit.events import DomainEvent
+from onesource.kit.events import DomainEvent, EnvelopeWriter, derived_event_id
 from onesource.kit.kafka import create_producer
 from onesource.kit.outbox import OutboxRelay
 from onesource.kit.settings import KafkaSettings
@@ -299,3 +302,142 @@ async def test_trace_started_at_http_call_continues_into_the_event(
     assert event.value["specversion"] == "1.0"
     assert event.value["subject"] == name
     assert event.value["data"] == {"name": name, "colour": "green"}
+
+
+# Deferred events: a bulk load writes one row per shard naming many keys; the relay has a renderer write the events.
+DEFERRED_TICKS = "tests.deferred-ticks"
+
+
+async def render_ticks(connection: AsyncConnection, deferred: outbox.Deferred) -> list[outbox.Message]:
+    """One ``Ticked`` per key with the deferral's ``seq``; ids derived from the load, as a real renderer's must be."""
+    at = datetime.fromisoformat(deferred.details["at"])
+    writer = EnvelopeWriter(Ticked, at)
+    messages = []
+    for key in deferred.keys:
+        event_id = derived_event_id(at, deferred.details["load"], key)
+        _, payload = writer(key, json.dumps({"counter": key, "seq": deferred.details["seq"]}), event_id)
+        messages.append(outbox.Message(event_id, key, payload))
+    return messages
+
+
+async def defer_ticks(engine: AsyncEngine, counters: list[str], seq: int, *, renderer: str = DEFERRED_TICKS) -> None:
+    async with sessionmaker_for(engine)() as session, session.begin():
+        details = {"load": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "seq": seq}
+        outbox.add_deferred(session, renderer, TICK_TOPIC, counters, details)
+
+
+async def test_deferred_rows_are_one_per_shard_and_name_their_keys_in_order(engine: AsyncEngine) -> None:
+    counters = [f"shards-{uuid.uuid4().hex[:8]}-{n}" for n in range(100)]
+    await defer_ticks(engine, counters, 0)
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(outbox_event.c.shard, outbox_event.c.payload, outbox_event.c.renderer).where(
+                    outbox_event.c.key.in_(counters)
+                )
+            )
+        ).all()
+    assert {row.renderer for row in rows} == {DEFERRED_TICKS}
+    assert len(rows) == len({outbox.shard_of(counter) for counter in counters}), "one row per shard of the keys"
+    for row in rows:
+        assert {outbox.shard_of(key) for key in row.payload["keys"]} == {row.shard}
+    named = [key for row in rows for key in row.payload["keys"]]
+    assert sorted(named) == sorted(counters)
+    for row in rows:  # in the order they were given
+        assert row.payload["keys"] == [counter for counter in counters if counter in set(row.payload["keys"])]
+
+
+async def test_deferred_events_keep_their_place_among_the_keys_other_events(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"defer-{uuid.uuid4().hex[:8]}"
+    counters = [f"{run}-{n}" for n in range(40)]
+    await write_ticks(engine, [(counter, 0) for counter in counters])
+    await defer_ticks(engine, counters, 1)
+    await write_ticks(engine, [(counter, 2) for counter in counters])
+
+    relay = new_relay(engine, infrastructure.kafka, batch_size=7, renderers={DEFERRED_TICKS: render_ticks})
+    async with relaying(relay):
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 3 * len(counters))
+        await eventually(lambda: all_marked(engine, run))
+
+    by_counter: dict[str, list[int]] = defaultdict(list)
+    for record in of_run(records, run):
+        assert record.key == record.value["subject"]
+        by_counter[record.value["subject"]].append(record.value["data"]["seq"])
+    assert by_counter == {counter: [0, 1, 2] for counter in counters}
+    deferred = [record.value for record in of_run(records, run) if record.value["data"]["seq"] == 1]
+    assert all(uuid.UUID(event["id"]).version == 7 for event in deferred)
+    assert len({event["id"] for event in deferred}) == len(counters)
+
+
+async def test_deferred_events_published_again_keep_their_ids(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = f"redefer-{uuid.uuid4().hex[:8]}"
+    counters = [f"{run}-{n}" for n in range(30)]
+    await defer_ticks(engine, counters, 7)
+    renderers = {DEFERRED_TICKS: render_ticks}
+
+    doomed = HangAfterDelivery(create_producer(infrastructure.kafka, client_id="doomed-deferred"))
+    relay = new_relay(engine, infrastructure.kafka, producer=doomed, renderers=renderers)  # type: ignore[arg-type]
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.wait_for(doomed.delivered.wait(), 15)
+    except TimeoutError:
+        raise AssertionError(f"no delivery acknowledged within 15 s; {relay_said(caplog)}") from None
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await doomed.stop()
+    assert await pending_rows(engine, run) > 0, "nothing was marked"
+
+    async with relaying(new_relay(engine, infrastructure.kafka, renderers=renderers)):
+        await eventually(lambda: all_marked(engine, run))
+    records = await topic_reader.read(
+        TICK_TOPIC, until=lambda got: {r.key for r in of_run(got, run)} == set(counters), settle=1.0
+    )
+    ids_by_counter: dict[str, set[str]] = defaultdict(set)
+    copies: dict[str, int] = defaultdict(int)
+    for record in of_run(records, run):
+        ids_by_counter[record.key or ""].add(record.value["id"])
+        copies[record.key or ""] += 1
+    assert sum(copies.values()) > len(counters), "the events published before the kill arrive a second time"
+    assert all(len(ids) == 1 for ids in ids_by_counter.values()), "every copy of an event has the same id"
+
+
+async def test_a_deferred_row_without_its_renderer_waits_for_a_relay_that_has_it(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = f"norender-{uuid.uuid4().hex[:8]}"
+    counters = [f"{run}-{n}" for n in range(5)]
+    await defer_ticks(engine, counters, 3)
+
+    async def refused() -> bool:
+        return any("renderer" in record.getMessage() for record in caplog.records)
+
+    async with relaying(new_relay(engine, infrastructure.kafka)):  # an older release: it lacks the renderer
+        await eventually(refused)
+        assert await pending_rows(engine, run) > 0, "left for a relay that can render it, not marked"
+    assert any(record.levelno == logging.ERROR for record in caplog.records if "renderer" in record.getMessage())
+
+    async with relaying(new_relay(engine, infrastructure.kafka, renderers={DEFERRED_TICKS: render_ticks})):
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= len(counters))
+        await eventually(lambda: all_marked(engine, run))
+    assert sorted(r.key or "" for r in of_run(records, run)) == sorted(counters)
+
+
+async def test_a_renderer_that_writes_other_keys_is_refused(engine: AsyncEngine) -> None:
+    run = f"wrongkeys-{uuid.uuid4().hex[:8]}"
+    first = f"{run}-a"
+    second = next(f"{run}-{n}" for n in range(1000) if outbox.shard_of(f"{run}-{n}") == outbox.shard_of(first))
+    await defer_ticks(engine, [first, second], 0)  # one row: the two keys share a shard
+
+    async def render_one_too_few(connection: AsyncConnection, deferred: outbox.Deferred) -> list[outbox.Message]:
+        return (await render_ticks(connection, deferred))[:-1]
+
+    async with engine.connect() as connection:
+        [row] = (await connection.execute(outbox.rows_query().where(outbox_event.c.key == first))).all()
+        with pytest.raises(ValueError, match="one event per key"):
+            await outbox.rendered(connection, row, {DEFERRED_TICKS: render_one_too_few})
+        assert len(await outbox.rendered(connection, row, {DEFERRED_TICKS: render_ticks})) == 2

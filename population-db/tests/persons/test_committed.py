@@ -1,4 +1,5 @@
-"""Behaviour that needs real commits: concurrent updates, and events reaching the broker only for committed work."""
+"""Behaviour that needs real commits: concurrent updates, and events reaching the broker only for committed work
+(an import's deferred registrations included)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-from onesource.kit.events import CloudEvent, EnvelopeWriter
+from onesource.kit.events import CloudEvent, EnvelopeWriter, derived_event_id
 from onesource.population.persons.events import PERSON_TOPIC, PersonRegistered
+from onesource.population.synthetic import to_ndjson
 
 PERSONS = "/v1/persons"
+IMPORTS = "/v1/imports"
+NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 async def test_two_updates_with_the_same_if_match_exactly_one_wins(committing_client, registrar, factory) -> None:
@@ -68,3 +72,39 @@ def test_bulk_envelopes_equal_the_validated_ones() -> None:
     expected = PersonRegistered(record=record).to_cloudevent().model_copy(update={"id": event_id, "time": at})
     assert written == expected
     assert json.loads(text) == expected.model_dump(mode="json")
+
+
+async def test_imported_persons_reach_the_broker_registered_then_as_changed(
+    committing_client, registrar, factory, topic_reader
+) -> None:
+    people = [factory.person() for _ in range(60)]
+    for person in people:
+        person.pop("death_date", None)
+    body = b"".join(to_ndjson(people))
+    report = (await committing_client.post(IMPORTS, content=body, headers={**registrar, **NDJSON})).json()
+    assert report["accepted"] == len(people), report
+    changed = people[0]["id_number"]
+    patched = await committing_client.patch(
+        f"{PERSONS}/{changed}", json={"household_address": "新地址"}, headers={**registrar, "If-Match": '"1"'}
+    )
+    assert patched.status_code == 200
+    subjects = {person["id_number"] for person in people}
+
+    def mine(messages: list) -> list:
+        return [message for message in messages if message.key in subjects]
+
+    messages = await topic_reader.read(
+        PERSON_TOPIC, until=lambda found: len(mine(found)) >= len(people) + 1, timeout=30, settle=1.0
+    )
+    events = [CloudEvent.model_validate(message.value) for message in mine(messages)]
+    registered = {event.subject: event for event in events if event.type == PersonRegistered.event_type}
+    assert set(registered) == subjects
+    assert len(events) == len(people) + 1, "each event once"
+    for person in people:
+        event = registered[person["id_number"]]
+        assert event.data["record"]["name"] == person["name"]
+        assert event.id == derived_event_id(event.time, report["id"], person["id_number"])
+    first, second = [event for event in events if event.subject == changed]
+    assert (first.type, second.type) == (PersonRegistered.event_type, "gov.onesource.population.person.updated.v1")
+    assert first.data["record"]["household_address"] == people[0].get("household_address")
+    assert second.data["record"]["household_address"] == "新地址"

@@ -12,11 +12,15 @@ import onesource.population
 from onesource.kit.app import ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
 from onesource.population.imports.checking import CheckerPool
+from onesource.population.imports.events import REGISTRATIONS, render_registrations
 from onesource.population.imports.router import router as imports_router
 from onesource.population.models import Base
 from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.persons.router import router as persons_router
 from onesource.population.settings import Settings
+
+#: The relay's renderers of deferred events: a bulk import's registrations (see ``imports.events``).
+RENDERERS = {REGISTRATIONS: render_registrations}
 
 
 @asynccontextmanager
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrations_dir=service_migrations_dir(onesource.population.__file__),
             routers=[persons_router, imports_router],
             topics=[PERSON_TOPIC],
+            renderers=RENDERERS,
             extensions=[import_checkers],
             tags=[
                 {"name": "persons", "description": "Person records: register, read, update, death, history, search."},

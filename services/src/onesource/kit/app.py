@@ -9,7 +9,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Coroutine, MutableMapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, MutableMapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
 from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
-from onesource.kit.outbox import OutboxRelay
+from onesource.kit.outbox import OutboxRelay, Renderer
 from onesource.kit.settings import ServiceSettings
 from onesource.kit.telemetry import request_id_var, setup_telemetry
 
@@ -62,6 +62,8 @@ class ServiceSpec:
     routers: Sequence[APIRouter] = ()
     topics: Sequence[str] = ()
     """Source topics this service publishes to; provisioned at start-up."""
+    renderers: Mapping[str, Renderer] = field(default_factory=dict)
+    """Its relay's renderers of deferred events, by the name ``outbox.add_deferred`` is given."""
     consumers: Sequence[ConsumerFactory] = ()
     extensions: Sequence[Extension] = ()
     """Extra lifespan steps (run after the kit's own, torn down before them)."""
@@ -247,6 +249,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
                 listen_dsn=_plain_dsn(dsn),
                 batch_size=settings.relay_batch_size,
                 poll_seconds=settings.relay_poll_seconds,
+                renderers=spec.renderers,
             )
             app.state.relay = relay
             tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))

@@ -6,7 +6,9 @@ A domain event is a Pydantic model naming its CloudEvents ``type``, its source t
 
 from __future__ import annotations
 
+import hashlib
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -20,6 +22,22 @@ SCHEMA_BASE = "https://onesource.gov.cn/schemas/events/"
 def new_event_id() -> str:
     """A unique, time-sortable event id (UUIDv7, RFC 9562)."""
     return str(uuid_utils.uuid7())
+
+
+def derived_event_id(at: datetime, *names: str) -> str:
+    """The id of an event written again each time it is published: a UUIDv7 of ``at`` whose random part is a hash.
+
+    Deferred events (``outbox.add_deferred``) are written by the relay, and a relay that dies before marking them
+    writes them again: their ids must come out the same, so that consumers still recognise the repeat. ``names``
+    tell the event apart from every other of the same moment (for an import: the import and the record key).
+    RFC 9562 §5.7: 48 bits of Unix milliseconds, version 7, then 74 bits (here of BLAKE2b) around the variant.
+    """
+    milliseconds = int(at.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
+    spelled = "".join(f"{len(name)}:{name}" for name in names)  # length-prefixed: no two lists of names spell alike
+    hashed = int.from_bytes(hashlib.blake2b(spelled.encode(), digest_size=10).digest())
+    rand_a, rand_b = hashed >> 68, hashed & ((1 << 62) - 1)  # 12 of the top bits, 62 of the bottom
+    value = milliseconds << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
+    return str(uuid.UUID(int=value))
 
 
 class CloudEvent(BaseModel):
@@ -109,7 +127,7 @@ class EnvelopeWriter:
             + ',"data":'
         )
 
-    def __call__(self, subject: str, data_json: str) -> tuple[str, str]:
-        """A new event id and the event's JSON text."""
-        event_id = new_event_id()
+    def __call__(self, subject: str, data_json: str, event_id: str | None = None) -> tuple[str, str]:
+        """The event's id (``event_id``, or a new one) and its JSON text."""
+        event_id = event_id or new_event_id()
         return event_id, f"{self._head}{event_id}{self._middle}{json.dumps(subject)}{self._tail}{data_json}}}"

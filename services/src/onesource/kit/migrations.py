@@ -119,6 +119,7 @@ def create_kit_tables_on(connection: Connection) -> None:
     with Operations.context(MigrationContext.configure(connection)):
         create_kit_tables_v1()
         outbox_payload_json_v2()
+        outbox_renderer_v3()
 
 
 def drop_kit_tables_v1() -> None:
@@ -157,3 +158,28 @@ def outbox_payload_jsonb_v2_down() -> None:
         existing_nullable=False,
         postgresql_using="payload::jsonb",
     )
+
+
+def outbox_renderer_v3() -> None:
+    """Outbox rows that stand for events written at publication (version 3); called from a revision in each service.
+
+    A row whose ``renderer`` is set holds no event but the keys of many (see ``outbox.add_deferred``): a bulk load
+    writes one such row per shard and block instead of one row per record, and the relay has the named renderer
+    write the events from the committed rows when it publishes them. Nullable, so adding it rewrites nothing.
+    """
+    op.add_column("outbox_event", sa.Column("renderer", sa.Text(), nullable=True))
+
+
+def outbox_renderer_v3_down() -> None:
+    """Undo :func:`outbox_renderer_v3` (refused while deferred rows wait: their events would be lost)."""
+    op.execute(
+        """
+        DO $$ BEGIN
+            IF EXISTS (SELECT FROM outbox_event WHERE renderer IS NOT NULL AND published_at IS NULL) THEN
+                RAISE EXCEPTION 'outbox rows of deferred events are not yet published; run the relay first';
+            END IF;
+        END $$
+        """
+    )
+    op.execute("DELETE FROM outbox_event WHERE renderer IS NOT NULL")
+    op.drop_column("outbox_event", "renderer")

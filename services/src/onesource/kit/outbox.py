@@ -10,17 +10,27 @@ one relay publishes a given key at a time, and per-key order holds however many 
 finds every shard held stays idle until the others let go.
 A relay that dies between publishing and marking leaves its rows pending: they are published again
 (at-least-once; consumers deduplicate on the CloudEvents id).
+
+Deferred events (``add_deferred``): a bulk load of many records writes, per shard, one row that names the records'
+keys instead of one row per event, and the relay has the named renderer write the events from the committed rows
+when it publishes them. The events are still committed with the change (the row is, and what it names is
+immutable, such as a record's first version); the load writes a few dozen small rows instead of one event of most
+of a kilobyte per record, which otherwise was half the database work of an import. Their ids are derived
+(``events.derived_event_id``), so a republished event keeps its id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 import zlib
-from collections.abc import Sequence
-from typing import Any
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -30,12 +40,11 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import BigInteger, Select, Text, any_, cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import registry
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
-from onesource.kit.db import copy_text, copy_text_rows
-from onesource.kit.events import DomainEvent
+from onesource.kit.events import DomainEvent, new_event_id
 from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import NOTIFY_CHANNEL, outbox_event
@@ -104,28 +113,86 @@ def add(session: AsyncSession, event: DomainEvent) -> str:
     return envelope.id
 
 
-#: Columns :func:`copy_lines` writes; the rest take their defaults.
-COPY_COLUMNS = ("event_id", "topic", "key", "shard", "payload")
+class Message(NamedTuple):
+    """One event as the relay publishes it: its CloudEvents id, its Kafka key and its CloudEvent JSON text."""
+
+    event_id: str
+    key: str
+    payload: str
 
 
-def copy_line(topic: str, event_id: str, subject: str, payload_json: str) -> str:
-    """One outbox row for :func:`copy_lines`, from a CloudEvent's JSON text (see ``events.EnvelopeWriter``).
+@dataclass(frozen=True)
+class Deferred:
+    """What a deferred outbox row stands for: one event about each of ``keys`` on ``topic``."""
 
-    A plain function of its arguments, so that bulk loads can build their rows in worker processes.
+    topic: str
+    keys: list[str]
+    """Record keys, all of one shard, in the order their events are published."""
+    details: dict[str, Any]
+    """What the writer told the renderer (for an import: which import, and when)."""
+
+
+#: Writes the events a deferred row stands for, one per key and in the keys' order, from the committed rows they are
+#: about; it runs inside the relay's transaction, on its connection. Registered with the relay by name.
+Renderer = Callable[[AsyncConnection, Deferred], Awaitable[Sequence[Message]]]
+
+
+def add_deferred(
+    session: AsyncSession, renderer: str, topic: str, keys: Sequence[str], details: Mapping[str, Any]
+) -> None:
+    """Add events about ``keys`` that the relay has ``renderer`` write at publication, in the session's transaction.
+
+    One row per shard of the keys (so that each relay publishes only its own shards, in order with the keys' other
+    events); ``details`` (JSON) go to the renderer. What it renders from must not change after the commit, or the
+    events would say what was not committed: a bulk import renders each person's first version.
     """
-    fields = (
-        copy_text(event_id),
-        copy_text(topic),
-        copy_text(subject),
-        str(shard_of(subject)),
-        copy_text(payload_json),
+    by_shard: dict[int, list[str]] = defaultdict(list)
+    for key in keys:
+        by_shard[shard_of(key)].append(key)
+    trace_context = current_trace_context()
+    for shard, shard_keys in sorted(by_shard.items()):
+        session.add(
+            OutboxEvent(
+                event_id=new_event_id(),  # the row's own, never published: each of its events has its own
+                topic=topic,
+                key=shard_keys[0],
+                shard=shard,
+                payload={"keys": shard_keys, "details": dict(details)},
+                renderer=renderer,
+                trace_context=trace_context,
+            )
+        )
+
+
+def rows_query() -> Select[Any]:
+    """Outbox rows as the relay reads them, for :func:`rendered` (filter, order and lock it as needed)."""
+    return select(
+        outbox_event.c.id,
+        outbox_event.c.event_id,
+        outbox_event.c.topic,
+        outbox_event.c.key,
+        # as stored text: published byte for byte, without a decode/encode round trip
+        outbox_event.c.payload.cast(Text).label("payload"),
+        outbox_event.c.renderer,
+        # NULL rather than {} for untraced events: nothing to decode
+        func.nullif(outbox_event.c.trace_context, cast({}, JSONB)).label("trace_context"),
+        outbox_event.c.created_at,
     )
-    return "\t".join(fields) + "\n"
 
 
-async def copy_lines(session: AsyncSession, lines: Sequence[str]) -> None:
-    """Bulk-write outbox rows with ``COPY`` in the session's transaction (for imports of many records at once)."""
-    await copy_text_rows(session, outbox_event.name, COPY_COLUMNS, lines)
+async def rendered(connection: AsyncConnection, row: Any, renderers: Mapping[str, Renderer]) -> Sequence[Message]:
+    """The events an outbox row (as the relay claims it: ``payload`` as text) publishes: its own, or its renderer's."""
+    if row.renderer is None:
+        return [Message(row.event_id, row.key, row.payload)]
+    render = renderers.get(row.renderer)
+    if render is None:  # a relay of a release that lacks it: leave the row to one that has it, loudly
+        raise LookupError(f"outbox row {row.id} needs the renderer {row.renderer!r}, which this relay does not have")
+    reference = json.loads(row.payload)
+    messages = await render(connection, Deferred(row.topic, reference["keys"], reference["details"]))
+    if [message.key for message in messages] != reference["keys"]:
+        # another key could belong to another shard, which another relay publishes: per-key order would break
+        raise ValueError(f"renderer {row.renderer!r} did not write one event per key of outbox row {row.id}")
+    return messages
 
 
 #: What a broker or database outage raises: retried with a warning.
@@ -150,8 +217,11 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_seconds: float = 1.0,
         producer: AIOKafkaProducer | None = None,
+        renderers: Mapping[str, Renderer] | None = None,
     ) -> None:
         self.engine = engine
+        #: The service's renderers of deferred events, by name (``add_deferred``).
+        self.renderers = dict(renderers or {})
         self.kafka = kafka
         self.service = service
         self.listen_dsn = listen_dsn
@@ -249,12 +319,13 @@ class OutboxRelay:
             # Every shard no other relay holds; a relay running alone holds them all.
             shards = list(await connection.scalars(_CLAIM_SHARDS, {"namespace": _LOCK_NAMESPACE, "last": SHARDS - 1}))
             deliveries: list[Any] = []
-            while shards and len(claimed) < self.batch_size * PIPELINE:
+            # Bounded by events, not rows: a deferred row stands for many.
+            while shards and len(deliveries) < self.batch_size * PIPELINE:
                 rows = (
                     await connection.execute(self._claim_query(shards, after=claimed[-1].id if claimed else 0))
                 ).all()
                 # Sent without waiting for acknowledgements: the next batch is read while these are in flight.
-                deliveries.extend(await self._send_all(producer, rows))
+                deliveries.extend(await self._send_all(connection, producer, rows))
                 claimed.extend(rows)
                 if len(rows) < self.batch_size:
                     break
@@ -266,7 +337,7 @@ class OutboxRelay:
                 acknowledged = asyncio.gather(*deliveries)
                 acknowledged.add_done_callback(_retrieved)  # its failure after a timeout is not an error to log
                 await asyncio.wait_for(asyncio.shield(acknowledged), self.ack_timeout)
-                self._acknowledged(claimed)
+                self._acknowledged(claimed, len(deliveries))
                 await connection.execute(
                     update(outbox_event)
                     # one array parameter rather than thousands of IN parameters
@@ -279,17 +350,7 @@ class OutboxRelay:
 
     def _claim_query(self, shards: list[int], *, after: int) -> Select[Any]:
         return (
-            select(
-                outbox_event.c.id,
-                outbox_event.c.event_id,
-                outbox_event.c.topic,
-                outbox_event.c.key,
-                # as stored text: published byte for byte, without a decode/encode round trip
-                outbox_event.c.payload.cast(Text).label("payload"),
-                # NULL rather than {} for untraced events: nothing to decode
-                func.nullif(outbox_event.c.trace_context, cast({}, JSONB)).label("trace_context"),
-                outbox_event.c.created_at,
-            )
+            rows_query()
             .where(
                 outbox_event.c.published_at.is_(None),
                 outbox_event.c.shard.in_(shards),
@@ -300,31 +361,45 @@ class OutboxRelay:
             .with_for_update(skip_locked=True)
         )
 
-    async def _send_all(self, producer: AIOKafkaProducer, rows: Sequence[Any]) -> list[Any]:
+    async def _send_all(
+        self, connection: AsyncConnection, producer: AIOKafkaProducer, rows: Sequence[Any]
+    ) -> list[Any]:
         topics = {row.topic for row in rows} - self._known_topics
         if topics:
             await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
             self._known_topics |= topics
-        return [await self._send(producer, row) for row in rows]
+        deliveries: list[Any] = []
+        for row in rows:
+            deliveries.extend(await self._send(producer, row, await rendered(connection, row, self.renderers)))
+        return deliveries
 
-    def _acknowledged(self, rows: Sequence[Any]) -> None:
+    def _acknowledged(self, rows: Sequence[Any], events: int) -> None:
         # One observation per batch, of its oldest event: the worst latency in it, at a fraction of the cost.
         LATENCY.labels(self.service).observe(max(0.0, time.time() - min(row.created_at for row in rows).timestamp()))
-        PUBLISHED.labels(self.service).inc(len(rows))
+        PUBLISHED.labels(self.service).inc(events)
 
-    async def _send(self, producer: AIOKafkaProducer, row: Any) -> Any:
-        """Hand one row to the producer; returns its delivery future."""
-        key, value = row.key.encode(), row.payload.encode()
+    async def _send(self, producer: AIOKafkaProducer, row: Any, messages: Sequence[Message]) -> list[Any]:
+        """Hand the events of one row to the producer; returns their delivery futures."""
         if not row.trace_context:  # written outside any trace: nothing to continue
-            return await producer.send(row.topic, key=key, value=value, headers=list(_HEADERS))
+            headers = list(_HEADERS)
+            return [
+                await producer.send(row.topic, key=key.encode(), value=payload.encode(), headers=headers)
+                for _, key, payload in messages
+            ]
         with _tracer.start_as_current_span(
             f"{row.topic} publish", context=context_from_headers(row.trace_context), kind=trace.SpanKind.PRODUCER
         ) as span:
             span.set_attribute("messaging.system", "kafka")
             span.set_attribute("messaging.destination.name", row.topic)
-            span.set_attribute("messaging.message.id", row.event_id)
+            if row.renderer is None:
+                span.set_attribute("messaging.message.id", row.event_id)
+            else:
+                span.set_attribute("messaging.batch.message_count", len(messages))
             headers = [*_HEADERS, *((name, value.encode()) for name, value in current_trace_context().items())]
-            return await producer.send(row.topic, key=key, value=value, headers=headers)
+            return [
+                await producer.send(row.topic, key=key.encode(), value=payload.encode(), headers=headers)
+                for _, key, payload in messages
+            ]
 
     async def _update_pending(self) -> None:
         async with self.engine.connect() as connection:

@@ -38,6 +38,8 @@ outbox_event = Table(
     Column("shard", SmallInteger, nullable=False),
     # json, not jsonb: written once, read once as text (see migrations.outbox_payload_json_v2)
     Column("payload", JSON, nullable=False),
+    # NULL for an event; for deferred events, the renderer that writes them at publication (see outbox.add_deferred)
+    Column("renderer", Text),
     Column("trace_context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("published_at", DateTime(timezone=True)),

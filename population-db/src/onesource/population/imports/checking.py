@@ -1,7 +1,7 @@
 """Checking an import file's rows, in worker processes: from a block of the file to ``COPY`` rows and refusals.
 
-The CPU work of a bulk import — reading the rows, applying every rule of the registry, writing each person's row
-and event — happens here, in the processes of :class:`CheckerPool`, several blocks at a time and while the request's
+The CPU work of a bulk import — reading the rows, applying every rule of the registry, writing each person's row —
+happens here, in the processes of :class:`CheckerPool`, several blocks at a time and while the request's
 process loads the blocks already checked. What crosses between the processes is cheap to pickle: the block's bytes
 one way, strings the other.
 """
@@ -9,7 +9,7 @@ one way, strings the other.
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
 import logging
 import multiprocessing
 import os
@@ -19,24 +19,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from json.encoder import encode_basestring
 from typing import Any
 
 from pydantic import ValidationError
 
-from onesource.kit import outbox
 from onesource.kit.db import COPY_NULL, copy_text
-from onesource.kit.events import EnvelopeWriter
 from onesource.population.imports import parsing
 from onesource.population.imports.schemas import ImportRow, plain_csv_reader, typed_row
-from onesource.population.persons.events import PERSON_TOPIC, PersonRegistered
 from onesource.population.persons.rules import record_problems
 
 logger = logging.getLogger(__name__)
-
-_json_text = json.JSONEncoder(ensure_ascii=False).encode
-#: The JSON string literal of a ``str`` (what ``_json_text`` does for one, without its dispatch).
-_json_string = encode_basestring
 
 
 @dataclass(frozen=True)
@@ -46,7 +38,7 @@ class Job:
     block: parsing.Block
     import_id: str
     at: datetime
-    """The import's transaction time: its events' time, and the day its rules judge dates by."""
+    """The import's transaction time: the day its rules judge dates by."""
 
 
 @dataclass
@@ -59,8 +51,6 @@ class Checked:
     """The line each good row starts on."""
     persons: list[str] = field(default_factory=list)
     """``person`` rows as ``COPY`` text (``repository.IMPORTED_PERSON_COLUMNS``)."""
-    events: list[str] = field(default_factory=list)
-    """Their ``person.registered`` outbox rows as ``COPY`` text."""
     errors: list[tuple[int, str | None, str | None, str]] = field(default_factory=list)
     """Refusals as (line, ID number, field, reason), in the order the report lists them."""
 
@@ -75,15 +65,20 @@ class Checked:
         self.id_numbers = [self.id_numbers[index] for index in kept]
         self.lines = [self.lines[index] for index in kept]
         self.persons = [self.persons[index] for index in kept]
-        self.events = [self.events[index] for index in kept]
         return dropped
 
 
 def check(job: Job) -> Checked:
     """Read and check the rows of ``job``'s block (runs in a worker process)."""
     block = job.block
-    rows = parsing.block_rows(block, _plain_reader)
-    return _checker(job.import_id, job.at).check(rows)
+    # Checking makes no reference cycles, only thousands of short-lived objects, which would set off the cyclic
+    # collector a few times per block for nothing; what a failure leaves behind is collected after the block.
+    gc.disable()
+    try:
+        rows = parsing.block_rows(block, _plain_reader)
+        return _checker(job.import_id, job.at).check(rows, nul_free=parsing.nul_free(block))
+    finally:
+        gc.enable()
 
 
 @lru_cache(maxsize=8)
@@ -103,9 +98,8 @@ class _Checker:
     def __init__(self, import_id: str, at: datetime) -> None:
         self.import_id = import_id
         self.today = at.date()
-        self.envelope = EnvelopeWriter(PersonRegistered, at)
 
-    def check(self, rows: list[parsing.RawRow]) -> Checked:
+    def check(self, rows: list[parsing.RawRow], *, nul_free: bool) -> Checked:
         checked = Checked(rows_read=len(rows))
         seen: dict[str, int] = {}
         for raw in rows:
@@ -122,7 +116,7 @@ class _Checker:
                     if typed is None:
                         continue
             typed["deceased"] = typed["death_date"] is not None
-            broken = record_problems(typed, today=self.today)
+            broken = record_problems(typed, today=self.today, nul_free=nul_free)
             id_number: str = typed["id_number"]
             if broken:
                 for rule in broken:
@@ -133,11 +127,9 @@ class _Checker:
                 checked.refuse(raw.line, id_number, "id_number", f"duplicate of line {earlier}")
                 continue
             seen[id_number] = raw.line
-            event_id, event_json = self.envelope(id_number, f'{{"record":{_record_json(typed)}}}')
             checked.id_numbers.append(id_number)
             checked.lines.append(raw.line)
             checked.persons.append(_person_row(typed, self.import_id))
-            checked.events.append(outbox.copy_line(PERSON_TOPIC, event_id, id_number, event_json))
         return checked
 
 
@@ -151,34 +143,6 @@ def _validated(raw: parsing.RawRow, values: dict[str, Any], checked: Checked) ->
             location = problem["loc"]
             checked.refuse(raw.line, id_number, str(location[0]) if location else None, problem["msg"])
         return None
-
-
-def _quoted(value: str | None) -> str:
-    return "null" if value is None else f'"{value}"'
-
-
-def _record_json(values: dict[str, Any]) -> str:
-    """The record of a checked row as JSON text, equal once parsed to what the API writes (``record_of``).
-
-    Only the free-text fields need JSON escaping: every other field passed the registry's rules, which admit only
-    ASCII digits, ``X``, ``-`` and ASCII letters there.
-    """
-    death_date = values["death_date"]
-    former_names = values["former_names"]
-    address = values["household_address"]
-    return (
-        f'{{"sex":"{values["sex"]}","name":{_json_string(values["name"])},'
-        f'"deceased":{"true" if values["deceased"] else "false"},"education":{_quoted(values["education"])},'
-        f'"ethnicity":"{values["ethnicity"]}","id_number":"{values["id_number"]}",'
-        f'"birth_date":"{values["birth_date"].isoformat()}",'
-        f'"death_date":{"null" if death_date is None else _quoted(death_date.isoformat())},'
-        f'"former_names":{_json_text(former_names) if former_names else "[]"},'
-        f'"household_id":{_quoted(values["household_id"])},"marital_status":{_quoted(values["marital_status"])},'
-        f'"birthplace_code":"{values["birthplace_code"]}",'
-        f'"household_address":{"null" if address is None else _json_string(address)},'
-        f'"relationship_to_head":{_quoted(values["relationship_to_head"])},'
-        f'"household_region_code":"{values["household_region_code"]}"}}'
-    )
 
 
 def _code(value: str | None) -> str:
@@ -196,7 +160,8 @@ def _text_array(values: list[str]) -> str:
 def _person_row(values: dict[str, Any], import_id: str) -> str:
     """The ``person`` row of a checked row as ``COPY`` text, in ``repository.IMPORTED_PERSON_COLUMNS`` order.
 
-    Only the free-text fields need escaping, for the reason :func:`_record_json` gives.
+    Only the free-text fields need escaping: every other field passed the registry's rules, which admit only ASCII
+    digits, ``X``, ``-`` and ASCII letters there.
     """
     death_date = values["death_date"]
     address = values["household_address"]

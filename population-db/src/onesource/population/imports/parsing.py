@@ -199,6 +199,14 @@ def _checked_header(fields: list[str], known: frozenset[str]) -> tuple[str, ...]
     return header
 
 
+def nul_free(block: Block) -> bool:
+    """Whether no row of ``block`` can hold U+0000: neither the byte nor, in NDJSON, JSON's escape of it is there.
+
+    (An escaped backslash before ``u0000`` is a false alarm, which only costs the rows the full check.)
+    """
+    return b"\x00" not in block.data and (block.file_format == "csv" or b"\\u0000" not in block.data)
+
+
 def block_rows(block: Block, plain_reader: PlainReader = _no_plain_reader) -> list[RawRow]:
     """The rows of ``block`` with their line numbers; raises :class:`NotUtf8` for a line that is not UTF-8.
 

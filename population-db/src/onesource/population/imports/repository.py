@@ -6,12 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Text, any_, cast, func, literal, select, tuple_, update
+from sqlalchemy import Row, Select, Text, and_, any_, cast, func, literal, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.kit.db import copy_text_rows, driver_connection
-from onesource.population.models import Person, PersonImport, PersonImportError
+from onesource.population.models import Person, PersonImport, PersonImportError, PersonVersion
 from onesource.population.persons.schemas import RECORD_FIELDS
 
 #: The person table's record columns: named and ordered as the record's fields.
@@ -136,3 +136,26 @@ async def copy_errors(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) ->
     if rows:
         driver = await driver_connection(session)
         await driver.copy_records_to_table("person_import_error", records=rows, columns=ERROR_COLUMNS)
+
+
+_person = Person.__table__
+
+
+async def first_versions(connection: AsyncConnection, id_numbers: Sequence[str]) -> Sequence[Row[Any]]:
+    """The persons of ``id_numbers`` with what their first versions are made of, read in one consistent snapshot.
+
+    Each row has the record's columns, ``version`` and ``import_id``, and the first version if it was written out
+    (``first_record``, ``first_import_id``).
+    """
+    statement = (
+        select(
+            *(_person.c[name] for name in PERSON_COLUMNS),
+            _person.c.version,
+            _person.c.import_id,
+            PersonVersion.changes.label("first_record"),
+            PersonVersion.import_id.label("first_import_id"),
+        )
+        .outerjoin(PersonVersion, and_(PersonVersion.id_number == _person.c.id_number, PersonVersion.version == 1))
+        .where(_person.c.id_number == any_(cast(list(id_numbers), ARRAY(Text))))
+    )
+    return (await connection.execute(statement)).all()

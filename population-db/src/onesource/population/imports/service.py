@@ -6,8 +6,9 @@ others, and no row is ever half written. Progress is committed on the side while
 
 The request's process only cuts the file into blocks and loads them; worker processes (``checking``) read and check
 the blocks, several at a time, while the database loads the blocks before them, one after another in file order.
-Per person the import writes two rows, the person (which names its import, and so is also its first version until
-it changes — see ``models.Person.import_id``) and the outbox event.
+Per person the import writes one row, the person, which names its import and so is also its first version until it
+changes (see ``models.Person.import_id``); its ``person.registered`` event is deferred, a few outbox rows per block
+naming the block's persons, and written when the relay publishes it (``imports.events``).
 """
 
 from __future__ import annotations
@@ -27,12 +28,11 @@ import uuid_utils
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.errors import ServiceUnavailable
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
-from onesource.population.imports import parsing, repository
+from onesource.population.imports import events, parsing, repository
 from onesource.population.imports.checking import Checked, CheckerPool, Job
 from onesource.population.imports.errors import ImportNotFound, InvalidImportFile
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
@@ -59,9 +59,11 @@ class _Counts:
 class _Loader:
     """Has the blocks of one import checked by the workers and loads them, in order, inside its transaction."""
 
-    def __init__(self, session: AsyncSession, import_id: uuid.UUID, checkers: CheckerPool) -> None:
+    def __init__(self, session: AsyncSession, import_id: uuid.UUID, at: datetime, checkers: CheckerPool) -> None:
         self.session = session
         self.import_id = import_id
+        self.at = at
+        """The import's transaction time: its events' time, and the day its rules judge dates by."""
         self.checkers = checkers
         self.counts = _Counts()
 
@@ -85,7 +87,6 @@ class _Loader:
             savepoint = await self.session.begin_nested()
             try:
                 await repository.copy_persons(self.session, checked.persons)
-                await outbox.copy_lines(self.session, checked.events)
             except asyncpg.UniqueViolationError:
                 # An ID number is registered already, by an earlier block or someone else: look, and retry.
                 await savepoint.rollback()
@@ -93,6 +94,7 @@ class _Loader:
                     raise
                 continue
             await savepoint.commit()
+            events.defer_registrations(self.session, self.import_id, self.at, checked.id_numbers)
             break
         await repository.copy_errors(self.session, [(self.import_id, *error) for error in checked.errors])
         self._count(checked)
@@ -110,9 +112,7 @@ class _Loader:
         ROWS.labels("accepted").inc(len(checked.persons))
         ROWS.labels("rejected").inc(refused_rows)
 
-    async def load(
-        self, blocks: AsyncIterator[parsing.Block], *, at: datetime, loaded: Callable[[_Counts], Awaitable[None]]
-    ) -> None:
+    async def load(self, blocks: AsyncIterator[parsing.Block], *, loaded: Callable[[_Counts], Awaitable[None]]) -> None:
         """Have every block of ``blocks`` checked and load it, while the next blocks are read and checked.
 
         Loads run one after another in file order (each waits for the one before), so the transaction's connection
@@ -127,7 +127,7 @@ class _Loader:
             async for block in blocks:
                 if len(loads) >= ahead:
                     await loads.popleft()
-                checking = self.checkers.submit(Job(block, import_id, at))
+                checking = self.checkers.submit(Job(block, import_id, self.at))
                 loads.append(asyncio.create_task(self._load_after(loads[-1] if loads else None, checking, loaded)))
             while loads:
                 await loads.popleft()
@@ -185,9 +185,9 @@ async def run(
 
     try:
         async with sessionmaker() as session, session.begin():
-            loader = _Loader(session, import_id, checkers)
+            loader = _Loader(session, import_id, await _transaction_time(session), checkers)
             blocks = parsing.blocks(body, file_format, IMPORT_COLUMNS, block_lines=batch_rows)
-            await loader.load(blocks, at=await _transaction_time(session), loaded=loaded)
+            await loader.load(blocks, loaded=loaded)
             counts = loader.counts
             finished = await repository.finish(
                 session,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -18,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, find_free_port
 from onesource.kit.migrations import upgrade
+from onesource.kit.outbox import Renderer
 from onesource.kit.settings import KafkaSettings
 from onesource.kit.testing.kafka import TopicReader
+from onesource.kit.testing.outbox import events_about
 from onesource.kit.testing.tokens import TestTokens
 
 DATABASE_ENV = "ONESOURCE_TEST_DATABASE_URL"
@@ -114,6 +117,23 @@ def topic_reader(infrastructure: Infrastructure) -> TopicReader:
 def tokens() -> TestTokens:
     """Issues gateway-shaped tokens that apps under test trust (see :func:`running_app`)."""
     return TestTokens()
+
+
+@pytest.fixture
+def outbox_renderers() -> Mapping[str, Renderer]:
+    """The renderers of the service under test's deferred events (a service that defers some overrides this)."""
+    return {}
+
+
+@pytest.fixture
+def events(
+    connection: AsyncConnection, outbox_renderers: Mapping[str, Renderer]
+) -> Callable[[str], Awaitable[list[dict[str, Any]]]]:
+    """The CloudEvents the outbox holds about one subject, oldest first, as the relay would publish them.
+
+    Reads inside the test's transaction: a service's tests define ``connection`` (see :func:`rolled_back`).
+    """
+    return lambda subject: events_about(connection, subject, outbox_renderers)
 
 
 @asynccontextmanager
