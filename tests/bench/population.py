@@ -3,8 +3,11 @@
 Import target (DESIGN.md): ≥ 50% of the raw database bulk-load rate for the same rows. The raw load is ``COPY`` of
 already-typed records into the same ``person`` table with the same indexes — no parsing, no validation, no
 history, no events. The import parses the CSV as it streams in over HTTP, validates every row, and writes the
-person and its ``person.registered`` outbox event in one transaction. Both run alternately on freshly emptied tables
-after a checkpoint, the order swapping every round, five rounds each; every round and the medians are reported.
+person and its deferred ``person.registered`` event (a few outbox rows per block, ``imports.events``) in one
+transaction. Both run alternately on freshly emptied tables after a checkpoint, the order swapping every round,
+five rounds each; every round and the medians are reported. A second measurement shows what deferring costs at
+publication: the relay publishing one import's deferred events (rendered from the persons as it goes) against the
+same events as ready outbox rows.
 
 The benchmark's own fixtures (the persons, their CSV, the typed records) live in the server's process only because
 the client runs in it; they are frozen out of the garbage collector, or every full collection the import's
@@ -23,21 +26,28 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from sqlalchemy import text
+from sqlalchemy import func, text
 
 import onesource.population
+from onesource.kit import outbox
 from onesource.kit.db import create_engine
 from onesource.kit.migrations import service_migrations_dir
+from onesource.kit.outbox import OutboxRelay
+from onesource.kit.settings import KafkaSettings
+from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure, prepare_service_database, running_app
 from onesource.kit.testing.tokens import TestTokens
 from onesource.population.imports.repository import PERSON_COLUMNS
-from onesource.population.main import create_app
+from onesource.population.main import RENDERERS, create_app
+from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.settings import Settings
 from onesource.population.synthetic import PersonFactory, to_csv
 from tests.bench.harness import Row, Table, percentile
 
 ROWS = 100_000
 ROUNDS = 5
+RELAY_ROWS = 40_000
+RELAY_ROUNDS = 2
 READS = 3_000
 CONCURRENCY = 8
 
@@ -94,7 +104,9 @@ async def _bench_population(servers: Infrastructure, console: Console) -> Table:
         f"chunks, against `COPY` of the same rows, already typed, into the same table; {ROUNDS} alternating rounds "
         "(each after emptying the tables and a checkpoint), medians. "
         f"Reads: {READS:,} `GET /v1/persons/{{id}}` at concurrency {CONCURRENCY} against a `SELECT` by "
-        "primary key on a pooled connection at the same concurrency.",
+        "primary key on a pooled connection at the same concurrency. "
+        f"Relay: {RELAY_ROUNDS} alternating rounds of publishing one import's {RELAY_ROWS:,} deferred events "
+        "(rendered from the persons by the relay as it goes) against the same events as ready outbox rows, medians.",
     )
     async with running_app(create_app(settings), tokens) as app:
         transport = httpx.ASGITransport(app=app)
@@ -144,6 +156,17 @@ async def _bench_population(servers: Infrastructure, console: Console) -> Table:
             table.rows.append(
                 Row("read by id, p99", f"{api[2] * 1000:.2f} ms", f"{direct[2] * 1000:.2f} ms", "—", "—", None)
             )
+            deferred, plain = await _relay_rounds(client, registrar, engine, servers.kafka, console)
+            table.rows.append(
+                Row(
+                    "relay, an import's deferred events",
+                    f"{deferred:,.0f} events/s",
+                    f"{plain:,.0f} events/s as ready rows",
+                    f"{deferred / plain:.0%}",
+                    "—",
+                    None,
+                )
+            )
     await engine.dispose()
     return table
 
@@ -157,7 +180,7 @@ async def _raw(engine: Any, records: list[tuple[Any, ...]]) -> float:
     return time.perf_counter() - started
 
 
-async def _import(client: httpx.AsyncClient, registrar: dict[str, str], body: bytes) -> float:
+async def _import(client: httpx.AsyncClient, registrar: dict[str, str], body: bytes, *, rows: int = ROWS) -> float:
     """Seconds to import ``body`` through the API, streamed in 64 KiB chunks."""
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -169,8 +192,65 @@ async def _import(client: httpx.AsyncClient, registrar: dict[str, str], body: by
     seconds = time.perf_counter() - started
     report = response.json()
     assert response.status_code == 201, report
-    assert report["accepted"] == ROWS, report
+    assert report["accepted"] == rows, report
     return seconds
+
+
+async def _relay_rounds(
+    client: httpx.AsyncClient, registrar: dict[str, str], engine: Any, kafka: KafkaSettings, console: Console
+) -> tuple[float, float]:
+    """Events/s the relay publishes of an import's deferred events, and of the same events as ready outbox rows."""
+    deferred_seconds: list[float] = []
+    plain_seconds: list[float] = []
+    for round_ in range(RELAY_ROUNDS):
+        await _empty(engine)
+        body = b"".join(to_csv(PersonFactory(seed=100 + round_).persons(RELAY_ROWS)))
+        await _import(client, registrar, body, rows=RELAY_ROWS)
+        async with engine.connect() as connection:  # the events the relay will write, as ready rows (not timed)
+            pending = (await connection.execute(outbox.rows_query())).all()
+            messages = [message for row in pending for message in await outbox.rendered(connection, row, RENDERERS)]
+        for kind in ("deferred", "plain") if round_ % 2 == 0 else ("plain", "deferred"):
+            if kind == "plain":
+                async with engine.begin() as loading:
+                    await loading.execute(text("DELETE FROM outbox_event WHERE renderer IS NULL"))
+                    await loading.execute(  # hidden from the relay (marked published) while the ready rows go
+                        outbox_event.update()
+                        .where(outbox_event.c.renderer.is_not(None))
+                        .values(published_at=func.now())
+                    )
+                    driver = (await loading.get_raw_connection()).driver_connection
+                    await driver.copy_records_to_table(
+                        "outbox_event",
+                        records=[
+                            (m.event_id, PERSON_TOPIC, m.key, outbox.shard_of(m.key), m.payload) for m in messages
+                        ],
+                        columns=("event_id", "topic", "key", "shard", "payload"),
+                    )
+                plain_seconds.append(await _drain(engine, kafka))
+            else:
+                async with engine.begin() as loading:
+                    await loading.execute(text("DELETE FROM outbox_event WHERE renderer IS NULL"))
+                    await loading.execute(
+                        outbox_event.update().where(outbox_event.c.renderer.is_not(None)).values(published_at=None)
+                    )
+                deferred_seconds.append(await _drain(engine, kafka))
+        console.print(
+            f"relay round {round_ + 1}: deferred {RELAY_ROWS / deferred_seconds[-1]:,.0f} events/s, "
+            f"ready rows {RELAY_ROWS / plain_seconds[-1]:,.0f} events/s"
+        )
+    return RELAY_ROWS / statistics.median(deferred_seconds), RELAY_ROWS / statistics.median(plain_seconds)
+
+
+async def _drain(engine: Any, kafka: KafkaSettings) -> float:
+    """Seconds a relay (the services' batch size) takes to publish everything pending."""
+    relay = OutboxRelay(engine, kafka, service="bench", renderers=RENDERERS)
+    try:
+        started = time.perf_counter()
+        while await relay.relay_once():
+            pass
+        return time.perf_counter() - started
+    finally:
+        await relay.stop()
 
 
 async def _api_read(client: httpx.AsyncClient, headers: dict[str, str], id_number: str) -> None:
