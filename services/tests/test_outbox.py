@@ -323,7 +323,7 @@ async def render_ticks(connection: AsyncConnection, deferred: outbox.Deferred) -
 async def defer_ticks(engine: AsyncEngine, counters: list[str], seq: int, *, renderer: str = DEFERRED_TICKS) -> None:
     async with sessionmaker_for(engine)() as session, session.begin():
         details = {"load": uuid.uuid4().hex, "at": datetime.now(UTC).isoformat(), "seq": seq}
-        outbox.add_deferred(session, renderer, TICK_TOPIC, counters, details)
+        await outbox.add_deferred(session, renderer, TICK_TOPIC, counters, details)
 
 
 async def test_deferred_rows_are_one_per_shard_and_name_their_keys_in_order(engine: AsyncEngine) -> None:

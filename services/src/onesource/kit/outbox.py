@@ -37,7 +37,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import BigInteger, Select, Text, any_, cast, func, select, text, update
+from sqlalchemy import BigInteger, Select, Text, any_, cast, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -137,31 +137,37 @@ class Deferred:
 Renderer = Callable[[AsyncConnection, Deferred], Awaitable[Sequence[Message]]]
 
 
-def add_deferred(
+async def add_deferred(
     session: AsyncSession, renderer: str, topic: str, keys: Sequence[str], details: Mapping[str, Any]
 ) -> None:
     """Add events about ``keys`` that the relay has ``renderer`` write at publication, in the session's transaction.
 
     One row per shard of the keys (so that each relay publishes only its own shards, in order with the keys' other
     events); ``details`` (JSON) go to the renderer. What it renders from must not change after the commit, or the
-    events would say what was not committed: a bulk import renders each person's first version.
+    events would say what was not committed: a bulk import renders each person's first version. Written at once, in
+    one statement (the ORM's flush of these rows cost a bulk import a tenth of its load time).
     """
     by_shard: dict[int, list[str]] = defaultdict(list)
     for key in keys:
         by_shard[shard_of(key)].append(key)
+    if not by_shard:
+        return
     trace_context = current_trace_context()
-    for shard, shard_keys in sorted(by_shard.items()):
-        session.add(
-            OutboxEvent(
-                event_id=new_event_id(),  # the row's own, never published: each of its events has its own
-                topic=topic,
-                key=shard_keys[0],
-                shard=shard,
-                payload={"keys": shard_keys, "details": dict(details)},
-                renderer=renderer,
-                trace_context=trace_context,
-            )
-        )
+    await session.execute(
+        insert(outbox_event),
+        [
+            {
+                "event_id": new_event_id(),  # the row's own, never published: each of its events has its own
+                "topic": topic,
+                "key": shard_keys[0],
+                "shard": shard,
+                "payload": {"keys": shard_keys, "details": dict(details)},
+                "renderer": renderer,
+                "trace_context": trace_context,
+            }
+            for shard, shard_keys in sorted(by_shard.items())
+        ],
+    )
 
 
 def rows_query() -> Select[Any]:

@@ -33,12 +33,13 @@ _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _json_string = encode_basestring
 
 
-def defer_registrations(session: AsyncSession, import_id: uuid.UUID, at: datetime, id_numbers: Sequence[str]) -> None:
+async def defer_registrations(
+    session: AsyncSession, import_id: uuid.UUID, at: datetime, id_numbers: Sequence[str]
+) -> None:
     """Add the ``person.registered`` events of persons the import ``import_id`` registers, in its transaction."""
-    if id_numbers:
-        outbox.add_deferred(
-            session, REGISTRATIONS, PERSON_TOPIC, id_numbers, {"import_id": str(import_id), "at": at.isoformat()}
-        )
+    await outbox.add_deferred(
+        session, REGISTRATIONS, PERSON_TOPIC, id_numbers, {"import_id": str(import_id), "at": at.isoformat()}
+    )
 
 
 async def render_registrations(connection: AsyncConnection, deferred: outbox.Deferred) -> list[outbox.Message]:

@@ -94,7 +94,7 @@ class _Loader:
                     raise
                 continue
             await savepoint.commit()
-            events.defer_registrations(self.session, self.import_id, self.at, checked.id_numbers)
+            await events.defer_registrations(self.session, self.import_id, self.at, checked.id_numbers)
             break
         await repository.copy_errors(self.session, [(self.import_id, *error) for error in checked.errors])
         self._count(checked)
