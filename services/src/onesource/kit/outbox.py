@@ -15,8 +15,8 @@ Deferred events (``add_deferred``): a bulk load of many records writes, per shar
 keys instead of one row per event, and the relay has the named renderer write the events from the committed rows
 when it publishes them. The events are still committed with the change (the row is, and what it names is
 immutable, such as a record's first version); the load writes at most one small row per shard and block instead
-of an event of most of a kilobyte per record, which otherwise was half the database work of an import. Their ids are derived
-(``events.derived_event_id``), so a republished event keeps its id.
+of an event of most of a kilobyte per record, which otherwise was half the database work of an import. Their ids
+are derived (``events.derived_event_id``), so a republished event keeps its id.
 """
 
 from __future__ import annotations
