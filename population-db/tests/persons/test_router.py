@@ -102,6 +102,36 @@ async def test_duplicate_registration_is_409(client, registrar, events) -> None:
     assert len(await events(GOOD)) == 1
 
 
+async def test_a_registration_repeated_with_its_idempotency_key_answers_the_first_result(
+    client, registrar, events
+) -> None:
+    headers = {**registrar, "Idempotency-Key": "register-wang-ming"}
+    first = await client.post(PERSONS, json=body(), headers=headers)
+    again = await client.post(PERSONS, json=body(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotency-replayed"] == "true"
+    assert len(await events(GOOD)) == 1, "registered once: one event"
+    history = (await client.get(f"{PERSONS}/{GOOD}/history", headers=registrar)).json()["items"]
+    assert len(history) == 1
+
+    other = await client.post(PERSONS, json=body(name="李四"), headers=headers)
+    assert other.status_code == 422
+    assert other.json()["type"].endswith("/idempotency-key-reused")
+    without = await client.post(PERSONS, json=body(), headers=registrar)
+    assert without.status_code == 409, "without the key a repeat is a second registration, refused"
+
+
+async def test_idempotency_keys_belong_to_their_caller(client, registrar, tokens) -> None:
+    key = {"Idempotency-Key": "shared-key"}
+    assert (await client.post(PERSONS, json=body(), headers={**registrar, **key})).status_code == 201
+    colleague = tokens.headers("psb-registrar-2", "psb", ["registrar"])
+    second = await client.post(PERSONS, json=body(), headers={**colleague, **key})
+    assert second.status_code == 409, "another client's key is its own: a real second attempt, not a replay"
+
+
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [

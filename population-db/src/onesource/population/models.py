@@ -14,8 +14,10 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     String,
+    Text,
     func,
     text,
 )
@@ -124,3 +126,17 @@ class PersonImportError(Base):
     id_number: Mapped[str | None] = mapped_column(String(32))
     field: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str]
+
+
+class IdempotencyRecord(Base):
+    """The first answer to a registration with an ``Idempotency-Key`` (the kit's store, ``kit.idempotency``)."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),)
+
+    principal: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

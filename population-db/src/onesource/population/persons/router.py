@@ -12,6 +12,7 @@ from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
 from onesource.population.dependencies import OwnerDep, ReaderDep, RegistrarDep
+from onesource.population.idempotency import IdempotencyDep
 from onesource.population.models import Person as PersonRow
 from onesource.population.persons import service
 from onesource.population.persons.schemas import DeathRegistration, Person, PersonCreate, PersonUpdate, PersonVersion
@@ -38,12 +39,17 @@ def _answer(person: PersonRow, response: Response) -> Person:
     "", status_code=status.HTTP_201_CREATED, response_model=Person, responses=problem_responses(401, 403, 409, 422)
 )
 async def register_person(
-    body: PersonCreate, session: SessionDep, registrar: RegistrarDep, response: Response
-) -> Person:
+    body: PersonCreate, session: SessionDep, registrar: RegistrarDep, idempotency: IdempotencyDep, response: Response
+) -> Person | Response:
     """Register a person (registrar of the owning department); the ID number is checked against GB 11643-1999."""
+    replayed = await idempotency.replay(session, {"Location": f"/v1/persons/{body.id_number}"})
+    if replayed is not None:
+        return replayed
     person = await service.register(session, body, registrar)
+    answer = _answer(person, response)
+    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
     response.headers["Location"] = f"/v1/persons/{person.id_number}"
-    return _answer(person, response)
+    return answer
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
