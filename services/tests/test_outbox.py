@@ -111,7 +111,7 @@ async def all_marked(engine: AsyncEngine, key_prefix: str) -> bool:
 
 
 def new_relay(engine: AsyncEngine, kafka: KafkaSettings, **options: Any) -> OutboxRelay:
-    return OutboxRelay(engine, kafka, service="tests", poll_seconds=0.1, **options)
+    return OutboxRelay(engine, kafka, service="tests", **{"poll_seconds": 0.1, **options})
 
 
 async def test_rolled_back_event_is_never_published(
@@ -441,3 +441,30 @@ async def test_a_renderer_that_writes_other_keys_is_refused(engine: AsyncEngine)
         with pytest.raises(ValueError, match="one event per key"):
             await outbox.rendered(connection, row, {DEFERRED_TICKS: render_one_too_few})
         assert len(await outbox.rendered(connection, row, {DEFERRED_TICKS: render_ticks})) == 2
+
+
+async def test_a_pass_is_bounded_by_events_and_the_next_one_follows_at_once(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"bound-{uuid.uuid4().hex[:8]}"
+    counters = [f"{run}-{n}" for n in range(200)]
+    for seq in range(3):
+        await defer_ticks(engine, counters, seq)  # 3 deferrals of 200 keys: about 48 rows of a dozen events each
+    renderers = {DEFERRED_TICKS: render_ticks}
+
+    probe = new_relay(engine, infrastructure.kafka, batch_size=2, renderers=renderers)  # 32 events a pass
+    try:
+        first = await probe.relay_once()
+    finally:
+        await probe.stop()
+    assert 32 <= first < 32 + 40, "a pass stops at the first row past its bound"
+    assert 0 < await pending_rows(engine, run), "the rows beyond the bound wait for the next pass"
+
+    # A relay that waited its poll (an hour) between passes that ended at the bound would never finish here.
+    async with relaying(new_relay(engine, infrastructure.kafka, batch_size=2, renderers=renderers, poll_seconds=3600)):
+        records = await topic_reader.read(TICK_TOPIC, until=lambda got: len(of_run(got, run)) >= 3 * len(counters))
+        await eventually(lambda: all_marked(engine, run))
+    by_counter: dict[str, list[int]] = defaultdict(list)
+    for record in of_run(records, run):
+        by_counter[record.value["subject"]].append(record.value["data"]["seq"])
+    assert by_counter == {counter: [0, 1, 2] for counter in counters}

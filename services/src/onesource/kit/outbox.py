@@ -240,6 +240,8 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._known_topics: set[str] = set()
         self._wake = asyncio.Event()
+        #: Whether the last pass found nothing more to publish (then the relay waits for a commit or the poll).
+        self._caught_up = True
         self._pending_updated = 0.0
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
@@ -286,8 +288,8 @@ class OutboxRelay:
             while True:
                 # Cleared before the pass, so a commit that lands during the pass still wakes the next one.
                 self._wake.clear()
-                published = await self._pass_with_backoff()
-                if published < self.batch_size:
+                await self._pass_with_backoff()
+                if self._caught_up:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
         finally:
@@ -318,21 +320,32 @@ class OutboxRelay:
             logger.error("outbox relay pass failed unexpectedly, retrying: %r", error, exc_info=error)
 
     async def relay_once(self) -> int:
-        """Claim, publish and mark up to ``PIPELINE`` batches in one transaction; returns how many were published."""
+        """Claim, publish and mark up to ``PIPELINE`` batches of events in one transaction; returns how many events.
+
+        Bounded by events, not rows (a deferred row stands for many): the rows claimed beyond the bound are neither
+        published nor marked, and the next pass starts with them, so per-key order holds.
+        """
         producer = await self._ensure_producer()
         claimed: list[Any] = []
+        limit = self.batch_size * PIPELINE
+        self._caught_up = True
         async with self.engine.begin() as connection:
             # Every shard no other relay holds; a relay running alone holds them all.
             shards = list(await connection.scalars(_CLAIM_SHARDS, {"namespace": _LOCK_NAMESPACE, "last": SHARDS - 1}))
             deliveries: list[Any] = []
-            # Bounded by events, not rows: a deferred row stands for many.
-            while shards and len(deliveries) < self.batch_size * PIPELINE:
+            while shards:
+                if len(deliveries) >= limit:
+                    self._caught_up = False
+                    break
                 rows = (
                     await connection.execute(self._claim_query(shards, after=claimed[-1].id if claimed else 0))
                 ).all()
                 # Sent without waiting for acknowledgements: the next batch is read while these are in flight.
-                deliveries.extend(await self._send_all(connection, producer, rows))
-                claimed.extend(rows)
+                sent = await self._send_all(connection, producer, rows, deliveries, room=limit - len(deliveries))
+                claimed.extend(rows[:sent])
+                if sent < len(rows):
+                    self._caught_up = False
+                    break
                 if len(rows) < self.batch_size:
                     break
             if claimed:
@@ -352,7 +365,7 @@ class OutboxRelay:
                 )
         if time.monotonic() - self._pending_updated > PENDING_REFRESH_SECONDS:
             await self._update_pending()
-        return len(claimed)
+        return len(deliveries)
 
     def _claim_query(self, shards: list[int], *, after: int) -> Select[Any]:
         return (
@@ -368,16 +381,31 @@ class OutboxRelay:
         )
 
     async def _send_all(
-        self, connection: AsyncConnection, producer: AIOKafkaProducer, rows: Sequence[Any]
-    ) -> list[Any]:
+        self,
+        connection: AsyncConnection,
+        producer: AIOKafkaProducer,
+        rows: Sequence[Any],
+        deliveries: list[Any],
+        *,
+        room: int,
+    ) -> int:
+        """Hand the events of ``rows`` to the producer, in order, until ``room`` events are in flight.
+
+        Their delivery futures go to ``deliveries``; returns how many rows were sent (the first row always is).
+        """
         topics = {row.topic for row in rows} - self._known_topics
         if topics:
             await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
             self._known_topics |= topics
-        deliveries: list[Any] = []
+        sent = 0
         for row in rows:
-            deliveries.extend(await self._send(producer, row, await rendered(connection, row, self.renderers)))
-        return deliveries
+            if sent and room <= 0:
+                break
+            futures = await self._send(producer, row, await rendered(connection, row, self.renderers))
+            deliveries.extend(futures)
+            room -= len(futures)
+            sent += 1
+        return sent
 
     def _acknowledged(self, rows: Sequence[Any], events: int) -> None:
         # One observation per batch, of its oldest event: the worst latency in it, at a fraction of the cost.
