@@ -93,6 +93,40 @@ def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
     assert read.json()["id_number"] == one
 
 
+def test_a_bulk_import_larger_than_a_request_body_streams_through_the_gateway(mesh: Mesh) -> None:
+    from onesource.population.synthetic import PersonFactory, to_csv
+
+    gateway = str(mesh.document["gateway"])
+    bearer = mesh.bearer("psb-registrar", "registry-maintenance")
+    people = list(PersonFactory(seed=int(time.time())).persons(12_000))
+    upload = b"".join(to_csv(people))
+    assert len(upload) > 1_048_576, "more than the gateway holds of any other request"
+
+    def pieces():
+        for start in range(0, len(upload), 65536):
+            yield upload[start : start + 65536]
+
+    response = httpx.post(
+        f"{gateway}/api/population/v1/imports",
+        content=pieces(),
+        headers={**bearer, "Content-Type": "text/csv"},
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
+    report = response.json()
+    assert (report["rows_read"], report["accepted"], report["rejected"]) == (12_000, 12_000, 0)
+    last = people[-1]["id_number"]
+    read = httpx.get(f"{gateway}/api/population/v1/persons/{last}", headers=bearer)
+    assert read.status_code == 200
+    assert read.json()["name"] == people[-1]["name"]
+    consumer = mesh.bearer("mca-app", "registry-maintenance")
+    refused = httpx.post(
+        f"{gateway}/api/population/v1/imports", content=pieces(), headers={**consumer, "Content-Type": "text/csv"}
+    )
+    assert refused.status_code == 404, "only the owner reaches its registry's endpoints that no resource covers"
+    assert refused.json()["type"].endswith("/not-covered")
+
+
 @pytest.mark.stops_mesh
 def test_ctrl_c_stops_everything(mesh: Mesh) -> None:
     children = psutil.Process(mesh.process.pid).children(recursive=True)

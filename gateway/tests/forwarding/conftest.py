@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -294,7 +294,7 @@ class HttpxUpstreams:
         method: str,
         url: str,
         headers: Sequence[tuple[bytes, bytes]],
-        body: bytes,
+        body: bytes | AsyncIterable[bytes],
         *,
         service: str,
         timeout: float,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -13,7 +15,8 @@ import jwt
 import pytest
 from fastapi import FastAPI, Response
 
-from onesource.gateway.forwarding.limits import TokenBuckets
+from onesource.gateway.forwarding.limits import BodyDigest, TokenBuckets
+from onesource.gateway.forwarding.service import request_hash
 from onesource.gateway.grants.schemas import REVOKED
 
 from .conftest import (
@@ -167,10 +170,12 @@ async def test_the_owner_reads_and_writes_its_records_as_they_are(client, world:
     assert set(entry["fields"]) == set(PEOPLE[0]) | METADATA
 
 
-async def test_the_owner_reaches_its_registry_where_no_resource_covers_the_path(
-    client, caught_up: FastAPI, broker: Broker, backends: Backends, callers: Callers, settings
-) -> None:
-    # A registry of its own, so that one department provides every resource on it (as psb does for population).
+@contextlib.asynccontextmanager
+async def registry_of_its_own(
+    caught_up: FastAPI, broker: Broker, backends: Backends, settings
+) -> AsyncIterator[tuple[str, str, Registry]]:
+    """A registry service whose one resource one department provides (as psb does for population): its name, that
+    department, and the registry."""
     service, provider = unique("registry-"), unique("psb")
     registry = Registry()
     settings.service_urls[service] = f"http://{service}.internal"
@@ -185,6 +190,15 @@ async def test_the_owner_reaches_its_registry_where_no_resource_covers_the_path(
             return caught_up.state.read_models.resources.owner_of(service) == provider
 
         await eventually(published)
+        yield service, provider, registry
+    finally:
+        del settings.service_urls[service]
+
+
+async def test_the_owner_reaches_its_registry_where_no_resource_covers_the_path(
+    client, caught_up: FastAPI, broker: Broker, backends: Backends, callers: Callers, settings
+) -> None:
+    async with registry_of_its_own(caught_up, broker, backends, settings) as (service, provider, _):
         owner = callers(provider, "registry-maintenance", roles=["registrar"])
         imported = await client.post(
             f"/api/{service}/v1/imports", headers={**owner, "Content-Type": "text/csv"}, content=b"a,b\n"
@@ -196,8 +210,68 @@ async def test_the_owner_reaches_its_registry_where_no_resource_covers_the_path(
         assert kind(refused) == "not-covered"
         [entry] = await audit_rows(caught_up, imported.headers["x-request-id"])
         assert (entry["status"], entry["resources"], entry["department"]) == (200, [], provider)
-    finally:
-        del settings.service_urls[service]
+
+
+def hash_of(method: str, target: str, purpose: str | None, body: bytes) -> str:
+    digest = BodyDigest()
+    digest.update(body)
+    return request_hash(method, target, purpose, digest)
+
+
+async def test_an_owners_upload_larger_than_a_body_is_streamed_to_its_registry_whole(
+    client, caught_up: FastAPI, broker: Broker, backends: Backends, callers: Callers, settings
+) -> None:
+    async with registry_of_its_own(caught_up, broker, backends, settings) as (service, provider, registry):
+        owner = {**callers(provider, "registry-maintenance", roles=["registrar"]), "Content-Type": "text/csv"}
+        target = f"/api/{service}/v1/imports"
+        upload = b"id_number,name\n" + b"11010519491231002X,\xe7\x8e\x8b\xe6\x98\x8e\n" * 60_000  # 1.7 MB
+        assert len(upload) > settings.max_body_bytes
+
+        async def pieces():  # chunked: no length declared
+            for start in range(0, len(upload), 65536):
+                yield upload[start : start + 65536]
+
+        for content in (pieces(), upload):  # chunked, then with its Content-Length
+            response = await client.post(target, headers=owner, content=content)
+            assert response.status_code == 200, response.text
+            assert response.json() == {"method": "POST", "body": upload.decode()}, "the registry got all of it"
+            [entry] = await audit_rows(caught_up, response.headers["x-request-id"])
+            assert entry["request_hash"] == hash_of("POST", target, "registry-maintenance", upload)
+        assert len(registry.calls) == 2
+
+        # Anyone else's upload is refused before anything reaches a registry, as is an owner's to a resource's path.
+        stranger = callers(unique("mca"), encoded(PURPOSE))
+        refused = await client.post(target, headers={**stranger, "Content-Type": "text/csv"}, content=pieces())
+        assert (refused.status_code, kind(refused)) == (404, "not-covered")
+        covered = await client.post(f"/api/{service}/v1/people/{ZHANG}", headers=owner, content=pieces())
+        assert (covered.status_code, kind(covered)) == (413, "content-too-large")
+        assert len(registry.calls) == 2
+
+
+async def test_an_upload_over_the_upload_limit_is_refused_and_broken_off(
+    client, caught_up: FastAPI, broker: Broker, backends: Backends, callers: Callers, settings
+) -> None:
+    async with registry_of_its_own(caught_up, broker, backends, settings) as (service, provider, registry):
+        owner = {**callers(provider, "registry-maintenance", roles=["registrar"]), "Content-Type": "text/csv"}
+        target = f"/api/{service}/v1/imports"
+        original = caught_up.state.settings
+        caught_up.state.settings = original.model_copy(update={"max_upload_bytes": original.max_body_bytes * 2})
+        try:
+            too_big = b"x" * (original.max_body_bytes * 2 + 1)
+            declared = await client.post(target, headers=owner, content=too_big)
+            assert (declared.status_code, kind(declared)) == (413, "content-too-large")
+            assert registry.calls == [], "a declared length over the limit goes nowhere"
+
+            async def pieces():
+                for start in range(0, len(too_big), 65536):
+                    yield too_big[start : start + 65536]
+
+            streamed = await client.post(target, headers=owner, content=pieces())
+            assert (streamed.status_code, kind(streamed)) == (413, "content-too-large")
+            [entry] = await audit_rows(caught_up, streamed.headers["x-request-id"])
+            assert entry["status"] == 413
+        finally:
+            caught_up.state.settings = original
 
 
 async def test_a_consumer_sees_the_union_of_its_grants_for_the_purpose(client, world: World) -> None:

@@ -128,3 +128,32 @@ async def test_connections_are_kept_alive(server: str, upstreams: AiohttpUpstrea
         answer = await upstreams.send("GET", f"{server}/x", [], b"", service="things", timeout=5)
         ports.add(json.loads(answer.body)["client_port"])
     assert len(ports) == 1, "calls one after another share one connection"
+
+
+async def test_a_streamed_body_arrives_whole_and_chunked(server: str, upstreams: AiohttpUpstreams) -> None:
+    pieces = [f"{n:06d},王明\n".encode() for n in range(20_000)]
+
+    async def stream() -> AsyncIterator[bytes]:
+        for start in range(0, len(pieces), 500):
+            yield b"".join(pieces[start : start + 500])
+            await asyncio.sleep(0)
+
+    answer = await upstreams.send("POST", f"{server}/v1/imports", [], stream(), service="echo", timeout=10)
+    seen = json.loads(answer.body)
+    assert seen["body"].encode() == b"".join(pieces)
+    assert header(seen, "transfer-encoding") == ["chunked"]
+
+
+async def test_a_stream_that_fails_midway_fails_the_call(server: str, upstreams: AiohttpUpstreams) -> None:
+    class BrokenOff(ValueError):
+        pass
+
+    async def stream() -> AsyncIterator[bytes]:
+        yield b"id_number,name\n"
+        raise BrokenOff
+
+    with pytest.raises((BrokenOff, UpstreamUnavailable)):
+        await upstreams.send("POST", f"{server}/v1/imports", [], stream(), service="echo", timeout=10)
+    # and the connection pool is still good for the next call
+    answer = await upstreams.send("GET", f"{server}/v1/things", [], b"", service="echo", timeout=10)
+    assert answer.status == 200

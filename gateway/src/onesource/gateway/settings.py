@@ -75,7 +75,12 @@ class Settings(ServiceSettings):
     rate_limit_burst: int = Field(default=2000, ge=1)
     """Calls a client may make at once after being idle: the size of its token bucket."""
     max_body_bytes: int = Field(default=1_048_576, ge=0)
-    """Largest request body passed on (413 ``content-too-large`` above it)."""
+    """Largest request body passed on (413 ``content-too-large`` above it), but for an owner's uploads."""
+    max_upload_bytes: int = Field(default=1 << 30, ge=0)
+    """Largest body an owner streams to its own registry's endpoints that no resource covers (bulk imports): passed
+    on as it arrives, never held whole (413 ``content-too-large`` above it)."""
+    upload_timeout_seconds: float = Field(default=1800.0, gt=0)
+    """How long such an upload and the registry's answer to it may take (504 ``upstream-timeout`` after it)."""
     max_page_size: int = Field(default=200, ge=1)
     """Largest ``limit`` a data call may ask for (413 ``page-too-large`` above it)."""
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)

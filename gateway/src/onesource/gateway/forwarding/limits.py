@@ -1,15 +1,16 @@
-"""Per-client rate limits (token buckets) and request size limits: body bytes and page size."""
+"""Per-client rate limits (token buckets) and request size limits: body bytes (held or streamed) and page size."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 from onesource.gateway.forwarding.errors import PageTooLarge, RateLimited
-from onesource.kit.errors import BadRequest, ContentTooLarge
+from onesource.kit.errors import BadRequest, ContentTooLarge, ServiceError
 
 #: Above this many buckets, idle full ones are dropped (they hold no information: a new bucket starts full).
 _PRUNE_ABOVE = 10_000
@@ -52,24 +53,69 @@ class TokenBuckets:
             del self._buckets[client]
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 ``content-too-large`` above ``limit`` bytes, declared or sent."""
+class BodyDigest:
+    """SHA-256 and size of a request body, taken as it is read or streamed (for the audit entry's request hash)."""
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+        self.interrupted: ServiceError | None = None
+        """Why a streamed body was broken off (too large, or its sender went away): the call's answer."""
+
+    def update(self, chunk: bytes) -> None:
+        """Take the next piece of the body."""
+        self._sha256.update(chunk)
+        self.size += len(chunk)
+
+    def digest(self) -> bytes:
+        """The SHA-256 of the body so far."""
+        return self._sha256.digest()
+
+
+def declared_length(request: Request, limit: int) -> int | None:
+    """The declared ``Content-Length``; 400 when it is not a number, 413 above ``limit``."""
     declared = request.headers.get("content-length")
-    if declared is not None:
-        try:
-            length = int(declared)
-        except ValueError:
-            raise BadRequest("Content-Length is not a number") from None
-        if length > limit:
-            raise ContentTooLarge(f"the body has {length} bytes; at most {limit} are accepted", limit=limit)
+    if declared is None:
+        return None
+    try:
+        length = int(declared)
+    except ValueError:
+        raise BadRequest("Content-Length is not a number") from None
+    if length > limit:
+        raise ContentTooLarge(f"the body has {length} bytes; at most {limit} are accepted", limit=limit)
+    return length
+
+
+async def read_body(request: Request, limit: int, digest: BodyDigest | None = None) -> bytes:
+    """The request body, refused with 413 ``content-too-large`` above ``limit`` bytes, declared or sent."""
+    declared_length(request, limit)
+    digest = digest or BodyDigest()
     chunks: list[bytes] = []
-    size = 0
     async for chunk in request.stream():  # a chunked body declares no length: count while reading
-        size += len(chunk)
-        if size > limit:
+        if digest.size + len(chunk) > limit:
             raise ContentTooLarge(f"the body has more than {limit} bytes", limit=limit)
+        digest.update(chunk)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def streamed_body(request: Request, limit: int, digest: BodyDigest) -> AsyncIterator[bytes]:
+    """The request body piece by piece as it arrives, broken off past ``limit`` bytes or when the sender goes away.
+
+    Breaking off makes the service see an upload that never ended, which it must treat as such (a bulk import
+    then imports nothing); why is in ``digest.interrupted``, which is the caller's answer.
+    """
+    try:
+        async for chunk in request.stream():
+            if digest.size + len(chunk) > limit:
+                digest.interrupted = ContentTooLarge(f"the body has more than {limit} bytes", limit=limit)
+                raise digest.interrupted
+            digest.update(chunk)
+            if chunk:
+                yield chunk
+    except ClientDisconnect:
+        digest.interrupted = BadRequest(f"the upload broke off after {digest.size} bytes")
+        raise digest.interrupted from None
 
 
 def check_page_size(limits: Iterable[str], maximum: int) -> None:

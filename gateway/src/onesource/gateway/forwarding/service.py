@@ -5,10 +5,12 @@ A data call (``/api/<registry>/<path>``) is checked in this order, and the first
 1. 401 — no valid bearer token (:func:`authenticate_caller`, the one place data calls authenticate);
 2. 429 ``rate-limited`` — the client's token bucket is empty (``Retry-After``);
 3. 400 ``unsafe-path`` — ``.`` or ``..`` segments; 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
-4. 413 ``content-too-large`` — body over ``max_body_bytes``; 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
+4. 413 ``content-too-large`` — body over ``max_body_bytes`` (a ``POST`` declared larger, or chunked, may be an
+   owner's upload: it is read, or streamed, after step 6); 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
 5. 503 ``grants-unknown`` — the caches are still catching up and asking the exchange and catalog failed;
 6. 404 ``not-covered`` — no published resource covers the path (the registry's owner is still forwarded: its own
-   endpoints that no resource describes, such as bulk imports, are its business);
+   endpoints that no resource describes, such as bulk imports, are its business; a large body there is streamed,
+   up to ``max_upload_bytes``);
 7. the provider of the covering resources (the owner) is forwarded with its own token, any method, unmasked;
 8. 405 — anyone else only reads (GET, HEAD);
 9. 403 ``no-grant`` — no grant in force on any covering resource; 403 ``purpose-mismatch`` — none for this purpose;
@@ -26,8 +28,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -53,7 +55,14 @@ from onesource.gateway.forwarding.errors import (
     UnmaskableAnswer,
     UnsafePath,
 )
-from onesource.gateway.forwarding.limits import TokenBuckets, check_page_size, read_body
+from onesource.gateway.forwarding.limits import (
+    BodyDigest,
+    TokenBuckets,
+    check_page_size,
+    declared_length,
+    read_body,
+    streamed_body,
+)
 from onesource.gateway.forwarding.masking import Mask, Masked
 from onesource.gateway.forwarding.tokens import GatewayTokens
 from onesource.gateway.forwarding.upstream import Upstream, Upstreams
@@ -148,6 +157,8 @@ class Trail:
     principal: Principal | None = None
     purpose: str | None = None
     body: bytes = b""
+    digest: BodyDigest = field(default_factory=BodyDigest)
+    """Of the body as read or streamed, for the request hash."""
     resources: tuple[str, ...] = ()
     grant_ids: tuple[str, ...] = ()
     record_keys: tuple[str, ...] = ()
@@ -220,10 +231,20 @@ def purpose_of(headers: Headers) -> str | None:
     return unquote(text).strip() or None
 
 
-def request_hash(method: str, target: str, purpose: str | None, body: bytes) -> str:
-    """SHA-256 hex over method, path with query, purpose and body, each part length-prefixed so none can shift."""
+def request_hash(method: str, target: str, purpose: str | None, body: BodyDigest) -> str:
+    """SHA-256 hex over method, path with query, purpose and the body's SHA-256 and size, each length-prefixed.
+
+    Length prefixes keep any part from shifting into the next; the body enters by its digest, which a streamed
+    upload gives without being held whole.
+    """
     digest = hashlib.sha256()
-    for part in (method.encode(), target.encode(), (purpose or "").encode(), body):
+    for part in (
+        method.encode(),
+        target.encode(),
+        (purpose or "").encode(),
+        body.digest(),
+        body.size.to_bytes(8, "big"),
+    ):
         digest.update(len(part).to_bytes(8, "big"))
         digest.update(part)
     return digest.hexdigest()
@@ -286,7 +307,7 @@ async def answer_data_call(request: Request, call: Call, door: Door) -> Response
         path=call.target,
         status=response.status_code,
         latency_ms=(time.perf_counter() - call.started) * 1000,
-        request_hash=request_hash(call.method, call.target, trail.purpose, trail.body),
+        request_hash=request_hash(call.method, call.target, trail.purpose, trail.digest),
         resources=trail.resources,
         grant_ids=trail.grant_ids,
         record_keys=trail.record_keys,
@@ -311,15 +332,22 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     purpose = trail.purpose = purpose_of(call.headers)
     if purpose is None:
         raise PurposeRequired("data calls state their purpose in X-OneSource-Purpose (percent-encoded UTF-8)")
-    trail.body = await read_body(request, settings.max_body_bytes)
+    # A POST too large to hold may be an owner's upload (a bulk import): which, the catalog says, below.
+    upload = call.method == "POST" and _maybe_upload(request, settings)
+    if not upload:
+        trail.body = await read_body(request, settings.max_body_bytes, trail.digest)
     check_page_size(request.query_params.getlist("limit"), settings.max_page_size)
 
     resources, grants = await _knowledge(principal, door)
     coverage = resources.cover(call.service, call.path)
     if coverage is None:
         if resources.owner_of(call.service) == principal.department:
+            if upload:
+                return await _stream_for_owner(request, call, url, trail, door)
             return await _forward_for_owner(call, url, trail, door, None, trail.body)
         raise NotCovered(f"no published catalog resource covers {call.service} {call.path}")
+    if upload:  # a resource's path takes records, not files: the usual limit
+        trail.body = await read_body(request, settings.max_body_bytes, trail.digest)
     trail.resources = tuple(resource.id for resource in coverage.resources)
     if coverage.requested_key is not None:
         trail.record_keys = (coverage.requested_key,)
@@ -434,6 +462,37 @@ async def _forward_for_owner(
     )
     if call.method == "GET" and 200 <= upstream.status < 300:
         _audit_owner_read(upstream, coverage, trail)
+    return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
+
+
+def _maybe_upload(request: Request, settings: Settings) -> bool:
+    """Whether the body may be an upload: declared larger than a body held whole, or not declared (chunked).
+
+    413 when it is declared larger than even an upload may be.
+    """
+    declared = declared_length(request, settings.max_upload_bytes)
+    return declared is None or declared > settings.max_body_bytes
+
+
+async def _stream_for_owner(request: Request, call: Call, url: str, trail: Trail, door: Door) -> Response:
+    """The owner's upload to its registry (a bulk import), passed on as it arrives, never held whole."""
+    settings = door.settings
+    body: AsyncIterator[bytes] = streamed_body(request, settings.max_upload_bytes, trail.digest)
+    try:
+        upstream = await door.upstreams.send(
+            call.method,
+            url,
+            passed_headers(call.headers, call.request_id),
+            body,
+            service=call.service,
+            timeout=settings.upload_timeout_seconds,
+        )
+    except Exception:
+        if trail.digest.interrupted is not None:  # broken off on the caller's side, not by the service
+            raise trail.digest.interrupted from None
+        raise
+    if trail.digest.interrupted is not None:  # the service answered before the upload was broken off
+        raise trail.digest.interrupted
     return Response(upstream.body, status_code=upstream.status, headers=upstream.headers)
 
 

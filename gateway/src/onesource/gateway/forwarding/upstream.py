@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,12 +46,12 @@ class Upstreams(Protocol):
         method: str,
         url: str,
         headers: Sequence[tuple[bytes, bytes]],
-        body: bytes,
+        body: bytes | AsyncIterable[bytes],
         *,
         service: str,
         timeout: float,
     ) -> Upstream:
-        """The whole answer of the service.
+        """The whole answer of the service; ``body`` whole, or streamed as it comes (chunked).
 
         :class:`UpstreamUnavailable` (502) when it is unreachable, :class:`UpstreamTimeout` (504) when it is not
         done within ``timeout`` seconds.
@@ -81,7 +81,7 @@ class AiohttpUpstreams:
         method: str,
         url: str,
         headers: Sequence[tuple[bytes, bytes]],
-        body: bytes,
+        body: bytes | AsyncIterable[bytes],
         *,
         service: str,
         timeout: float,
