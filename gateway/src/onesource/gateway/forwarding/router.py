@@ -35,9 +35,9 @@ caller's own token, which the service checks: method, query, body and the header
 covers the path. The provider of the covering resources is passed on as for a management call; it also reaches the
 registry's paths no resource covers (bulk imports), where a `POST` larger than a body (or chunked) is streamed
 through as it arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond).
-Anyone else may only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated purpose
-(403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in their
-row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
+Anyone else may only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the
+stated purpose (403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the
+records in their row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
 scope is 404 `record-not-found`, like an absent one. Every data call is written to the audit log before it is
 answered; when that fails, 503 `audit-unavailable` and no data.
 
