@@ -27,17 +27,17 @@ caller's own token, which the service checks: method, query, body and the header
 `Accept`, `If-Match`, `Idempotency-Key`, `X-OneSource-Purpose`, `X-Request-Id` go on; status, body and `Content-Type`,
 `ETag`, `Location`, `Retry-After` come back.
 
-**Data calls** (the registries: `population`, `legal-entity`, `geo`, `macroeconomy`) are checked in this order:
-401 without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `unsafe-path` for
+**Data calls** (the registries: `population`, `legal-entity`, `geo`, `macroeconomy`) are checked in this order: 401
+without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `unsafe-path` for
 `.`/`..` segments; 400 `purpose-required` without `X-OneSource-Purpose` (percent-encoded UTF-8); 413
-`content-too-large` for a body over the limit, 413 `page-too-large` for `limit` over 200; 503 `grants-unknown`
-(with `Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource
-covers the path. The provider of the covering resources is passed on as for a management call; it also reaches the
+`content-too-large` for a body over the limit, 413 `page-too-large` for `limit` over 200; 503 `grants-unknown` (with
+`Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource covers
+the path. The provider of the covering resources is passed on as for a management call; it also reaches the
 registry's paths no resource covers (bulk imports), where a `POST` larger than a body (or chunked) is streamed
-through as it arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond).
-Anyone else may only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the
-stated purpose (403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the
-records in their row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
+through as it arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond). Anyone
+else may only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated
+purpose (403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in
+their row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
 scope is 404 `record-not-found`, like an absent one. Every data call is written to the audit log before it is
 answered; when that fails, 503 `audit-unavailable` and no data.
 
