@@ -6,9 +6,9 @@ Revision ID: 0006
 Revises: 0005
 """
 
-import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from onesource.kit.migrations import create_idempotency_record_table
 
 revision = "0006"
 down_revision = "0005"
@@ -17,16 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "idempotency_record",
-        sa.Column("principal", sa.Text(), nullable=False),
-        sa.Column("key", sa.Text(), nullable=False),
-        sa.Column("fingerprint", sa.Text(), nullable=False),
-        sa.Column("status", sa.Integer(), nullable=False),
-        sa.Column("body", postgresql.JSONB(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
-        sa.PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),
-    )
+    create_idempotency_record_table()
 
 
 def downgrade() -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit.db import TYPE_ANNOTATION_MAP, new_metadata
+from onesource.kit.idempotency import IdempotencyRecordColumns
 
 
 class Base(DeclarativeBase):
@@ -136,18 +137,8 @@ class DirectorySequence(Base):
     last_value: Mapped[int] = mapped_column(Integer)
 
 
-class IdempotencyRecord(Base):
+class IdempotencyRecord(IdempotencyRecordColumns, Base):
     """The first answer to a creating POST with an ``Idempotency-Key``."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),)
-
-    principal: Mapped[str] = mapped_column(Text)
-    key: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class ExchangeGrant(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit.db import TYPE_ANNOTATION_MAP, new_metadata
+from onesource.kit.idempotency import IdempotencyRecordColumns
 
 
 def new_id() -> str:
@@ -222,15 +223,5 @@ class Correction(Base):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
-class IdempotencyRecord(Base):
+class IdempotencyRecord(IdempotencyRecordColumns, Base):
     """The first answer to a creating POST with an ``Idempotency-Key``."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),)
-
-    principal: Mapped[str] = mapped_column(Text)
-    key: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[Any] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

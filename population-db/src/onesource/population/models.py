@@ -14,10 +14,8 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
-    Integer,
     PrimaryKeyConstraint,
     String,
-    Text,
     func,
     text,
 )
@@ -25,6 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit.db import TYPE_ANNOTATION_MAP, new_metadata
+from onesource.kit.idempotency import IdempotencyRecordColumns
 
 
 class Base(DeclarativeBase):
@@ -128,15 +127,5 @@ class PersonImportError(Base):
     reason: Mapped[str]
 
 
-class IdempotencyRecord(Base):
+class IdempotencyRecord(IdempotencyRecordColumns, Base):
     """The first answer to a registration with an ``Idempotency-Key`` (the kit's store, ``kit.idempotency``)."""
-
-    __tablename__ = "idempotency_record"
-    __table_args__ = (PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),)
-
-    principal: Mapped[str] = mapped_column(Text)
-    key: Mapped[str] = mapped_column(Text)
-    fingerprint: Mapped[str] = mapped_column(Text)
-    status: Mapped[int] = mapped_column(Integer)
-    body: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())

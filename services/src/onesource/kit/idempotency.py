@@ -5,9 +5,11 @@ principal, key, fingerprint, status, body), so a key is remembered exactly when 
 transaction-level advisory lock on (client, key) makes a concurrent repeat wait for the first request and then
 replay it. Reusing a key for a different request is 422 (draft-ietf-httpapi-idempotency-key-header).
 
-A service declares its record class and a dependency: ``IdempotencyDep = Annotated[Idempotency,
-Depends(idempotency_for(IdempotencyRecord))]``. A store that must not keep answers in clear (the gateway's, which
-may hold a client secret) subclasses :class:`Idempotency` and overrides how the body is kept.
+A service declares its record class on its own ``Base`` with the columns of :class:`IdempotencyRecordColumns`,
+creates the table with :func:`onesource.kit.migrations.create_idempotency_record_table`, and declares a dependency:
+``IdempotencyDep = Annotated[Idempotency, Depends(idempotency_for(IdempotencyRecord))]``. A store that must not
+keep answers in clear (the gateway's, which may hold a client secret) subclasses :class:`Idempotency` and
+overrides how the body is kept.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Integer, PrimaryKeyConstraint, Text, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
 
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.errors import ServiceError
@@ -36,6 +41,20 @@ IdempotencyKey = Annotated[
     ),
 ]
 """The ``Idempotency-Key`` request header."""
+
+
+class IdempotencyRecordColumns:
+    """The columns of a service's ``idempotency_record`` table: a mixin for its record class on its own ``Base``."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),)
+
+    principal: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class IdempotencyKeyReused(ServiceError):

@@ -189,3 +189,17 @@ def outbox_renderer_v3_down() -> None:
     op.execute("DELETE FROM outbox_event WHERE renderer IS NOT NULL")
     op.drop_column("outbox_event", "renderer")
     op.execute("ALTER TABLE outbox_event ALTER COLUMN payload SET STORAGE EXTENDED")
+
+
+def create_idempotency_record_table() -> None:
+    """The table of :class:`onesource.kit.idempotency.IdempotencyRecordColumns`, for a service's revision."""
+    op.create_table(
+        "idempotency_record",
+        sa.Column("principal", sa.Text(), nullable=False),
+        sa.Column("key", sa.Text(), nullable=False),
+        sa.Column("fingerprint", sa.Text(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=False),
+        sa.Column("body", postgresql.JSONB(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("principal", "key", name="pk_idempotency_record"),
+    )
