@@ -17,8 +17,9 @@ from onesource.kit.events import CloudEvent
 from onesource.kit.testing.plugin import rolled_back
 
 FIELDS = ["id_number", "name", "sex", "ethnicity", "birth_date", "deceased", "household_region_code"]
-# PostgreSQL text and jsonb cannot hold NUL; a source event carrying one is dead-lettered, not delivered.
-text = st.text(alphabet=st.characters(exclude_characters="\x00"), max_size=8)
+# PostgreSQL text and jsonb cannot hold NUL, nor UTF-8 a lone surrogate (which JSON's \ud800 escape decodes to); a
+# source event carrying either is dead-lettered by the consumer, not delivered (the registries refuse both).
+text = st.text(alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=8)
 values = st.one_of(text, st.integers(), st.booleans(), st.none())
 field_sets = st.sets(st.sampled_from(FIELDS), min_size=1)
 records = st.fixed_dictionaries({"id_number": text.filter(bool)}).flatmap(
