@@ -177,6 +177,8 @@ def outbox_renderer_v3() -> None:
 
 def outbox_renderer_v3_down() -> None:
     """Undo :func:`outbox_renderer_v3` (refused while deferred rows wait: their events would be lost)."""
+    # Locked first, so that no bulk load commits a deferred row between the check and the drop.
+    op.execute("LOCK TABLE outbox_event IN ACCESS EXCLUSIVE MODE")
     op.execute(
         """
         DO $$ BEGIN

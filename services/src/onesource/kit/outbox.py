@@ -16,7 +16,12 @@ keys instead of one row per event, and the relay has the named renderer write th
 when it publishes them. The events are still committed with the change (the row is, and what it names is
 immutable, such as a record's first version); the load writes at most one small row per shard and block instead
 of an event of most of a kilobyte per record, which otherwise was half the database work of an import. Their ids
-are derived (``events.derived_event_id``), so a republished event keeps its id.
+are derived (``events.derived_event_id``), so a republished event keeps its id. A deferred row is stored under
+``SHARDS + shard``: relays of releases before deferred events claim only shards ``0..SHARDS-1``, so in a rolling
+deploy they leave such rows alone (rather than publish their key lists as events) and a relay that renders them
+takes them; a key's later events may then leave before its deferred one, while an old relay holds its shard. A row
+whose renderer fails (or is missing) holds up only its own shard: the relay publishes the other shards, and that
+shard up to the row, and tries the row again on its next pass.
 """
 
 from __future__ import annotations
@@ -60,6 +65,13 @@ _LOCK_NAMESPACE = 0x05_0B_0C
 PENDING = Gauge("onesource_outbox_pending_rows", "Outbox rows not yet published", ["service"])
 PUBLISHED = Counter("onesource_outbox_published_total", "Outbox events acknowledged by the broker", ["service"])
 PUBLISH_ERRORS = Counter("onesource_outbox_publish_errors_total", "Failed relay passes", ["service"])
+RENDER_ERRORS = Counter(
+    "onesource_outbox_render_errors_total",
+    "Deferred outbox rows that could not be rendered (their shard waits)",
+    ["service"],
+)
+#: How often the relay logs the same row that cannot be rendered at ERROR.
+RENDER_LOG_SECONDS = 60.0
 LATENCY = Histogram(
     "onesource_outbox_publish_latency_seconds",
     "Time from outbox insert to broker acknowledgement of the oldest event of each published batch",
@@ -149,7 +161,7 @@ async def add_deferred(
     """
     by_shard: dict[int, list[str]] = defaultdict(list)
     for key in keys:
-        by_shard[shard_of(key)].append(key)
+        by_shard[SHARDS + shard_of(key)].append(key)  # out of the claims of relays that cannot render it
     if not by_shard:
         return
     trace_context = current_trace_context()
@@ -177,6 +189,7 @@ def rows_query() -> Select[Any]:
         outbox_event.c.event_id,
         outbox_event.c.topic,
         outbox_event.c.key,
+        outbox_event.c.shard,
         # as stored text: published byte for byte, without a decode/encode round trip
         outbox_event.c.payload.cast(Text).label("payload"),
         outbox_event.c.renderer,
@@ -191,7 +204,7 @@ async def rendered(connection: AsyncConnection, row: Any, renderers: Mapping[str
     if row.renderer is None:
         return [Message(row.event_id, row.key, row.payload)]
     render = renderers.get(row.renderer)
-    if render is None:  # a relay of a release that lacks it: leave the row to one that has it, loudly
+    if render is None:  # the relay holds up this row's shard (loudly) until one that has the renderer takes it
         raise LookupError(f"outbox row {row.id} needs the renderer {row.renderer!r}, which this relay does not have")
     reference = json.loads(row.payload)
     messages = await render(connection, Deferred(row.topic, reference["keys"], reference["details"]))
@@ -242,6 +255,8 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         #: Whether the last pass found nothing more to publish (then the relay waits for a commit or the poll).
         self._caught_up = True
+        #: Rows that could not be rendered, by id: when they were last logged.
+        self._render_failures: dict[int, float] = {}
         self._pending_updated = 0.0
 
     async def _ensure_producer(self) -> AIOKafkaProducer:
@@ -330,24 +345,30 @@ class OutboxRelay:
         limit = self.batch_size * PIPELINE
         self._caught_up = True
         async with self.engine.begin() as connection:
-            # Every shard no other relay holds; a relay running alone holds them all.
-            shards = list(await connection.scalars(_CLAIM_SHARDS, {"namespace": _LOCK_NAMESPACE, "last": SHARDS - 1}))
+            # Every shard no other relay holds; a relay running alone holds them all. Its deferred rows are stored
+            # under SHARDS + shard (see the module docstring).
+            held = list(await connection.scalars(_CLAIM_SHARDS, {"namespace": _LOCK_NAMESPACE, "last": SHARDS - 1}))
+            shards = [*held, *(SHARDS + shard for shard in held)]
             deliveries: list[Any] = []
+            after = 0
             while shards:
                 if len(deliveries) >= limit:
                     self._caught_up = False
                     break
-                rows = (
-                    await connection.execute(self._claim_query(shards, after=claimed[-1].id if claimed else 0))
-                ).all()
+                rows = (await connection.execute(self._claim_query(shards, after=after))).all()
                 # Sent without waiting for acknowledgements: the next batch is read while these are in flight.
-                sent = await self._send_all(connection, producer, rows, deliveries, room=limit - len(deliveries))
-                claimed.extend(rows[:sent])
-                if sent < len(rows):
+                sent, blocked, cut = await self._send_all(
+                    connection, producer, rows, deliveries, room=limit - len(deliveries)
+                )
+                claimed.extend(sent)
+                if blocked:  # a row these shards could not render: nothing after it in them this pass
+                    shards = [shard for shard in shards if shard % SHARDS not in blocked]
+                if cut:
                     self._caught_up = False
                     break
                 if len(rows) < self.batch_size:
                     break
+                after = rows[-1].id
             if claimed:
                 # Shielded: cancelling aiokafka's delivery futures breaks its sender, and stop() then waits forever.
                 # Bounded: an idempotent aiokafka producer never expires a batch, it retries it without end (for
@@ -388,33 +409,61 @@ class OutboxRelay:
         deliveries: list[Any],
         *,
         room: int,
-    ) -> int:
+    ) -> tuple[list[Any], set[int], bool]:
         """Hand the events of ``rows`` to the producer, in order, until ``room`` events are in flight.
 
-        Their delivery futures go to ``deliveries``; returns how many rows were sent (the first row always is).
+        Their delivery futures go to ``deliveries``. Returns the rows sent; the shards held up by a row that could not
+        be rendered (it, and every later row of its shard, stay unsent); and whether the room ran out before the end.
         """
         topics = {row.topic for row in rows} - self._known_topics
         if topics:
             await ensure_topics(self.kafka, topics, client_id=f"{self.service}-relay")
             self._known_topics |= topics
-        sent = 0
+        sent: list[Any] = []
+        blocked: set[int] = set()
         for row in rows:
             if sent and room <= 0:
-                break
+                return sent, blocked, True
+            if row.shard % SHARDS in blocked:
+                continue
             if row.renderer is None and not row.trace_context:  # most rows: one event, nothing to trace
                 key, value = row.key.encode(), row.payload.encode()
                 deliveries.append(await producer.send(row.topic, key=key, value=value, headers=list(_HEADERS)))
                 room -= 1
             else:
-                futures = await self._send(producer, row, await rendered(connection, row, self.renderers))
+                try:
+                    messages = await rendered(connection, row, self.renderers)
+                except Exception as error:  # this row's shard waits; the others go on
+                    self._render_failed(row, error)
+                    blocked.add(row.shard % SHARDS)
+                    continue
+                self._render_failures.pop(row.id, None)
+                futures = await self._send(producer, row, messages)
                 deliveries.extend(futures)
                 room -= len(futures)
-            sent += 1
-        return sent
+            sent.append(row)
+        return sent, blocked, False
+
+    def _render_failed(self, row: Any, error: Exception) -> None:
+        """Count and log a row that could not be rendered; each row at most once a minute at ERROR."""
+        RENDER_ERRORS.labels(self.service).inc()
+        now = time.monotonic()
+        if now - self._render_failures.get(row.id, -RENDER_LOG_SECONDS) >= RENDER_LOG_SECONDS:
+            self._render_failures[row.id] = now
+            logger.error(
+                "outbox row %d (renderer %r) could not be rendered; its shard waits: %r",
+                row.id,
+                row.renderer,
+                error,
+                exc_info=error,
+            )
 
     def _acknowledged(self, rows: Sequence[Any], events: int) -> None:
-        # One observation per batch, of its oldest event: the worst latency in it, at a fraction of the cost.
-        LATENCY.labels(self.service).observe(max(0.0, time.time() - min(row.created_at for row in rows).timestamp()))
+        # One observation per batch, of its oldest event: the worst latency in it, at a fraction of the cost. Deferred
+        # rows are left out: their time is their bulk load's start, not their commit.
+        created = [row.created_at for row in rows if row.renderer is None]
+        if created:
+            LATENCY.labels(self.service).observe(max(0.0, time.time() - min(created).timestamp()))
         PUBLISHED.labels(self.service).inc(events)
 
     async def _send(self, producer: AIOKafkaProducer, row: Any, messages: Sequence[Message]) -> list[Any]:
