@@ -426,21 +426,17 @@ class OutboxRelay:
                 return sent, blocked, True
             if row.shard % SHARDS in blocked:
                 continue
-            if row.renderer is None and not row.trace_context:  # most rows: one event, nothing to trace
-                key, value = row.key.encode(), row.payload.encode()
-                deliveries.append(await producer.send(row.topic, key=key, value=value, headers=list(_HEADERS)))
-                room -= 1
-            else:
-                try:
-                    messages = await rendered(connection, row, self.renderers)
-                except Exception as error:  # this row's shard waits; the others go on
-                    self._render_failed(row, error)
-                    blocked.add(row.shard % SHARDS)
-                    continue
+            try:
+                messages = await rendered(connection, row, self.renderers)
+            except Exception as error:  # only a deferred row's renderer can fail: this row's shard waits
+                self._render_failed(row, error)
+                blocked.add(row.shard % SHARDS)
+                continue
+            if row.renderer is not None:
                 self._render_failures.pop(row.id, None)
-                futures = await self._send(producer, row, messages)
-                deliveries.extend(futures)
-                room -= len(futures)
+            futures = await self._send(producer, row, messages)
+            deliveries.extend(futures)
+            room -= len(futures)
             sent.append(row)
         return sent, blocked, False
 
