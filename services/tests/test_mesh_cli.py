@@ -280,3 +280,127 @@ def _process(pid: int) -> psutil.Process | None:
         return psutil.Process(pid)
     except psutil.NoSuchProcess:
         return None
+
+
+def _harness_env() -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("ONESOURCE_MESH_DATABASE_URL", "ONESOURCE_KAFKA_BOOTSTRAP", "ONESOURCE_BOOTSTRAP_ADMIN_SECRET")
+    }
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    return env
+
+
+def _up(var: Path, ports: tuple[int, int, int], output: Path) -> subprocess.Popen[bytes]:
+    """`onesource up` over stub services in a process group of its own; returns once `mesh.json` is written."""
+    gateway_port, pg_port, kafka_port = ports
+    (var / "mesh.json").unlink(missing_ok=True)  # a killed launcher's, not this one's
+    args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    with output.open("ab") as out:
+        mesh = subprocess.Popen(args, env=_harness_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not (var / "mesh.json").exists():
+        if mesh.poll() is not None or time.monotonic() > deadline:
+            _kill(mesh)
+            pytest.fail(f"onesource up did not come up:\n{output.read_text()}")
+        time.sleep(0.2)
+    return mesh
+
+
+def _kill(mesh: subprocess.Popen[bytes]) -> None:
+    if mesh.poll() is None:
+        os.killpg(mesh.pid, signal.SIGKILL)
+        mesh.wait()
+
+
+def _children(var: Path) -> list[psutil.Process]:
+    """The services and the broker the recorded mesh runs."""
+    pids = read_pids(var)
+    assert pids is not None
+    records = [*pids.services.values(), *([pids.kafka] if pids.kafka is not None else [])]
+    return [psutil.Process(record.pid) for record in records]
+
+
+def _all_ports_free(ports: tuple[int, int, int]) -> bool:
+    gateway_port, pg_port, kafka_port = ports
+    return all(port_is_free("127.0.0.1", port) for port in [*plan_ports(gateway_port).values(), pg_port, kafka_port])
+
+
+@pytest.fixture
+def ports() -> tuple[int, int, int]:
+    return _free_gateway_port(), find_free_port(), find_free_port()
+
+
+def test_repeated_sigterms_stop_the_mesh_quietly_and_completely(tmp_path: Path, ports: tuple[int, int, int]) -> None:
+    var, output = tmp_path / "var", tmp_path / "up.out"
+    mesh = _up(var, ports, output)
+    try:
+        children = _children(var)
+        # A supervisor that sends SIGTERM and repeats it, as `kill` of the process group twice does.
+        for _ in range(3):
+            os.killpg(mesh.pid, signal.SIGTERM)
+            time.sleep(0.05)
+        assert mesh.wait(timeout=60) == 0, output.read_text()
+    finally:
+        _kill(mesh)
+    text = output.read_text()
+    assert "Traceback" not in text
+    assert "Stopping the mesh…" in text
+    assert "Mesh stopped." in text
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []
+    assert _all_ports_free(ports)
+
+
+def test_a_launcher_killed_during_its_shutdown_leaves_nothing_holding_ports(
+    tmp_path: Path, ports: tuple[int, int, int]
+) -> None:
+    var, output = tmp_path / "var", tmp_path / "up.out"
+    mesh = _up(var, ports, output)
+    try:
+        children = _children(var)
+        # A CI runner or supervisor with a short grace: SIGTERM to the group, SIGKILL soon after.
+        os.killpg(mesh.pid, signal.SIGTERM)
+        time.sleep(0.3)
+        os.killpg(mesh.pid, signal.SIGKILL)
+        mesh.wait(timeout=10)
+    finally:
+        _kill(mesh)
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], [process.cmdline() for process in alive]
+
+    again = _up(var, ports, output)
+    try:
+        assert httpx.get(f"http://127.0.0.1:{ports[0]}/readyz").status_code == 200
+    finally:
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=60) == 0, output.read_text()
+    assert _all_ports_free(ports)
+
+
+def test_the_next_start_cleans_up_after_a_launcher_killed_outright(tmp_path: Path, ports: tuple[int, int, int]) -> None:
+    var, output = tmp_path / "var", tmp_path / "up.out"
+    mesh = _up(var, ports, output)
+    try:
+        children = _children(var)
+        launcher = mesh.pid
+        os.kill(launcher, signal.SIGKILL)  # the launcher alone: no signal handler, no atexit
+        mesh.wait(timeout=10)
+    finally:
+        _kill(mesh)
+    # Its services and broker go with it; PostgreSQL (a daemon of pg_ctl) is left for the next start.
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], [process.cmdline() for process in alive]
+    assert (var / "mesh.pids").exists()
+
+    again = _up(var, ports, output)
+    try:
+        text = output.read_text()
+        assert f"Cleaned up after a mesh whose launcher (pid {launcher}) was killed: PostgreSQL" in text
+        assert httpx.get(f"http://127.0.0.1:{ports[0]}/readyz").status_code == 200
+    finally:
+        again.send_signal(signal.SIGINT)
+        assert again.wait(timeout=60) == 0, output.read_text()
+    assert _all_ports_free(ports)

@@ -9,28 +9,41 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import errno
+import fcntl
 import hashlib
 import importlib.util
+import json
 import os
 import pwd
 import random
+import re
+import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import psutil
+
 __all__ = [
+    "ROOT_HOME",
     "EmbeddedKafka",
     "EmbeddedPostgres",
     "PortInUse",
+    "die_with_parent",
     "ensure_database_at",
     "find_free_port",
     "log_tail",
     "port_is_free",
+    "system_user",
 ]
 
 _PG_SYSTEM_USER = "pgserver"
@@ -129,35 +142,51 @@ def _add_mode(path: Path, bits: int) -> None:
 
 
 class EmbeddedPostgres:
-    """A PostgreSQL 16 server from the `pgserver` wheel, its data in `data_dir`, reached over TCP."""
+    """A PostgreSQL 16 server from the `pgserver` wheel, its data in `data_dir`, reached over TCP.
+
+    As root, PostgreSQL must run as an unprivileged system user, which may not be able to enter the checkout or
+    pytest's private temporary tree (both may be mode 700). Then the binaries are copied once to, and the cluster
+    lives under, :data:`ROOT_HOME` (root-owned, traversable), and ``data_dir`` becomes a symbolic link to the
+    cluster. As an ordinary user the cluster is ``data_dir`` itself and the package's binaries are used in place.
+    """
 
     def __init__(self, data_dir: Path, *, port: int = 54320, host: str = "127.0.0.1") -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port
         self.host = host
-        self.bin_dir = _package_dir("pgserver") / "pginstall" / "bin"
-        # PostgreSQL refuses to run as root; pgserver's convention is a dedicated system user.
-        self._system_user: str | None = _PG_SYSTEM_USER if os.geteuid() == 0 else None
+        self._system_user: str | None = system_user() if os.geteuid() == 0 else None
+        #: Where the cluster really is: ``data_dir`` itself, or (as root) a directory under :data:`ROOT_HOME`.
+        self.cluster_dir = self.data_dir if self._system_user is None else _root_cluster_dir(self.data_dir)
 
     @property
     def log_path(self) -> Path:
         """The server log (`pg_ctl -l`)."""
-        return self.data_dir / "postgresql.log"
+        return self.cluster_dir / "postgresql.log"
 
-    def start(self) -> None:
-        """Initialise the cluster when needed and start the server; a no-op when it already runs."""
+    def start(self) -> list[str]:
+        """Initialise the cluster when needed and start the server; a no-op when it already runs.
+
+        Returns what had to be cleaned up first (a stale ``postmaster.pid``, clusters of vanished test runs), one
+        sentence each, for the caller to show.
+        """
         if self.is_running():
             running_port = self._running_port()
             if running_port not in (None, self.port):
                 raise RuntimeError(
-                    f"PostgreSQL in {self.data_dir} already runs on port {running_port}, not {self.port}; "
+                    f"PostgreSQL in {self.cluster_dir} already runs on port {running_port}, not {self.port}; "
                     "stop it first (or use that port)"
                 )
-            return
+            return []
         if not port_is_free(self.host, self.port):
             raise PortInUse(self.port, "the embedded PostgreSQL", "--pg-port", self.host)
-        self._prepare_filesystem()
-        if not (self.data_dir / "PG_VERSION").exists():
+        cleaned = self._prepare_filesystem()
+        pid_file = self.cluster_dir / "postmaster.pid"
+        if pid_file.exists():
+            # Left by a server that was killed: its pid may now belong to another process, and PostgreSQL would
+            # then refuse to start ("lock file already exists").
+            pid_file.unlink()
+            cleaned.append(f"removed a stale postmaster.pid in {self.cluster_dir} (a killed server left it)")
+        if not (self.cluster_dir / "PG_VERSION").exists():
             self._initdb()
         options = (
             f"-h {self.host} -p {self.port} -k {self._socket_dir()} "
@@ -171,7 +200,7 @@ class EmbeddedPostgres:
                 "-t",
                 "30",
                 "-D",
-                str(self.data_dir),
+                str(self.cluster_dir),
                 "-o",
                 options,
                 "-l",
@@ -185,22 +214,29 @@ class EmbeddedPostgres:
                 f"--- {self.log_path} ---\n{log_tail(self.log_path)}"
             )
         atexit.register(self.stop)
+        return cleaned
 
-    def stop(self) -> None:
-        """Stop the server (fast shutdown); a no-op when it is not running."""
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``fast`` shutdown by default); a no-op when it is not running."""
         atexit.unregister(self.stop)
         if not self.is_running():
             return
-        result = self._run([self._bin("pg_ctl"), "-w", "-D", str(self.data_dir), "-m", "fast", "stop"])
+        result = self._run([self._bin("pg_ctl"), "-w", "-D", str(self.cluster_dir), "-m", mode, "stop"])
         if result.returncode != 0 and self.is_running():
             raise RuntimeError(f"PostgreSQL did not stop: {result.stdout.strip()}")
 
+    def discard(self) -> None:
+        """Stop the server and delete its cluster (and, as root, the link that named it)."""
+        self.stop(mode="immediate")
+        shutil.rmtree(self.cluster_dir, ignore_errors=True)
+        if self.cluster_dir != self.data_dir:
+            _cluster_record(self.cluster_dir).unlink(missing_ok=True)
+            if self.data_dir.is_symlink():
+                self.data_dir.unlink()
+
     def is_running(self) -> bool:
-        """Return True when a server runs on this data directory."""
-        if not (self.data_dir / "postmaster.pid").exists():
-            return False
-        result = self._run([self._bin("pg_ctl"), "-D", str(self.data_dir), "status"])
-        return result.returncode == 0
+        """Return True when a live PostgreSQL server runs on this cluster (a stale pid file does not count)."""
+        return _postmaster_of(self.cluster_dir) is not None
 
     def admin_dsn(self) -> str:
         """DSN of the `postgres` maintenance database, for libpq-style clients."""
@@ -223,7 +259,8 @@ class EmbeddedPostgres:
         )
 
     def _bin(self, name: str) -> str:
-        path = self.bin_dir / name
+        bin_dir = _package_bin_dir() if self._system_user is None else _root_binaries()
+        path = bin_dir / name
         if not path.exists():
             raise RuntimeError(f"PostgreSQL binary {path} is missing; reinstall the pgserver package")
         return str(path)
@@ -231,8 +268,13 @@ class EmbeddedPostgres:
     def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         kwargs: dict[str, Any] = {}
         if self._system_user is not None:
-            kwargs = {"user": self._system_user, "group": self._system_user, "extra_groups": []}
-        cwd = self.data_dir if self.data_dir.is_dir() else Path("/")
+            kwargs = {
+                "user": self._system_user,
+                "group": self._system_user,
+                "extra_groups": [],
+                "env": {**os.environ, "HOME": str(ROOT_HOME)},
+            }
+        cwd = self.cluster_dir if self.cluster_dir.is_dir() else Path("/")
         return subprocess.run(
             args,
             cwd=cwd,
@@ -250,7 +292,7 @@ class EmbeddedPostgres:
             [
                 self._bin("initdb"),
                 "-D",
-                str(self.data_dir),
+                str(self.cluster_dir),
                 "--auth=trust",
                 "-U",
                 "postgres",
@@ -260,47 +302,187 @@ class EmbeddedPostgres:
             ],
         )
         if result.returncode != 0:
-            raise RuntimeError(f"initdb failed for {self.data_dir}:\n{result.stdout.strip()}")
+            raise RuntimeError(f"initdb failed for {self.cluster_dir}:\n{result.stdout.strip()}")
 
     def _socket_dir(self) -> Path:
-        if len(str(self.data_dir)) <= _MAX_SOCKET_DIR_LEN:
-            return self.data_dir
-        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+        if len(str(self.cluster_dir)) <= _MAX_SOCKET_DIR_LEN:
+            return self.cluster_dir
+        digest = hashlib.sha256(str(self.cluster_dir).encode()).hexdigest()[:12]
         socket_dir = Path("/tmp") / f"onesource-pg-{digest}"
         socket_dir.mkdir(mode=0o700, exist_ok=True)
-        self._chown(socket_dir)
+        if self._system_user is not None:
+            user = pwd.getpwnam(self._system_user)
+            os.chown(socket_dir, user.pw_uid, user.pw_gid)
         return socket_dir
 
     def _running_port(self) -> int | None:
         with contextlib.suppress(OSError, ValueError, IndexError):
             # postmaster.pid line 4 is the port (see PostgreSQL's pidfile.h).
-            return int((self.data_dir / "postmaster.pid").read_text().splitlines()[3])
+            return int((self.cluster_dir / "postmaster.pid").read_text().splitlines()[3])
         return None
 
-    def _prepare_filesystem(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.data_dir.chmod(0o700)
+    def _prepare_filesystem(self) -> list[str]:
         if self._system_user is None:
-            return
-        _ensure_system_user(self._system_user)
-        self._chown(self.data_dir)
-        traverse = stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
-        for parent in self.data_dir.parents:
-            _add_mode(parent, traverse)
-        install = self.bin_dir.parent
-        for directory in (self.bin_dir, install / "lib", install.parent.parent / "pgserver.libs"):
-            if directory.is_dir():
-                _add_mode(directory, traverse)
-                for entry in directory.rglob("*"):
-                    _add_mode(entry, traverse if entry.is_dir() or os.access(entry, os.X_OK) else stat.S_IROTH)
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.chmod(0o700)
+            return []
+        with _root_home_lock():
+            _ensure_system_user(self._system_user)
+            cleaned = _collect_abandoned_clusters()
+            _copy_root_binaries(_root_binaries_dir())
+            self._link_cluster()
+        return cleaned
 
-    def _chown(self, path: Path) -> None:
-        if self._system_user is None:
-            return
-        user = pwd.getpwnam(self._system_user)
-        if path.stat().st_uid != user.pw_uid:
-            for entry in (path, *path.rglob("*")):
+    def _link_cluster(self) -> None:
+        """Make the cluster directory (owned by the system user) and point ``data_dir`` at it."""
+        user = pwd.getpwnam(self._system_user or "")
+        if self.data_dir.is_dir() and not self.data_dir.is_symlink():
+            if (self.data_dir / "PG_VERSION").exists() and not self.cluster_dir.exists():
+                # A cluster made in place by an earlier release: move it where the system user can reach it.
+                shutil.move(self.data_dir, self.cluster_dir)
+            elif any(self.data_dir.iterdir()):
+                raise RuntimeError(f"{self.data_dir} exists and is not a PostgreSQL data directory; move it away")
+            else:
+                self.data_dir.rmdir()
+        self.cluster_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for entry in (self.cluster_dir, *self.cluster_dir.rglob("*")):
+            if entry.lstat().st_uid != user.pw_uid:
                 os.chown(entry, user.pw_uid, user.pw_gid, follow_symlinks=False)
+        self.cluster_dir.chmod(0o700)
+        _cluster_record(self.cluster_dir).write_text(json.dumps({"data_dir": str(self.data_dir)}) + "\n")
+        if self.data_dir.is_symlink() and self.data_dir.readlink() == self.cluster_dir:
+            return
+        self.data_dir.unlink(missing_ok=True)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir.symlink_to(self.cluster_dir, target_is_directory=True)
+
+
+#: As root, where the embedded PostgreSQL's binaries and clusters live: reachable by its system user wherever the
+#: checkout is. Overridable for tests of this very mechanism.
+ROOT_HOME = Path(os.environ.get("ONESOURCE_PG_ROOT_HOME", "/var/lib/onesource/postgres"))
+
+
+def system_user() -> str:
+    """The unprivileged user that runs PostgreSQL when we are root (``ONESOURCE_PG_SYSTEM_USER``, else pgserver)."""
+    return os.environ.get("ONESOURCE_PG_SYSTEM_USER") or _PG_SYSTEM_USER
+
+
+def _package_bin_dir() -> Path:
+    return _package_dir("pgserver") / "pginstall" / "bin"
+
+
+def _root_cluster_dir(data_dir: Path) -> Path:
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{data_dir.parent.name}-{data_dir.name}").strip("-.")[:40]
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return ROOT_HOME / "clusters" / f"{label}-{digest}"
+
+
+def _cluster_record(cluster_dir: Path) -> Path:
+    """Beside each cluster under :data:`ROOT_HOME`: which ``data_dir`` it serves (to find abandoned ones)."""
+    return cluster_dir.with_name(cluster_dir.name + ".json")
+
+
+@contextlib.contextmanager
+def _root_home_lock() -> Iterator[None]:
+    """Serialise set-up under :data:`ROOT_HOME` between processes (test workers start their servers together).
+
+    Not re-entrant: take it once, around the whole set-up.
+    """
+    for directory in (ROOT_HOME.parent, ROOT_HOME, ROOT_HOME / "clusters", ROOT_HOME / "binaries"):
+        directory.mkdir(parents=True, exist_ok=True)
+        _add_mode(directory, _TRAVERSABLE)
+    descriptor = os.open(ROOT_HOME / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+_TRAVERSABLE = stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+
+
+def _root_binaries_dir() -> Path:
+    """Where the copy of pgserver's binaries for this package build lives under :data:`ROOT_HOME`."""
+    source = _package_dir("pgserver")
+    record = next(source.parent.glob("pgserver-*.dist-info/RECORD"), None)
+    fingerprint = record.read_bytes() if record is not None else str(source).encode()
+    return ROOT_HOME / "binaries" / hashlib.sha256(fingerprint).hexdigest()[:16]
+
+
+def _root_binaries() -> Path:
+    """The ``bin`` directory of the copy of pgserver's binaries under :data:`ROOT_HOME`, made when missing."""
+    target = _root_binaries_dir()
+    if not (target / ".complete").exists():
+        with _root_home_lock():
+            _copy_root_binaries(target)
+    return target / "pgserver" / "pginstall" / "bin"
+
+
+def _copy_root_binaries(target: Path) -> None:
+    """Copy pgserver's binaries to ``target`` (under the lock), readable and runnable by every user.
+
+    The copy keeps the wheel's layout (``pgserver/pginstall/{bin,lib,share}`` beside ``pgserver.libs``), which the
+    binaries' relative library paths rely on.
+    """
+    if (target / ".complete").exists():
+        return
+    source = _package_dir("pgserver")
+    shutil.rmtree(target, ignore_errors=True)
+    for part in ("bin", "lib", "share"):
+        shutil.copytree(source / "pginstall" / part, target / "pgserver" / "pginstall" / part, symlinks=True)
+    libs = source.parent / "pgserver.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, target / "pgserver.libs", symlinks=True)
+    readable = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+    for entry in (target, *target.rglob("*")):
+        if entry.is_symlink():
+            continue
+        if entry.is_dir() or os.access(entry, os.X_OK):
+            _add_mode(entry, _TRAVERSABLE)
+        else:
+            _add_mode(entry, readable)
+    (target / ".complete").touch()
+
+
+def _collect_abandoned_clusters() -> list[str]:
+    """Delete clusters under :data:`ROOT_HOME` whose ``data_dir`` link is gone (a removed test tree or ``var/``).
+
+    A server still running on such a cluster (its test run was killed) is stopped first.
+    """
+    cleaned = []
+    for record in sorted((ROOT_HOME / "clusters").glob("*.json")):
+        cluster = record.with_suffix("")
+        try:
+            data_dir = Path(json.loads(record.read_text())["data_dir"])
+        except (OSError, ValueError, KeyError):
+            continue
+        if data_dir.is_symlink() and data_dir.readlink() == cluster:
+            continue
+        postmaster = _postmaster_of(cluster)
+        if postmaster is not None:
+            with contextlib.suppress(psutil.Error):
+                postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown
+                postmaster.wait(timeout=30)
+        shutil.rmtree(cluster, ignore_errors=True)
+        record.unlink(missing_ok=True)
+        cleaned.append(f"deleted the abandoned PostgreSQL cluster {cluster} (its {data_dir} is gone)")
+    return cleaned
+
+
+def _postmaster_of(cluster_dir: Path) -> psutil.Process | None:
+    """The live postmaster of ``cluster_dir``, or None (no ``postmaster.pid``, or its pid is now someone else's)."""
+    try:
+        pid = int((cluster_dir / "postmaster.pid").read_text().splitlines()[0])
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE or "postgres" not in process.name():
+            return None
+        # The postmaster works in its data directory.
+        if Path(process.cwd()).resolve() != cluster_dir.resolve():
+            return None
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None
+    return process
 
 
 def ensure_database_at(admin_dsn: str, name: str) -> None:
@@ -338,10 +520,48 @@ def _psql(admin_dsn: str, script: str, **variables: str) -> None:
 
 
 def _ensure_system_user(name: str) -> None:
+    """Create the unprivileged system user PostgreSQL runs as (called under :func:`_root_home_lock`)."""
     try:
         pwd.getpwnam(name)
+        return
     except KeyError:
-        subprocess.run(["useradd", "-s", "/bin/bash", name], check=True, capture_output=True)
+        pass
+    if shutil.which("useradd") is None:
+        raise RuntimeError(
+            f"PostgreSQL refuses to run as root and there is no `useradd` to create its system user {name!r}; "
+            "create that user yourself, or run as an ordinary user"
+        )
+    result = subprocess.run(
+        ["useradd", "--system", "--user-group", "--no-create-home", "--home-dir", str(ROOT_HOME),
+         "--shell", "/usr/sbin/nologin", name],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    # 9: the name exists (another program made it between our look-up and useradd).
+    if result.returncode not in (0, 9):
+        raise RuntimeError(f"could not create the system user {name!r} for PostgreSQL: {result.stderr.strip()}")
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child SIGKILLed when the process starting it dies, however it dies.
+
+    Linux's ``PR_SET_PDEATHSIG``: a launcher killed outright (SIGKILL, OOM) then leaves no server behind holding
+    its ports. The signal follows the *thread* that forked, so it is only set up from the main thread (a worker
+    thread may end long before the process); elsewhere, and off Linux, None.
+    """
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os._exit(1)
+
+    return preexec
 
 
 def _tansu_binary() -> Path:
@@ -407,7 +627,12 @@ class EmbeddedKafka:
             log = self.log_path.open("ab")
         try:
             self._process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent(),
             )
         finally:
             if not isinstance(log, int):

@@ -7,7 +7,6 @@ import atexit
 import json
 import os
 import shlex
-import shutil
 import signal
 import sys
 import time
@@ -15,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -198,6 +198,7 @@ class _Mesh:
         self.kafka: EmbeddedKafka | None = None
         self.services: list[ServiceProcess] = []
         self._shut_down = False
+        self._previous_handlers: dict[int, Any] = {}
 
     def run(self) -> int:
         """Start everything, stay up until Ctrl-C or SIGTERM, then stop everything; the exit code."""
@@ -209,16 +210,16 @@ class _Mesh:
             )
             return 1
         atexit.register(self.shutdown)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, self._on_signal)
-        # Ctrl-C stops the mesh even when it was started from a script in the background, which starts its
+        # SIGINT too: Ctrl-C stops the mesh even when a script started it in the background, which starts its
         # commands with SIGINT ignored (Python then keeps it ignored).
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        self._previous_handlers = {signum: signal.signal(signum, self._on_signal) for signum in _STOP_SIGNALS}
         try:
+            if previous is not None:
+                self._clean_up_after(previous)
             self._start()
             self._watch()
-        except (KeyboardInterrupt, _Stop):
-            self.console.print("\n[bold]Stopping the mesh…[/]")
+        except _Stop:
+            pass
         except (PortInUse, MeshFailed, SeedError) as exc:
             self.console.print(f"[red]{escape(str(exc))}[/]")
             return 1
@@ -227,7 +228,19 @@ class _Mesh:
         return 0
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        # Only the first signal unwinds: a supervisor's second SIGTERM or an impatient Ctrl-C must not break off
+        # the shutdown (it ends by killing whatever is left anyway).
+        _ignore_stop_signals()
         raise _Stop(signum)
+
+    def _clean_up_after(self, previous: MeshPids) -> None:
+        """Stop what a mesh whose launcher was killed left running, and say so."""
+        stopped = stop_recorded_mesh(previous)
+        (self.var / "mesh.pids").unlink(missing_ok=True)
+        what = ", ".join(stopped) if stopped else "nothing was still running"
+        self.console.print(
+            f"[yellow]Cleaned up after a mesh whose launcher (pid {previous.supervisor.pid}) was killed:[/] {what}"
+        )
 
     def _start(self) -> None:
         options = self.options
@@ -256,13 +269,14 @@ class _Mesh:
 
         if postgres is not None:
             if options.reset:
-                postgres.stop()
-                shutil.rmtree(postgres.data_dir, ignore_errors=True)
-                self.console.print(f"[yellow]Reset:[/] deleted {postgres.data_dir}")
+                postgres.discard()
+                self.console.print(f"[yellow]Reset:[/] deleted {postgres.cluster_dir}")
             with self.console.status("Starting PostgreSQL…"):
                 self.postgres = postgres
-                postgres.start()
-            self.console.print(f"[green]✔[/] PostgreSQL on {HOST}:{options.pg_port} (data in {postgres.data_dir})")
+                cleaned = postgres.start()
+            for line in cleaned:
+                self.console.print(f"[yellow]Cleaned up:[/] {escape(line)}")
+            self.console.print(f"[green]✔[/] PostgreSQL on {HOST}:{options.pg_port} (data in {postgres.cluster_dir})")
             database_url = postgres.async_dsn("{database}")
             for spec in SERVICES:
                 postgres.ensure_database(database_name(spec))
@@ -443,10 +457,11 @@ class _Mesh:
             return
         self._shut_down = True
         atexit.unregister(self.shutdown)
-        # A second Ctrl-C must not abandon half-stopped children; stop_processes ends in SIGKILL anyway.
-        previous_handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _ignore_stop_signals()
         try:
             processes = [s.process for s in self.services if s.process is not None]
+            if processes or self.kafka is not None or self.postgres is not None:
+                self.console.print("[bold]Stopping the mesh…[/]")
             if processes:
                 with self.console.status("Stopping services…"):
                     stop_processes(processes, grace=10.0)
@@ -460,7 +475,31 @@ class _Mesh:
                 (self.var / "mesh.json").unlink(missing_ok=True)
                 self.console.print("[bold]Mesh stopped.[/]")
         finally:
-            signal.signal(signal.SIGINT, previous_handler)
+            for signum, handler in self._previous_handlers.items():
+                signal.signal(signum, handler)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _ignore_stop_signals() -> None:
+    for signum in _STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def stop_recorded_mesh(pids: MeshPids) -> list[str]:
+    """Stop every process of a recorded mesh whose launcher is gone; the names of what still ran."""
+    stopped = []
+    for name, record in [*pids.services.items(), ("kafka", pids.kafka)]:
+        if record is not None and record.alive():
+            _kill_group(record)
+            stopped.append(name)
+    if pids.postgres_data_dir is not None and pids.postgres_port is not None:
+        postgres = EmbeddedPostgres(Path(pids.postgres_data_dir), port=pids.postgres_port)
+        if postgres.is_running():
+            postgres.stop()
+            stopped.append("PostgreSQL")
+    return stopped
 
 
 def _migrate(service: str, revision: str, console: Console) -> int:
@@ -554,15 +593,9 @@ def _down(var: Path, console: Console) -> int:
             return 0
         console.print("[yellow]The supervisor did not stop in 30 s; stopping its processes directly.[/]")
     # The supervisor is gone (killed, crashed): stop what it left behind.
-    for name, record in [*pids.services.items(), ("kafka", pids.kafka)]:
-        if record is not None and record.alive():
-            console.print(f"Stopping {name} (pid {record.pid})")
-            _kill_group(record)
-    if pids.postgres_data_dir is not None and pids.postgres_port is not None:
-        postgres = EmbeddedPostgres(Path(pids.postgres_data_dir), port=pids.postgres_port)
-        if postgres.is_running():
-            console.print("Stopping PostgreSQL")
-            postgres.stop()
+    stopped = stop_recorded_mesh(pids)
+    if stopped:
+        console.print(f"Stopped what the mesh left running: {', '.join(stopped)}")
     (var / "mesh.pids").unlink(missing_ok=True)
     (var / "mesh.json").unlink(missing_ok=True)
     console.print("[bold]Mesh stopped.[/]")

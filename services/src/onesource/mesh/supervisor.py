@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from onesource.kit.embedded import PortInUse, ensure_database_at, port_is_free
+from onesource.kit.embedded import PortInUse, die_with_parent, ensure_database_at, port_is_free
 from onesource.mesh.services import HOST, ServiceSpec
 
 __all__ = [
@@ -113,6 +113,8 @@ class ServiceProcess:
                 stderr=subprocess.STDOUT,
                 # Own group: Ctrl-C reaches only the CLI, which then stops services in order.
                 start_new_session=True,
+                # And gone with the CLI when it is killed outright, so the next start finds its ports free.
+                preexec_fn=die_with_parent(),
             )
 
     def exit_code(self) -> int | None:

@@ -97,7 +97,7 @@ def provisioned(scratch: Path) -> Iterator[Infrastructure]:
         if broker is not None:
             broker.stop()
         if postgres is not None:
-            postgres.stop()
+            postgres.discard()
 
 
 @pytest.fixture(scope="session")
