@@ -7,7 +7,6 @@ create a department and a client, that client can get a token, and Ctrl-C leaves
 from __future__ import annotations
 
 import os
-
 import signal
 import time
 import uuid
