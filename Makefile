@@ -35,8 +35,8 @@ install: uv ## create .venv with every service and the dev tools (uv sync --froz
 install-runtime: uv ## create .venv with what running the services needs (no dev tools)
 	$(UV) sync --frozen --no-dev --inexact
 
-run: install-runtime ## start the whole mesh on embedded PostgreSQL and Kafka (Ctrl-C stops everything)
-	$(UV) run --frozen --no-sync onesource up
+run: install-runtime ## start the whole mesh on embedded PostgreSQL and Kafka (Ctrl-C stops everything; ARGS= for flags)
+	$(UV) run --frozen --no-sync onesource up $(ARGS)
 
 # The tests that drive a whole running mesh (nine processes) run after the others, not beside them: on a small
 # machine they would starve the fault tests' timing.
