@@ -95,7 +95,7 @@ def test_synthetic_persons_are_seeded_for_the_owner(mesh: Mesh) -> None:
 
 
 def test_a_bulk_import_larger_than_a_request_body_streams_through_the_gateway(mesh: Mesh) -> None:
-    from onesource.population.synthetic import PersonFactory, to_csv
+    from onesource.population.demo import PersonFactory, to_csv
 
     gateway = str(mesh.document["gateway"])
     bearer = mesh.bearer("psb-registrar", "registry-maintenance")

@@ -17,9 +17,9 @@ from onesource.kit.auth import GATEWAY_ROLE
 from onesource.kit.outbox import Renderer
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
+from onesource.population.demo import PersonFactory
 from onesource.population.main import RENDERERS, create_app
 from onesource.population.settings import Settings
-from onesource.population.synthetic import PersonFactory
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 OWNER = "psb"

@@ -37,11 +37,11 @@ from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import outbox_event
 from onesource.kit.testing.plugin import Infrastructure, prepare_service_database, running_app
 from onesource.kit.testing.tokens import TestTokens
+from onesource.population.demo import PersonFactory, to_csv
 from onesource.population.imports.repository import PERSON_COLUMNS
 from onesource.population.main import RENDERERS, create_app
 from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.settings import Settings
-from onesource.population.synthetic import PersonFactory, to_csv
 from tests.bench.harness import Row, Table, percentile
 
 ROWS = 100_000

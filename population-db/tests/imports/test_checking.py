@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
+from onesource.population.demo import PersonFactory, to_csv
 from onesource.population.imports import parsing
 from onesource.population.imports.checking import CheckerPool, Job
 from onesource.population.imports.schemas import IMPORT_COLUMNS
-from onesource.population.synthetic import PersonFactory, to_csv
 
 
 async def _blocks(body: bytes, block_lines: int) -> list[parsing.Block]:

@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onesource.population.demo import PersonFactory
 from onesource.population.imports.events import record_json
 from onesource.population.imports.schemas import typed_row
 from onesource.population.persons.schemas import Person
-from onesource.population.synthetic import PersonFactory
 
 persons = st.integers(min_value=0, max_value=2**32).map(lambda seed: PersonFactory(seed=seed).person())
 # any text the model lets through: quotes, backslashes, control characters, any script (not lone surrogates)

@@ -12,10 +12,10 @@ from sqlalchemy import text
 
 from onesource.kit.events import CloudEvent, derived_event_id
 from onesource.kit.testing.outbox import events_about
+from onesource.population.demo import to_csv, to_ndjson
 from onesource.population.imports.events import REGISTRATIONS
 from onesource.population.main import RENDERERS
 from onesource.population.persons.events import PersonRegistered
-from onesource.population.synthetic import to_csv, to_ndjson
 
 IMPORTS = "/v1/imports"
 PERSONS = "/v1/persons"

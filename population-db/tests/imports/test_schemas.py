@@ -10,8 +10,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from onesource.population.demo import PersonFactory
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportRow, plain_csv_reader, typed_row
-from onesource.population.synthetic import PersonFactory
 
 REQUIRED = ("id_number", "name", "sex", "ethnicity", "birth_date", "birthplace_code", "household_region_code")
 

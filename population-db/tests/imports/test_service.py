@@ -7,10 +7,10 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onesource.population.demo import PersonFactory
 from onesource.population.imports.checking import _person_row
 from onesource.population.imports.repository import IMPORTED_PERSON_COLUMNS, PERSON_COLUMNS
 from onesource.population.imports.schemas import typed_row
-from onesource.population.synthetic import PersonFactory
 
 persons = st.integers(min_value=0, max_value=2**32).map(lambda seed: PersonFactory(seed=seed).person())
 

@@ -8,8 +8,8 @@ import json
 from datetime import UTC, datetime
 
 from onesource.kit.events import CloudEvent, EnvelopeWriter, derived_event_id
+from onesource.population.demo import to_ndjson
 from onesource.population.persons.events import PERSON_TOPIC, PersonRegistered
-from onesource.population.synthetic import to_ndjson
 
 PERSONS = "/v1/persons"
 IMPORTS = "/v1/imports"

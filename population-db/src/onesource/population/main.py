@@ -14,7 +14,7 @@ from onesource.kit.migrations import service_migrations_dir
 from onesource.population.imports.checking import CheckerPool
 from onesource.population.imports.events import REGISTRATIONS, render_registrations
 from onesource.population.imports.router import router as imports_router
-from onesource.population.models import Base
+from onesource.population.models import Base, IdempotencyRecord
 from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.persons.router import router as persons_router
 from onesource.population.settings import Settings
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             routers=[persons_router, imports_router],
             topics=[PERSON_TOPIC],
             renderers=RENDERERS,
+            idempotency_record=IdempotencyRecord,
             extensions=[import_checkers],
             tags=[
                 {"name": "persons", "description": "Person records: register, read, update, death, history, search."},

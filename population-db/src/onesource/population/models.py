@@ -19,11 +19,12 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit.db import TYPE_ANNOTATION_MAP, new_metadata
 from onesource.kit.idempotency import IdempotencyRecordColumns
+from onesource.registry.records import RecordVersionColumns
 
 
 class Base(DeclarativeBase):
@@ -76,20 +77,13 @@ class Person(Base):
     person, not two. The first change writes it out (see ``persons.service``)."""
 
 
-class PersonVersion(Base):
+class PersonVersion(RecordVersionColumns, Base):
     """One committed version of a person: what changed, who changed it and when (append-only)."""
 
     __tablename__ = "person_version"
     __table_args__ = (PrimaryKeyConstraint("id_number", "version", name="pk_person_version"),)
 
     id_number: Mapped[str] = mapped_column(String(18))
-    version: Mapped[int]
-    change: Mapped[str] = mapped_column(String(16))
-    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    recorded_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    recorded_by: Mapped[str] = mapped_column(String(128))
-    department: Mapped[str] = mapped_column(String(32))
-    request_id: Mapped[str | None] = mapped_column(String(64))
     import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
 
 

@@ -7,10 +7,10 @@ from typing import ClassVar
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
-from onesource.kit.settings import ServiceSettings
+from onesource.registry.settings import RegistrySettings
 
 
-class Settings(ServiceSettings):
+class Settings(RegistrySettings):
     """Settings of population registry."""
 
     model_config = SettingsConfigDict(env_prefix="ONESOURCE_POPULATION_", extra="ignore", env_nested_delimiter="__")
@@ -21,8 +21,6 @@ class Settings(ServiceSettings):
     """SQLAlchemy async DSN of this service's own database."""
 
     owner_department: str = "psb"
-    """Code of the department that owns this registry: only its registrars write, only it reads whole records
-    directly (everyone else reads through the gateway, under a grant)."""
     import_batch_rows: int = Field(default=5000, ge=1)
     """Lines of the file a bulk import checks and loads per block (its memory is bounded by this, not by the file)."""
     import_workers: int = Field(default=2, ge=1, le=64)

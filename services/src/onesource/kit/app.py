@@ -27,6 +27,7 @@ from onesource.kit.auth import TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
+from onesource.kit.idempotency import IdempotencyFactory, record_store
 from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay, Renderer
@@ -69,6 +70,10 @@ class ServiceSpec:
     """Extra lifespan steps (run after the kit's own, torn down before them)."""
     token_verifier: Callable[[FastAPI], TokenVerifier] | None = None
     """Override how tokens are verified (the gateway verifies against its own keys)."""
+    idempotency_record: type[Any] | None = None
+    """The table class of its ``Idempotency-Key`` records (see ``kit.idempotency``), if it has creating POSTs."""
+    idempotency: IdempotencyFactory | None = None
+    """Override how ``Idempotency-Key`` answers are kept (the gateway seals them)."""
     tags: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -301,6 +306,11 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         telemetry={"metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced},
     )
     install_problem_handlers(app)
+    app.state.service_name = spec.name
+    if spec.idempotency is not None:
+        app.state.idempotency = spec.idempotency
+    elif spec.idempotency_record is not None:
+        app.state.idempotency = record_store(spec.idempotency_record)
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import Header, Response
 
-from onesource.kit.errors import BadRequest, PreconditionRequired
+from onesource.kit.errors import BadRequest, PreconditionFailed, PreconditionRequired
 
 _TAG = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
 
@@ -47,3 +47,12 @@ def expected_version(if_match: str | None) -> int | None:
     if len(tags) != 1 or (match := _TAG.match(tags[0])) is None:
         raise BadRequest(f"If-Match must be one entity tag such as '\"3\"', not {if_match!r}")
     return int(match.group(1))
+
+
+def check_version(current: int, expected: int | None) -> None:
+    """Refuse a change based on another version than ``current`` (412); ``None`` (``*``, or no check) passes."""
+    if expected is not None and current != expected:
+        raise PreconditionFailed(
+            f"the record is at version {current}, not {expected}; read it again and reapply your change",
+            current_version=current,
+        )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from onesource.kit.errors import ServiceError
 
@@ -68,10 +74,89 @@ def decode_cursor(cursor: str | None) -> str | None:
             raise ValueError("empty cursor")
         return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidCursor(
-            "the cursor is not valid; pass the next_cursor of a previous page",
-            invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
-        ) from None
+        raise _invalid_cursor() from None
+
+
+def _invalid_cursor() -> InvalidCursor:
+    return InvalidCursor(
+        "the cursor is not valid; pass the next_cursor of a previous page",
+        invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
+    )
+
+
+def _json_key(value: Any) -> Any:
+    if isinstance(value, datetime | date | uuid.UUID):
+        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
+    return value
+
+
+KeyColumn = ColumnElement[Any] | QueryableAttribute[Any]
+"""A column of a keyset: a Core column or an ORM attribute."""
+
+
+def _typed_key(column: KeyColumn, value: Any) -> Any:
+    """A cursor's JSON value as the column's Python type (what the driver binds)."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        return value
+    if isinstance(value, python_type) and not (python_type is int and isinstance(value, bool)):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a {python_type.__name__}")
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is date:
+        return date.fromisoformat(value)
+    if python_type is uuid.UUID:
+        return uuid.UUID(value)
+    raise ValueError(f"{value!r} is not a {python_type.__name__}")
+
+
+def _after(order: Sequence[KeyColumn], keys: Sequence[Any], descending: bool) -> ColumnElement[bool]:
+    """Rows after ``keys`` in the order of ``order`` (a keyset condition; NULL keys are not supported)."""
+    clauses = []
+    for position, column in enumerate(order):
+        beyond = column < keys[position] if descending else column > keys[position]
+        clauses.append(and_(*(order[i] == keys[i] for i in range(position)), beyond))
+    return or_(*clauses)
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: Select[Any],
+    *,
+    order: Sequence[KeyColumn],
+    limit: int,
+    cursor: str | None,
+    descending: bool = False,
+    rows: bool = False,
+) -> Slice[Any]:
+    """One page of ``statement`` in keyset order: ``limit`` results after the ``cursor`` of the previous page.
+
+    ``order`` are the columns that order the results and identify each one (the last one unique, such as the primary
+    key); the cursor holds their values of the page's last result. The statement returns ORM entities (``rows=False``)
+    or rows whose mapping holds the ``order`` columns (``rows=True``).
+    """
+    statement = statement.order_by(*(column.desc() if descending else column for column in order))
+    if cursor is not None:
+        try:
+            keys = json.loads(decode_cursor(cursor) or "")
+            if not isinstance(keys, list) or len(keys) != len(order):
+                raise ValueError("a cursor of another list")
+            typed = [_typed_key(column, key) for column, key in zip(order, keys, strict=True)]
+        except ValueError:
+            raise _invalid_cursor() from None
+        statement = statement.where(_after(order, typed, descending))
+    statement = statement.limit(limit + 1)
+    found = (await session.execute(statement)).all() if rows else (await session.scalars(statement)).all()
+    names = [str(column.key) for column in order]
+
+    def key(result: Any) -> str:
+        values = [result._mapping[column] for column in order] if rows else [getattr(result, n) for n in names]
+        return json.dumps([_json_key(value) for value in values], ensure_ascii=False, separators=(",", ":"))
+
+    return cut(found, limit, key)
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")]

@@ -29,10 +29,10 @@ from onesource.mesh.seed import (
     DemoClient,
     SeedError,
     catalog_seed_steps,
-    person_seed_steps,
+    record_seed_steps,
     seed_catalog,
     seed_demo,
-    seed_persons,
+    seed_records,
     seed_steps,
 )
 from onesource.mesh.services import (
@@ -66,6 +66,7 @@ from onesource.mesh.supervisor import (
     stop_processes,
     taken_ports,
 )
+from onesource.registry.directory import registries
 
 __all__ = ["UpOptions", "build_parser", "main", "port_requests"]
 
@@ -381,15 +382,16 @@ class _Mesh:
             console=self.console,
         )
         with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
-            task = progress.add_task("", total=seed_steps() + catalog_seed_steps() + person_seed_steps())
+            found = registries()
+            task = progress.add_task("", total=seed_steps() + catalog_seed_steps(found) + record_seed_steps(found))
 
             def advance(step: str) -> None:
                 progress.update(task, advance=1, description=step)
 
             clients = seed_demo(gateway, admin_secret, advance)
             by_id = {client.client_id: client for client in clients}
-            seed_catalog(gateway, by_id["psb-steward"], advance)
-            seed_persons(gateway, by_id["psb-registrar"], advance)
+            seed_catalog(gateway, by_id, advance, found=found)
+            seed_records(gateway, by_id, advance, found=found)
             progress.update(task, description="done")
         return clients
 

@@ -8,11 +8,13 @@ can print a working one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from onesource.registry.directory import Registry, registries
 
 __all__ = [
     "DEMO_CLIENTS",
@@ -23,10 +25,10 @@ __all__ = [
     "SeedError",
     "catalog_seed_steps",
     "client_token",
-    "person_seed_steps",
+    "record_seed_steps",
     "seed_catalog",
     "seed_demo",
-    "seed_persons",
+    "seed_records",
     "seed_steps",
     "uscc_check_character",
     "uscc_is_valid",
@@ -206,16 +208,6 @@ def _ensure_client(gateway: httpx.Client, client: ClientSeed) -> tuple[DemoClien
     return DemoClient(client.client_id, secret, client.department, client.roles), outcome
 
 
-#: Synthetic persons the local mesh registers (in imports of ``PERSONS_PER_IMPORT`` rows each).
-DEMO_PERSONS = 3000
-PERSONS_PER_IMPORT = 1000
-
-
-def person_seed_steps(count: int = DEMO_PERSONS) -> int:
-    """How many progress steps `seed_persons` reports."""
-    return -(-count // PERSONS_PER_IMPORT)
-
-
 def client_token(gateway: httpx.Client, client: DemoClient) -> str:
     """An access token of a seeded client."""
     # HTTP Basic (RFC 6749 §2.3.1) replaces the admin's bearer header that the seeding client carries by default.
@@ -228,41 +220,49 @@ def client_token(gateway: httpx.Client, client: DemoClient) -> str:
     return token
 
 
-def seed_persons(
+def record_seed_steps(found: Sequence[Registry] | None = None) -> int:
+    """How many progress steps `seed_records` reports."""
+    return sum(1 for registry in (registries() if found is None else found) if registry.demo is not None)
+
+
+def seed_records(
     gateway: httpx.Client,
-    registrar: DemoClient,
+    clients: Mapping[str, DemoClient],
     report: Callable[[str], None] = lambda step: None,
-    count: int = DEMO_PERSONS,
+    *,
+    found: Sequence[Registry] | None = None,
     seed: int = 20261122,
-) -> int:
-    """Register ``count`` synthetic persons through the population registry's bulk import; returns how many.
+) -> dict[str, int]:
+    """Register each registry's synthetic records, as a registrar of its owner; how many, by registry.
 
-    Skipped (0) when the registry already holds persons, so a restarted mesh keeps its data as it was.
+    A registry that already holds records is skipped (0), so a restarted mesh keeps its data as it was.
     """
-    # The mesh launches every service, so their packages are installed with it; only the seed needs this one.
-    from onesource.population.synthetic import PersonFactory, to_csv
-
-    headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}", "X-OneSource-Purpose": SEED_PURPOSE}
-    existing = _when_covered(gateway, "/api/population/v1/persons", headers)
-    if existing.json()["items"]:
-        for _ in range(person_seed_steps(count)):
-            report("persons already registered")
-        return 0
-    factory = PersonFactory(seed)
-    imported = 0
-    for start in range(0, count, PERSONS_PER_IMPORT):
-        batch = list(factory.persons(min(PERSONS_PER_IMPORT, count - start)))
-        response = gateway.post(
-            "/api/population/v1/imports",
-            content=b"".join(to_csv(batch)),
-            headers={**headers, "Content-Type": "text/csv"},
-            timeout=120.0,
-        )
-        if response.status_code != 201:
-            raise SeedError("import persons", response)
-        imported += response.json()["accepted"]
-        report(f"{imported:,} persons imported")
-    return imported
+    registered: dict[str, int] = {}
+    for registry in registries() if found is None else found:
+        if registry.demo is None:
+            continue
+        registrar = clients[f"{registry.owner}-registrar"]
+        headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}", "X-OneSource-Purpose": SEED_PURPOSE}
+        if registry.seeded_probe is not None:
+            existing = _when_covered(gateway, f"/api/{registry.service}{registry.seeded_probe}", headers)
+            if existing.json()["items"]:
+                registered[registry.service] = 0
+                report(f"{registry.service}: records already registered")
+                continue
+        count = 0
+        for batch in registry.demo(seed):
+            response = gateway.post(
+                f"/api/{registry.service}{batch.path}",
+                content=batch.content,
+                headers={**headers, "Content-Type": batch.media_type},
+                timeout=120.0,
+            )
+            if response.status_code != 201:
+                raise SeedError(f"register {registry.service} demo records", response)
+            count += batch.records
+        registered[registry.service] = count
+        report(f"{registry.service}: {count:,} records registered")
+    return registered
 
 
 #: The purpose the seeding registrar states on its data calls (the gateway requires one on every data call).
@@ -293,25 +293,31 @@ def _is_json(response: httpx.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
-def catalog_seed_steps() -> int:
+def catalog_seed_steps(found: Sequence[Registry] | None = None) -> int:
     """How many progress steps `seed_catalog` reports."""
-    return 2
+    return sum(len(registry.resources("")) for registry in (registries() if found is None else found))
 
 
-def seed_catalog(gateway: httpx.Client, steward: DemoClient, report: Callable[[str], None] = lambda step: None) -> None:
-    """Register and publish the catalog resources of the registries that exist, as their provider's steward."""
-    from onesource.population.catalog import resources as population_resources  # see seed_persons
-
-    headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
-    for resource in population_resources(steward.department):
-        created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
-        if created.status_code not in {201, 409}:
-            raise SeedError(f"register resource {resource['id']}", created)
-        current = gateway.get(f"/api/catalog/v1/resources/{resource['id']}", headers=headers)
-        if current.status_code != 200:
-            raise SeedError(f"read resource {resource['id']}", current)
-        if current.json()["status"] == "draft":
-            published = gateway.post(f"/api/catalog/v1/resources/{resource['id']}/publish", headers=headers)
-            if published.status_code != 200:
-                raise SeedError(f"publish resource {resource['id']}", published)
-        report(f"resource {resource['id']} published")
+def seed_catalog(
+    gateway: httpx.Client,
+    clients: Mapping[str, DemoClient],
+    report: Callable[[str], None] = lambda step: None,
+    *,
+    found: Sequence[Registry] | None = None,
+) -> None:
+    """Register and publish the catalog resources of every installed registry, as its owner's steward."""
+    for registry in registries() if found is None else found:
+        steward = clients[f"{registry.owner}-steward"]
+        headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
+        for resource in registry.resources(steward.department):
+            created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
+            if created.status_code not in {201, 409}:
+                raise SeedError(f"register resource {resource['id']}", created)
+            current = gateway.get(f"/api/catalog/v1/resources/{resource['id']}", headers=headers)
+            if current.status_code != 200:
+                raise SeedError(f"read resource {resource['id']}", current)
+            if current.json()["status"] == "draft":
+                published = gateway.post(f"/api/catalog/v1/resources/{resource['id']}/publish", headers=headers)
+                if published.status_code != 200:
+                    raise SeedError(f"publish resource {resource['id']}", published)
+            report(f"resource {resource['id']} published")

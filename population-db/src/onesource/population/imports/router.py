@@ -10,9 +10,10 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import UnsupportedMediaType, problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
-from onesource.population.dependencies import OwnerDep, RegistrarDep, SettingsDep
+from onesource.population.dependencies import SettingsDep
 from onesource.population.imports import parsing, service
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
+from onesource.registry.access import OwnerDep, RegistrarDep
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 

@@ -1,45 +1,35 @@
 """Events of the person record, on ``onesource.population.person.v1``, keyed by ID number.
 
-Every registry event carries the whole record after the change in ``record`` (named as the catalog fields), and
-update events also the fields they set in ``changes``. So a consumer — the exchange's projector masking to a
-grant, or a department's system — never needs earlier events to know a record's state or its row scope.
+Like every registry's, each carries the whole record after the change in ``record`` (named as the catalog fields),
+and an update also the fields it set in ``changes`` (``registry.events``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from onesource.kit.events import DomainEvent
+from onesource.registry.events import RecordChanged, RecordEvent, RecordRegistered
 
 PERSON_TOPIC = "onesource.population.person.v1"
 SOURCE = "/onesource/population"
 
 
-class _PersonEvent(DomainEvent):
+class _PersonEvent(RecordEvent):
     topic: ClassVar[str] = PERSON_TOPIC
     source: ClassVar[str] = SOURCE
-
-    record: dict[str, Any]
-    """The person's record after the change (every field of the catalog's ``population.person*`` resources)."""
-
-    def subject(self) -> str:
-        """The person's ID number."""
-        return str(self.record["id_number"])
+    key_field: ClassVar[str] = "id_number"
 
 
-class PersonRegistered(_PersonEvent):
+class PersonRegistered(_PersonEvent, RecordRegistered):
     """A person was registered (through the API or a bulk import)."""
 
     event_type: ClassVar[str] = "gov.onesource.population.person.registered.v1"
 
 
-class PersonUpdated(_PersonEvent):
+class PersonUpdated(_PersonEvent, RecordChanged):
     """Fields of a person changed."""
 
     event_type: ClassVar[str] = "gov.onesource.population.person.updated.v1"
-
-    changes: dict[str, Any]
-    """The fields this change set, with their new values (``null`` where a field was cleared)."""
 
 
 class PersonDeceased(_PersonEvent):

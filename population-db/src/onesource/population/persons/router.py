@@ -10,12 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query, Response, status
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
-from onesource.population.dependencies import OwnerDep, ReaderDep, RegistrarDep
-from onesource.population.idempotency import IdempotencyDep
 from onesource.population.models import Person as PersonRow
 from onesource.population.persons import service
 from onesource.population.persons.schemas import DeathRegistration, Person, PersonCreate, PersonUpdate, PersonVersion
+from onesource.registry.access import OwnerDep, ReaderDep, RegistrarDep
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
 
@@ -38,18 +38,10 @@ def _answer(person: PersonRow, response: Response) -> Person:
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=Person, responses=problem_responses(401, 403, 409, 422)
 )
-async def register_person(
-    body: PersonCreate, session: SessionDep, registrar: RegistrarDep, idempotency: IdempotencyDep, response: Response
-) -> Person | Response:
+@idempotent(location=lambda person: f"/v1/persons/{person['id_number']}", etag_version=True)
+async def register_person(body: PersonCreate, session: SessionDep, registrar: RegistrarDep) -> Person:
     """Register a person (registrar of the owning department); the ID number is checked against GB 11643-1999."""
-    replayed = await idempotency.replay(session, {"Location": f"/v1/persons/{body.id_number}"})
-    if replayed is not None:
-        return replayed
-    person = await service.register(session, body, registrar)
-    answer = _answer(person, response)
-    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
-    response.headers["Location"] = f"/v1/persons/{person.id_number}"
-    return answer
+    return Person.model_validate(await service.register(session, body, registrar))
 
 
 @router.get("", responses=problem_responses(401, 403, 422))

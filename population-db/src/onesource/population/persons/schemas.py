@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from onesource.registry.records import RecordVersion
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 DivisionCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 TwoDigitCode = Annotated[str, StringConstraints(pattern=r"^\d{2}$")]
@@ -178,24 +180,15 @@ class Person(BaseModel):
         return self.model_dump(mode="json", include=set(RECORD_FIELDS))
 
 
-class PersonVersion(BaseModel):
+class PersonVersion(RecordVersion):
     """One version of a person: what changed, who changed it, when, and the record as it then was."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    version: int
-    """Version number, from 1."""
     change: Literal["registered", "updated", "deceased"]
     """What happened."""
-    changes: dict[str, Any]
-    """Fields set by this version with their values (every field at registration)."""
-    recorded_at: datetime
-    """When the change was committed."""
-    recorded_by: str
-    """Client that made the change."""
-    department: str
-    """Department the client acted for."""
     import_id: str | None
     """Bulk import the change came from, if any."""
-    record: dict[str, Any]
-    """The whole record as of this version."""
+
+    @field_validator("import_id", mode="before")
+    @classmethod
+    def _import_id_text(cls, value: Any) -> Any:
+        return None if value is None else str(value)

@@ -1,4 +1,9 @@
-"""Business rules of persons: registration, updates under optimistic concurrency, death, history, search."""
+"""Business rules of persons: registration, updates under optimistic concurrency, death, history, search.
+
+What every registry does alike (versions, events, ``If-Match``, history) is the registry core's
+(``registry.records``); this module holds what is the population registry's own: its rules, the former name a
+new name leaves behind, death as the lifecycle's end, and the first version a bulk import keeps in the person row.
+"""
 
 from __future__ import annotations
 
@@ -7,46 +12,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.kit import outbox
 from onesource.kit.auth import Principal
-from onesource.kit.errors import PreconditionFailed
-from onesource.kit.pagination import Slice, cut, decode_cursor
-from onesource.kit.telemetry import request_id_var
+from onesource.kit.concurrency import check_version
+from onesource.kit.pagination import Slice, paginate
 from onesource.population.models import Person as PersonRow
 from onesource.population.models import PersonVersion as PersonVersionRow
 from onesource.population.persons import repository
 from onesource.population.persons.errors import DuplicatePerson, InvalidPerson, PersonDeceasedAlready, PersonNotFound
 from onesource.population.persons.events import PersonDeceased, PersonRegistered, PersonUpdated
 from onesource.population.persons.rules import record_problems
-from onesource.population.persons.schemas import Person, PersonCreate, PersonUpdate, PersonVersion
-
-
-def record_of(person: PersonRow) -> dict[str, Any]:
-    """The record's fields, JSON-ready, as events and history carry them."""
-    return Person.model_validate(person).record()
-
-
-async def register(session: AsyncSession, create: PersonCreate, principal: Principal) -> PersonRow:
-    """Register a person; :class:`InvalidPerson` (422) or :class:`DuplicatePerson` (409)."""
-    values = create.model_dump()
-    problems = record_problems(values)
-    if problems:
-        raise InvalidPerson(problems)
-    person = await repository.insert_new(session, values)
-    if person is None:
-        raise DuplicatePerson(f"a person with ID number {create.id_number} is already registered")
-    record = record_of(person)
-    repository.add_version(
-        session,
-        person,
-        change="registered",
-        changes=record,
-        recorded_by=principal.client_id,
-        department=principal.department,
-        request_id=request_id_var.get(),
-    )
-    outbox.add(session, PersonRegistered(record=record))
-    return person
+from onesource.population.persons.schemas import RECORD_FIELDS, Person, PersonCreate, PersonUpdate, PersonVersion
+from onesource.registry import records
+from onesource.registry.records import RecordKind
 
 
 async def _first_version_in_row(session: AsyncSession, person: PersonRow) -> PersonVersionRow | None:
@@ -65,7 +42,7 @@ async def _first_version_in_row(session: AsyncSession, person: PersonRow) -> Per
         id_number=person.id_number,
         version=1,
         change="registered",
-        changes=record_of(person),
+        changes=PERSONS.record_of(person),
         recorded_at=person.created_at,
         recorded_by=registered_by.client_id,
         department=registered_by.department,
@@ -74,66 +51,81 @@ async def _first_version_in_row(session: AsyncSession, person: PersonRow) -> Per
     )
 
 
+def _not_found(id_number: str) -> PersonNotFound:
+    return PersonNotFound(f"no person is registered with ID number {id_number}")
+
+
+def _duplicate(id_number: str) -> DuplicatePerson:
+    return DuplicatePerson(f"a person with ID number {id_number} is already registered")
+
+
+PERSONS: RecordKind[PersonRow] = RecordKind(
+    table=PersonRow,
+    version_table=PersonVersionRow,
+    key="id_number",
+    shape=Person,
+    record_fields=RECORD_FIELDS,
+    registered=PersonRegistered,
+    updated=PersonUpdated,
+    not_found=_not_found,
+    duplicate=_duplicate,
+    version_shape=PersonVersion,
+    normalise_key=str.upper,
+    unwritten_first_version=_first_version_in_row,
+)
+"""Persons, as the registry core keeps them."""
+
+
+def record_of(person: PersonRow) -> dict[str, Any]:
+    """The record's fields, JSON-ready, as events and history carry them."""
+    return PERSONS.record_of(person)
+
+
+async def register(session: AsyncSession, create: PersonCreate, principal: Principal) -> PersonRow:
+    """Register a person; :class:`InvalidPerson` (422) or :class:`DuplicatePerson` (409)."""
+    values = create.model_dump()
+    problems = record_problems(values)
+    if problems:
+        raise InvalidPerson(problems)
+    return await records.register(session, PERSONS, values, principal)
+
+
 async def get(session: AsyncSession, id_number: str, *, for_update: bool = False) -> PersonRow:
     """The person with ``id_number``; :class:`PersonNotFound` (404) otherwise."""
-    person = await repository.get(session, id_number.upper(), for_update=for_update)
-    if person is None:
-        raise PersonNotFound(f"no person is registered with ID number {id_number}")
-    return person
+    return await records.get(session, PERSONS, id_number, for_update=for_update)
 
 
-async def _write_out_first_version(session: AsyncSession, person: PersonRow) -> None:
-    """Before an imported person first changes, keep the version its row held in the history."""
-    first = await _first_version_in_row(session, person)
-    if first is not None:
-        session.add(first)
-
-
-def _check_version(person: PersonRow, expected: int | None) -> None:
-    if expected is not None and person.version != expected:
-        raise PreconditionFailed(
-            f"the record is at version {person.version}, not {expected}; read it again and reapply your change",
-            current_version=person.version,
-        )
-
-
-async def update(
-    session: AsyncSession, id_number: str, patch: PersonUpdate, *, expected_version: int | None, principal: Principal
-) -> PersonRow:
-    """Apply a partial update to the version the caller read; 404, 409 (deceased), 412 (stale) or 422."""
-    person = await get(session, id_number, for_update=True)  # the row lock serialises concurrent updates
-    _check_version(person, expected_version)
+def _checked_update(person: PersonRow, changes: dict[str, Any], patch: PersonUpdate) -> dict[str, Any]:
+    """The values an update sets, after the population registry's rules; 409 (deceased) or 422."""
     if person.deceased:
         raise PersonDeceasedAlready(f"{person.id_number} is registered as deceased; the record no longer changes")
-    current = record_of(person)
-    changes = {name: value for name, value in patch.changes().items() if current[name] != value}
     if "name" in changes and "former_names" not in patch.model_fields_set and person.name not in person.former_names:
-        changes["former_names"] = [*person.former_names, person.name]  # the old name becomes a former name (曾用名)
-    if not changes:
-        return person  # nothing changes: no new version, no event
+        changes = {
+            **changes,
+            "former_names": [*person.former_names, person.name],
+        }  # the old name: a former name (曾用名)
     # The changed record must pass every rule a registration passes (mutable fields hold no dates, so the
     # JSON-ready values of ``changes`` are also the typed ones).
     merged = {**Person.model_validate(person).model_dump(), **changes}
     problems = [problem for problem in record_problems(merged) if problem.field in changes]
     if problems:
         raise InvalidPerson(problems)
-    await _write_out_first_version(session, person)
-    for name in changes:
-        setattr(person, name, merged[name])
-    person.version += 1
-    person.updated_at = await repository.now(session)
-    record = record_of(person)
-    repository.add_version(
+    return {name: merged[name] for name in changes}
+
+
+async def update(
+    session: AsyncSession, id_number: str, patch: PersonUpdate, *, expected_version: int | None, principal: Principal
+) -> PersonRow:
+    """Apply a partial update to the version the caller read; 404, 409 (deceased), 412 (stale) or 422."""
+    return await records.change_fields(
         session,
-        person,
-        change="updated",
-        changes=changes,
-        recorded_by=principal.client_id,
-        department=principal.department,
-        request_id=request_id_var.get(),
+        PERSONS,
+        id_number,
+        patch=patch.changes(),
+        expected_version=expected_version,
+        by=principal,
+        check=lambda person, changes: _checked_update(person, changes, patch),
     )
-    outbox.add(session, PersonUpdated(record=record, changes=changes))
-    return person
 
 
 async def register_death(
@@ -141,58 +133,27 @@ async def register_death(
 ) -> PersonRow:
     """Register the person's death; 404, 409 when already registered, 412 (stale) or 422 (impossible date)."""
     person = await get(session, id_number, for_update=True)
-    _check_version(person, expected_version)
+    check_version(person.version, expected_version)
     if person.deceased:
         raise PersonDeceasedAlready(f"the death of {person.id_number} is already registered ({person.death_date})")
     typed = {**Person.model_validate(person).model_dump(), "death_date": death_date}
     problems = [problem for problem in record_problems(typed) if problem.field == "death_date"]
     if problems:
         raise InvalidPerson(problems)
-    await _write_out_first_version(session, person)
-    person.deceased = True
-    person.death_date = death_date
-    person.version += 1
-    person.updated_at = await repository.now(session)
-    repository.add_version(
+    return await records.apply_change(
         session,
+        PERSONS,
         person,
         change="deceased",
-        changes={"deceased": True, "death_date": death_date.isoformat()},
-        recorded_by=principal.client_id,
-        department=principal.department,
-        request_id=request_id_var.get(),
+        values={"deceased": True, "death_date": death_date},
+        event=PersonDeceased,
+        by=principal,
     )
-    outbox.add(session, PersonDeceased(record=record_of(person)))
-    return person
 
 
-async def history(session: AsyncSession, id_number: str, *, limit: int, cursor: str | None) -> Slice[PersonVersion]:
+async def history(session: AsyncSession, id_number: str, *, limit: int, cursor: str | None) -> Slice[Any]:
     """One page of the person's versions, oldest first, each with the whole record as of that version."""
-    person = await get(session, id_number)
-    after = decode_cursor(cursor)
-    first = int(after) + 1 if after is not None and after.isdigit() else 1
-    rows = list(await repository.versions(session, person.id_number, up_to=first + limit))
-    in_row = await _first_version_in_row(session, person)
-    if in_row is not None:
-        rows.insert(0, in_row)
-    record: dict[str, Any] = {}
-    page: list[PersonVersion] = []
-    for row in rows:
-        record = {**record, **row.changes}
-        if row.version >= first:
-            page.append(
-                PersonVersion(
-                    version=row.version,
-                    change=row.change,  # type: ignore[arg-type]
-                    changes=row.changes,
-                    recorded_at=row.recorded_at,
-                    recorded_by=row.recorded_by,
-                    department=row.department,
-                    import_id=str(row.import_id) if row.import_id else None,
-                    record=record,
-                )
-            )
-    return cut(page, limit, lambda version: str(version.version))
+    return await records.history(session, PERSONS, id_number, limit=limit, cursor=cursor)
 
 
 async def search(
@@ -207,14 +168,5 @@ async def search(
     cursor: str | None,
 ) -> Slice[PersonRow]:
     """One page of persons matching the filters, in ID-number order."""
-    rows = await repository.search(
-        session,
-        name=name,
-        region=region,
-        born_from=born_from,
-        born_to=born_to,
-        deceased=deceased,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
-    )
-    return cut(rows, limit, lambda person: person.id_number)
+    statement = repository.search(name=name, region=region, born_from=born_from, born_to=born_to, deceased=deceased)
+    return await paginate(session, statement, order=[PersonRow.id_number], limit=limit, cursor=cursor)

@@ -6,9 +6,12 @@ conditions the owner reviews. Both cover the same paths: a caller sees the union
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Final
 
+from onesource.population.demo import PersonFactory, to_csv
 from onesource.population.persons.events import PERSON_TOPIC
+from onesource.registry.directory import DemoBatch, Registry
 
 _PATHS = ["/v1/persons/{id_number}", "/v1/persons"]
 _COMMON: Final = {
@@ -85,3 +88,27 @@ def resources(provider: str) -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+#: Synthetic persons the demo mesh registers, in imports of ``PERSONS_PER_IMPORT`` rows.
+DEMO_PERSONS = 3000
+PERSONS_PER_IMPORT = 1000
+
+
+def demo_imports(seed: int) -> Iterator[DemoBatch]:
+    """The demo mesh's synthetic persons, as bulk imports (CSV)."""
+    factory = PersonFactory(seed)
+    for start in range(0, DEMO_PERSONS, PERSONS_PER_IMPORT):
+        batch = list(factory.persons(min(PERSONS_PER_IMPORT, DEMO_PERSONS - start)))
+        yield DemoBatch("/v1/imports", b"".join(to_csv(batch)), "text/csv", len(batch))
+
+
+REGISTRY = Registry(
+    service="population",
+    owner="psb",
+    resources=resources,
+    demo=demo_imports,
+    demo_records=DEMO_PERSONS,
+    seeded_probe="/v1/persons",
+)
+"""The population registry, as the platform finds it (entry point ``onesource.registries``)."""
