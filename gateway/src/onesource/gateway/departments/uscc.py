@@ -1,8 +1,8 @@
 """A department's unified social credit code (USCC): the structure and check character of GB 32100-2015.
 
-The gateway checks what every USCC must satisfy to be a well-formed key; the standard itself (the department and
-category table, the organisation code's GB 11714 check, the division) is in :mod:`onesource.standards.uscc`,
-which the legal-entity registry applies in full.
+The gateway checks what every USCC must satisfy to be a well-formed key, with the standard's own alphabet, weights
+and check character from :mod:`onesource.standards.uscc`; the rest of the standard (the department and category
+table, the organisation code's GB 11714 check, the division) is there too, for the registries that apply it in full.
 """
 
 from __future__ import annotations
