@@ -75,9 +75,8 @@ def organisation_code_check_character(body: str) -> str:
     """
     if len(body) != 8 or any(char not in _BODY_VALUES for char in body):
         raise ValueError("an organisation code body is 8 digits or capital letters")
-    check = (
-        11 - sum(_BODY_VALUES[char] * weight for char, weight in zip(body, ORGANISATION_CODE_WEIGHTS, strict=True)) % 11
-    )
+    total = sum(_BODY_VALUES[char] * weight for char, weight in zip(body, ORGANISATION_CODE_WEIGHTS, strict=True))
+    check = 11 - total % 11
     return {10: "X", 11: "0"}.get(check, str(check))
 
 
