@@ -6,17 +6,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onesource.population.persons.codes import PROVINCES
-from onesource.population.persons.identifiers import (
+from onesource.population.persons.rules import record_problems
+from onesource.standards.citizen_id import (
     CHECK_CHARACTERS,
     WEIGHTS,
     check_character,
-    division_problem,
     embedded_birth_date,
     id_number_problem,
     sex_of,
 )
-from onesource.population.persons.rules import record_problems
+from onesource.standards.divisions import PROVINCES
+from onesource.standards.divisions import plausible_division_problem as division_problem
 
 GOOD = "11010519491231002X"  # DESIGN.md's example
 

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any, Final
 
 from onesource.population.imports.schemas import IMPORT_COLUMNS
-from onesource.population.persons.identifiers import check_character
+from onesource.standards.citizen_id import check_character
 
 #: Real county-level divisions (GB/T 2260) with the city and district names used in addresses.
 COUNTIES: Final = {

@@ -1,38 +1,20 @@
-"""GB 32100-2015 unified social credit code (统一社会信用代码): structure and check character."""
+"""A department's unified social credit code (USCC): the structure and check character of GB 32100-2015.
+
+The gateway checks what every USCC must satisfy to be a well-formed key, with the standard's own alphabet, weights
+and check character from :mod:`onesource.standards.uscc`; the rest of the standard (the department and category
+table, the organisation code's GB 11714 check, the division) is there too, for the registries that apply it in full.
+"""
 
 from __future__ import annotations
 
-import re
+from onesource.standards.uscc import ALPHABET, WEIGHTS, check_character, checksum_problem
 
-#: The 31 code characters, valued 0–30 (GB 32100-2015 §4.2; I O Z S V are left out).
-ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-#: Weights of positions 1–17 (3^(i-1) mod 31, GB 32100-2015 §4.4).
-WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-_VALUES = {char: value for value, char in enumerate(ALPHABET)}
-_REGION = re.compile(r"^[0-9]{6}$")
-
-
-def check_character(body: str) -> str:
-    """The check character (position 18) for the first 17 characters."""
-    if len(body) != 17 or any(char not in _VALUES for char in body):
-        raise ValueError("the first 17 characters must come from the USCC alphabet")
-    total = sum(_VALUES[char] * weight for char, weight in zip(body, WEIGHTS, strict=True))
-    return ALPHABET[(31 - total % 31) % 31]
+__all__ = ["ALPHABET", "WEIGHTS", "check_character", "is_valid_uscc", "uscc_problem"]
 
 
 def uscc_problem(code: str) -> str | None:
-    """Why ``code`` is not a valid USCC, or ``None`` when it is."""
-    if len(code) != 18:
-        return f"must be 18 characters, got {len(code)}"
-    bad = sorted({char for char in code if char not in _VALUES})
-    if bad:
-        return f"contains characters outside {ALPHABET}: {''.join(bad)}"
-    if not _REGION.match(code[2:8]):
-        return "positions 3–8 must be a 6-digit administrative division code"
-    expected = check_character(code[:17])
-    if code[17] != expected:
-        return f"check character is {code[17]!r}, expected {expected!r}"
-    return None
+    """Why ``code`` is not a well-formed USCC with a correct check character, or ``None`` when it is."""
+    return checksum_problem(code)
 
 
 def is_valid_uscc(code: str) -> bool:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from onesource.population.persons.codes import EDUCATION, ETHNICITY, MARITAL_STATUS, RELATIONSHIP, SEX
-from onesource.population.persons.identifiers import checked_id_number, division_problem, sex_of
+from onesource.standards.citizen_id import checked_id_number, sex_of
+from onesource.standards.divisions import plausible_division_problem
+from onesource.standards.person_codes import EDUCATION, ETHNICITY, MARITAL_STATUS, RELATIONSHIP, SEX
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def record_problems(
             problems.append(FieldProblem(field, f"{value!r} is not a {standard} code"))
     for field in ("birthplace_code", "household_region_code"):
         value = record.get(field)
-        if value is not None and (reason := division_problem(value)) is not None:
+        if value is not None and (reason := plausible_division_problem(value)) is not None:
             problems.append(FieldProblem(field, reason))
     birth_date: date = record["birth_date"]
     if id_problem is None:

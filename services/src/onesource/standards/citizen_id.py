@@ -1,29 +1,25 @@
-"""Citizen ID numbers (GB 11643-1999) and administrative division codes (GB/T 2260).
+"""Citizen ID numbers (公民身份号码, GB 11643-1999).
 
-Each check returns the reason a value is wrong, or ``None`` when it is right, so that callers can name the
-field in their own error shape (a 422 problem, a row of an import report).
+18 characters: a GB/T 2260 region (6 digits), the birth date (YYYYMMDD), a 3-digit sequence (odd for men, even for
+women) and a check character. Each check returns the reason a value is wrong, or ``None`` when it is right, so that
+callers can name the field in their own error shape (a 422 problem, a row of an import report).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
-from functools import cache
 from operator import mul
-from typing import Final
+from typing import Final, TypeAlias
 
-from onesource.population.persons.codes import PROVINCES
+from onesource.standards.divisions import plausible_division_problem
 
 #: GB 11643-1999 §5.2: weights of positions 1–17 (2^(18-i) mod 11) and the check characters indexed by S mod 11.
 WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARACTERS: Final = "10X98765432"
 
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
-_DIVISION_SHAPE = re.compile(r"^\d{6}$")
-#: Special administrative regions and Taiwan have one province-level code and no subdivisions in GB/T 2260;
-#: their residents' ID-style numbers (居住证) use it as ``xx0000``.
-_UNDIVIDED = frozenset({"71", "81", "82"})
-
 
 #: The weighted sum of 17 ASCII "0" characters' code points (48 each): what the byte values add beyond the digits.
 _ZEROS = ord("0") * sum(WEIGHTS)
@@ -34,25 +30,6 @@ def check_character(first17: str) -> str:
     if first17.isascii() and first17.isdigit():  # the common case, without an int() per digit (4x faster)
         return CHECK_CHARACTERS[(sum(map(mul, first17.encode(), WEIGHTS)) - _ZEROS) % 11]
     return CHECK_CHARACTERS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
-
-
-@cache  # a few thousand divisions exist, and bulk imports ask about the same ones again and again
-def division_problem(code: str) -> str | None:
-    """Why ``code`` is not a plausible GB/T 2260 county- or prefecture-level division code, or ``None``.
-
-    Plausible: six digits; a province that exists; a prefecture part of 01–70 (cities, prefectures, leagues) or
-    90 (county-level divisions directly under the province); any county part (00 names the prefecture itself).
-    """
-    if not _DIVISION_SHAPE.match(code):
-        return "must be 6 digits (GB/T 2260)"
-    province, prefecture = code[:2], code[2:4]
-    if province not in PROVINCES:
-        return f"{province} is not a GB/T 2260 province code"
-    if province in _UNDIVIDED:
-        return None if code[2:] == "0000" else f"{PROVINCES[province]} has no subdivisions in GB/T 2260"
-    if not ("01" <= prefecture <= "70" or prefecture == "90"):
-        return f"{prefecture} is not a GB/T 2260 prefecture-level part (01–70 or 90)"
-    return None
 
 
 def embedded_birth_date(id_number: str) -> date | None:
@@ -71,18 +48,26 @@ def sex_of(id_number: str) -> str:
     return "1" if int(id_number[16]) % 2 else "2"
 
 
-def id_number_problem(id_number: str, *, today: date | None = None) -> str | None:
+#: Why a region part is refused, or ``None``; the default is the shape check without the division list.
+RegionRule: TypeAlias = Callable[[str], str | None]
+
+
+def id_number_problem(
+    id_number: str, *, today: date | None = None, region_problem: RegionRule = plausible_division_problem
+) -> str | None:
     """Why ``id_number`` is not a valid citizen ID number, or ``None`` (expects upper-case ``X``)."""
-    return checked_id_number(id_number, today=today)[0]
+    return checked_id_number(id_number, today=today, region_problem=region_problem)[0]
 
 
-def checked_id_number(id_number: str, *, today: date | None = None) -> tuple[str | None, date | None]:
+def checked_id_number(
+    id_number: str, *, today: date | None = None, region_problem: RegionRule = plausible_division_problem
+) -> tuple[str | None, date | None]:
     """:func:`id_number_problem` and, for a valid number, the birth date it holds (its check needs that date)."""
     if len(id_number) != 18:
         return "must be 18 characters (GB 11643-1999)", None
     if not _ID_SHAPE.match(id_number):
         return "must be 17 digits and a check character 0-9 or X", None
-    region = division_problem(id_number[:6])
+    region = region_problem(id_number[:6])
     if region is not None:
         return f"region part: {region}", None
     born = embedded_birth_date(id_number)
