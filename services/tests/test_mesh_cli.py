@@ -15,10 +15,11 @@ import pytest
 
 from onesource.kit.embedded import find_free_port, port_is_free
 from onesource.mesh.cli import UpOptions, build_parser, port_requests
-from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DemoClient, uscc_check_character, uscc_is_valid
+from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DemoClient
 from onesource.mesh.services import SERVICES, InfraPlan, database_name, plan_ports, service_env, service_urls
 from onesource.mesh.state import load_or_create_admin_secret, mesh_document, read_pids, write_mesh_json
 from onesource.mesh.supervisor import async_database_template, taken_ports
+from onesource.standards.uscc import uscc_problem
 
 TESTS = Path(__file__).parent
 
@@ -131,18 +132,10 @@ def test_admin_secret_comes_from_env_or_is_kept(tmp_path: Path) -> None:
     assert load_or_create_admin_secret(tmp_path, {}) == generated
 
 
-def test_uscc_check_character_matches_the_standard_example() -> None:
-    assert uscc_check_character("91110000600037341") == "L"
-    assert uscc_is_valid("91110000600037341L")
-    assert not uscc_is_valid("91110000600037341M")
-    assert not uscc_is_valid("9111000060003734IL")  # I is not in the alphabet
-    assert not uscc_is_valid("short")
-
-
 @pytest.mark.parametrize("department", DEMO_DEPARTMENTS, ids=lambda department: department.code)
 def test_demo_departments_have_valid_government_usccs(department: object) -> None:
     uscc = department.uscc  # type: ignore[attr-defined]
-    assert uscc_is_valid(uscc)
+    assert uscc_problem(uscc) is None, "a government body's code, valid in full (GB 32100 with GB 11714)"
     assert uscc.startswith("11")  # 机构编制 + 机关
 
 

@@ -30,33 +30,7 @@ __all__ = [
     "seed_demo",
     "seed_records",
     "seed_steps",
-    "uscc_check_character",
-    "uscc_is_valid",
 ]
-
-# GB 32100-2015 §4: the code alphabet (no I, O, S, V, Z) and the weights of positions 1-17.
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def uscc_check_character(first17: str) -> str:
-    """The GB 32100-2015 check character for the first 17 characters of a unified social credit code."""
-    if len(first17) != 17 or any(char not in _USCC_ALPHABET for char in first17):
-        raise ValueError(f"not 17 characters of the USCC alphabet: {first17!r}")
-    total = sum(_USCC_ALPHABET.index(char) * weight for char, weight in zip(first17, _USCC_WEIGHTS, strict=True))
-    return _USCC_ALPHABET[(31 - total % 31) % 31]
-
-
-def uscc_is_valid(code: str) -> bool:
-    """Return True for an 18-character unified social credit code with a correct check character."""
-    return len(code) == 18 and code[-1] in _USCC_ALPHABET and _safe_check(code[:17]) == code[-1]
-
-
-def _safe_check(first17: str) -> str | None:
-    try:
-        return uscc_check_character(first17)
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
