@@ -47,7 +47,7 @@ def _start_once(
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     command = [
         sys.executable, "-m", "onesource.mesh", "up", "--var", str(var),
-        "--pg-port", str(pg_port), "--kafka-port", str(find_free_port()),
+        "--pg-port", str(pg_port), "--postgis-port", str(find_free_port()), "--kafka-port", str(find_free_port()),
         "--gateway-port", str(free_gateway_port()),
     ]  # fmt: skip
     var.parent.mkdir(parents=True, exist_ok=True)

@@ -178,6 +178,7 @@ def test_taken_ports_name_the_flag_to_change(listening_socket: socket.socket) ->
 def test_parser_defaults() -> None:
     arguments = build_parser().parse_args(["up"])
     assert (arguments.pg_port, arguments.kafka_port, arguments.gateway_port) == (54320, 19092, 8000)
+    assert arguments.postgis_port == 54321
     assert arguments.seed
     assert not arguments.reset
     assert not build_parser().parse_args(["up", "--no-seed"]).seed
@@ -219,7 +220,7 @@ def test_up_runs_seeds_writes_mesh_json_and_stops_cleanly(tmp_path: Path) -> Non
     }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
-    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port), "--postgis-port", str(find_free_port())]
     output = tmp_path / "up.out"
     with output.open("wb") as out:
         mesh = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -290,7 +291,7 @@ def _up(var: Path, ports: tuple[int, int, int], output: Path) -> subprocess.Pope
     gateway_port, pg_port, kafka_port = ports
     (var / "mesh.json").unlink(missing_ok=True)  # a killed launcher's, not this one's
     args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
-    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port), "--postgis-port", str(find_free_port())]
     with output.open("ab") as out:
         mesh = subprocess.Popen(args, env=_harness_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120

@@ -28,6 +28,8 @@ class ServiceSpec:
     package: str
     env_prefix: str
     port_offset: int
+    postgis: bool = False
+    """Its database needs PostGIS (on the mesh's PostgreSQL with PostGIS rather than the embedded one)."""
 
     @property
     def app_factory(self) -> str:
@@ -41,7 +43,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("exchange", "exchange", "ONESOURCE_EXCHANGE_", 2),
     ServiceSpec("population", "population", "ONESOURCE_POPULATION_", 101),
     ServiceSpec("legal-entity", "legal_entity", "ONESOURCE_LEGAL_ENTITY_", 102),
-    ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103),
+    ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103, postgis=True),
     ServiceSpec("macroeconomy", "macroeconomy", "ONESOURCE_MACROECONOMY_", 104),
 )
 
@@ -56,11 +58,16 @@ class InfraPlan:
     embedded_kafka: bool
     """The embedded Tansu broker rejects idempotent producers, so it needs `ONESOURCE_KAFKA_IDEMPOTENCE=false`."""
     admin_secret: str
+    postgis_database_url: str | None = None
+    """Like ``database_url``, on the server with PostGIS (for the services that need it)."""
 
-    def database_dsn(self, database: str) -> str:
-        """The async DSN of one database."""
+    def database_dsn(self, database: str, *, postgis: bool = False) -> str:
+        """The async DSN of one database (on the PostGIS server when ``postgis``)."""
+        template = self.postgis_database_url if postgis else self.database_url
+        if template is None:
+            raise ValueError(f"no PostgreSQL with PostGIS for database {database}")
         # str.replace, not str.format: a password may contain braces.
-        return self.database_url.replace("{database}", database)
+        return template.replace("{database}", database)
 
 
 def database_name(spec: ServiceSpec) -> str:
@@ -83,7 +90,7 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
     gateway_url = urls["gateway"]
     env = {
         "ONESOURCE_ENVIRONMENT": "local",
-        f"{spec.env_prefix}DATABASE_URL": infra.database_dsn(database_name(spec)),
+        f"{spec.env_prefix}DATABASE_URL": infra.database_dsn(database_name(spec), postgis=spec.postgis),
         f"{spec.env_prefix}MIGRATE_ON_STARTUP": "true",
         "ONESOURCE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         # Consumer groups join slowly against Tansu with the default 10 s session timeout.
