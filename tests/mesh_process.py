@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from onesource.kit.embedded import find_free_port
-from onesource.mesh.services import SERVICES
+from onesource.mesh.services import RELAY, SERVICES
 
 
 class MeshDidNotStart(RuntimeError):
@@ -22,7 +22,7 @@ class MeshDidNotStart(RuntimeError):
 
 def free_gateway_port() -> int:
     """A gateway port whose whole block (the other services sit at fixed offsets from it) is free."""
-    return find_free_port(span=max(spec.port_offset for spec in SERVICES) + 1)
+    return find_free_port(span=max(spec.port_offset for spec in (*SERVICES, RELAY)) + 1)
 
 
 def start_mesh(

@@ -307,6 +307,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     install_problem_handlers(app)
     app.state.service_name = spec.name
+    app.state.spec = spec
     if spec.idempotency is not None:
         app.state.idempotency = spec.idempotency
     elif spec.idempotency_record is not None:

@@ -44,10 +44,12 @@ from onesource.mesh.seed import (
 )
 from onesource.mesh.services import (
     HOST,
+    RELAY,
     SERVICES,
     InfraPlan,
     database_name,
     plan_ports,
+    relay_env,
     service_env,
     service_urls,
 )
@@ -196,6 +198,7 @@ def port_requests(
         PortRequest(port, f"the {name} service", GATEWAY_PORT_HINT)
         for name, port in plan_ports(options.gateway_port).items()
     ]
+    requests.append(PortRequest(options.gateway_port + RELAY.port_offset, "the outbox relay", GATEWAY_PORT_HINT))
     if embedded_postgres:
         requests.append(PortRequest(options.pg_port, "the embedded PostgreSQL", "--pg-port"))
     if embedded_postgis:
@@ -344,7 +347,17 @@ class _Mesh:
         for service in self.services:
             service.start()
         self._write_pids()
-        self._wait_ready()
+        self._wait_ready(self.services)
+        relay = ServiceProcess(
+            RELAY,
+            options.gateway_port + RELAY.port_offset,
+            self.logs / "relay.log",
+            relay_env([service.spec for service in self.services], infra, urls),
+        )
+        relay.start()
+        self.services.append(relay)
+        self._write_pids()
+        self._wait_ready([relay])
 
         demo_clients: list[DemoClient] = []
         if options.seed:
@@ -404,15 +417,15 @@ class _Mesh:
             ),
         )
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, processes: list[ServiceProcess]) -> None:
         progress = Progress(
             SpinnerColumn(finished_text="[green]✔[/]"),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=self.console,
         )
-        tasks = {s.spec.name: progress.add_task(f"{s.spec.name} {s.url}", total=1) for s in self.services}
-        pending = list(self.services)
+        tasks = {s.spec.name: progress.add_task(f"{s.spec.name} {s.url}", total=1) for s in processes}
+        pending = list(processes)
         deadline = time.monotonic() + READY_TIMEOUT_S
         with progress, httpx.Client(timeout=2.0) as client:
             while pending:

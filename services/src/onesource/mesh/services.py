@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = [
     "HOST",
+    "RELAY",
     "SERVICES",
     "InfraPlan",
     "ServiceSpec",
     "database_name",
     "plan_ports",
+    "relay_env",
     "service_env",
     "service_urls",
 ]
 
 HOST = "127.0.0.1"
+#: Named here rather than imported: the launcher must not import the services' code (``kit.relaying.APPS_ENV``).
+APPS_ENV = "ONESOURCE_RELAY_APPS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,13 @@ class ServiceSpec:
     port_offset: int
     postgis: bool = False
     """Its database needs PostGIS (on the mesh's PostgreSQL with PostGIS rather than the embedded one)."""
+    factory: str | None = None
+    """The `module:factory` uvicorn imports, when not the package's `main:create_app`."""
 
     @property
     def app_factory(self) -> str:
         """The `module:factory` uvicorn imports."""
-        return f"onesource.{self.package}.main:create_app"
+        return self.factory or f"onesource.{self.package}.main:create_app"
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -46,6 +52,11 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103, postgis=True),
     ServiceSpec("macroeconomy", "macroeconomy", "ONESOURCE_MACROECONOMY_", 104),
 )
+
+
+#: The outbox relays of every service, as one process of their own (``kit.relaying``): each service's HTTP process
+#: then handles requests only, and its events never wait behind them.
+RELAY = ServiceSpec("relay", "kit", "ONESOURCE_RELAY_", 200, factory="onesource.kit.relaying:create_app")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,7 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
         "ONESOURCE_ENVIRONMENT": "local",
         f"{spec.env_prefix}DATABASE_URL": infra.database_dsn(database_name(spec), postgis=spec.postgis),
         f"{spec.env_prefix}MIGRATE_ON_STARTUP": "true",
+        f"{spec.env_prefix}RELAY_ENABLED": "false",  # the mesh's relay process publishes its events
         "ONESOURCE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         # Consumer groups join slowly against Tansu with the default 10 s session timeout.
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
@@ -106,4 +118,13 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
         env["ONESOURCE_GATEWAY_SERVICE_URLS"] = json.dumps(
             {name: url for name, url in urls.items() if name != "gateway"}, separators=(",", ":")
         )
+    return env
+
+
+def relay_env(specs: Sequence[ServiceSpec], infra: InfraPlan, urls: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the relay process: every relayed service's own settings, and which they are."""
+    env: dict[str, str] = {}
+    for spec in specs:
+        env.update(service_env(spec, infra, urls))
+    env[APPS_ENV] = ",".join(spec.app_factory for spec in specs)
     return env
