@@ -172,16 +172,22 @@ async def running_app(app: FastAPI, tokens: TestTokens | None = None) -> AsyncIt
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
     """Bind the app's sessions to one outer transaction that is rolled back at the end of the test."""
-    original = app.state.sessionmaker
+    original, original_reading = app.state.sessionmaker, app.state.reading
+
+    @asynccontextmanager
+    async def reading_in_test() -> AsyncIterator[AsyncConnection]:
+        yield connection
+
     async with app.state.engine.connect() as connection:
         transaction = await connection.begin()
         app.state.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        app.state.reading = reading_in_test
         try:
             yield connection
         finally:
-            app.state.sessionmaker = original
+            app.state.sessionmaker, app.state.reading = original, original_reading
             if transaction.is_active:
                 await transaction.rollback()
 
