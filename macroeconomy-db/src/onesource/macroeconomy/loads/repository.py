@@ -92,12 +92,15 @@ async def copy_observations(session: AsyncSession, lines: Sequence[str]) -> None
 
 
 async def settle_statuses(session: AsyncSession, vintage: int) -> None:
-    """Observations loaded without a status (left empty): ``R`` where they revise an earlier value, else ``A``."""
+    """Observations loaded without a status (left empty): ``R`` where they change the latest earlier value, else ``A``."""
     await session.execute(
         text(
             "UPDATE observation o SET status = CASE WHEN EXISTS ("
             "  SELECT 1 FROM observation p WHERE p.series_id = o.series_id AND p.time_period = o.time_period"
-            "  AND p.vintage_id < o.vintage_id) THEN 'R' ELSE 'A' END "
+            "  AND p.vintage_id < o.vintage_id) AND ("
+            "  SELECT p.value FROM observation p WHERE p.series_id = o.series_id AND p.time_period = o.time_period"
+            "  AND p.vintage_id < o.vintage_id ORDER BY p.vintage_id DESC LIMIT 1"
+            ") IS DISTINCT FROM o.value THEN 'R' ELSE 'A' END "
             "WHERE o.vintage_id = :vintage AND o.status = ''"
         ),
         {"vintage": vintage},
