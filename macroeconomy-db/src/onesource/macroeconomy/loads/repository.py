@@ -30,6 +30,11 @@ async def now(session: AsyncSession) -> datetime:
     return (await session.execute(select(func.now()))).scalar_one()
 
 
+async def clock(session: AsyncSession) -> datetime:
+    """The database's clock as the statement runs (a release pass compares it with release times)."""
+    return (await session.execute(select(func.clock_timestamp()))).scalar_one()
+
+
 async def series_of(session: AsyncSession, flow_id: str, keys: Sequence[str]) -> dict[str, Series]:
     """The dataflow's series among ``keys``, by key."""
     rows = await session.scalars(select(Series).where(Series.flow_id == flow_id, Series.key.in_(list(keys))))

@@ -64,7 +64,7 @@ async def release(session: AsyncSession, vintage: Vintage, at: datetime) -> None
 
 async def release_due(session: AsyncSession) -> list[int]:
     """Release every embargoed vintage whose time has come (claimed, so each is released once); their ids."""
-    at = await loads.now(session)
+    at = await loads.clock(session)
     due = await session.scalars(
         select(Vintage)
         .where(Vintage.released_at.is_(None), Vintage.release_at <= at)
