@@ -371,6 +371,8 @@ def _rebuilt_components(
         wanted = {getattr(o, source).get(component["id"]) for o in kept} - {None}
         values, index = _used(component.get("values", []), wanted, component["id"])
         rebuilt = {**component, "values": values} if "values" in component else dict(component)
+        if source == "attributes" and not values and "values" in component:
+            rebuilt["values"] = [None]  # SDMX-JSON requires at least one entry; null is no value
         if source == "dimensions" and not values:
             # SDMX-JSON requires at least one value per dimension: keep the first (a code, never data)
             rebuilt["values"] = component["values"][:1]
@@ -558,7 +560,7 @@ def csv_header(columns: Sequence[str], dimensions: Sequence[str]) -> CsvHeader:
     head: list[int] = [0, 1]
     dimension_columns: list[int] = []
     component_columns: list[int] = []
-    wanted = set(dimensions)
+    wanted = {*dimensions, TIME_DIMENSION}
     for position, name in enumerate(columns[2:], start=2):
         if name in {"ACTION", "SERIES_KEY", "OBS_KEY"} or name in CSV_CUSTOM_COLUMNS:
             head.append(position)
