@@ -24,14 +24,19 @@ SCHEMAS = Path(__file__).resolve().parent / "data" / "schemas"
 OWNER = "stats"
 CSV = "application/vnd.sdmx.data+csv;version=2.0.0"
 JSON = "application/vnd.sdmx.data+json;version=2.0.0"
-HEADER = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,PRICE_BASIS,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,UNIT_MULT,DECIMALS"
+HEADER = (
+    "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,PRICE_BASIS,TIME_PERIOD,OBS_VALUE,OBS_STATUS,"
+    "UNIT_MEASURE,UNIT_MULT,DECIMALS"
+)
 
 
 def _gdp_csv(*rows: tuple[str, str, str, str, str, str, str], header: str = HEADER) -> bytes:
-    """An SDMX-CSV 2.0 load of GDP_Q rows: (FREQ, REF_AREA, INDICATOR, PRICE_BASIS, TIME_PERIOD, OBS_VALUE, OBS_STATUS)."""
+    """An SDMX-CSV 2.0 load of GDP_Q rows (FREQ, REF_AREA, INDICATOR, PRICE_BASIS, TIME_PERIOD, value, status)."""
     lines = [header]
     for freq, area, indicator, basis, period, value, status in rows:
-        lines.append(f"dataflow,CN_STATS:GDP_Q(1.0.0),I,{freq},{area},{indicator},{basis},{period},{value},{status},CNY,8,2")
+        lines.append(
+            f"dataflow,CN_STATS:GDP_Q(1.0.0),I,{freq},{area},{indicator},{basis},{period},{value},{status},CNY,8,2"
+        )
     return ("\r\n".join(lines) + "\r\n").encode()
 
 

@@ -4,7 +4,6 @@ asOf / updatedAfter / includeHistory, SDMX-JSON 2.0 valid against the official s
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +70,9 @@ async def test_the_json_answer_validates_against_the_sdmx_json_2_schema(client, 
 async def test_keys_with_wildcards_and_or(client, registrar, loaded) -> None:
     message = (await client.get("/v1/data/GDP_Q/Q..GDP+GDPI.CUR", headers=registrar)).json()
     keys = {key for key, _ in flat(valid_data_message(message))}
-    assert keys == {f"Q.{area}.{indicator}.CUR" for area in ("330000", "320000", "110000") for indicator in ("GDP", "GDPI")}
+    assert keys == {
+        f"Q.{area}.{indicator}.CUR" for area in ("330000", "320000", "110000") for indicator in ("GDP", "GDPI")
+    }
     message = (await client.get("/v1/data/GDP_Q/Q.330000+110000.GDP.", headers=registrar)).json()
     assert {key for key, _ in flat(message)} == {"Q.330000.GDP.CUR", "Q.110000.GDP.CUR"}
 
@@ -104,13 +105,19 @@ async def test_annual_and_semiannual_series_and_last_n_observations(client, regi
 
 
 async def test_dimension_at_observation(client, registrar, loaded) -> None:
-    message = (await client.get("/v1/data/GDP_Q/Q..GDP.CUR?dimensionAtObservation=REF_AREA&startPeriod=2024-Q4", headers=registrar)).json()
+    message = (
+        await client.get(
+            "/v1/data/GDP_Q/Q..GDP.CUR?dimensionAtObservation=REF_AREA&startPeriod=2024-Q4", headers=registrar
+        )
+    ).json()
     valid_data_message(message)
     structure = message["data"]["structures"][0]
     assert [d["id"] for d in structure["dimensions"]["observation"]] == ["REF_AREA"]
     assert "TIME_PERIOD" in [d["id"] for d in structure["dimensions"]["series"]]
     assert len(flat(message)) == 3
-    message = (await client.get("/v1/data/GDP_Q/Q.330000.GDP.CUR?dimensionAtObservation=AllDimensions", headers=registrar)).json()
+    message = (
+        await client.get("/v1/data/GDP_Q/Q.330000.GDP.CUR?dimensionAtObservation=AllDimensions", headers=registrar)
+    ).json()
     valid_data_message(message)
     assert len(message["data"]["dataSets"][0]["observations"]) == 40
     bad = await client.get("/v1/data/GDP_Q/all?dimensionAtObservation=NOPE", headers=registrar)
@@ -140,7 +147,9 @@ async def test_unknown_flow_is_404_malformed_key_400_nothing_found_404(client, r
         assert response.headers["content-type"] == "application/problem+json"
     assert (await client.get("/v1/data/GDP_Q/all?startPeriod=2024-Q5", headers=registrar)).status_code == 400
     assert (await client.get("/v1/data/GDP_Q/Q.650000.GDP.CUR", headers=registrar)).status_code == 404
-    assert (await client.get("/v1/data/GDP_Q/all", headers={**registrar, "Accept": "application/xml"})).status_code == 406
+    assert (
+        await client.get("/v1/data/GDP_Q/all", headers={**registrar, "Accept": "application/xml"})
+    ).status_code == 406
 
 
 async def test_as_of_updated_after_and_include_history(client, registrar, gdp_csv) -> None:
@@ -149,7 +158,9 @@ async def test_as_of_updated_after_and_include_history(client, registrar, gdp_cs
     await asyncio.sleep(0.05)
     between = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     await asyncio.sleep(0.05)
-    second = gdp_csv(("Q", "350000", "GDP", "CUR", "2024-Q1", "101", ""), ("Q", "350000", "GDP", "CUR", "2024-Q2", "102", ""))
+    second = gdp_csv(
+        ("Q", "350000", "GDP", "CUR", "2024-Q1", "101", ""), ("Q", "350000", "GDP", "CUR", "2024-Q2", "102", "")
+    )
     await client.post(LOADS, content=second, headers={**registrar, "Content-Type": CSV})
     key = "/v1/data/GDP_Q/Q.350000.GDP.CUR"
     # note: inside one rolled-back test transaction now() is the same for both loads; asOf/updatedAfter are then

@@ -10,7 +10,9 @@ LOADS = "/v1/dataflows/GDP_Q/loads"
 
 
 async def test_a_load_is_a_vintage_and_answers_its_release(client, gdp_csv, registrar) -> None:
-    body = gdp_csv(("Q", "330000", "GDP", "CUR", "2024-Q1", "20500.5", ""), ("Q", "330000", "GDP", "CUR", "2024-Q2", "21000", ""))
+    body = gdp_csv(
+        ("Q", "330000", "GDP", "CUR", "2024-Q1", "20500.5", ""), ("Q", "330000", "GDP", "CUR", "2024-Q2", "21000", "")
+    )
     response = await client.post(LOADS, content=body, headers={**registrar, "Content-Type": CSV})
     assert response.status_code == 201, response.text
     release = response.json()
@@ -72,9 +74,13 @@ async def test_unknown_columns_and_delete_actions_are_refused(client, gdp_csv, r
 
 
 async def test_a_revision_keeps_the_earlier_vintage_and_is_marked_r(client, gdp_csv, registrar) -> None:
-    first = gdp_csv(("Q", "320000", "GDP", "CUR", "2024-Q1", "30000", "P"), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", ""))
+    first = gdp_csv(
+        ("Q", "320000", "GDP", "CUR", "2024-Q1", "30000", "P"), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", "")
+    )
     assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
-    second = gdp_csv(("Q", "320000", "GDP", "CUR", "2024-Q1", "30100", ""), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", ""))
+    second = gdp_csv(
+        ("Q", "320000", "GDP", "CUR", "2024-Q1", "30100", ""), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", "")
+    )
     response = await client.post(LOADS, content=second, headers={**registrar, "Content-Type": CSV})
     assert response.json()["revised_count"] == 1
     now = await client.get("/v1/data/GDP_Q/Q.320000.GDP.CUR", headers={**registrar, "Accept": CSV})
@@ -104,28 +110,40 @@ async def test_only_the_owners_registrars_load(client, gdp_csv, owner_consumer, 
 
 async def test_unknown_flow_is_404_and_other_media_415(client, gdp_csv, registrar) -> None:
     body = gdp_csv(("Q", "330000", "GDP", "CUR", "2024-Q1", "1", ""))
-    assert (await client.post("/v1/dataflows/NOPE/loads", content=body, headers={**registrar, "Content-Type": CSV})).status_code == 404
-    assert (await client.post(LOADS, content=body, headers={**registrar, "Content-Type": "application/xml"})).status_code == 415
+    assert (
+        await client.post("/v1/dataflows/NOPE/loads", content=body, headers={**registrar, "Content-Type": CSV})
+    ).status_code == 404
+    assert (
+        await client.post(LOADS, content=body, headers={**registrar, "Content-Type": "application/xml"})
+    ).status_code == 415
 
 
 async def test_an_sdmx_json_load_is_checked_the_same_way(client, gdp_csv, registrar) -> None:
-    csv_body = gdp_csv(("Q", "440000", "GDP", "CUR", "2024-Q1", "35000.5", ""), ("Q", "440000", "GDP", "CUR", "2024-Q2", "36000", ""))
+    csv_body = gdp_csv(
+        ("Q", "440000", "GDP", "CUR", "2024-Q1", "35000.5", ""), ("Q", "440000", "GDP", "CUR", "2024-Q2", "36000", "")
+    )
     assert (await client.post(LOADS, content=csv_body, headers={**registrar, "Content-Type": CSV})).status_code == 201
     message = (await client.get("/v1/data/GDP_Q/Q.440000.GDP.CUR", headers=registrar)).json()
     # the registry's own answer loads again as a message (EMBARGO_TIME and its values removed: the registry sets it)
     structure = message["data"]["structures"][0]
-    structure["attributes"]["observation"] = [a for a in structure["attributes"]["observation"] if a["id"] != "EMBARGO_TIME"]
+    structure["attributes"]["observation"] = [
+        a for a in structure["attributes"]["observation"] if a["id"] != "EMBARGO_TIME"
+    ]
     for series in message["data"]["dataSets"][0]["series"].values():
         for key, observation in series["observations"].items():
             observation[0] = observation[0] + 1
             series["observations"][key] = observation[:2]
     response = await client.post(
-        LOADS, content=json.dumps(message), headers={**registrar, "Content-Type": "application/vnd.sdmx.data+json;version=2.0.0"}
+        LOADS,
+        content=json.dumps(message),
+        headers={**registrar, "Content-Type": "application/vnd.sdmx.data+json;version=2.0.0"},
     )
     assert response.status_code == 201, response.text
     assert response.json()["revised_count"] == 2
     series = next(iter(message["data"]["dataSets"][0]["series"].values()))
     series["observations"]["0"][0] = "abc"
-    response = await client.post(LOADS, content=json.dumps(message), headers={**registrar, "Content-Type": "application/json"})
+    response = await client.post(
+        LOADS, content=json.dumps(message), headers={**registrar, "Content-Type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"].startswith("/data/dataSets/0/series/")

@@ -22,7 +22,9 @@ def at(seconds: float) -> str:
 
 
 def observations(message: dict) -> list[list]:
-    return [obs for series in message["data"]["dataSets"][0]["series"].values() for obs in series["observations"].values()]
+    return [
+        obs for series in message["data"]["dataSets"][0]["series"].values() for obs in series["observations"].values()
+    ]
 
 
 async def test_embargoed_observations_reach_only_pre_release_readers(
@@ -42,8 +44,12 @@ async def test_embargoed_observations_reach_only_pre_release_readers(
         message = (await client.get(key, headers=reader)).json()
         found = observations(message)
         assert len(found) == 2
-        embargo = next(a for a in message["data"]["structures"][0]["attributes"]["observation"] if a["id"] == "EMBARGO_TIME")
-        position = 1 + [a["id"] for a in message["data"]["structures"][0]["attributes"]["observation"]].index("EMBARGO_TIME")
+        embargo = next(
+            a for a in message["data"]["structures"][0]["attributes"]["observation"] if a["id"] == "EMBARGO_TIME"
+        )
+        position = 1 + [a["id"] for a in message["data"]["structures"][0]["attributes"]["observation"]].index(
+            "EMBARGO_TIME"
+        )
         marked = [obs for obs in found if len(obs) > position and obs[position] is not None]
         assert len(marked) == 1
         assert embargo["values"][marked[0][position]]["value"].startswith(str(datetime.now(UTC).year)[:2])
@@ -56,8 +62,12 @@ async def test_embargoed_observations_reach_only_pre_release_readers(
 async def test_a_release_writes_its_events_once(client, registrar, gateway, gdp_csv, macroeconomy_app, events) -> None:
     first = gdp_csv(("Q", "340000", "GDP", "CUR", "2025-Q1", "100", "P"))
     await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})
-    revision = gdp_csv(("Q", "340000", "GDP", "CUR", "2025-Q1", "101", ""), ("Q", "340000", "GDP", "CUR", "2025-Q2", "105", "P"))
-    response = await client.post(f"{LOADS}?release_at={at(1.0)}", content=revision, headers={**registrar, "Content-Type": CSV})
+    revision = gdp_csv(
+        ("Q", "340000", "GDP", "CUR", "2025-Q1", "101", ""), ("Q", "340000", "GDP", "CUR", "2025-Q2", "105", "P")
+    )
+    response = await client.post(
+        f"{LOADS}?release_at={at(1.0)}", content=revision, headers={**registrar, "Content-Type": CSV}
+    )
     vintage = response.json()["vintage"]
     assert await release_once(macroeconomy_app.state.sessionmaker) == []
     await asyncio.sleep(1.2)
@@ -80,7 +90,9 @@ async def test_a_release_due_while_the_service_was_down_fires_when_it_comes_back
 ) -> None:
     body = gdp_csv(("Q", "130000", "GDP", "CUR", "2025-Q3", "100", "P"))
     async with api_client(macroeconomy_app) as committing:
-        response = await committing.post(f"{LOADS}?release_at={at(0.5)}", content=body, headers={**registrar, "Content-Type": CSV})
+        response = await committing.post(
+            f"{LOADS}?release_at={at(0.5)}", content=body, headers={**registrar, "Content-Type": CSV}
+        )
     assert response.status_code == 201, response.text
     vintage = response.json()["vintage"]
     await asyncio.sleep(0.7)  # due now; this app's loop next looks in an hour: as if the service had been down
@@ -88,7 +100,9 @@ async def test_a_release_due_while_the_service_was_down_fires_when_it_comes_back
 
     async def released_at():
         async with engine.connect() as connection:
-            return (await connection.execute(text("SELECT released_at FROM vintage WHERE id = :id"), {"id": vintage})).scalar_one()
+            return (
+                await connection.execute(text("SELECT released_at FROM vintage WHERE id = :id"), {"id": vintage})
+            ).scalar_one()
 
     assert await released_at() is None
     async with running_app(create_app(settings.model_copy(update={"relay_enabled": False})), tokens):
@@ -100,8 +114,10 @@ async def test_a_release_due_while_the_service_was_down_fires_when_it_comes_back
     async with engine.connect() as connection:
         count = (
             await connection.execute(
-                text("SELECT count(*) FROM outbox_event WHERE topic = 'onesource.macroeconomy.release.v1' "
-                     "AND (payload->'data'->'record'->>'vintage')::int = :id"),
+                text(
+                    "SELECT count(*) FROM outbox_event WHERE topic = 'onesource.macroeconomy.release.v1' "
+                    "AND (payload->'data'->'record'->>'vintage')::int = :id"
+                ),
                 {"id": vintage},
             )
         ).scalar_one()

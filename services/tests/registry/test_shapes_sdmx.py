@@ -23,8 +23,7 @@ from onesource.registry.shapes.sdmx import (
 
 SCHEMA = json.loads(
     (
-        Path(__file__).resolve().parents[3]
-        / "macroeconomy-db/tests/data/schemas/sdmx-json-data-schema-2.0.0.json"
+        Path(__file__).resolve().parents[3] / "macroeconomy-db/tests/data/schemas/sdmx-json-data-schema-2.0.0.json"
     ).read_text()
 )
 DIMENSIONS = ("FREQ", "REF_AREA", "INDICATOR")
@@ -36,7 +35,9 @@ Row = tuple[str, str, str, str, float | None, str | None, str, str | None]
 
 def message_of(rows: list[Row]) -> dict[str, Any]:
     """An SDMX-JSON 2.0 data message of ``rows``, time series layout (written here, not by any registry)."""
-    values: dict[str, list[Any]] = {name: [] for name in (*DIMENSIONS, "TIME_PERIOD", "OBS_STATUS", "UNIT_MEASURE", "EMBARGO_TIME")}
+    values: dict[str, list[Any]] = {
+        name: [] for name in (*DIMENSIONS, "TIME_PERIOD", "OBS_STATUS", "UNIT_MEASURE", "EMBARGO_TIME")
+    }
 
     def index(name: str, value: Any) -> int | None:
         if value is None:
@@ -83,16 +84,22 @@ def message_of(rows: list[Row]) -> dict[str, Any]:
                     "dataSets": [0],
                 }
             ],
-            "dataSets": [{"structure": 0, "action": "Information", "links": [{"rel": "dataflow", "urn": "x"}], "series": series}],
+            "dataSets": [
+                {"structure": 0, "action": "Information", "links": [{"rel": "dataflow", "urn": "x"}], "series": series}
+            ],
         },
     }
 
 
 def csv_of(rows: list[Row]) -> str:
-    lines = ["STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,EMBARGO_TIME"]
+    lines = [
+        "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,TIME_PERIOD,OBS_VALUE,OBS_STATUS,UNIT_MEASURE,EMBARGO_TIME"
+    ]
     for freq, area, indicator, period, value, status, unit, embargo in rows:
         number = "" if value is None else repr(value)
-        lines.append(f"dataflow,A:F(1.0.0),I,{freq},{area},{indicator},{period},{number},{status or ''},{unit},{embargo or ''}")
+        lines.append(
+            f"dataflow,A:F(1.0.0),I,{freq},{area},{indicator},{period},{number},{status or ''},{unit},{embargo or ''}"
+        )
     return "\r\n".join(lines) + "\r\n"
 
 
@@ -139,7 +146,12 @@ def decoded(message: dict[str, Any]) -> set[tuple]:
 
 def _ids(message: dict[str, Any]) -> set[str]:
     structure = message["data"]["structures"][0]
-    return {c["id"] for group in ("dimensions", "measures", "attributes") for items in structure.get(group, {}).values() for c in items}
+    return {
+        c["id"]
+        for group in ("dimensions", "measures", "attributes")
+        for items in structure.get(group, {}).values()
+        for c in items
+    }
 
 
 def csv_decoded(text: str) -> set[tuple]:
@@ -224,7 +236,11 @@ def test_anything_not_understood_is_refused() -> None:
     for document in broken:
         with pytest.raises(UnmaskableSdmx):
             mask_sdmx_json(document, EVERY, None, prerelease=True)
-    for text in ("", "STRUCTURE[;],STRUCTURE_ID\r\n", "STRUCTURE,STRUCTURE_ID,FREQ: Frequency,REF_AREA,INDICATOR,TIME_PERIOD\r\n"):
+    for text in (
+        "",
+        "STRUCTURE[;],STRUCTURE_ID\r\n",
+        "STRUCTURE,STRUCTURE_ID,FREQ: Frequency,REF_AREA,INDICATOR,TIME_PERIOD\r\n",
+    ):
         with pytest.raises(UnmaskableSdmx):
             mask_sdmx_csv(text, EVERY, None, True, dimensions=(*DIMENSIONS, "TIME_PERIOD"))
     with pytest.raises(UnmaskableSdmx):
@@ -280,7 +296,7 @@ def test_masking_agrees_with_the_oracle(rows: list[Row], granted: set[str], scop
     assert set(masked.series_keys) == {row[0] for row in expected}
     assert masked.observations == len(expected)
     from_csv = mask_sdmx_csv(csv_of(rows), granted, scope, prerelease, dimensions=DIMENSIONS)
-    assert {(k, p, v if v == "-" or v is None else float(v), *rest) for k, p, v, *rest in csv_decoded(from_csv.message)} == {
-        (k, p, v if v == "-" or v is None else float(repr(v)), *rest) for k, p, v, *rest in expected
-    }
+    assert {
+        (k, p, v if v == "-" or v is None else float(v), *rest) for k, p, v, *rest in csv_decoded(from_csv.message)
+    } == {(k, p, v if v == "-" or v is None else float(repr(v)), *rest) for k, p, v, *rest in expected}
     assert from_csv.series_keys == masked.series_keys

@@ -65,8 +65,9 @@ def gdp_rows(seed: int, periods: Sequence[str], provinces: Iterable[str] = PROVI
                 yield DemoRow(("Q", province, indicator, "CUR"), period, round(value * _SHARES[indicator], 2))
             if number >= 4:
                 index = 100 * value / previous[number - 4] * rng.uniform(0.97, 0.99)
-                yield DemoRow(("Q", province, "GDPI", "IDX"), period, round(index, 1), unit="IDX", unit_mult="0",
-                              decimals="1")
+                yield DemoRow(
+                    ("Q", province, "GDPI", "IDX"), period, round(index, 1), unit="IDX", unit_mult="0", decimals="1"
+                )
             previous.append(value)
 
 
@@ -84,8 +85,9 @@ def cpi_rows(seed: int, periods: Sequence[str]) -> Iterator[DemoRow]:
         for indicator, spread in (("CPI", 0.8), ("CPI_FOOD", 2.5), ("CPI_SERV", 0.6)):
             for period in periods:
                 value = 100 + rng.gauss(1.8, spread)
-                yield DemoRow(("M", province, indicator, "PY"), period, round(value, 1), unit="IDX", unit_mult="0",
-                              decimals="1")
+                yield DemoRow(
+                    ("M", province, indicator, "PY"), period, round(value, 1), unit="IDX", unit_mult="0", decimals="1"
+                )
 
 
 def to_csv(flow_id: str, rows: Iterable[DemoRow]) -> bytes:

@@ -72,7 +72,7 @@ def _fields(flow: Dataflow, *, authoritative: bool) -> list[dict[str, Any]]:
         else:
             field["authoritative"] = False
             field["source_element"] = field["element"]
-            field["element"] = field["element"].replace("macroeconomy.", "macroeconomy.prerelease.", 1)
+            field["element"] = str(field["element"]).replace("macroeconomy.", "macroeconomy.prerelease.", 1)
     return fields
 
 

@@ -24,9 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name="macroeconomy",
             title="OneSource macroeconomy registry",
             description=(
-                "宏观经济基础信息库: statistical dataflows (SDMX), their series and observations, every load a vintage, "
-                "with a release calendar and embargo. Its owning department's registrars load; everyone else reads "
-                "through the gateway under a grant."
+                "宏观经济基础信息库: statistical dataflows (SDMX), their series and observations, "
+                "every load a vintage, with a release calendar and embargo. "
+                "Its owning department's registrars load; everyone else reads through the gateway under a grant."
             ),
             settings=settings or Settings(),
             metadata=Base.metadata,

@@ -126,8 +126,19 @@ async def get_data(
 ) -> Response:
     """Observations of the series the key selects (SDMX REST data query), as SDMX-JSON 2.0 or SDMX-CSV 2.0."""
     return await _answer(
-        flow, key, session, reader, now, accept, start_period, end_period, updated_after, last_n, as_of,
-        include_history, dimension_at_observation,
+        flow,
+        key,
+        session,
+        reader,
+        now,
+        accept,
+        start_period,
+        end_period,
+        updated_after,
+        last_n,
+        as_of,
+        include_history,
+        dimension_at_observation,
     )
 
 
@@ -148,6 +159,17 @@ async def get_all_data(
 ) -> Response:
     """Every series of the dataflow (the key `all`), as SDMX-JSON 2.0 or SDMX-CSV 2.0."""
     return await _answer(
-        flow, "all", session, reader, now, accept, start_period, end_period, updated_after, last_n, as_of,
-        include_history, dimension_at_observation,
+        flow,
+        "all",
+        session,
+        reader,
+        now,
+        accept,
+        start_period,
+        end_period,
+        updated_after,
+        last_n,
+        as_of,
+        include_history,
+        dimension_at_observation,
     )

@@ -161,9 +161,7 @@ def data_message(answer: DataAnswer) -> dict[str, Any]:
         return {**_named(component), "keyPosition": position, "roles": [component.id], "values": entries}
 
     def attribute(component: Component, level: str) -> dict[str, Any]:
-        relationship: dict[str, Any] = (
-            {"dimensions": dimension_ids} if level == "series" else {"observation": {}}
-        )
+        relationship: dict[str, Any] = {"dimensions": dimension_ids} if level == "series" else {"observation": {}}
         return {
             **_named(component),
             "roles": [component.id],
@@ -202,4 +200,6 @@ def data_message(answer: DataAnswer) -> dict[str, Any]:
 def _fill_empty(structure_entry: dict[str, Any]) -> None:
     """An attribute without any value in the answer lists one null value (SDMX-JSON requires at least one)."""
     for level, items in structure_entry["attributes"].items():
-        structure_entry["attributes"][level] = [item if item["values"] else {**item, "values": [None]} for item in items]
+        structure_entry["attributes"][level] = [
+            item if item["values"] else {**item, "values": [None]} for item in items
+        ]

@@ -111,7 +111,9 @@ def _check_layout(flow: Dataflow, dimension: str) -> None:
         )
 
 
-async def query(session: AsyncSession, flow: Dataflow, query: DataQuery, reader: DataReader, now: datetime) -> DataAnswer:
+async def query(
+    session: AsyncSession, flow: Dataflow, query: DataQuery, reader: DataReader, now: datetime
+) -> DataAnswer:
     """The observations ``query`` selects that ``reader`` may see; :class:`NoResults` when none."""
     dimensions = [dimension.id for dimension in flow.structure.dimensions]
     try:
@@ -140,7 +142,9 @@ async def query(session: AsyncSession, flow: Dataflow, query: DataQuery, reader:
             value=row["value"],
             status=row["status"],
             vintage=vintages[row["vintage_id"]],
-            embargo_time=vintages[row["vintage_id"]].release_at if vintages[row["vintage_id"]].release_at > now else None,
+            embargo_time=vintages[row["vintage_id"]].release_at
+            if vintages[row["vintage_id"]].release_at > now
+            else None,
         )
         for row in rows
     ]

@@ -21,7 +21,10 @@ router = APIRouter(prefix="/v1/structure", tags=["structure"])
     "/dataflow/{flow}",
     response_class=Response,
     responses={
-        200: {"description": "SDMX-JSON 2.0 structure message", "content": {MEDIA_TYPE: {"schema": {"type": "object"}}}},
+        200: {
+            "description": "SDMX-JSON 2.0 structure message",
+            "content": {MEDIA_TYPE: {"schema": {"type": "object"}}},
+        },
         **problem_responses(401, 403, 404),
     },
 )

@@ -118,9 +118,7 @@ def structure_message(flows: list[Dataflow], prepared: datetime) -> dict[str, An
                 }
                 for flow in flows
             ],
-            "dataStructures": [
-                _structure(s, [d.id for d in s.dimensions]) for s in structures.values()
-            ],
+            "dataStructures": [_structure(s, [d.id for d in s.dimensions]) for s in structures.values()],
             "conceptSchemes": [
                 {
                     **_maintained(CONCEPT_SCHEME, "宏观经济统计概念"),

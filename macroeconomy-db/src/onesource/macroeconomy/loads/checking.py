@@ -109,7 +109,9 @@ class RowChecker:
                 refuse(dimension.id, "a value is required (a key has every dimension)")
                 continue
             if dimension.id == "FREQ" and value not in self.flow.frequencies:
-                refuse("FREQ", f"{value!r}: {self.flow.id} holds frequencies {', '.join(sorted(self.flow.frequencies))}")
+                refuse(
+                    "FREQ", f"{value!r}: {self.flow.id} holds frequencies {', '.join(sorted(self.flow.frequencies))}"
+                )
                 continue
             problem = code_problem(dimension, value, period.start if period else None, period.end if period else None)
             if problem:
@@ -140,8 +142,13 @@ class RowChecker:
         earlier = self._seen.get((key, period.text))
         if earlier is not None:
             return [
-                RowProblem(line, time_cell.column if time_cell else None, "TIME_PERIOD",
-                           f"series {key} period {period.text} is given twice (also at {earlier})", pointer)
+                RowProblem(
+                    line,
+                    time_cell.column if time_cell else None,
+                    "TIME_PERIOD",
+                    f"series {key} period {period.text} is given twice (also at {earlier})",
+                    pointer,
+                )
             ]
         self._seen[(key, period.text)] = where
         known = self._series.get(key)

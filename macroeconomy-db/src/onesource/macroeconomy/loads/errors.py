@@ -33,4 +33,3 @@ class InvalidLoad(ServiceError):
             ],
             invalid_params=[{"name": problem.location(), "reason": problem.reason} for problem in problems],
         )
-

@@ -66,7 +66,9 @@ def csv_rows(text: str, flow: Dataflow) -> Iterator[Row | RowProblem]:
         else:
             why = "appears twice" if name in columns.values() else f"is not a component {flow.id} loads may set"
             problems.append(RowProblem(1, position + 1, name or None, f"column {name!r} {why}"))
-    missing = [c.id for c in (*flow.structure.dimensions, flow.structure.time_dimension) if c.id not in columns.values()]
+    missing = [
+        c.id for c in (*flow.structure.dimensions, flow.structure.time_dimension) if c.id not in columns.values()
+    ]
     if missing:
         problems.append(RowProblem(1, None, None, f"the header lacks the column(s) {', '.join(missing)}"))
     if problems:
@@ -122,8 +124,9 @@ def json_rows(message: Any, flow: Dataflow) -> Iterator[Row | RowProblem]:
         values = {**observation.dimensions, **observation.measures, **observation.attributes}
         unknown = sorted(set(values) - loadable)
         if unknown:
-            yield RowProblem(None, None, unknown[0], f"{unknown[0]} is not a component {flow.id} loads may set",
-                             observation.pointer)
+            yield RowProblem(
+                None, None, unknown[0], f"{unknown[0]} is not a component {flow.id} loads may set", observation.pointer
+            )
             continue
         cells = {name: Cell("" if value is None else _text(value)) for name, value in values.items()}
         yield Row(cells, pointer=observation.pointer)

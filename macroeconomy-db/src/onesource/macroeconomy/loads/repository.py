@@ -32,7 +32,8 @@ async def now(session: AsyncSession) -> datetime:
 
 async def clock(session: AsyncSession) -> datetime:
     """The database's clock as the statement runs (a release pass compares it with release times)."""
-    return (await session.execute(select(func.clock_timestamp()))).scalar_one()
+    moment: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
+    return moment
 
 
 async def series_of(session: AsyncSession, flow_id: str, keys: Sequence[str]) -> dict[str, Series]:
@@ -97,7 +98,7 @@ async def copy_observations(session: AsyncSession, lines: Sequence[str]) -> None
 
 
 async def settle_statuses(session: AsyncSession, vintage: int) -> None:
-    """Observations loaded without a status (left empty): ``R`` where they change the latest earlier value, else ``A``."""
+    """Observations loaded without a status (left empty): ``R`` where they change the latest earlier value, else A."""
     await session.execute(
         text(
             "UPDATE observation o SET status = CASE WHEN EXISTS ("

@@ -87,8 +87,12 @@ async def load(
         for name, value in given.items():
             if series.attributes.get(name) not in (None, value):
                 problems.append(
-                    RowProblem(first_of[key].line, None, name,
-                               f"series {key} has {name} {series.attributes[name]!r}; a load cannot change it")
+                    RowProblem(
+                        first_of[key].line,
+                        None,
+                        name,
+                        f"series {key} has {name} {series.attributes[name]!r}; a load cannot change it",
+                    )
                 )
     if problems:
         raise InvalidLoad(problems[:MAX_PROBLEMS])

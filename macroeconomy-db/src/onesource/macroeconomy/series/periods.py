@@ -55,7 +55,9 @@ def parse(text: str, frequency: str) -> Period:
     try:
         start, end = _bounds(frequency, year, match.groups()[1:])
     except ValueError:
-        raise PeriodError(f"{text!r} is not a period of frequency {frequency} (such as {EXAMPLES[frequency]})") from None
+        raise PeriodError(
+            f"{text!r} is not a period of frequency {frequency} (such as {EXAMPLES[frequency]})"
+        ) from None
     return Period(frequency, text, start, end)
 
 

@@ -418,9 +418,9 @@ def _mask_structure_group(
     return raw, encoders
 
 
-def _attribute_indexes(encoder: tuple[list[dict[str, Any]], list[dict[Any, int]]], values: Mapping[str, Any]) -> list[
-    int | None
-]:
+def _attribute_indexes(
+    encoder: tuple[list[dict[str, Any]], list[dict[Any, int]]], values: Mapping[str, Any]
+) -> list[int | None]:
     components, index = encoder
     return [index[n].get(values[c["id"]]) if c["id"] in values else None for n, c in enumerate(components)]
 
@@ -458,9 +458,7 @@ def _encode_dataset(
             entry = series.setdefault(
                 key,
                 {
-                    "attributes": _trimmed(
-                        _attribute_indexes(encoders["attributes.series"], observation.attributes)
-                    ),
+                    "attributes": _trimmed(_attribute_indexes(encoders["attributes.series"], observation.attributes)),
                     "observations": {},
                 },
             )
@@ -483,9 +481,7 @@ def _check_grant(dimension_ids: Iterable[str], granted: frozenset[str]) -> None:
         )
 
 
-def mask_sdmx_json(
-    message: Any, components: Iterable[str], row_scope: Scope | None, prerelease: bool
-) -> MaskedSdmx:
+def mask_sdmx_json(message: Any, components: Iterable[str], row_scope: Scope | None, prerelease: bool) -> MaskedSdmx:
     """``message`` (a parsed SDMX-JSON 2.0 data message) as a grant of ``components`` with ``row_scope`` sees it.
 
     Embargoed observations stay only when ``prerelease``. Raises :class:`UnmaskableSdmx` on anything not understood.
@@ -612,9 +608,11 @@ def mask_sdmx_csv(
     names = header.columns
     embargo = names.index(EMBARGO_ATTRIBUTE) if EMBARGO_ATTRIBUTE in names else None
     _require(prerelease or embargo is not None, f"no {EMBARGO_ATTRIBUTE} column: which rows are embargoed is unknown")
-    returned = [p for p in range(len(names)) if p in header.head or p in header.dimensions or (
-        p in header.components and names[p].casefold() in granted
-    )]
+    returned = [
+        p
+        for p in range(len(names))
+        if p in header.head or p in header.dimensions or (p in header.components and names[p].casefold() in granted)
+    ]
     key_columns = [p for p in header.dimensions if names[p] != TIME_DIMENSION]
     key_order = [name for name in dimensions if name != TIME_DIMENSION]
     positions = {names[p]: p for p in key_columns}
