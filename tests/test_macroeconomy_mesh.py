@@ -16,7 +16,8 @@ def test_the_statistics_bureau_reads_its_demo_data_through_the_gateway(mesh: Mes
     calendar = httpx.get(f"{mesh.gateway}/api/macroeconomy/v1/releases?flow=GDP_Q", headers=headers, timeout=30)
     assert calendar.status_code == 200, calendar.text
     statuses = [item["status"] for item in calendar.json()["items"]]
-    assert "scheduled" in statuses and "released" in statuses
+    assert "scheduled" in statuses
+    assert "released" in statuses
     path = f"{mesh.gateway}/api/macroeconomy/v1/data/GDP_Q/Q.330000.GDP.CUR"
     as_json = httpx.get(path, headers=headers, params={"includeHistory": "true"}, timeout=30)
     assert as_json.status_code == 200, as_json.text
