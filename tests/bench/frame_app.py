@@ -49,9 +49,7 @@ def create_app() -> FastAPI:
         changes = await request.json()
         expected = int(if_match.strip('"'))
         async with pool.acquire() as connection, connection.transaction():
-            version = await connection.fetchval(
-                "SELECT version FROM person WHERE id_number = $1 FOR UPDATE", id_number
-            )
+            version = await connection.fetchval("SELECT version FROM person WHERE id_number = $1 FOR UPDATE", id_number)
             if version is None:
                 raise HTTPException(404)
             if version != expected:

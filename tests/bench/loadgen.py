@@ -33,9 +33,7 @@ class Connection:
         reader, writer = await asyncio.open_connection(host, port)
         return cls(reader, writer, f"{host}:{port}")
 
-    async def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
-    ) -> Answer:
+    async def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> Answer:
         lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: " + self._host]
         for name, value in (headers or {}).items():
             lines.append(f"{name}: {value}".encode())
