@@ -157,7 +157,8 @@ async def _measure(mesh: dict[str, Any], console: Console) -> Table:
             latencies[side].extend(latency * 1000 for latency in run.latencies)
             p50_ms, p99_ms = percentile(run.latencies, 0.5) * 1000, percentile(run.latencies, 0.99) * 1000
             console.print(
-                f"round {round_number} {side} at {offered:,.0f} reads/s offered: p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms"
+                f"round {round_number} {side} at {offered:,.0f} reads/s offered: "
+                f"p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms"
             )
     p50 = {side: percentile(values, 0.5) for side, values in latencies.items()}
     p99 = {side: percentile(values, 0.99) for side, values in latencies.items()}
