@@ -431,7 +431,8 @@ async def _knowledge(principal: Principal, door: Door) -> tuple[ResourceIndex, G
             catalog = settings.service_urls["catalog"]
             held = grants.resources_of(principal.department)
             resources = ResourceIndex(
-                await fallback.resources_for(door.http, catalog, token, principal.department, held, timeout)
+                await fallback.resources_for(door.http, catalog, token, principal.department, held, timeout),
+                await fallback.registry_owners(door.http, catalog, token, timeout),
             )
     except (fallback.FallbackFailed, KeyError) as error:
         logger.warning("grants unknown for %s: %s", principal.department, error)
