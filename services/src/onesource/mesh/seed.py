@@ -17,6 +17,7 @@ import httpx
 __all__ = [
     "DEMO_CLIENTS",
     "DEMO_DEPARTMENTS",
+    "DEMO_REGISTRY_OWNERS",
     "ClientSeed",
     "DemoClient",
     "DepartmentSeed",
@@ -293,15 +294,33 @@ def _is_json(response: httpx.Response) -> bool:
     return "json" in response.headers.get("content-type", "")
 
 
+#: Which department owns each registry in the demo (set in the catalog by the admin; stewards cannot change it).
+DEMO_REGISTRY_OWNERS: dict[str, str] = {
+    "population": "psb",
+    "legal-entity": "amr",
+    "geo": "nrb",
+    "macroeconomy": "stats",
+}
+
+
 def catalog_seed_steps() -> int:
     """How many progress steps `seed_catalog` reports."""
-    return 2
+    return 3
 
 
 def seed_catalog(gateway: httpx.Client, steward: DemoClient, report: Callable[[str], None] = lambda step: None) -> None:
-    """Register and publish the catalog resources of the registries that exist, as their provider's steward."""
+    """Assign the registries their owners, then register and publish the registries' catalog resources.
+
+    Owners are assigned as the admin (whose token `gateway` carries since `seed_demo`), resources as their
+    provider's steward.
+    """
     from onesource.population.catalog import resources as population_resources  # see seed_persons
 
+    for service, owner in DEMO_REGISTRY_OWNERS.items():
+        assigned = gateway.put(f"/api/catalog/v1/registries/{service}", json={"owner": owner})
+        if assigned.status_code not in {200, 201}:
+            raise SeedError(f"assign registry {service} to {owner}", assigned)
+    report("registries assigned their owners")
     headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
     for resource in population_resources(steward.department):
         created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
