@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import onesource.exchange
-from onesource.exchange import problems
 from onesource.exchange.corrections.events import CORRECTION_TOPIC
 from onesource.exchange.corrections.router import router as corrections_router
 from onesource.exchange.grants.events import GRANT_TOPIC
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extensions.append(projector)
     if settings.sweeper_enabled:
         extensions.append(sweeper)
-    app = create_service_app(
+    return create_service_app(
         ServiceSpec(
             name="exchange",
             title="OneSource exchange",
@@ -75,5 +74,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     )
-    problems.install(app)
-    return app

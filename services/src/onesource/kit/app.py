@@ -31,6 +31,7 @@ from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay, Renderer
 from onesource.kit.settings import ServiceSettings
+from onesource.kit.storable import install as install_storable_input
 from onesource.kit.telemetry import request_id_var, setup_telemetry
 
 logger = logging.getLogger(__name__)
@@ -301,6 +302,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         telemetry={"metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced},
     )
     install_problem_handlers(app)
+    install_storable_input(app)
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)

@@ -2,9 +2,12 @@
 
 A data call (``/api/<registry>/<path>``) is checked in this order, and the first check that fails answers:
 
+0. 400 ``unsafe-path`` — a segment that is ``.`` or ``..``, or holds ``/ ? # %`` or a backslash once decoded
+   (:mod:`.paths`);
+   422 ``unstorable-input`` — NUL in the path; 404 ``unknown-service`` — no such service behind the gateway;
 1. 401 — no valid bearer token (:func:`authenticate_caller`, the one place data calls authenticate);
 2. 429 ``rate-limited`` — the client's token bucket is empty (``Retry-After``);
-3. 400 ``unsafe-path`` — ``.`` or ``..`` segments; 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
+3. 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
 4. 413 ``content-too-large`` — body over ``max_body_bytes`` (a ``POST`` declared larger, or chunked, may be an
    owner's upload: it is read, or streamed, after step 6); 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
 5. 503 ``grants-unknown`` — the caches are still catching up and asking the exchange and catalog failed;
@@ -53,7 +56,6 @@ from onesource.gateway.forwarding.errors import (
     RecordNotFound,
     UnknownService,
     UnmaskableAnswer,
-    UnsafePath,
 )
 from onesource.gateway.forwarding.limits import (
     BodyDigest,
@@ -148,6 +150,8 @@ class Call:
     arrived: datetime
     started: float
     """``time.perf_counter()`` at arrival."""
+    refusal: ServiceError | None = None
+    """Why the path cannot be forwarded at all (unsafe, unstorable): the call's answer, audited as a data call."""
 
 
 @dataclass(slots=True)
@@ -166,17 +170,20 @@ class Trail:
 
 
 def is_management(call: Call, settings: Settings) -> bool:
-    """Whether ``call`` is a management call (catalog, exchange, health probes) rather than a data call."""
+    """Whether ``call`` is a management call (catalog, exchange, health probes) rather than a data call.
+
+    Only for a service behind the gateway: a call naming anything else is refused as a data call, and so audited.
+    """
+    if call.service in RESERVED or call.service not in settings.service_urls:
+        return False
     return call.service in settings.management_services or call.path in settings.probe_paths
 
 
 def target_url(service_urls: dict[str, str], service: str, raw_path: str, query: str) -> str:
-    """The service's URL for ``raw_path`` (still percent-encoded as the caller sent it)."""
+    """The service's URL for ``raw_path`` (percent-encoded, as :func:`.paths.parse` made it)."""
     base = service_urls.get(service) if service not in RESERVED else None
     if base is None:
         raise UnknownService(f"no service named {service!r} is behind the gateway", service=service)
-    if any(unquote(segment) in {".", ".."} for segment in raw_path.split("/")):
-        raise UnsafePath("paths may not contain '.' or '..' segments")
     url = f"{base.rstrip('/')}/{raw_path.lstrip('/')}"
     return f"{url}?{query}" if query else url
 
@@ -326,6 +333,9 @@ async def answer_data_call(request: Request, call: Call, door: Door) -> Response
 
 async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> Response:
     settings = door.settings
+    if call.refusal is not None:
+        raise call.refusal
+    check_service(call, settings)
     principal = trail.principal = await authenticate_caller(request)
     door.buckets.take(principal.client_id)
     url = target_url(settings.service_urls, call.service, call.raw_path, call.query)
