@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -32,6 +32,7 @@ from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay, Renderer
 from onesource.kit.settings import ServiceSettings
 from onesource.kit.storable import install as install_storable_input
+from onesource.kit.storable import refuse_unstorable_target
 from onesource.kit.telemetry import request_id_var, setup_telemetry
 
 logger = logging.getLogger(__name__)
@@ -300,6 +301,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         # are Prometheus' (RequestContextMiddleware) and logs are ours; no spans inside a request, which would
         # cost more than most requests.
         telemetry={"metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced},
+        dependencies=[Depends(refuse_unstorable_target)],
     )
     install_problem_handlers(app)
     install_storable_input(app)

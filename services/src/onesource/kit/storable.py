@@ -3,7 +3,9 @@
 PostgreSQL ``text`` cannot hold NUL, and UTF-8 cannot encode a lone surrogate. Input carrying either is the
 caller's mistake, never the service's failure: every service answers it with the same 422 problem, whether it is
 noticed up front (:func:`check_storable`, e.g. by the gateway before it forwards a path) or by the database
-refusing it (the handler :func:`install` adds: SQLSTATE 22021 / 22P05, also for a value too long, 22001).
+refusing it (the handler :func:`install` adds: SQLSTATE 22021 / 22P05, also for a value too long, 22001). A path or
+query holding NUL is refused before any route runs (:func:`refuse_unstorable_target`, on every route of every
+service; the gateway's forwarded calls check it themselves, so that the refusal is audited).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
+from starlette.types import Scope
 
 from onesource.kit.errors import ServiceError, problem_response
 
@@ -49,6 +52,21 @@ def check_storable(value: str, name: str) -> None:
     if not storable(value):
         reason = "contains NUL (U+0000) or a lone surrogate, which cannot be stored"
         raise UnstorableInput(f"{name}: {reason}", invalid_params=[{"name": name, "reason": reason}])
+
+
+def check_target(scope: Scope) -> None:
+    """Refuse (422) a request whose path or query string holds NUL (decoded, or as ``%00``)."""
+    if "\x00" in scope["path"]:
+        check_storable(scope["path"], "path")
+    query: bytes = scope.get("query_string", b"")
+    if query and (b"%00" in query or b"\x00" in query):
+        reason = "contains NUL (U+0000), which cannot be stored"
+        raise UnstorableInput(f"query: {reason}", invalid_params=[{"name": "query", "reason": reason}])
+
+
+async def refuse_unstorable_target(request: Request) -> None:
+    """App-wide dependency: :func:`check_target` before any route runs."""
+    check_target(request.scope)
 
 
 async def _database_refusal(request: Request, exc: Exception) -> JSONResponse:

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from onesource.gateway.forwarding import paths
 from onesource.gateway.forwarding import service as forwarding
 from onesource.kit.errors import ServiceError, problem_responses
+from onesource.kit.storable import check_target
 
 router = APIRouter(tags=["forwarding"])
 
@@ -58,6 +59,7 @@ async def forward_request(service: str, path: str, request: Request) -> Response
     raw_target = (request.scope.get("raw_path") or quote(request.url.path).encode()).decode("latin-1")
     refusal: ServiceError | None = None
     try:
+        check_target(request.scope)
         target = paths.parse(raw_target)
     except ServiceError as error:  # answered as a data call, so that it is audited
         target, refusal = paths.Target(service=service, path=f"/{path}", raw_path=""), error
