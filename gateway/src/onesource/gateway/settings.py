@@ -81,6 +81,9 @@ class Settings(ServiceSettings):
     on as it arrives, never held whole (413 ``content-too-large`` above it)."""
     upload_timeout_seconds: float = Field(default=1800.0, gt=0)
     """How long such an upload and the registry's answer to it may take (504 ``upstream-timeout`` after it)."""
+    row_scope_lookahead_pages: int = Field(default=5, ge=0, le=100)
+    """When a grant's row scope empties a non-owner's page, how many further pages the gateway reads for records in
+    scope before it answers an empty page (which never carries a cursor: it would say that hidden records match)."""
     max_page_size: int = Field(default=200, ge=1)
     """Largest ``limit`` a data call may ask for (413 ``page-too-large`` above it)."""
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)
