@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import MetaData, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from onesource.kit.auth import TokenVerifier, http_jwks_source
+from onesource.kit.auth import HttpRevocations, TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
@@ -235,7 +235,16 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
         app.state.token_verifier = (
             spec.token_verifier(app)
             if spec.token_verifier
-            else TokenVerifier(settings.auth, http_jwks_source(settings.auth.jwks_url, http))
+            else TokenVerifier(
+                settings.auth,
+                http_jwks_source(settings.auth.jwks_url, http),
+                HttpRevocations(
+                    settings.auth.revocations_url,
+                    http,
+                    refresh_seconds=settings.auth.revocations_refresh_seconds,
+                    max_age_seconds=settings.auth.revocations_max_age_seconds,
+                ),
+            )
         )
         tasks: list[asyncio.Task[None]] = []
         relay: OutboxRelay | None = None

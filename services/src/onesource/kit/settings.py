@@ -52,6 +52,12 @@ class AuthSettings(BaseSettings):
     """Expected ``aud`` claim."""
     jwks_cache_seconds: int = 300
     """How long a fetched key set is trusted before it is fetched again."""
+    revocations_url: str = "http://127.0.0.1:8000/api/identity/v1/revocations"
+    """The gateway's published token revocation list (disabled clients, rotated secrets)."""
+    revocations_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the revocation list is fetched again (a revoked token keeps working at most this long here)."""
+    revocations_max_age_seconds: float = Field(default=30.0, gt=0, le=600)
+    """How long a list may go unrefreshed (the gateway unreachable) before every token is refused (503)."""
 
 
 class TelemetrySettings(BaseSettings):

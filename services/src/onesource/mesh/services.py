@@ -90,6 +90,7 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
         "ONESOURCE_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         "ONESOURCE_AUTH_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
+        "ONESOURCE_AUTH_REVOCATIONS_URL": f"{gateway_url}/api/identity/v1/revocations",
         "ONESOURCE_OTEL_LOG_JSON": "true",
     }
     if infra.embedded_kafka:
