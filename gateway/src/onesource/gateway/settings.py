@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from onesource.kit.settings import ServiceSettings
@@ -61,7 +61,12 @@ class Settings(ServiceSettings):
     revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
     """How often each gateway process reloads which clients are disabled or rotated (their tokens are refused)."""
     login_failure_threshold: int = Field(default=5, ge=1, le=100)
-    """Failed client authentications in a row before the token endpoint makes that client (or address) wait."""
+    """Failed authentications of one client id from one address before that pair must wait (others are not held up)."""
+    login_address_failure_threshold: int = Field(default=50, ge=1, le=10_000)
+    """Failed authentications from one address, whatever the client ids, before that address must wait."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks, a JSON list) whose ``X-Forwarded-For`` names the caller's address;
+    from any other peer the header is ignored. Empty: the peer is the caller."""
     login_lock_seconds: float = Field(default=1.0, gt=0, le=60)
     """The first wait after the threshold; it doubles with every further failure."""
     login_max_lock_seconds: float = Field(default=300.0, gt=0, le=86_400)

@@ -29,6 +29,7 @@ from onesource.kit.db import sessionmaker_for
 
 logger = logging.getLogger(__name__)
 
+
 class RevocationList(KitRevocationList):
     """The kit's revocation list, kept from the gateway's own ``client`` table."""
 

@@ -41,6 +41,7 @@ import httpx
 from fastapi import Request, Response
 from starlette.datastructures import Headers
 
+from onesource.gateway.addresses import caller_address
 from onesource.gateway.audit.entry import AuditEntry, AuditRecorder
 from onesource.gateway.audit.errors import AuditUnavailable
 from onesource.gateway.forwarding import fallback
@@ -278,7 +279,7 @@ async def answer_management_call(request: Request, call: Call, door: Door) -> Re
         bucket = (await authenticate_caller(request)).client_id
     else:
         # Anonymous calls (health probes; the service refuses the rest); their bucket is the caller's address.
-        bucket = f"address:{request.client.host if request.client else 'unknown'}"
+        bucket = f"address:{caller_address(request.scope, door.settings.trusted_proxies)}"
     door.buckets.take(bucket)
     url = target_url(door.settings.service_urls, call.service, call.raw_path, call.query)
     body = await read_body(request, door.settings.max_body_bytes)
