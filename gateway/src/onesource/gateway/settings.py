@@ -89,6 +89,9 @@ class Settings(ServiceSettings):
     row_scope_lookahead_pages: int = Field(default=5, ge=0, le=100)
     """When a grant's row scope empties a non-owner's page, how many further pages the gateway reads for records in
     scope before it answers an empty page (which never carries a cursor: it would say that hidden records match)."""
+    max_purpose_length: int = Field(default=500, ge=1)
+    """Longest ``X-OneSource-Purpose`` of a data call, in characters once decoded (431 ``purpose-too-long`` beyond):
+    as long as a share request's purpose may be."""
     max_page_size: int = Field(default=200, ge=1)
     """Largest ``limit`` a data call may ask for (413 ``page-too-large`` above it)."""
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -75,11 +75,18 @@ class ServiceSpec:
 
 
 class RequestContextMiddleware:
-    """``X-Request-Id`` (propagated or generated) and HTTP metrics, as plain ASGI for a cheap hot path."""
+    """``X-Request-Id`` (propagated or generated), HTTP metrics and request-head bounds, as plain ASGI.
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    A request whose path and query together are longer than ``max_uri_bytes`` is answered 414 ``uri-too-long``, one
+    whose header fields together are larger than ``max_header_bytes`` 431 ``headers-too-large`` (RFC 9110 §15.5.15,
+    RFC 6585 §5), before anything else reads them: nothing that long is stored, logged or forwarded.
+    """
+
+    def __init__(self, app: ASGIApp, service: str, max_uri_bytes: int = 8192, max_header_bytes: int = 16384) -> None:
         self.app = app
         self.service = service
+        self.max_uri_bytes = max_uri_bytes
+        self.max_header_bytes = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Tag the request and its response with the request id; count and time it."""
@@ -104,6 +111,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                status, slug, title, detail = refusal
+                await send_with_id(
+                    {"type": "http.response.start", "status": status, "headers": [(b"content-type", PROBLEM)]}
+                )
+                body = _problem_body(scope, request_id, status=status, slug=slug, title=title, detail=detail)
+                await send_with_id({"type": "http.response.body", "body": body})
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answer here rather than in Starlette's outermost error middleware, so that the 500
@@ -127,18 +143,45 @@ class RequestContextMiddleware:
             REQUEST_SECONDS.labels(self.service, method, template).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
+    def _refusal(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """Why the request's head is refused (status, slug, title, detail), or ``None``."""
+        uri = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if uri > self.max_uri_bytes:
+            detail = f"the path and query have {uri} bytes; at most {self.max_uri_bytes} are accepted"
+            return 414, "uri-too-long", "URI too long", detail
+        head = sum(len(name) + len(value) for name, value in scope["headers"])
+        if head > self.max_header_bytes:
+            detail = f"the header fields have {head} bytes; at most {self.max_header_bytes} are accepted"
+            return 431, "headers-too-large", "Request header fields too large", detail
+        return None
 
-def _internal_error_body(scope: Scope, request_id: str) -> bytes:
+
+PROBLEM = PROBLEM_MEDIA_TYPE.encode()
+
+
+def _problem_body(scope: Scope, request_id: str, *, status: int, slug: str, title: str, detail: str) -> bytes:
+    instance = scope["path"]
     return json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE + "internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "The service failed to process the request; quote the request id when reporting it.",
-            "instance": scope["path"],
+            "type": PROBLEM_TYPE_BASE + slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": instance if len(instance) <= 200 else instance[:200] + "…",
             "request_id": request_id,
         }
     ).encode()
+
+
+def _internal_error_body(scope: Scope, request_id: str) -> bytes:
+    return _problem_body(
+        scope,
+        request_id,
+        status=500,
+        slug="internal-error",
+        title="Internal error",
+        detail="The service failed to process the request; quote the request id when reporting it.",
+    )
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -317,5 +360,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=spec.name,
+        max_uri_bytes=spec.settings.max_uri_bytes,
+        max_header_bytes=spec.settings.max_header_bytes,
+    )
     return app

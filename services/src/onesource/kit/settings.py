@@ -98,6 +98,10 @@ class ServiceSettings(BaseSettings):
     """Fallback poll interval of the relay; commits wake it at once through LISTEN/NOTIFY."""
     relay_batch_size: int = 500
     """Rows one relay claims at a time."""
+    max_uri_bytes: int = Field(default=8192, ge=256)
+    """Longest path with query a request may have (414 ``uri-too-long`` beyond)."""
+    max_header_bytes: int = Field(default=16384, ge=1024)
+    """Largest total of a request's header fields (431 ``headers-too-large`` beyond)."""
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

@@ -34,17 +34,18 @@ caller's own token, which the service checks: method, query, body and the header
 
 **Data calls** (the registries: `population`, `legal-entity`, `geo`, `macroeconomy`) are checked in this order: 401
 without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `purpose-required`
-without `X-OneSource-Purpose` (percent-encoded UTF-8); 413 `content-too-large` for a body over the limit, 413
-`page-too-large` for `limit` over 200; 503 `grants-unknown` (with `Retry-After`) while the gateway cannot know the
-grants; 404 `not-covered` when no published catalog resource of the registry's owner covers the path. The owner is
-passed on as for a management call; it also reaches the registry's paths no resource covers (bulk imports), where a
-`POST` larger than a body (or chunked) is streamed through as it arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES`
-(413, and the upload broken off, beyond). Anyone else may only read (405 otherwise), needs a grant in force on a
-covering resource (403 `no-grant`) for the stated purpose (403 `purpose-mismatch`), and gets only the fields its
-grants for that purpose cover and only the records in their row scope — never record metadata (`version`,
-`created_at`, `updated_at`, `ETag`). A record outside every row scope is 404 `record-not-found`, like an absent one.
-Every data call is written to the audit log before it is answered; when that fails, 503 `audit-unavailable` and no
-data.
+without `X-OneSource-Purpose` (percent-encoded UTF-8), 431 `purpose-too-long` over 500 characters; 413
+`content-too-large` for a body over the limit, 413 `page-too-large` for `limit` over 200; 503 `grants-unknown` (with
+`Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource of the
+registry's owner covers the path. The owner is passed on as for a management call; it also reaches the registry's
+paths no resource covers (bulk imports), where a `POST` larger than a body (or chunked) is streamed through as it
+arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond). Anyone else may only
+read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated purpose (403
+`purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in their row
+scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row scope is
+404 `record-not-found`, like an absent one; a page the row scope empties has no `next_cursor`. Every data call is
+written to the audit log before it is answered; when that fails, 503 `audit-unavailable` and no data. A path and
+query over 8 KiB is 414 `uri-too-long`, header fields over 16 KiB 431 `headers-too-large` (on every service).
 
 `identity` and `audit` are answered by the gateway itself. Unknown service: 404 `unknown-service` (audited); service
 unreachable: 502 `upstream-unavailable`; an answer that cannot be masked: 502 `unmaskable-answer`; no answer in
@@ -94,7 +95,7 @@ for _method in METHODS:
         response_class=Response,
         responses={
             200: {"description": "The service's answer: as it is for management calls and owners, masked otherwise"},
-            **problem_responses(400, 401, 403, 404, 405, 413, 429, 502, 503, 504),
+            **problem_responses(400, 401, 403, 404, 405, 413, 414, 422, 429, 431, 502, 503, 504),
         },
     )
 

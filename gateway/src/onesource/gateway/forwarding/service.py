@@ -7,7 +7,7 @@ A data call (``/api/<registry>/<path>``) is checked in this order, and the first
    422 ``unstorable-input`` — NUL in the path; 404 ``unknown-service`` — no such service behind the gateway;
 1. 401 — no valid bearer token (:func:`authenticate_caller`, the one place data calls authenticate);
 2. 429 ``rate-limited`` — the client's token bucket is empty (``Retry-After``);
-3. 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
+3. 400 ``purpose-required`` — no ``X-OneSource-Purpose``; 431 ``purpose-too-long`` — longer than a grant's may be;
 4. 413 ``content-too-large`` — body over ``max_body_bytes`` (a ``POST`` declared larger, or chunked, may be an
    owner's upload: it is read, or streamed, after step 6); 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
 5. 503 ``grants-unknown`` — the caches are still catching up and asking the exchange and catalog failed;
@@ -54,6 +54,7 @@ from onesource.gateway.forwarding.errors import (
     NotCovered,
     PurposeMismatch,
     PurposeRequired,
+    PurposeTooLong,
     RecordNotFound,
     UnknownService,
     UnmaskableAnswer,
@@ -340,9 +341,15 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     principal = trail.principal = await authenticate_caller(request)
     door.buckets.take(principal.client_id)
     url = target_url(settings.service_urls, call.service, call.raw_path, call.query)
-    purpose = trail.purpose = purpose_of(call.headers)
+    purpose = purpose_of(call.headers)
     if purpose is None:
         raise PurposeRequired("data calls state their purpose in X-OneSource-Purpose (percent-encoded UTF-8)")
+    if len(purpose) > settings.max_purpose_length:
+        trail.purpose = purpose[: settings.max_purpose_length] + "…"  # the audit entry keeps its start only
+        raise PurposeTooLong(
+            f"the purpose has {len(purpose)} characters; a grant's purpose has at most {settings.max_purpose_length}"
+        )
+    trail.purpose = purpose
     # A POST too large to hold may be an owner's upload (a bulk import): which, the catalog says, below.
     upload = call.method == "POST" and _maybe_upload(request, settings)
     if not upload:
