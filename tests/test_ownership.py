@@ -2,7 +2,8 @@
 
 A steward of a new department describes a "mirror" of the population registry in the catalog; a second department
 asks for it and reads persons through it; a third resource watches who reads psb's persons through the audit
-history; and psb's own registrar must not be locked out. The catalog refuses the mirror, and a mirror that
+history; and psb's own registrar must not be locked out. Nor may a subscription to the mirror carry population's
+change events. The catalog refuses the mirror, and a mirror that
 reached the platform anyway (published before the rule, here put straight onto the catalog's topic) opens nothing.
 """
 
@@ -19,7 +20,7 @@ from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, start_client
 from onesource.kit.settings import KafkaSettings
 from tests.conftest import Mesh, eventually
-from tests.test_flow import OWNER_PURPOSE, PURPOSE, Department, problem_type, read_person, some_person
+from tests.test_flow import OWNER_PURPOSE, PURPOSE, Department, problem_type, read_person, request_share, some_person
 
 RESOURCE_TOPIC = "onesource.catalog.resource.v1"
 PUBLISHED = "gov.onesource.catalog.resource.published.v1"
@@ -90,7 +91,7 @@ def test_a_rogue_resource_that_reached_the_platform_anyway_opens_nothing(mesh: M
         "legal_basis": None,
         "open_to_public": False,
         "open_condition": None,
-        "topic": None,
+        "topic": "onesource.population.person.v1",
         "status": "published",
         "version": 2,
         "published_at": datetime.now(UTC).isoformat(),
@@ -110,6 +111,11 @@ def test_a_rogue_resource_that_reached_the_platform_anyway_opens_nothing(mesh: M
 
     answer = eventually(granted, timeout=60)
     assert answer["status"] == "granted", answer
+    subscribed = subscribe(mesh, reader, resource_id)
+    # A department with a grant on psb's own resource: its feed shows when psb's change has been projected.
+    control = Department(mesh)
+    request_share(mesh, control, "population.person", ["id_number", "name"])
+    controlled = subscribe(mesh, control, "population.person")
     # The gateway knows the resource (it answers its history's question, instead of "no such resource").
     watch = f"{mesh.gateway}/api/audit/v1/records/{resource_id}/{person['id_number']}"
     eventually(lambda: httpx.get(watch, headers=rogue.headers("steward", None)).status_code != 404)
@@ -137,11 +143,42 @@ def test_a_rogue_resource_that_reached_the_platform_anyway_opens_nothing(mesh: M
     patched = httpx.patch(
         f"{mesh.gateway}/api/population/v1/persons/{person['id_number']}",
         headers={**owner, "If-Match": current.headers["etag"], "Content-Type": "application/merge-patch+json"},
-        json={"marital_status": "20"},
+        json={"name": current.json()["name"] + "明"},
     )
     assert patched.status_code == 200, patched.text
+    # Nor does a subscription to the mirror carry population's changes (the mirror names population's topic).
+    eventually(lambda: feed(mesh, control, controlled, person["id_number"]), timeout=180)
+    assert feed(mesh, reader, subscribed, person["id_number"]) == []
     imports = httpx.get(f"{mesh.gateway}/api/population/v1/imports", params={"limit": 1}, headers=owner)
     assert imports.status_code == 200, imports.text
+
+
+def subscribe(mesh: Mesh, department: Department, resource: str) -> str:
+    subscribed = httpx.post(
+        f"{mesh.gateway}/api/exchange/v1/subscriptions",
+        headers=department.headers(purpose_text=None),
+        json={"resource": resource, "delivery": "feed"},
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    return str(subscribed.json()["id"])
+
+
+def feed(mesh: Mesh, department: Department, subscription: str, subject: str) -> list[dict[str, Any]]:
+    """The deliveries about ``subject`` on a subscription's feed so far."""
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"after": cursor} if cursor else {})}
+        page = httpx.get(
+            f"{mesh.gateway}/api/exchange/v1/subscriptions/{subscription}/events",
+            params=params,
+            headers=department.headers(purpose_text=None),
+        )
+        assert page.status_code == 200, page.text
+        items.extend(item for item in page.json()["items"] if item["subject"] == subject)
+        if not page.json()["items"]:
+            return items
+        cursor = page.json()["next_cursor"]
 
 
 async def publish(bootstrap: str, document: dict[str, Any]) -> None:

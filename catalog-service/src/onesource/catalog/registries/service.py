@@ -27,12 +27,11 @@ from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import expected_version
 from onesource.kit.errors import PreconditionFailed
+from onesource.kit.events import registry_of_topic
 from onesource.kit.pagination import Slice, cut, decode_cursor
 
 #: The platform's own services (and the namespace of delivery topics): never registries.
 PLATFORM_SERVICES = frozenset({"gateway", "identity", "audit", "catalog", "exchange", "portal", "delivery"})
-#: Source topics are ``onesource.<service>.<entity>.v1``: the service segment names the registry that publishes them.
-SOURCE_TOPIC_PREFIX = "onesource."
 
 
 def to_document(row: RegistryRow) -> Registry:
@@ -98,14 +97,6 @@ def _check_version(row: RegistryRow | None, if_match: str | None) -> None:
             f"If-Match names version {expected}, but the registry is at version {row.version}",
             current_version=row.version,
         )
-
-
-def registry_of_topic(topic: str) -> str | None:
-    """The registry whose source topic ``topic`` is (``onesource.<service>.…``), or ``None`` outside that form."""
-    if not topic.startswith(SOURCE_TOPIC_PREFIX):
-        return None
-    service, dot, _ = topic.removeprefix(SOURCE_TOPIC_PREFIX).partition(".")
-    return service if dot and service else None
 
 
 async def ensure_provider_owns(session: AsyncSession, provider: str, service: str | None, topic: str | None) -> None:
