@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import Mesh
 from tests.test_flow import Department
-from tests.test_ownership import mirror
+from tests.test_flow_ownership import mirror
 
 EXAMPLES_PER_OPERATION = 25
 #: Operations that change who can log in: fuzzing them would disable or re-key the clients the test calls with.

@@ -1,5 +1,8 @@
 """Issue 20's probe on a running mesh: a department's steward tries to open another department's registry.
 
+(Named to run right after ``test_flow.py``, before ``test_mesh.py``'s 12,000-person import, whose change events keep
+the exchange's projector busy for minutes: the subscription check below waits for one projected change.)
+
 A steward of a new department describes a "mirror" of the population registry in the catalog; a second department
 asks for it and reads persons through it; a third resource watches who reads psb's persons through the audit
 history; and psb's own registrar must not be locked out. Nor may a subscription to the mirror carry population's
