@@ -39,6 +39,7 @@ class Resource(Base):
         CheckConstraint("status IN ('draft', 'published', 'retired')", name="status_known"),
         CheckConstraint("category IN ('base', 'theme', 'department')", name="category_known"),
         CheckConstraint("share_type IN ('unconditional', 'conditional', 'not_shared')", name="share_type_known"),
+        CheckConstraint("shape IN ('record', 'geojson', 'sdmx')", name="shape_known"),
         Index("ix_resource_search", "search", postgresql_using="gin"),
         Index("ix_resource_elements", "elements", postgresql_using="gin"),
         Index("ix_resource_provider", "provider", "id"),
@@ -52,6 +53,7 @@ class Resource(Base):
     provider: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(Text)
+    shape: Mapped[str] = mapped_column(Text, server_default=text("'record'"))
     update_cycle: Mapped[str] = mapped_column(Text)
     share_type: Mapped[str] = mapped_column(Text)
     share_condition: Mapped[str | None] = mapped_column(Text)

@@ -87,6 +87,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
         common = {
             "category": "base",
             "format": SDMX_FORMAT,
+            "shape": "sdmx",
             "update_cycle": flow.update_cycle,
             "service": SERVICE,
             "paths": _paths(flow),

@@ -29,6 +29,9 @@ Format = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Condition = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 Category = Literal["base", "theme", "department"]
+#: What the registry's answers on the resource's paths are, so the gateway knows how to mask them
+#: (DESIGN.md "Answer shapes"): JSON records and pages of them, GeoJSON, or SDMX data messages.
+Shape = Literal["record", "geojson", "sdmx"]
 UpdateCycle = Literal["realtime", "daily", "weekly", "monthly", "quarterly", "semiannual", "annual", "other"]
 ShareType = Literal["unconditional", "conditional", "not_shared"]
 Status = Literal["draft", "published", "retired"]
@@ -76,6 +79,9 @@ class ResourceCreate(BaseModel):
     """base (基础) / theme (主题) / department (部门): the directory code's category code 1 / 2 / 3."""
     format: Format = Field(examples=["api/json"])
     """信息资源格式, e.g. ``api/json``, ``database``, ``file/csv``."""
+    shape: Shape = "record"
+    """What the registry answers on ``paths``: ``record`` (JSON records, ``{"items", "next_cursor"}`` pages),
+    ``geojson`` (GeoJSON Features and FeatureCollections) or ``sdmx`` (SDMX-JSON 2.0 / SDMX-CSV 2.0 data)."""
     update_cycle: UpdateCycle
     """更新周期."""
     share_type: ShareType
@@ -111,6 +117,8 @@ class ResourceUpdate(BaseModel):
     """信息资源摘要."""
     format: Format | None = None
     """信息资源格式."""
+    shape: Shape | None = None
+    """What the registry answers on ``paths`` (``record``, ``geojson`` or ``sdmx``)."""
     update_cycle: UpdateCycle | None = None
     """更新周期."""
     share_type: ShareType | None = None
@@ -154,6 +162,8 @@ class Resource(BaseModel):
     """base / theme / department."""
     format: str
     """信息资源格式."""
+    shape: Shape
+    """What the registry answers on ``paths``: ``record``, ``geojson`` or ``sdmx``."""
     update_cycle: UpdateCycle
     """更新周期."""
     share_type: ShareType

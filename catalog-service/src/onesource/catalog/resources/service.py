@@ -54,7 +54,7 @@ AUTHORITY_INDEX = "uq_element_claim_authority"
 #: Data types whose length the directory requires (C 字符型, N 数值型).
 LENGTH_REQUIRED = frozenset({"C", "N"})
 #: Document attributes that may not be ``null`` in a change.
-REQUIRED = ("name", "summary", "format", "update_cycle", "share_type", "open_to_public", "paths", "fields")
+REQUIRED = ("name", "summary", "format", "shape", "update_cycle", "share_type", "open_to_public", "paths", "fields")
 _ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
@@ -181,6 +181,7 @@ def to_document(resource: ResourceRow) -> Resource:
         provider=resource.provider,
         category=resource.category,  # type: ignore[arg-type]  # checked by the table's constraint
         format=resource.format,
+        shape=resource.shape,  # type: ignore[arg-type]  # checked by the table's constraint
         update_cycle=resource.update_cycle,  # type: ignore[arg-type]
         share_type=resource.share_type,  # type: ignore[arg-type]
         share_condition=resource.share_condition,

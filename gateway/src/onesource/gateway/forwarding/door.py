@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from onesource.gateway.forwarding.cursors import CursorSeal
 from onesource.gateway.forwarding.limits import TokenBuckets
+from onesource.gateway.forwarding.sdmx import StructureDimensions
 from onesource.gateway.forwarding.tokens import GatewayTokens, Signer
 from onesource.gateway.forwarding.upstream import AiohttpUpstreams
 from onesource.gateway.keys import service as keys
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 async def door(app: FastAPI) -> AsyncIterator[None]:
     """Kit extension: rate-limit buckets, cursor seal, gateway tokens and the connections to the services.
 
-    They are ``app.state.rate_limits``, ``cursor_seal``, ``gateway_tokens`` and ``upstreams``.
+    They are ``app.state.rate_limits``, ``cursor_seal``, ``gateway_tokens``, ``upstreams`` and ``sdmx_structures``.
 
     The tokens' signer is re-read in the background: a rotation reaches the data path within
     ``signer_refresh_seconds``.
@@ -33,6 +34,7 @@ async def door(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     app.state.rate_limits = TokenBuckets(settings.rate_limit_per_second, settings.rate_limit_burst)
     app.state.cursor_seal = CursorSeal(settings.key_encryption_secret)
+    app.state.sdmx_structures = StructureDimensions()
     tokens = GatewayTokens(
         issuer=settings.issuer, audience=settings.audience, lifetime_seconds=settings.service_token_lifetime_seconds
     )

@@ -44,7 +44,7 @@ from starlette.datastructures import Headers
 from onesource.gateway.addresses import caller_address
 from onesource.gateway.audit.entry import AuditEntry, AuditRecorder
 from onesource.gateway.audit.errors import AuditUnavailable
-from onesource.gateway.forwarding import fallback
+from onesource.gateway.forwarding import fallback, sdmx
 from onesource.gateway.forwarding.cursors import CursorSeal
 from onesource.gateway.forwarding.errors import (
     FilterNotGranted,
@@ -116,6 +116,8 @@ class Door:
     tokens: GatewayTokens
     read_models: ReadModels
     audit: AuditRecorder | None
+    structures: sdmx.StructureDimensions
+    """The dimensions of dataflows' structures (to mask SDMX-CSV answers)."""
 
 
 def door_of(request: Request) -> Door:
@@ -130,6 +132,7 @@ def door_of(request: Request) -> Door:
         tokens=state.gateway_tokens,
         read_models=state.read_models,
         audit=getattr(state, "audit", None),
+        structures=state.sdmx_structures,
     )
 
 
@@ -384,6 +387,10 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
             "but none for this purpose"
         )
 
+    shape = _shape_of(coverage)
+    if shape == "sdmx":
+        check_filters(request.query_params.keys(), matching, sdmx.QUERY_PARAMETERS)
+        return await _sdmx_answer(call, door, trail, url, matching, principal)
     check_filters(request.query_params.keys(), matching)
 
     list_of = {"department": principal.department, "service": call.service, "path": call.path}
@@ -435,9 +442,9 @@ def _with_cursor(query: str, cursor: str) -> str:
 PAGING_PARAMETERS = frozenset({"limit", "cursor"})
 
 
-def check_filters(parameters: Iterable[str], grants: Sequence[Grant]) -> None:
-    """403 ``filter-not-granted`` for a query parameter that is neither paging nor a field ``grants`` cover."""
-    granted = PAGING_PARAMETERS.union(*(grant.fields for grant in grants))
+def check_filters(parameters: Iterable[str], grants: Sequence[Grant], allowed: frozenset[str] = frozenset()) -> None:
+    """403 ``filter-not-granted`` for a query parameter that is not paging, ``allowed`` or a granted field."""
+    granted = PAGING_PARAMETERS.union(allowed, *(grant.fields for grant in grants))
     refused = sorted({name for name in parameters if name not in granted})
     if refused:
         raise FilterNotGranted(
@@ -479,6 +486,58 @@ async def _knowledge(principal: Principal, door: Door) -> tuple[ResourceIndex, G
             retry_after=settings.grants_retry_after_seconds,
         ) from None
     return resources, grants
+
+
+def _shape_of(coverage: Coverage) -> str:
+    """The answer shape of the covering resources; resources of different shapes over one path are a defect."""
+    shapes = {resource.shape for resource in coverage.resources}
+    if len(shapes) != 1:
+        raise UnmaskableAnswer(f"the resources covering this path disagree on their answers' shape: {sorted(shapes)}")
+    return shapes.pop()
+
+
+async def _sdmx_answer(
+    call: Call, door: Door, trail: Trail, url: str, matching: Sequence[Grant], principal: Principal
+) -> Response:
+    """A data query of a dataflow: asked of the registry in the caller's format, masked as SDMX (:mod:`.sdmx`)."""
+    settings = door.settings
+    csv = sdmx.wants_csv(call.headers.get("accept"))
+    prerelease = sdmx.prerelease_allowed(matching)
+    token = door.tokens.acting_for(principal)
+    replace = {b"authorization": f"Bearer {token}".encode(), **sdmx.request_headers(csv, prerelease)}
+    headers = passed_headers(call.headers, call.request_id, replace=replace)
+    upstream = await door.upstreams.send(
+        "GET", url, headers, b"", service=call.service, timeout=settings.upstream_timeout_seconds
+    )
+    if upstream.status == 404:
+        raise RecordNotFound("no data at this path that your grants let you read")
+    if upstream.status >= 400:
+        passed = {name: upstream.headers[name] for name in FORWARDED_ERROR_HEADERS if name in upstream.headers}
+        return Response(upstream.body, status_code=upstream.status, headers=passed)
+    dimensions = None
+    flow = sdmx.flow_of(call.path)
+    if csv and flow is not None:
+        dimensions = door.structures.known(call.service, flow)
+        if dimensions is None:
+            structure = await door.upstreams.send(
+                "GET",
+                target_url(settings.service_urls, call.service, sdmx.structure_path(flow), ""),
+                passed_headers(call.headers, call.request_id, replace={b"authorization": f"Bearer {token}".encode()}),
+                b"",
+                service=call.service,
+                timeout=settings.upstream_timeout_seconds,
+            )
+            dimensions = door.structures.learn(call.service, flow, structure)
+    trail.grant_ids = tuple(sorted(grant.id for grant in matching))
+    answer = sdmx.masked(upstream, matching, prerelease=prerelease, dimensions=dimensions)
+    if answer is None:  # a structure message: code lists, no observations
+        body, media_type = sdmx.passed_structure(upstream)
+        return Response(b"" if call.method == "HEAD" else body, status_code=upstream.status, media_type=media_type)
+    trail.record_keys = answer.series_keys
+    trail.fields = sdmx.audit_fields(answer)
+    if call.method == "HEAD":
+        return Response(status_code=upstream.status, headers={"content-type": answer.media_type})
+    return Response(answer.body, status_code=upstream.status, media_type=answer.media_type)
 
 
 def _key_fields(coverage: Coverage | None) -> list[str]:

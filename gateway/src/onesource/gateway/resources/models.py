@@ -30,6 +30,8 @@ class CatalogResource(Base):
     """Path templates on ``service`` (``/v1/persons/{id_number}``)."""
     key: Mapped[str | None] = mapped_column(Text)
     """The record-key field."""
+    shape: Mapped[str] = mapped_column(Text, server_default=text("'record'"))
+    """How answers on its paths are masked: ``record``, ``geojson`` or ``sdmx``."""
     fields: Mapped[list[str]] = mapped_column(JSONB)
     """Names of the resource's fields."""
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

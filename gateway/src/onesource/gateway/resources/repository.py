@@ -26,6 +26,7 @@ async def upsert(session: AsyncSession, document: ResourceDocument, status: Reso
         "service": document.service,
         "paths": list(document.paths),
         "key": document.key,
+        "shape": document.shape,
         "fields": [field.name for field in document.fields],
     }
     statement = insert(CatalogResource).values(**values)

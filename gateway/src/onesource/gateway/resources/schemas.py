@@ -13,6 +13,8 @@ CHANGED = "gov.onesource.catalog.resource.changed.v1"
 RETIRED = "gov.onesource.catalog.resource.retired.v1"
 
 ResourceStatus = Literal["draft", "published", "retired"]
+#: How the registry's answers on a resource's paths are masked (DESIGN.md "Answer shapes").
+Shape = Literal["record", "geojson", "sdmx"]
 
 
 class ResourceFieldDocument(BaseModel):
@@ -43,6 +45,8 @@ class ResourceDocument(BaseModel):
     """Path templates on ``service`` it covers."""
     key: str | None
     """The record-key field."""
+    shape: Shape = "record"
+    """What the registry answers on ``paths`` (documents from before shapes are records)."""
     fields: list[ResourceFieldDocument]
     """The information items."""
 
@@ -58,3 +62,4 @@ class Resource:
     paths: tuple[str, ...]
     key: str | None
     fields: frozenset[str]
+    shape: Shape = "record"

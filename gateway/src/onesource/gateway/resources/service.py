@@ -42,4 +42,5 @@ def entry(row: CatalogResource | ResourceDocument) -> Resource | None:
         paths=tuple(row.paths),
         key=row.key,
         fields=frozenset(fields),
+        shape=row.shape,  # type: ignore[arg-type]  # checked by the table's constraint
     )
