@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from onesource.exchange.projector.service import mask
-from onesource.exchange.rowscope import in_scope
+from onesource.registry.shapes.scope import in_scope
 
 FIELDS = ["id_number", "name", "sex", "birth_date", "household_region_code", "household_address", "deceased"]
 values = st.one_of(st.text(max_size=12), st.integers(), st.booleans(), st.none())

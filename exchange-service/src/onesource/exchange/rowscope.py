@@ -1,7 +1,6 @@
-"""Row scope: which records of a resource a grant covers, by field-value prefixes.
+"""Row scope in share requests and grants: its shape, and its fields checked against the resource's.
 
-``{"household_region_code": ["1101", "1102"]}`` covers a record when, for every listed field, the record's
-value (as text) starts with one of the prefixes. Evaluated on the unmasked record.
+What a scope covers is the shared rule of :mod:`onesource.registry.shapes.scope` (the gateway applies the same).
 """
 
 from __future__ import annotations
@@ -16,27 +15,6 @@ RowScope = dict[
     Annotated[list[Annotated[str, StringConstraints(max_length=200)]], Field(min_length=1, max_length=200)],
 ]
 """Field name → allowed value prefixes."""
-
-
-def in_scope(record: Mapping[str, Any], scope: Mapping[str, Iterable[str]] | None) -> bool:
-    """Whether ``record`` lies within ``scope`` (no scope: every record); a missing or null field is out."""
-    if not scope:
-        return True
-    for field, prefixes in scope.items():
-        value = record.get(field)
-        if value is None:
-            return False
-        text = _as_text(value)
-        if not any(text.startswith(prefix) for prefix in prefixes):
-            return False
-    return True
-
-
-def _as_text(value: Any) -> str:
-    # JSON booleans as the registries write them, not Python's "True".
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def unknown_fields(scope: Mapping[str, Any] | None, fields: Iterable[str]) -> list[str]:

@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.exchange.models import AccessGrant, Delivery, Subscription
 from onesource.exchange.projector import repository
-from onesource.exchange.rowscope import in_scope
 from onesource.kit.events import CloudEvent
 from onesource.kit.outbox import OutboxEvent, shard_of
 from onesource.kit.telemetry import current_trace_context
+from onesource.registry.shapes.scope import in_scope
 
 DELIVERED = Counter("onesource_exchange_deliveries_total", "Events delivered to subscriptions", ["delivery"])
 

@@ -1,6 +1,6 @@
 """Masking an answer to the grants that allow it: only granted fields, only records in a grant's row scope.
 
-The same rules as the exchange's projector (``onesource.exchange.rowscope`` and ``projector.service.mask``), so a
+The same rules as the exchange's projector (the row-scope rule is shared: ``onesource.registry.shapes.scope``), so a
 department sees a record through the gateway exactly as its subscription delivers it:
 
 - a row scope (``{"household_region_code": ["1101", "1102"]}``) covers a record when, for every listed field, the
@@ -20,29 +20,10 @@ from typing import Any
 
 from onesource.gateway.forwarding.errors import UnmaskableAnswer
 from onesource.gateway.grants.schemas import Grant
+from onesource.registry.shapes.scope import as_text, in_scope
 
 #: Record metadata: how the owner keeps the record, not data shared under a grant.
 METADATA_FIELDS = frozenset({"version", "created_at", "updated_at"})
-
-
-def in_scope(record: Mapping[str, Any], scope: Mapping[str, tuple[str, ...]] | None) -> bool:
-    """Whether ``record`` lies within ``scope`` (no scope: every record); a missing or null field is out."""
-    if not scope:
-        return True
-    for field, prefixes in scope.items():
-        value = record.get(field)
-        if value is None:
-            return False
-        if not _as_text(value).startswith(prefixes):
-            return False
-    return True
-
-
-def _as_text(value: Any) -> str:
-    # JSON booleans as the registries write them, not Python's "True" (as the exchange compares them).
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +80,7 @@ class Mask:
         for name in self._key_fields:
             value = record.get(name)
             if value is not None:
-                return _as_text(value)
+                return as_text(value)
         return None
 
     def apply(self, document: Any) -> Masked | None:
