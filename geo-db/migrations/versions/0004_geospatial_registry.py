@@ -1,5 +1,5 @@
 """The geospatial registry on PostGIS: divisions (loaded from the shared GB/T 2260 data at start-up), addresses
-and parcels with their versions and GiST indexes, and the kit's ``Idempotency-Key`` store.
+and parcels with their versions and GiST indexes, bulk registrations of features, and the kit's ``Idempotency-Key`` store.
 
 Revision ID: 0004
 Revises: 0003
@@ -120,11 +120,21 @@ def upgrade() -> None:
     op.create_index("ix_parcel_geometry", "parcel", ["geometry"], postgresql_using="gist")
     op.create_index("ix_parcel_division_code", "parcel", ["division_code"])
     _version_table("parcel", "parcel_code", 19)
+    op.create_table(
+        "feature_import",
+        sa.Column("id", sa.UUID(), nullable=False),
+        sa.Column("collection", sa.String(16), nullable=False),
+        sa.Column("client_id", sa.String(128), nullable=False),
+        sa.Column("department", sa.String(32), nullable=False),
+        sa.Column("features", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feature_import")),
+    )
     create_idempotency_record_table()
 
 
 def downgrade() -> None:
-    for table in ("idempotency_record", "parcel_version", "parcel", "address_version", "address"):
+    for table in ("idempotency_record", "feature_import", "parcel_version", "parcel", "address_version", "address"):
         op.drop_table(table)
     op.drop_table("division_load")
     op.drop_table("division")

@@ -8,9 +8,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import onesource.geo
+from onesource.geo.addresses.events import ADDRESS_TOPIC
+from onesource.geo.addresses.router import router as addresses_router
 from onesource.geo.divisions.events import DIVISION_TOPIC
 from onesource.geo.divisions.loading import load
 from onesource.geo.divisions.router import router as divisions_router
+from onesource.geo.features.router import router as features_router
+from onesource.geo.imports.router import router as imports_router
 from onesource.geo.models import Base, IdempotencyRecord
 from onesource.geo.parcels.events import PARCEL_TOPIC
 from onesource.geo.parcels.router import router as parcels_router
@@ -42,13 +46,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings or Settings(),
             metadata=Base.metadata,
             migrations_dir=service_migrations_dir(onesource.geo.__file__),
-            routers=[divisions_router, parcels_router],
-            topics=[DIVISION_TOPIC, PARCEL_TOPIC],
+            routers=[divisions_router, addresses_router, parcels_router, features_router, imports_router],
+            topics=[DIVISION_TOPIC, ADDRESS_TOPIC, PARCEL_TOPIC],
             idempotency_record=IdempotencyRecord,
             extensions=[divisions_loaded],
             tags=[
                 {"name": "divisions", "description": "GB/T 2260 administrative divisions, answered by date."},
+                {"name": "addresses", "description": "Addresses: register, read, change, retire, history, nearby."},
                 {"name": "parcels", "description": "Parcels (宗地): register, read, change, retire, history, search."},
+                {"name": "imports", "description": "Bulk registration of a FeatureCollection (the owner's)."},
+                {"name": "features", "description": "OGC API – Features – Part 1: Core (addresses, parcels)."},
             ],
         )
     )

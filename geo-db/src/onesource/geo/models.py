@@ -7,11 +7,13 @@ in metres, ``ST_DWithin`` and ``<->`` ordering).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
 from sqlalchemy import BigInteger, CheckConstraint, Date, Identity, Index, PrimaryKeyConstraint, String, func, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit.db import TYPE_ANNOTATION_MAP, new_metadata
@@ -134,6 +136,19 @@ class ParcelVersion(RecordVersionColumns, Base):
     __table_args__ = (PrimaryKeyConstraint("parcel_code", "version", name="pk_parcel_version"),)
 
     parcel_code: Mapped[str] = mapped_column(String(19))
+
+
+class FeatureImport(Base):
+    """A bulk registration of features (a FeatureCollection): who sent it, into which collection, how many."""
+
+    __tablename__ = "feature_import"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(16))
+    client_id: Mapped[str] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(32))
+    features: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class IdempotencyRecord(IdempotencyRecordColumns, Base):

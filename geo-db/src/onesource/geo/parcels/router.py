@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from onesource.geo.dependencies import TodayDep
-from onesource.geo.geojson import CrsQuery, GeoJSONResponse, box, collection, feature, position
+from onesource.geo.geojson import Crs, CrsQuery, GeoJSONResponse, box, collection, position
 from onesource.geo.models import Parcel as ParcelRow
 from onesource.geo.parcels import service
 from onesource.geo.parcels.schemas import (
@@ -17,6 +17,7 @@ from onesource.geo.parcels.schemas import (
     ParcelUpdate,
     ParcelVersion,
     Retirement,
+    parcel_feature,
 )
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
 from onesource.kit.db import SessionDep
@@ -30,12 +31,6 @@ router = APIRouter(prefix="/v1/parcels", tags=["parcels"])
 CodePath = Annotated[str, Path(min_length=1, max_length=32, description="宗地代码 (GB/T 37346-2019).")]
 
 
-def parcel_feature(parcel: ParcelRow, crs: str = "cgcs2000") -> ParcelFeature:
-    """The parcel as a Feature (its bookkeeping columns among the properties, for the owner)."""
-    record = service.PARCELS.shape.model_validate(parcel).model_dump(mode="json")
-    return ParcelFeature.model_validate(feature(record, "parcel_code", "gcj02" if crs == "gcj02" else "cgcs2000"))
-
-
 async def _parcel_by_code(code: CodePath, session: SessionDep, reader: ReaderDep) -> ParcelRow:
     return await service.get(session, code)
 
@@ -44,7 +39,7 @@ ParcelByCode = Annotated[ParcelRow, Depends(_parcel_by_code)]
 """The parcel named in the path, or 404 (checked after the caller may read parcels at all)."""
 
 
-def _answer(parcel: ParcelRow, response: Response, crs: str = "cgcs2000") -> ParcelFeature:
+def _answer(parcel: ParcelRow, response: Response, crs: Crs = "cgcs2000") -> ParcelFeature:
     set_etag(response, parcel.version)
     return parcel_feature(parcel, crs)
 

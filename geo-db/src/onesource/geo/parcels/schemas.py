@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator
 
-from onesource.geo.geojson import AreaGeometry
+from onesource.geo.geojson import AreaGeometry, Crs, feature
 from onesource.geo.geometry import to_geojson
 from onesource.registry.records import RecordVersion
 from onesource.standards.land_use import land_use_class
@@ -231,3 +231,9 @@ class ParcelVersion(RecordVersion):
 
     change: Literal["registered", "updated", "retired"]
     """What happened."""
+
+
+def parcel_feature(parcel: Any, crs: Crs = "cgcs2000") -> ParcelFeature:
+    """A parcel row as a Feature (its bookkeeping columns among the properties, for the owner)."""
+    record = ParcelRecord.model_validate(parcel).model_dump(mode="json")
+    return ParcelFeature.model_validate(feature(record, "parcel_code", crs))
