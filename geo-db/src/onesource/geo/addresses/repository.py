@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Float, Label, Select, cast, func, select
+from sqlalchemy import ColumnElement, Float, Label, Select, func, select
 
 from onesource.geo import spatial
 from onesource.geo.geojson import Box, Position
@@ -14,7 +14,7 @@ from onesource.geo.models import Address
 
 def geography() -> ColumnElement[Any]:
     """The address's point as geography: the expression of the ``ix_address_geography`` GiST index."""
-    return cast(Address.geometry, Geography())
+    return func.geography(Address.geometry, type_=Geography)
 
 
 def search(
@@ -43,9 +43,9 @@ def near(
     address's geography; both measure on the mean sphere (``use_spheroid`` false), so the distances answered, the
     order and the radius agree.
     """
-    here = cast(spatial.point(centre), Geography())
+    here = func.geography(spatial.point(centre), type_=Geography)
     distance_m = geography().op("<->", return_type=Float)(here).label("distance_m")
-    statement = select(Address, distance_m).where(func.ST_DWithin(geography(), here, radius_m, False))
+    statement = select(Address, distance_m, Address.address_code).where(func.ST_DWithin(geography(), here, radius_m, False))
     if division is not None:
         statement = statement.where(Address.division_code.startswith(division, autoescape=True))
     if not include_retired:

@@ -40,12 +40,17 @@ def level_problems(levels: Mapping[str, Any]) -> list[FieldProblem]:
     ]
 
 
-def record_problems(record: Mapping[str, Any], today: date) -> list[FieldProblem]:
-    """Every rule the address's fields (not its point) break; empty when they are valid."""
-    problems = text_problems(dict(record))
-    if "address_code" in record and (problem := address_code_problem(record["address_code"], today)) is not None:
+def field_problems(values: Mapping[str, Any], today: date) -> list[FieldProblem]:
+    """The rules each given field breaks on its own."""
+    problems = text_problems(dict(values))
+    if "address_code" in values and (problem := address_code_problem(values["address_code"], today)) is not None:
         problems.append(problem)
-    return problems + level_problems(record)
+    return problems
+
+
+def record_problems(record: Mapping[str, Any], today: date) -> list[FieldProblem]:
+    """Every rule a whole address's fields (not its point) break; empty when they are valid."""
+    return field_problems(record, today) + level_problems(record)
 
 
 def full_address(division_code: str, levels: Mapping[str, Any], today: date) -> str:

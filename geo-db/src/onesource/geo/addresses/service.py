@@ -16,7 +16,7 @@ from onesource.geo.addresses import repository
 from onesource.geo.addresses.errors import AddressNotFound, AddressRetired, DuplicateAddress, InvalidAddress
 from onesource.geo.addresses.events import AddressRegistered, AddressUpdated
 from onesource.geo.addresses.events import AddressRetired as AddressRetiredEvent
-from onesource.geo.addresses.rules import full_address, level_problems, record_problems
+from onesource.geo.addresses.rules import field_problems, full_address, level_problems, record_problems
 from onesource.geo.addresses.schemas import (
     LEVELS,
     RECORD_FIELDS,
@@ -108,7 +108,7 @@ async def update(
             raise AddressRetired(f"address {address.address_code} was retired on {address.retired_on}")
         values = {name: value for name, value in changed.items() if name != "geometry"}
         levels = {name: getattr(address, name) for name in LEVELS} | values
-        problems = [problem for problem in level_problems(levels)] + record_problems(values, today)
+        problems = field_problems(values, today) + level_problems(levels)
         if problems:
             raise InvalidAddress(problems)
         if values:

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from onesource.geo.models import Division, DivisionLoad
 
@@ -22,43 +21,48 @@ def _holds(table: Any, on: date) -> ColumnElement[bool]:
 
 
 def dated(on: date) -> Select[Any]:
-    """Every division of ``on`` with its parent then: the nearest code above it that existed on the same date."""
-    above = aliased(Division)
-    candidates = (func.left(Division.code, 4) + literal("00"), func.left(Division.code, 2) + literal("0000"))
+    """Every division of ``on`` with its parent then: the nearest code above it that existed on the same date.
+
+    Core, not ORM, so that the columns of a query built on it are the ones its rows are keyed by (``children``).
+    """
+    division = Division.__table__
+    above = division.alias("above")
+    candidates = (func.left(division.c.code, 4) + literal("00"), func.left(division.c.code, 2) + literal("0000"))
     parent = (
-        select(above.code)
-        .where(above.code.in_(candidates), above.code != Division.code, _holds(above, on))
-        .order_by(above.code.desc())
+        select(above.c.code)
+        .where(above.c.code.in_(candidates), above.c.code != division.c.code, _holds(above.c, on))
+        .order_by(above.c.code.desc())
         .limit(1)
         .lateral("parent")
     )
     return (
         select(
-            Division.code,
-            Division.name,
-            Division.level,
+            division.c.code,
+            division.c.name,
+            division.c.level,
             parent.c.code.label("parent"),
-            Division.valid_from,
-            Division.valid_to,
+            division.c.valid_from,
+            division.c.valid_to,
         )
         .outerjoin(parent, literal(True))
-        .where(_holds(Division, on))
+        .where(_holds(division.c, on))
     )
 
 
 async def on_date(session: AsyncSession, code: str, on: date) -> Any | None:
     """The division ``code`` was on ``on`` (a row with its parent), or ``None``."""
-    return (await session.execute(dated(on).where(Division.code == code))).first()
+    return (await session.execute(dated(on).where(Division.__table__.c.code == code))).first()
 
 
 def children(on: date, *, parent: str | None, level: str | None) -> tuple[Select[Any], Any]:
     """The divisions of ``on`` (only the direct children of ``parent`` and of ``level`` when given), and the code
     column that orders them."""
+    division = Division.__table__
     statement = dated(on)
     if level is not None:
-        statement = statement.where(Division.level == level)
+        statement = statement.where(division.c.level == level)
     if parent is not None:
-        statement = statement.where(func.left(Division.code, 2) == parent[:2])
+        statement = statement.where(func.left(division.c.code, 2) == parent[:2])
     inner = statement.subquery("divisions")
     found = select(inner)
     if parent is not None:
