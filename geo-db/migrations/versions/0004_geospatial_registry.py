@@ -96,9 +96,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("address_code", name=op.f("pk_address")),
     )
     op.create_index("ix_address_geometry", "address", ["geometry"], postgresql_using="gist")
-    op.create_index(
-        "ix_address_geography", "address", [sa.text("(geometry::geography)")], postgresql_using="gist"
-    )
+    op.create_index("ix_address_geography", "address", [sa.text("(geometry::geography)")], postgresql_using="gist")
     op.create_index("ix_address_division_code", "address", ["division_code"])
     _version_table("address", "address_code", 18)
     op.create_table(

@@ -78,7 +78,10 @@ async def test_levels_need_the_levels_above_them(client, registrar, changes, fie
 @pytest.mark.parametrize(
     ("geometry", "reason"),
     [
-        ({"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.5, 39.9], [116.5, 40.0], [116.4, 39.9]]]}, "wrong geometry type"),
+        (
+            {"type": "Polygon", "coordinates": [[[116.4, 39.9], [116.5, 39.9], [116.5, 40.0], [116.4, 39.9]]]},
+            "wrong geometry type",
+        ),
         ({"type": "Point", "coordinates": [-74.0, 40.7]}, "outside China's extent"),
         ({"type": "Point", "coordinates": [116.4]}, "position"),
         ({"type": "Point", "coordinates": [116.4, 39.9, 50.0]}, "position"),
@@ -96,11 +99,19 @@ async def test_a_wrong_point_is_a_422_naming_the_problem(client, registrar, geom
 async def test_nearby_addresses_come_nearest_first_with_their_distance(client, registrar) -> None:
     centre = [116.417, 39.9365]
     # east at about 43, 85, 171 and 855 m; north at about 111 m; one far away
-    offsets = {"000201": (0.0005, 0), "000202": (0.001, 0), "000203": (0.002, 0), "000204": (0.01, 0), "000205": (0, 0.001)}
+    offsets = {
+        "000201": (0.0005, 0),
+        "000202": (0.001, 0),
+        "000203": (0.002, 0),
+        "000204": (0.01, 0),
+        "000205": (0, 0.001),
+    }
     for suffix, (dx, dy) in offsets.items():
         point = {"type": "Point", "coordinates": [centre[0] + dx, centre[1] + dy]}
         await register(client, registrar, feature(f"110101001001{suffix}", geometry=point))
-    await register(client, registrar, feature("110101001001000299", geometry={"type": "Point", "coordinates": [116.5, 40.0]}))
+    await register(
+        client, registrar, feature("110101001001000299", geometry={"type": "Point", "coordinates": [116.5, 40.0]})
+    )
     response = await client.get(ADDRESSES, params={"near": "116.417,39.9365", "radius": 300}, headers=registrar)
     assert response.status_code == 200, response.text
     features = response.json()["features"]
@@ -139,7 +150,9 @@ async def test_malformed_nearby_queries_are_422(client, registrar, params, name)
     assert name in [param["name"] for param in response.json()["invalid_params"]]
 
 
-async def test_a_change_respells_the_address_and_retirement_ends_changes(client, registrar, owner_consumer, events) -> None:
+async def test_a_change_respells_the_address_and_retirement_ends_changes(
+    client, registrar, owner_consumer, events
+) -> None:
     await register(client, registrar)
     url = f"{ADDRESSES}/{CODE}"
     patch = {"properties": {"room": "502室"}, "geometry": {"type": "Point", "coordinates": [116.4171, 39.9366]}}
@@ -147,12 +160,16 @@ async def test_a_change_respells_the_address_and_retirement_ends_changes(client,
     assert changed.status_code == 200, changed.text
     assert changed.json()["properties"]["full_address"].endswith("2单元502室")
     assert changed.json()["geometry"]["coordinates"] == [116.4171, 39.9366]
-    cleared = await client.patch(url, json={"properties": {"door_number": None}}, headers={**registrar, "If-Match": '"2"'})
+    cleared = await client.patch(
+        url, json={"properties": {"door_number": None}}, headers={**registrar, "If-Match": '"2"'}
+    )
     assert cleared.status_code == 422
     orphan = await client.patch(url, json={"properties": {"building": None}}, headers={**registrar, "If-Match": '"2"'})
     assert orphan.status_code == 422
     assert "needs building" in orphan.text
-    retired = await client.post(f"{url}/retirement", json={"retired_on": "2025-05-01", "reason": "门牌整顿"}, headers=registrar)
+    retired = await client.post(
+        f"{url}/retirement", json={"retired_on": "2025-05-01", "reason": "门牌整顿"}, headers=registrar
+    )
     assert retired.status_code == 200
     again = await client.patch(url, json={"properties": {"room": "503室"}}, headers={**registrar, "If-Match": '"3"'})
     assert again.status_code == 409
@@ -170,8 +187,13 @@ async def test_bounding_box_and_division(client, registrar) -> None:
     await register(client, registrar)
     found = await client.get(ADDRESSES, params={"bbox": "116.41,39.93,116.42,39.94"}, headers=registrar)
     assert [item["id"] for item in found.json()["features"]] == [CODE]
-    assert (await client.get(ADDRESSES, params={"bbox": "116.0,39.0,116.1,39.1"}, headers=registrar)).json()["features"] == []
-    assert [item["id"] for item in (await client.get(ADDRESSES, params={"division": "1101"}, headers=registrar)).json()["features"]] == [CODE]
+    assert (await client.get(ADDRESSES, params={"bbox": "116.0,39.0,116.1,39.1"}, headers=registrar)).json()[
+        "features"
+    ] == []
+    assert [
+        item["id"]
+        for item in (await client.get(ADDRESSES, params={"division": "1101"}, headers=registrar)).json()["features"]
+    ] == [CODE]
 
 
 async def test_others_read_through_the_gateway(client, registrar, foreign_consumer, gateway) -> None:

@@ -63,9 +63,13 @@ async def test_the_children_of_a_division_differ_by_date(client, registrar) -> N
 async def test_counties_directly_under_a_province_have_it_as_parent(client, registrar) -> None:
     found = await division(client, registrar, "429004", "2024-12-31")  # 仙桃市, 省直辖县级行政单位
     assert found.json()["parent"] == "420000"
-    listed = await client.get(DIVISIONS, params={"parent": "420000", "level": "county", "limit": 200}, headers=registrar)
+    listed = await client.get(
+        DIVISIONS, params={"parent": "420000", "level": "county", "limit": 200}, headers=registrar
+    )
     assert "429004" in {item["code"] for item in listed.json()["items"]}
-    provinces = await client.get(DIVISIONS, params={"level": "province", "date": "2024-12-31", "limit": 200}, headers=registrar)
+    provinces = await client.get(
+        DIVISIONS, params={"level": "province", "date": "2024-12-31", "limit": 200}, headers=registrar
+    )
     assert len(provinces.json()["items"]) == 34
     assert all(item["parent"] is None for item in provinces.json()["items"])
 

@@ -107,7 +107,9 @@ async def test_items_refuse_unknown_parameters_and_clamp_the_limit(client, regis
     big = await client.get("/v1/collections/parcels/items?limit=100000", headers=registrar)
     assert big.status_code == 200
     assert (await client.get("/v1/collections/parcels/items?bbox=1,2,3", headers=registrar)).status_code == 422
-    assert (await client.get("/v1/collections/parcels/items?datetime=2020-01-01T00:00:00Z", headers=registrar)).status_code == 200
+    assert (
+        await client.get("/v1/collections/parcels/items?datetime=2020-01-01T00:00:00Z", headers=registrar)
+    ).status_code == 200
 
 
 async def test_items_in_gcj02(client, registrar) -> None:

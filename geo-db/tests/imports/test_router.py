@@ -54,4 +54,6 @@ async def test_wrong_collections_are_refused(client, registrar, foreign_registra
     assert (await client.post("/v1/imports?collection=rivers", json=body, headers=registrar)).status_code == 422
     wrong = await client.post("/v1/imports?collection=addresses", json=body, headers=registrar)
     assert wrong.status_code == 422
-    assert (await client.post("/v1/imports?collection=parcels", json=body, headers=foreign_registrar)).status_code == 403
+    assert (
+        await client.post("/v1/imports?collection=parcels", json=body, headers=foreign_registrar)
+    ).status_code == 403

@@ -71,7 +71,9 @@ async def test_a_registered_parcel_is_a_feature_with_its_ellipsoidal_area(client
     assert event["subject"] == CODE
     record = event["data"]["record"]
     assert record["geometry"] == SQUARE, "events carry the geometry as GeoJSON, beside the flat properties"
-    expected = {name: value for name, value in properties.items() if name not in {"version", "created_at", "updated_at"}}
+    expected = {
+        name: value for name, value in properties.items() if name not in {"version", "created_at", "updated_at"}
+    }
     assert {name: value for name, value in record.items() if name != "geometry"} == expected
 
 
@@ -129,7 +131,10 @@ BOWTIE = {
         ({"type": "Point", "coordinates": [120.1, 30.27]}, "wrong geometry type 'Point'"),
         ({"type": "LineString", "coordinates": [[120.1, 30.27], [120.2, 30.3]]}, "wrong geometry type"),
         ({"type": "Polygon", "coordinates": [[[120.1, 30.27], [120.2, 30.27], [120.1, 30.27]]]}, "at least four"),
-        ({"type": "Polygon", "coordinates": [[[120.1, 30.27], ["x", 30.27], [120.1, 30.3], [120.1, 30.27]]]}, "two numbers"),
+        (
+            {"type": "Polygon", "coordinates": [[[120.1, 30.27], ["x", 30.27], [120.1, 30.3], [120.1, 30.27]]]},
+            "two numbers",
+        ),
         ({"type": "Polygon"}, "no coordinates"),
         (
             {"type": "Polygon", "coordinates": [[[120.1, 30.27], [120.2, 30.27], [120.3, 30.27], [120.1, 30.27]]]},
@@ -203,17 +208,23 @@ async def test_a_new_boundary_needs_if_match_and_brings_its_new_area(client, reg
     assert len(await events(CODE)) == 2
 
 
-async def test_retirement_ends_changes_and_history_keeps_every_version(client, registrar, owner_consumer, events) -> None:
+async def test_retirement_ends_changes_and_history_keeps_every_version(
+    client, registrar, owner_consumer, events
+) -> None:
     await register(client, registrar)
     url = f"{PARCELS}/{CODE}"
     future = await client.post(f"{url}/retirement", json={"retired_on": "2030-01-01", "reason": "x"}, headers=registrar)
     assert future.status_code == 422
-    retired = await client.post(f"{url}/retirement", json={"retired_on": "2025-05-01", "reason": "宗地合并"}, headers=registrar)
+    retired = await client.post(
+        f"{url}/retirement", json={"retired_on": "2025-05-01", "reason": "宗地合并"}, headers=registrar
+    )
     assert retired.status_code == 200, retired.text
     assert retired.json()["properties"]["status"] == "retired"
     again = await client.post(f"{url}/retirement", json={"retired_on": "2025-05-01", "reason": "x"}, headers=registrar)
     assert again.status_code == 409
-    patched = await client.patch(url, json={"properties": {"land_use": "0702"}}, headers={**registrar, "If-Match": '"2"'})
+    patched = await client.patch(
+        url, json={"properties": {"land_use": "0702"}}, headers={**registrar, "If-Match": '"2"'}
+    )
     assert patched.status_code == 409
     assert patched.json()["type"].endswith("/parcel-retired")
     history = (await client.get(f"{url}/history", headers=owner_consumer)).json()["items"]
@@ -250,7 +261,9 @@ async def test_point_in_parcel_and_bounding_box(client, registrar) -> None:
     first = await client.get(PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "limit": 1}, headers=registrar)
     cursor = first.json()["next_cursor"]
     assert [found["id"] for found in first.json()["features"]] == [CODE]
-    rest = await client.get(PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "limit": 1, "cursor": cursor}, headers=registrar)
+    rest = await client.get(
+        PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "limit": 1, "cursor": cursor}, headers=registrar
+    )
     assert [found["id"] for found in rest.json()["features"]] == ["330106001002GB00002"]
     assert rest.json()["next_cursor"] is None
 

@@ -83,7 +83,9 @@ def resources(provider: str) -> list[dict[str, Any]]:
             "topic": ADDRESS_TOPIC,
             "fields": [
                 _field(address, "address_code", "C", 18, "地址编码（社区村级统计用区划代码 12 位 + 顺序号 6 位）"),
-                _key_copy(_field(division, "code", "C", 6, "所在县级行政区划代码（GB/T 2260）") | {"name": "division_code"}),
+                _key_copy(
+                    _field(division, "code", "C", 6, "所在县级行政区划代码（GB/T 2260）") | {"name": "division_code"}
+                ),
                 _field(address, "town", "C", 64, "乡镇（街道）"),
                 _field(address, "community", "C", 64, "社区（村）"),
                 _field(address, "road", "C", 64, "街路巷"),
@@ -118,7 +120,9 @@ def resources(provider: str) -> list[dict[str, Any]]:
             "topic": PARCEL_TOPIC,
             "fields": [
                 _field(parcel, "parcel_code", "C", 19, "宗地代码（GB/T 37346-2019）"),
-                _key_copy(_field(division, "code", "C", 6, "所在县级行政区划代码（GB/T 2260）") | {"name": "division_code"}),
+                _key_copy(
+                    _field(division, "code", "C", 6, "所在县级行政区划代码（GB/T 2260）") | {"name": "division_code"}
+                ),
                 _field(parcel, "land_use", "C", 4, "土地利用现状分类二级类代码（GB/T 21010-2017）"),
                 _field(parcel, "land_use_name", "C", 64, "土地利用现状分类名称"),
                 _field(parcel, "location_description", "C", 200, "坐落"),

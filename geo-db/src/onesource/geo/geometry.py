@@ -22,9 +22,7 @@ from onesource.geo.rules import FieldProblem
 SRID: Final = 4490
 #: A registrar's polygon has at most this many positions (a parcel boundary, not a coastline).
 MAX_POSITIONS: Final = 10_000
-EXTENT: Final = (
-    f"China's extent (longitude {MIN_LONGITUDE}–{MAX_LONGITUDE}, latitude {MIN_LATITUDE}–{MAX_LATITUDE})"
-)
+EXTENT: Final = f"China's extent (longitude {MIN_LONGITUDE}–{MAX_LONGITUDE}, latitude {MIN_LATITUDE}–{MAX_LATITUDE})"
 
 
 def _position_problem(position: Any, where: str) -> str | None:
@@ -43,7 +41,9 @@ def _position_problem(position: Any, where: str) -> str | None:
 def _ring_problems(ring: Any, where: str) -> list[str]:
     if not isinstance(ring, list) or len(ring) < 4:
         return [f"{where} must be a closed ring of at least four positions (RFC 7946 §3.1.6)"]
-    found = [reason for index, position in enumerate(ring) if (reason := _position_problem(position, f"{where}[{index}]"))]
+    found = [
+        reason for index, position in enumerate(ring) if (reason := _position_problem(position, f"{where}[{index}]"))
+    ]
     if not found and ring[0] != ring[-1]:
         found.append(f"{where} is not closed: its first position {ring[0]} differs from its last {ring[-1]}")
     return found

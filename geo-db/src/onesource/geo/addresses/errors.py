@@ -18,7 +18,10 @@ class InvalidAddress(ServiceError):
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
         detail = "; ".join(f"{problem.field}: {problem.reason}" for problem in problems)
         super().__init__(
-            detail, invalid_params=[{"name": f"body.{_where(problem.field)}", "reason": problem.reason} for problem in problems]
+            detail,
+            invalid_params=[
+                {"name": f"body.{_where(problem.field)}", "reason": problem.reason} for problem in problems
+            ],
         )
 
 

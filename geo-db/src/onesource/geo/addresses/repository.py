@@ -45,7 +45,9 @@ def near(
     """
     here = func.geography(spatial.point(centre), type_=Geography)
     distance_m = geography().op("<->", return_type=Float)(here).label("distance_m")
-    statement = select(Address, distance_m, Address.address_code).where(func.ST_DWithin(geography(), here, radius_m, False))
+    statement = select(Address, distance_m, Address.address_code).where(
+        func.ST_DWithin(geography(), here, radius_m, False)
+    )
     if division is not None:
         statement = statement.where(Address.division_code.startswith(division, autoescape=True))
     if not include_retired:

@@ -101,7 +101,12 @@ async def search_addresses(
         if radius is not None:
             raise InvalidQuery("radius", "only goes with near")
         page = await service.search(
-            session, bbox=box("bbox", bbox), division=division, include_retired=include_retired, limit=limit, cursor=cursor
+            session,
+            bbox=box("bbox", bbox),
+            division=division,
+            include_retired=include_retired,
+            limit=limit,
+            cursor=cursor,
         )
         found = page
         features = [address_feature(address, crs).model_dump(mode="json") for address in page.items]

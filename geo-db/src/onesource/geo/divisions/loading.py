@@ -64,9 +64,7 @@ def _grouped(rows: Sequence[Any]) -> dict[str, Names]:
     found: dict[str, list[tuple[str, date | None, date | None]]] = defaultdict(list)
     for row in rows:
         found[row.code].append((row.name, row.valid_from, row.valid_to))
-    return {
-        code: tuple(sorted(names, key=lambda name: name[1] or date.min)) for code, names in found.items()
-    }
+    return {code: tuple(sorted(names, key=lambda name: name[1] or date.min)) for code, names in found.items()}
 
 
 async def load(session: AsyncSession) -> LoadReport:

@@ -40,7 +40,9 @@ async def list_divisions(
 
 
 @router.get("/{code}", responses=problem_responses(401, 403, 404, 422))
-async def get_division(code: CodePath, session: SessionDep, reader: ReaderDep, today: TodayDep, on: DateQuery = None) -> Division:
+async def get_division(
+    code: CodePath, session: SessionDep, reader: ReaderDep, today: TodayDep, on: DateQuery = None
+) -> Division:
     """One division as it was on ``date`` (default today), with its parent on that date; 404 says when it existed."""
     return Division.model_validate(await service.get(session, code, on or today))
 

@@ -81,7 +81,12 @@ async def get_collection(collection_id: CollectionPath, reader: ReaderDep) -> Co
 
 def _items_link(request: Request, rel: str, title: str, **replace: str) -> dict[str, Any]:
     query = {**dict(request.query_params), **replace}
-    return {"href": f"items?{urlencode(query)}" if query else "items", "rel": rel, "type": GEOJSON_MEDIA_TYPE, "title": title}
+    return {
+        "href": f"items?{urlencode(query)}" if query else "items",
+        "rel": rel,
+        "type": GEOJSON_MEDIA_TYPE,
+        "title": title,
+    }
 
 
 @router.get(
@@ -111,7 +116,9 @@ async def list_items(
     """One page of the collection's items (GeoJSON FeatureCollection) meeting ``bbox``, with a ``next`` link."""
     unknown = sorted(set(request.query_params) - ITEMS_PARAMETERS)
     if unknown:
-        raise BadRequest(f"unknown query parameters: {', '.join(unknown)} (known: {', '.join(sorted(ITEMS_PARAMETERS))})")
+        raise BadRequest(
+            f"unknown query parameters: {', '.join(unknown)} (known: {', '.join(sorted(ITEMS_PARAMETERS))})"
+        )
     if bbox is not None and len(bbox.split(",")) == 6:
         raise InvalidQuery("bbox", "three-dimensional boxes are not supported; give minlon,minlat,maxlon,maxlat")
     page = await service.items(

@@ -90,7 +90,14 @@ async def items(
             found_addresses.next_cursor,
         )
     found_parcels = await parcels.search(
-        session, contains=None, bbox=bbox, division=None, land_use=None, include_retired=False, limit=limit, cursor=cursor
+        session,
+        contains=None,
+        bbox=bbox,
+        division=None,
+        land_use=None,
+        include_retired=False,
+        limit=limit,
+        cursor=cursor,
     )
     return ItemsSlice(
         [parcel_feature(row, crs).model_dump(mode="json") for row in found_parcels.items], found_parcels.next_cursor

@@ -30,6 +30,10 @@ async def import_features(
 
 
 @router.get("", responses=problem_responses(401, 403, 422))
-async def list_imports(session: SessionDep, owner: OwnerDep, limit: Limit = 50, cursor: Cursor = None) -> Page[FeatureImport]:
+async def list_imports(
+    session: SessionDep, owner: OwnerDep, limit: Limit = 50, cursor: Cursor = None
+) -> Page[FeatureImport]:
     """The bulk registrations made, oldest first."""
-    return Page[FeatureImport].model_validate(await service.search(session, limit=limit, cursor=cursor), from_attributes=True)
+    return Page[FeatureImport].model_validate(
+        await service.search(session, limit=limit, cursor=cursor), from_attributes=True
+    )

@@ -53,13 +53,13 @@ async def register(
             ]
         except ServiceError as error:
             params: list[Any] = error.extensions.get("invalid_params") or [{"name": "body", "reason": error.detail}]
-            problems += [{"name": where + str(param["name"]).removeprefix("body"), "reason": param["reason"]} for param in params]
+            problems += [
+                {"name": where + str(param["name"]).removeprefix("body"), "reason": param["reason"]} for param in params
+            ]
         if len(problems) >= 100:
             break
     if problems:
-        raise InvalidFeatures(
-            f"{len(problems)} problems; nothing was registered", invalid_params=problems[:100]
-        )
+        raise InvalidFeatures(f"{len(problems)} problems; nothing was registered", invalid_params=problems[:100])
     row = FeatureImportRow(
         id=uuid.uuid4(),
         collection=collection,
@@ -76,5 +76,9 @@ async def register(
 async def search(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[FeatureImportRow]:
     """One page of the bulk registrations, oldest first."""
     return await paginate(
-        session, select(FeatureImportRow), order=[FeatureImportRow.created_at, FeatureImportRow.id], limit=limit, cursor=cursor
+        session,
+        select(FeatureImportRow),
+        order=[FeatureImportRow.created_at, FeatureImportRow.id],
+        limit=limit,
+        cursor=cursor,
     )

@@ -1,0 +1,1 @@
+"""Answer shapes the gateway masks, as pure functions over parsed answers."""
