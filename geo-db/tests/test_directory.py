@@ -19,7 +19,9 @@ def test_the_registry_is_found_by_its_entry_point() -> None:
 def test_each_resource_names_its_records_fields() -> None:
     by_id = {resource["id"]: resource for resource in resources("nrb")}
     assert by_id["geo.division"]["share_type"] == "unconditional"
-    assert {field["name"] for field in by_id["geo.division"]["fields"]} == set(latest_record("110105", (("朝阳区", None, None),)))
+    assert {field["name"] for field in by_id["geo.division"]["fields"]} == set(
+        latest_record("110105", (("朝阳区", None, None),))
+    )
     assert set(ADDRESS_FIELDS) <= {field["name"] for field in by_id["geo.address"]["fields"]}
     assert set(PARCEL_FIELDS) <= {field["name"] for field in by_id["geo.parcel"]["fields"]}
     for resource in by_id.values():
@@ -33,7 +35,8 @@ def test_each_resource_names_its_records_fields() -> None:
 def test_demo_counties_are_real_counties_and_their_features_do_not_overlap() -> None:
     for code in COUNTIES:
         found = division(code, LAST_EDITION)
-        assert found is not None and found.level is Level.COUNTY, code
+        assert found is not None, code
+        assert found.level is Level.COUNTY, code
     factory = GeoFactory(3)
     cells = set()
     for _ in range(200):

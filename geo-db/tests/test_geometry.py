@@ -14,12 +14,15 @@ RING = [[120.1, 30.27], [120.101, 30.27], [120.101, 30.271], [120.1, 30.27]]
     [
         ({"type": "Polygon", "coordinates": [RING]}, None),
         ({"type": "MultiPolygon", "coordinates": [[RING], [RING]]}, None),
-        ({"type": "Polygon", "coordinates": [RING[:-1] + [[120.1, 30.2701]]]}, "is not closed"),
+        ({"type": "Polygon", "coordinates": [[*RING[:-1], [120.1, 30.2701]]]}, "is not closed"),
         ({"type": "Polygon", "coordinates": [[[73.0, 40.0], [71.9, 40.0], [73.0, 41.0], [73.0, 40.0]]]}, "outside"),
         ({"type": "Polygon", "coordinates": [[[120.1, 56.0], [120.2, 56.0], [120.2, 56.1], [120.1, 56.0]]]}, "outside"),
         ({"type": "Polygon", "coordinates": []}, "list of linear rings"),
         ({"type": "MultiPolygon", "coordinates": []}, "list of polygons"),
-        ({"type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, True], [120.1, 30.3], [120.1, 30.2]]]}, "two numbers"),
+        (
+            {"type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, True], [120.1, 30.3], [120.1, 30.2]]]},
+            "two numbers",
+        ),
         ({"type": "Point", "coordinates": [120.1, 30.2]}, "wrong geometry type"),
         ([1, 2], "GeoJSON geometry object"),
     ],

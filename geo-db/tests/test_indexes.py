@@ -82,7 +82,11 @@ async def test_nearby_uses_the_geography_index_for_the_radius_and_the_order(conn
     assert "Index Cond: (geography(geometry) && _st_expand(" in shown, shown
     assert "Seq Scan" not in shown, shown
     # the order is the index's: without a radius the nearest come straight from it (KNN ``<->``), no sort
-    knn = select(addresses.geography().op("<->", return_type=Float)(func.geography(spatial.point(Position(120.05, 30.02)))).label("d"))
+    knn = select(
+        addresses.geography()
+        .op("<->", return_type=Float)(func.geography(spatial.point(Position(120.05, 30.02))))
+        .label("d")
+    )
     shown = await plan(connection, knn.select_from(Address).order_by(text("d")).limit(5))
     assert "Index Scan using ix_address_geography" in shown, shown
     assert "Order By: (geography(geometry) <-> " in shown, shown

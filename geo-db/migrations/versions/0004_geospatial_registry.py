@@ -1,5 +1,6 @@
 """The geospatial registry on PostGIS: divisions (loaded from the shared GB/T 2260 data at start-up), addresses
-and parcels with their versions and GiST indexes, bulk registrations of features, and the kit's ``Idempotency-Key`` store.
+and parcels with their versions and GiST indexes, bulk registrations of features, and the kit's
+``Idempotency-Key`` store.
 
 Revision ID: 0004
 Revises: 0003

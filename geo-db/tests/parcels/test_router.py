@@ -198,7 +198,7 @@ async def test_a_new_boundary_needs_if_match_and_brings_its_new_area(client, reg
     properties = changed.json()["properties"]
     assert properties["land_use"] == "0702"
     assert properties["area_m2"] == pytest.approx(geodesic_area(bigger["coordinates"][0]), abs=0.01)
-    registered, updated = await events(CODE)
+    _, updated = await events(CODE)
     assert updated["type"] == "gov.onesource.geo.parcel.updated.v1"
     assert set(updated["data"]["changes"]) == {"geometry", "area_m2", "land_use"}
     assert updated["data"]["changes"]["geometry"] == bigger

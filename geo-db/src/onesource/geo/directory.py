@@ -67,8 +67,10 @@ def resources(provider: str) -> list[dict[str, Any]]:
             **_COMMON,
             "id": "geo.address",
             "name": "标准地址",
-            "summary": "按 GB/T 23705 层级（区划、街道乡镇、社区村、街路巷、门牌、楼栋、单元、户室）登记的标准地址及其坐标"
-            "（CGCS2000），GeoJSON。",
+            "summary": (
+                "按 GB/T 23705 层级（区划、街道乡镇、社区村、街路巷、门牌、楼栋、单元、户室）登记的标准地址"
+                "及其坐标（CGCS2000），GeoJSON。"
+            ),
             "provider": provider,
             "format": "api/geojson",
             "share_type": "conditional",

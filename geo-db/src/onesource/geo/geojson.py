@@ -1,5 +1,6 @@
-"""GeoJSON (RFC 7946) answers shared by addresses, parcels and the OGC API: features, collections, ``?crs=``,
-query positions and boxes.
+"""GeoJSON (RFC 7946) answers shared by addresses, parcels and the OGC API.
+
+Features, collections, ``?crs=``, query positions and boxes.
 
 A record's feature is its ``id`` (the record key), its ``geometry`` and its ``properties`` — the record's other
 fields, so that the gateway masks a feature as it masks a record (``registry.shapes.geojson``). Lists are

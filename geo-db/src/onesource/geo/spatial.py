@@ -1,5 +1,7 @@
-"""SQL expressions every spatial query shares: positions and boxes as CGCS2000 geometries, PostGIS's verdict on
-a geometry a registrar sent."""
+"""SQL expressions every spatial query shares.
+
+Positions and boxes as CGCS2000 geometries, and PostGIS's verdict on a geometry a registrar sent.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ def envelope(box: Box) -> ColumnElement[Any]:
 
 @dataclass(frozen=True)
 class Inspection:
-    """What PostGIS says about a geometry: whether it is valid (and why not, where), its area on the ellipsoid,
-    and the geometry as it is stored (polygons oriented as RFC 7946 §3.1.6 asks)."""
+    """What PostGIS says about a geometry.
+
+    Whether it is valid (and why not, where), its area on the ellipsoid, and the geometry as it is stored (polygons
+    oriented as RFC 7946 §3.1.6 asks).
+    """
 
     valid: bool
     reason: str | None

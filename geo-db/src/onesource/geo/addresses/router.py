@@ -14,10 +14,20 @@ from onesource.geo.addresses.schemas import (
     AddressUpdate,
     AddressVersion,
     Retirement,
+    address_document,
     address_feature,
 )
 from onesource.geo.dependencies import TodayDep
-from onesource.geo.geojson import Crs, CrsQuery, GeoJSONResponse, InvalidQuery, box, collection, position
+from onesource.geo.geojson import (
+    GEOJSON_MEDIA_TYPE,
+    Crs,
+    CrsQuery,
+    GeoJSONResponse,
+    InvalidQuery,
+    box,
+    collection,
+    position,
+)
 from onesource.geo.models import Address as AddressRow
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
 from onesource.kit.db import SessionDep
@@ -64,7 +74,14 @@ async def register_address(
     return address_feature(await service.register(session, body, registrar, today))
 
 
-@router.get("", response_class=GeoJSONResponse, responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {"model": AddressCollection, "content": {GEOJSON_MEDIA_TYPE: {}}, "description": "A page of addresses"},
+        **problem_responses(401, 403, 422),
+    },
+)
 async def search_addresses(
     session: SessionDep,
     reader: ReaderDep,
@@ -85,7 +102,7 @@ async def search_addresses(
     crs: CrsQuery = "cgcs2000",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> AddressCollection:
+) -> GeoJSONResponse:
     """Addresses near a point (nearest first, with ``distance_m``), in a box or in a division: a FeatureCollection."""
     centre = position("near", near)
     if centre is not None:
@@ -96,7 +113,7 @@ async def search_addresses(
         found = await service.near(
             session, centre, radius, division=division, include_retired=include_retired, limit=limit, cursor=cursor
         )
-        features = [address_feature(row[0], crs, row.distance_m).model_dump(mode="json") for row in found.items]
+        features = [address_document(row[0], crs, row.distance_m) for row in found.items]
     else:
         if radius is not None:
             raise InvalidQuery("radius", "only goes with near")
@@ -109,8 +126,8 @@ async def search_addresses(
             cursor=cursor,
         )
         found = page
-        features = [address_feature(address, crs).model_dump(mode="json") for address in page.items]
-    return AddressCollection.model_validate(collection(features, found.next_cursor))
+        features = [address_document(address, crs) for address in page.items]
+    return GeoJSONResponse(collection(features, found.next_cursor))
 
 
 @router.get("/{code}", response_class=GeoJSONResponse, responses=problem_responses(401, 403, 404, 422))

@@ -262,8 +262,13 @@ class AddressVersion(RecordVersion):
     """What happened."""
 
 
-def address_feature(address: Any, crs: Crs = "cgcs2000", distance_m: float | None = None) -> AddressFeature:
-    """An address row as a Feature (its bookkeeping columns among the properties, for the owner)."""
+def address_document(address: Any, crs: Crs = "cgcs2000", distance_m: float | None = None) -> dict[str, Any]:
+    """An address row as a Feature document, JSON-ready (lists build these without validating them again)."""
     record = AddressRecord.model_validate(address).model_dump(mode="json")
     extra: dict[str, Any] = {} if distance_m is None else {"distance_m": round(distance_m, 2)}
-    return AddressFeature.model_validate(feature(record, "address_code", crs, extra))
+    return feature(record, "address_code", crs, extra)
+
+
+def address_feature(address: Any, crs: Crs = "cgcs2000", distance_m: float | None = None) -> AddressFeature:
+    """An address row as a Feature (its bookkeeping columns among the properties, for the owner)."""
+    return AddressFeature.model_validate(address_document(address, crs, distance_m))

@@ -1,5 +1,7 @@
-"""Business rules of addresses: registration, changes under optimistic concurrency, retirement, history, and the
-spatial searches (bounding box, nearby in metres).
+"""Business rules of addresses.
+
+Registration, changes under optimistic concurrency, retirement, history, and the spatial searches (bounding box,
+nearby in metres).
 
 What every registry does alike (versions, events, ``If-Match``, history) is the registry core's
 (``registry.records``); this module holds what is the addresses' own.

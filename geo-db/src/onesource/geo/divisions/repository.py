@@ -55,8 +55,10 @@ async def on_date(session: AsyncSession, code: str, on: date) -> Any | None:
 
 
 def children(on: date, *, parent: str | None, level: str | None) -> tuple[Select[Any], Any]:
-    """The divisions of ``on`` (only the direct children of ``parent`` and of ``level`` when given), and the code
-    column that orders them."""
+    """The divisions of ``on`` and the code column that orders them.
+
+    Only the direct children of ``parent`` and of ``level`` when given.
+    """
     division = Division.__table__
     statement = dated(on)
     if level is not None:

@@ -1,5 +1,7 @@
-"""OGC API – Features – Part 1: Core for ``addresses`` and ``parcels``: ``/v1`` (landing page),
-``/v1/conformance``, ``/v1/collections``, ``/v1/collections/{collectionId}``, ``…/items`` and ``…/items/{featureId}``.
+"""OGC API – Features – Part 1: Core for ``addresses`` and ``parcels``.
+
+``/v1`` (landing page), ``/v1/conformance``, ``/v1/collections``, ``/v1/collections/{collectionId}``,
+``…/items`` and ``…/items/{featureId}``.
 
 Items are paged by cursor: each page's ``next`` link carries the cursor of the next one (OGC 17-069r4 §7.15.7
 leaves the form of the link to the server).

@@ -47,7 +47,7 @@ class Conformance(BaseModel):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    conformsTo: list[str]  # noqa: N815 - the standard's name
+    conformsTo: list[str]
     """Conformance class URIs."""
 
 
@@ -71,7 +71,7 @@ class Collection(BaseModel):
     """Its title."""
     description: str
     """What its features are."""
-    itemType: Literal["feature"] = "feature"  # noqa: N815
+    itemType: Literal["feature"] = "feature"
     """Always ``feature``."""
     crs: list[str]
     """The coordinate reference systems of its answers."""
@@ -103,7 +103,7 @@ class ItemsPage(BaseModel):
     """The items of this page."""
     links: list[Link]
     """``self``, ``next`` (when there are more), ``collection``."""
-    timeStamp: str  # noqa: N815
+    timeStamp: str
     """When the answer was made (RFC 3339)."""
-    numberReturned: int  # noqa: N815
+    numberReturned: int
     """How many features this page holds."""

@@ -9,11 +9,11 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.geo.addresses import service as addresses
-from onesource.geo.addresses.schemas import address_feature
+from onesource.geo.addresses.schemas import address_document
 from onesource.geo.coordinates import MAX_LATITUDE, MAX_LONGITUDE, MIN_LATITUDE, MIN_LONGITUDE
 from onesource.geo.geojson import Box, Crs
 from onesource.geo.parcels import service as parcels
-from onesource.geo.parcels.schemas import parcel_feature
+from onesource.geo.parcels.schemas import parcel_document
 from onesource.kit.errors import NotFound
 
 CRS84: Final = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -86,7 +86,7 @@ async def items(
             session, bbox=bbox, division=None, include_retired=False, limit=limit, cursor=cursor
         )
         return ItemsSlice(
-            [address_feature(row, crs).model_dump(mode="json") for row in found_addresses.items],
+            [address_document(row, crs) for row in found_addresses.items],
             found_addresses.next_cursor,
         )
     found_parcels = await parcels.search(
@@ -99,9 +99,7 @@ async def items(
         limit=limit,
         cursor=cursor,
     )
-    return ItemsSlice(
-        [parcel_feature(row, crs).model_dump(mode="json") for row in found_parcels.items], found_parcels.next_cursor
-    )
+    return ItemsSlice([parcel_document(row, crs) for row in found_parcels.items], found_parcels.next_cursor)
 
 
 async def item(session: AsyncSession, collection_id: str, feature_id: str, crs: Crs) -> dict[str, Any]:
@@ -109,7 +107,7 @@ async def item(session: AsyncSession, collection_id: str, feature_id: str, crs: 
     kind(collection_id)
     try:
         if collection_id == "addresses":
-            return address_feature(await addresses.get(session, feature_id), crs).model_dump(mode="json")
-        return parcel_feature(await parcels.get(session, feature_id), crs).model_dump(mode="json")
+            return address_document(await addresses.get(session, feature_id), crs)
+        return parcel_document(await parcels.get(session, feature_id), crs)
     except NotFound:
         raise FeatureNotFound(f"collection {collection_id!r} has no feature {feature_id!r}") from None

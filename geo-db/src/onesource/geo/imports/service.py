@@ -1,5 +1,8 @@
-"""Bulk registration: a FeatureCollection of addresses or parcels registered in one transaction, each feature by
-the same rules as its single registration; any refused feature refuses the whole collection, naming each one."""
+"""Bulk registration: a FeatureCollection of addresses or parcels registered in one transaction.
+
+Each feature passes the same rules as its single registration; any refused feature refuses the whole collection,
+naming each one.
+"""
 
 from __future__ import annotations
 

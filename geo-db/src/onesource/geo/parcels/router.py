@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from onesource.geo.dependencies import TodayDep
-from onesource.geo.geojson import Crs, CrsQuery, GeoJSONResponse, box, collection, position
+from onesource.geo.geojson import GEOJSON_MEDIA_TYPE, Crs, CrsQuery, GeoJSONResponse, box, collection, position
 from onesource.geo.models import Parcel as ParcelRow
 from onesource.geo.parcels import service
 from onesource.geo.parcels.schemas import (
@@ -17,6 +17,7 @@ from onesource.geo.parcels.schemas import (
     ParcelUpdate,
     ParcelVersion,
     Retirement,
+    parcel_document,
     parcel_feature,
 )
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
@@ -62,7 +63,14 @@ async def register_parcel(
     return parcel_feature(await service.register(session, body, registrar, today))
 
 
-@router.get("", response_class=GeoJSONResponse, responses=problem_responses(401, 403, 422))
+@router.get(
+    "",
+    response_class=GeoJSONResponse,
+    responses={
+        200: {"model": ParcelCollection, "content": {GEOJSON_MEDIA_TYPE: {}}, "description": "A page of parcels"},
+        **problem_responses(401, 403, 422),
+    },
+)
 async def search_parcels(
     session: SessionDep,
     reader: ReaderDep,
@@ -82,7 +90,7 @@ async def search_parcels(
     crs: CrsQuery = "cgcs2000",
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> ParcelCollection:
+) -> GeoJSONResponse:
     """Parcels covering a point, meeting a box, in a division or of a land use: a FeatureCollection page."""
     found = await service.search(
         session,
@@ -94,8 +102,7 @@ async def search_parcels(
         limit=limit,
         cursor=cursor,
     )
-    features = [parcel_feature(parcel, crs).model_dump(mode="json") for parcel in found.items]
-    return ParcelCollection.model_validate(collection(features, found.next_cursor))
+    return GeoJSONResponse(collection([parcel_document(parcel, crs) for parcel in found.items], found.next_cursor))
 
 
 @router.get("/{code}", response_class=GeoJSONResponse, responses=problem_responses(401, 403, 404, 422))

@@ -1,5 +1,7 @@
-"""The registry's rules for a parcel record, as pure functions over field values (the geometry's are
-``geometry.area_problems`` and PostGIS's validity, see ``repository.inspect_area``)."""
+"""The registry's rules for a parcel record, as pure functions over field values.
+
+The geometry's are ``geometry.area_problems`` and PostGIS's validity (``spatial.inspect``).
+"""
 
 from __future__ import annotations
 

@@ -233,7 +233,11 @@ class ParcelVersion(RecordVersion):
     """What happened."""
 
 
+def parcel_document(parcel: Any, crs: Crs = "cgcs2000") -> dict[str, Any]:
+    """A parcel row as a Feature document, JSON-ready (lists build these without validating them again)."""
+    return feature(ParcelRecord.model_validate(parcel).model_dump(mode="json"), "parcel_code", crs)
+
+
 def parcel_feature(parcel: Any, crs: Crs = "cgcs2000") -> ParcelFeature:
     """A parcel row as a Feature (its bookkeeping columns among the properties, for the owner)."""
-    record = ParcelRecord.model_validate(parcel).model_dump(mode="json")
-    return ParcelFeature.model_validate(feature(record, "parcel_code", crs))
+    return ParcelFeature.model_validate(parcel_document(parcel, crs))

@@ -1,5 +1,7 @@
-"""Business rules of parcels: registration with PostGIS's verdict on the boundary and its geodesic area,
-changes under optimistic concurrency, retirement, history, spatial search.
+"""Business rules of parcels.
+
+Registration with PostGIS's verdict on the boundary and its geodesic area, changes under optimistic concurrency,
+retirement, history, spatial search.
 
 What every registry does alike (versions, events, ``If-Match``, history) is the registry core's
 (``registry.records``); this module holds what is the parcels' own.
@@ -19,7 +21,8 @@ from onesource.geo.models import Parcel as ParcelRow
 from onesource.geo.models import ParcelVersion as ParcelVersionRow
 from onesource.geo.parcels import repository
 from onesource.geo.parcels.errors import DuplicateParcel, InvalidParcel, ParcelNotFound, ParcelRetired
-from onesource.geo.parcels.events import ParcelRegistered, ParcelRetired as ParcelRetiredEvent, ParcelUpdated
+from onesource.geo.parcels.events import ParcelRegistered, ParcelUpdated
+from onesource.geo.parcels.events import ParcelRetired as ParcelRetiredEvent
 from onesource.geo.parcels.rules import record_problems
 from onesource.geo.parcels.schemas import RECORD_FIELDS, ParcelCreate, ParcelRecord, ParcelUpdate, ParcelVersion
 from onesource.geo.rules import FieldProblem

@@ -288,9 +288,9 @@ def mask_each(
         body["timeStamp"] = document["timeStamp"]
     if "next_cursor" in document:
         body["next_cursor"] = document["next_cursor"]
-    fields = frozenset().union(*(result.fields for result in kept))
-    keys = tuple(result.key for result in kept if result.key is not None)
-    return MaskedGeoJSON(body, True, keys, tuple(sorted(fields)))
+    fields: frozenset[str] = frozenset().union(*(result.fields for result in kept))
+    found_keys: tuple[str, ...] = tuple(result.key for result in kept if result.key is not None)
+    return MaskedGeoJSON(body, True, found_keys, tuple(sorted(fields)))
 
 
 def mask(
