@@ -79,7 +79,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 "/v1/addresses",
                 "/v1/addresses/{code}",
                 "/v1/collections/addresses/items",
-                "/v1/collections/addresses/items/{featureId}",
+                "/v1/collections/addresses/items/{feature_id}",
             ],
             "key": "address_code",
             "topic": ADDRESS_TOPIC,
@@ -116,7 +116,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 "/v1/parcels",
                 "/v1/parcels/{code}",
                 "/v1/collections/parcels/items",
-                "/v1/collections/parcels/items/{featureId}",
+                "/v1/collections/parcels/items/{feature_id}",
             ],
             "key": "parcel_code",
             "topic": PARCEL_TOPIC,
@@ -139,8 +139,8 @@ def resources(provider: str) -> list[dict[str, Any]]:
 
 
 #: Synthetic parcels (and as many addresses, one on each) the demo mesh registers, in bulk registrations.
-DEMO_PARCELS = 600
-FEATURES_PER_IMPORT = 200
+DEMO_PARCELS = 400
+FEATURES_PER_IMPORT = 50
 
 
 def demo_imports(seed: int) -> Iterator[DemoBatch]:
