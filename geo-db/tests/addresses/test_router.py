@@ -192,7 +192,9 @@ async def test_bounding_box_and_division(client, registrar) -> None:
     ] == []
     assert [
         item["id"]
-        for item in (await client.get(ADDRESSES, params={"division": "1101"}, headers=registrar)).json()["features"]
+        for item in (await client.get(ADDRESSES, params={"division_code": "1101"}, headers=registrar)).json()[
+            "features"
+        ]
     ] == [CODE]
 
 

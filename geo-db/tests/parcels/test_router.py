@@ -257,7 +257,7 @@ async def test_point_in_parcel_and_bounding_box(client, registrar) -> None:
     assert await ids(bbox="120.0995,30.2695,120.1003,30.2703") == [CODE]
     assert await ids(bbox="120.0,30.0,121.0,31.0") == [CODE, "330106001002GB00002"]
     assert await ids(bbox="120.0,30.0,121.0,31.0", land_use="07") == [CODE, "330106001002GB00002"]
-    assert await ids(division="3301") == [CODE, "330106001002GB00002"]
+    assert await ids(division_code="3301") == [CODE, "330106001002GB00002"]
     first = await client.get(PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "limit": 1}, headers=registrar)
     cursor = first.json()["next_cursor"]
     assert [found["id"] for found in first.json()["features"]] == [CODE]

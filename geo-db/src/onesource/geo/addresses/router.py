@@ -95,8 +95,8 @@ async def search_addresses(
     bbox: Annotated[
         str | None, Query(description="``<minlon>,<minlat>,<maxlon>,<maxlat>``: only addresses in this box.")
     ] = None,
-    division: Annotated[
-        str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="Division code starts with this.")
+    division_code: Annotated[
+        str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="The county's division code starts with this.")
     ] = None,
     include_retired: Annotated[bool, Query(description="Also retired addresses.")] = False,
     crs: CrsQuery = "cgcs2000",
@@ -111,7 +111,7 @@ async def search_addresses(
         if bbox is not None:
             raise InvalidQuery("bbox", "cannot be combined with near")
         found = await service.near(
-            session, centre, radius, division=division, include_retired=include_retired, limit=limit, cursor=cursor
+            session, centre, radius, division=division_code, include_retired=include_retired, limit=limit, cursor=cursor
         )
         features = [address_document(row[0], crs, row.distance_m) for row in found.items]
     else:
@@ -120,7 +120,7 @@ async def search_addresses(
         page = await service.search(
             session,
             bbox=box("bbox", bbox),
-            division=division,
+            division=division_code,
             include_retired=include_retired,
             limit=limit,
             cursor=cursor,

@@ -80,8 +80,8 @@ async def search_parcels(
     bbox: Annotated[
         str | None, Query(description="``<minlon>,<minlat>,<maxlon>,<maxlat>``: only parcels meeting this box.")
     ] = None,
-    division: Annotated[
-        str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="Division code starts with this.")
+    division_code: Annotated[
+        str | None, Query(pattern=r"^\d{2}(\d{2}){0,2}$", description="The county's division code starts with this.")
     ] = None,
     land_use: Annotated[
         str | None, Query(pattern=r"^\d{2}(\d{2})?$", description="GB/T 21010-2017 class (2 or 4 digits).")
@@ -96,7 +96,7 @@ async def search_parcels(
         session,
         contains=position("contains", contains),
         bbox=box("bbox", bbox),
-        division=division,
+        division=division_code,
         land_use=land_use,
         include_retired=include_retired,
         limit=limit,
