@@ -91,6 +91,20 @@ def create_app() -> FastAPI:
         persons.extend(line.split(",")[0] for line in lines)
         return {"accepted": len(lines)}
 
+    geo_imports: list[dict[str, Any]] = []
+
+    @app.get("/api/geo/v1/imports")
+    def list_geo_imports() -> dict[str, Any]:
+        return {"items": geo_imports[:1], "next_cursor": None}
+
+    @app.post("/api/geo/v1/imports", status_code=201)
+    async def import_features(request: Request) -> dict[str, Any]:
+        if request.headers.get("authorization") != "Bearer client-token-nrb-registrar":
+            raise HTTPException(403)
+        features = len((await request.json())["features"])
+        geo_imports.append({"collection": request.query_params["collection"], "features": features})
+        return geo_imports[-1]
+
     @app.post("/api/identity/v1/departments", status_code=201)
     async def create_department(request: Request) -> Any:
         require_admin(request)

@@ -30,6 +30,7 @@ BENCHMARKS = {
     "gateway": "tests.bench.gateway:bench_gateway",
     "frame": "tests.bench.frame:bench_frame",
     "macroeconomy": "tests.bench.macroeconomy:bench_macroeconomy",
+    "geo": "tests.bench.geo:bench_geo",
 }
 
 

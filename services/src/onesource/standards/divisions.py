@@ -108,6 +108,27 @@ class _Version:
         return (self.valid_from is None or self.valid_from <= on) and (self.valid_to is None or on < self.valid_to)
 
 
+@dataclass(frozen=True, slots=True)
+class DatedName:
+    """One name of one code and the dates it held (a row of the data): what a registry loads to answer by date."""
+
+    code: str
+    name: str
+    #: First day this name held (inclusive); ``None``: already so in the first edition.
+    valid_from: date | None
+    #: First day it no longer held (exclusive); ``None``: still so in the last edition.
+    valid_to: date | None
+
+
+def dated_names() -> list[DatedName]:
+    """Every name of every code with the dates it held, by code and then by date (the whole data, 1981–2024)."""
+    return [
+        DatedName(code, version.name, version.valid_from, version.valid_to)
+        for code in sorted(_versions())
+        for version in _versions()[code]
+    ]
+
+
 def level_of(code: str) -> Level:
     """The level a six-digit code denotes (GB/T 2260 §4: 2 + 2 + 2 digits, zeros for the levels not used)."""
     if code[2:] == "0000":
