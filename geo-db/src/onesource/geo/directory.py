@@ -73,6 +73,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
             ),
             "provider": provider,
             "format": "api/geojson",
+            "shape": "geojson",
             "share_type": "conditional",
             "share_condition": "仅限依法履行职责需要，说明用途，经自然资源局审核、共享主管部门确认后共享。",
             "paths": [
@@ -110,6 +111,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
             "summary": "宗地代码、界址范围（GeoJSON 面，CGCS2000）、GB/T 21010-2017 土地利用现状分类、椭球面积和坐落。",
             "provider": provider,
             "format": "api/geojson",
+            "shape": "geojson",
             "share_type": "conditional",
             "share_condition": "仅限依法履行职责需要，说明用途，经自然资源局审核、共享主管部门确认后共享。",
             "paths": [

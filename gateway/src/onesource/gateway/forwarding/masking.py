@@ -57,11 +57,13 @@ class Mask:
         self._open_fields -= METADATA_FIELDS
         self._key_fields = tuple(key_fields)
 
-    def record(self, record: Mapping[str, Any], grant_ids: set[str]) -> dict[str, Any] | None:
-        """``record`` with only the fields of the grants covering it, or ``None`` when no grant covers it.
+    @property
+    def row_scoped(self) -> bool:
+        """Whether some record may be left out (a grant with a row scope and none without)."""
+        return not self._open_ids
 
-        The ids of the covering grants are added to ``grant_ids``.
-        """
+    def fields_for(self, record: Mapping[str, Any], grant_ids: set[str]) -> frozenset[str] | None:
+        """The fields of the grants covering ``record`` (their ids added to ``grant_ids``); ``None``: none covers it."""
         fields = self._open_fields
         allowed = bool(self._open_ids)
         if allowed:
@@ -71,7 +73,15 @@ class Mask:
                 fields = fields | granted
                 grant_ids.add(grant_id)
                 allowed = True
-        if not allowed:
+        return fields if allowed else None
+
+    def record(self, record: Mapping[str, Any], grant_ids: set[str]) -> dict[str, Any] | None:
+        """``record`` with only the fields of the grants covering it, or ``None`` when no grant covers it.
+
+        The ids of the covering grants are added to ``grant_ids``.
+        """
+        fields = self.fields_for(record, grant_ids)
+        if fields is None:
             return None
         return {name: value for name, value in record.items() if name in fields}
 

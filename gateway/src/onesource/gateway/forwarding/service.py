@@ -44,7 +44,7 @@ from starlette.datastructures import Headers
 from onesource.gateway.addresses import caller_address
 from onesource.gateway.audit.entry import AuditEntry, AuditRecorder
 from onesource.gateway.audit.errors import AuditUnavailable
-from onesource.gateway.forwarding import fallback, sdmx
+from onesource.gateway.forwarding import fallback, geojson, sdmx
 from onesource.gateway.forwarding.cursors import CursorSeal
 from onesource.gateway.forwarding.errors import (
     FilterNotGranted,
@@ -391,6 +391,10 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     if shape == "sdmx":
         check_filters(request.query_params.keys(), matching, sdmx.QUERY_PARAMETERS)
         return await _sdmx_answer(call, door, trail, url, matching, principal)
+    if shape == "geojson":
+        granted = frozenset().union(*(grant.fields for grant in matching))
+        check_filters(request.query_params.keys(), matching, geojson.allowed_parameters(granted))
+        return await _geojson_answer(call, door, trail, matching, principal, coverage)
     check_filters(request.query_params.keys(), matching)
 
     list_of = {"department": principal.department, "service": call.service, "path": call.path}
@@ -440,11 +444,18 @@ def _with_cursor(query: str, cursor: str) -> str:
 
 #: Query parameters that page rather than filter.
 PAGING_PARAMETERS = frozenset({"limit", "cursor"})
+#: Query parameters of the registries that select records by fields of other names: allowed when all are granted.
+PARAMETER_FIELDS: dict[str, frozenset[str]] = {
+    "date": frozenset({"valid_from", "valid_to"}),  # a division as it was on a date
+    "include_retired": frozenset({"status"}),
+}
 
 
 def check_filters(parameters: Iterable[str], grants: Sequence[Grant], allowed: frozenset[str] = frozenset()) -> None:
     """403 ``filter-not-granted`` for a query parameter that is not paging, ``allowed`` or a granted field."""
-    granted = PAGING_PARAMETERS.union(allowed, *(grant.fields for grant in grants))
+    fields = frozenset().union(*(grant.fields for grant in grants))
+    implied = {name for name, needed in PARAMETER_FIELDS.items() if needed <= fields}
+    granted = PAGING_PARAMETERS | allowed | fields | implied
     refused = sorted({name for name in parameters if name not in granted})
     if refused:
         raise FilterNotGranted(
@@ -538,6 +549,44 @@ async def _sdmx_answer(
     if call.method == "HEAD":
         return Response(status_code=upstream.status, headers={"content-type": answer.media_type})
     return Response(answer.body, status_code=upstream.status, media_type=answer.media_type)
+
+
+async def _geojson_answer(
+    call: Call, door: Door, trail: Trail, matching: Sequence[Grant], principal: Principal, coverage: Coverage
+) -> Response:
+    """A read of GeoJSON (addresses, parcels): forwarded as GeoJSON, masked feature by feature (:mod:`.geojson`)."""
+    settings = door.settings
+    list_of = {"department": principal.department, "service": call.service, "path": call.path}
+    query = door.cursors.open_query(call.query, **list_of)
+    url = target_url(settings.service_urls, call.service, call.raw_path, query)
+    token = door.tokens.acting_for(principal)
+    headers = passed_headers(
+        call.headers,
+        call.request_id,
+        replace={b"authorization": f"Bearer {token}".encode(), b"accept": geojson.ACCEPT},
+    )
+    upstream = await door.upstreams.send(
+        "GET", url, headers, b"", service=call.service, timeout=settings.upstream_timeout_seconds
+    )
+    if upstream.status == 404:
+        raise RecordNotFound("no feature at this path that your grants let you read")
+    if upstream.status >= 400:
+        passed = {name: upstream.headers[name] for name in FORWARDED_ERROR_HEADERS if name in upstream.headers}
+        return Response(upstream.body, status_code=upstream.status, headers=passed)
+    keys = _key_fields(coverage)
+    result, grant_ids = geojson.masked(
+        upstream,
+        Mask(matching, keys),
+        keys[0] if keys else None,
+        lambda cursor: door.cursors.seal(cursor, **list_of),
+    )
+    trail.grant_ids = grant_ids
+    trail.record_keys = result.keys
+    trail.fields = result.fields
+    payload = json.dumps(result.document, ensure_ascii=False, separators=(",", ":")).encode()
+    if call.method == "HEAD":
+        return Response(status_code=upstream.status, headers={"content-type": geojson.MEDIA_TYPE})
+    return Response(payload, status_code=upstream.status, media_type=geojson.MEDIA_TYPE)
 
 
 def _key_fields(coverage: Coverage | None) -> list[str]:

@@ -29,6 +29,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from onesource.registry.shapes.scope import as_text
+from onesource.registry.shapes.scope import in_scope as record_in_scope
+
 #: Record metadata: how the owner keeps the record, not data shared under a grant.
 METADATA_FIELDS: Final = frozenset({"version", "created_at", "updated_at"})
 GEOMETRY: Final = "geometry"
@@ -69,24 +72,11 @@ class MaskedGeoJSON:
     """The fields returned (property names, and ``geometry`` when a geometry was returned), sorted."""
 
 
-def _as_text(value: Any) -> str:
-    # JSON booleans as the registries write them (as gateway.forwarding.masking and the exchange compare them)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
 def in_scope(properties: Properties, scope: RowScope) -> bool:
-    """Whether a feature's properties lie within ``scope``: the record rule, a missing or null field is out."""
-    if scope is None:
-        return True
+    """Whether a feature's properties lie within ``scope``: the record rule (``shapes.scope``), or the predicate."""
     if callable(scope):
         return bool(scope(properties))
-    for field, prefixes in scope.items():
-        value = properties.get(field)
-        if value is None or not _as_text(value).startswith(tuple(prefixes)):
-            return False
-    return True
+    return record_in_scope(properties, scope)
 
 
 def _is_number(value: Any) -> bool:
@@ -220,7 +210,7 @@ def _key_of(feature: Mapping[str, Any], key: str | None) -> str | None:
     value = feature["properties"].get(key) if key is not None else None
     if value is None:
         value = feature.get("id")
-    return None if value is None else _as_text(value)
+    return None if value is None else as_text(value)
 
 
 def _mask_feature(feature: Mapping[str, Any], visible: Visibility, key: str | None) -> _MaskedFeature | None:
