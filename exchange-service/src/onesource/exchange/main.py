@@ -9,7 +9,7 @@ from onesource.exchange.corrections.events import CORRECTION_TOPIC
 from onesource.exchange.corrections.router import router as corrections_router
 from onesource.exchange.grants.events import GRANT_TOPIC
 from onesource.exchange.grants.router import router as grants_router
-from onesource.exchange.models import Base
+from onesource.exchange.models import Base, IdempotencyRecord
 from onesource.exchange.projector.consumer import projector
 from onesource.exchange.resources.service import REGISTRY_TOPIC, RESOURCE_TOPIC, apply_catalog_event
 from onesource.exchange.settings import Settings
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description="Share requests, grants, subscriptions and filtered event streams (交换).",
             settings=settings,
             metadata=Base.metadata,
+            idempotency_record=IdempotencyRecord,
             migrations_dir=service_migrations_dir(onesource.exchange.__file__),
             routers=[
                 share_requests_router,

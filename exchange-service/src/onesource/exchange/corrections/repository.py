@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.exchange.models import Correction
@@ -18,23 +16,15 @@ async def get(session: AsyncSession, correction_id: str, *, for_update: bool = F
     return (await session.scalars(statement.execution_options(populate_existing=True))).first()
 
 
-async def page(
-    session: AsyncSession,
-    *,
-    visible: ColumnElement[bool] | None,
-    status: str | None,
-    resource: str | None,
-    after: str | None,
-    limit: int,
-) -> Sequence[Correction]:
-    """Up to ``limit`` reports in id order after ``after``."""
-    statement = select(Correction).order_by(Correction.id).limit(limit)
+def listed(
+    *, visible: ColumnElement[bool] | None, status: str | None, resource: str | None
+) -> Select[tuple[Correction]]:
+    """The correction reports the filters select (the caller orders and pages them)."""
+    statement = select(Correction)
     if visible is not None:
         statement = statement.where(visible)
     if status is not None:
         statement = statement.where(Correction.status == status)
     if resource is not None:
         statement = statement.where(Correction.resource == resource)
-    if after is not None:
-        statement = statement.where(Correction.id > after)
-    return (await session.scalars(statement)).all()
+    return statement

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
 
 from onesource.exchange.corrections import service
 from onesource.exchange.corrections.schemas import Correction, CorrectionAnswer, CorrectionCreate, CorrectionStatus
 from onesource.exchange.dependencies import CatalogDep, ConsumerDep, StewardDep
-from onesource.exchange.idempotency import IdempotencyDep
 from onesource.exchange.resources import service as resources
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/corrections", tags=["corrections"])
@@ -26,20 +26,16 @@ router = APIRouter(prefix="/v1/corrections", tags=["corrections"])
     response_model=Correction,
     responses=problem_responses(401, 403, 404, 422, 503),
 )
+@idempotent()
 async def report_correction(
     body: CorrectionCreate,
     session: SessionDep,
     principal: ConsumerDep,
     catalog: CatalogDep,
-    idempotency: IdempotencyDep,
-) -> Correction | Response:
+) -> Correction:
     """Report a suspect datum to its owner (a consumer holding a grant covering the field)."""
-    replayed = await idempotency.replay(session)
-    if replayed is not None:
-        return replayed
     resource = await resources.find(session, body.resource, catalog)
     answer = Correction.model_validate(await service.report(session, principal, body, resource, datetime.now(UTC)))
-    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
     return answer
 
 

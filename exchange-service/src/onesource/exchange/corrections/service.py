@@ -22,7 +22,7 @@ from onesource.exchange.models import CatalogResource, Correction
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 
 def _event(kind: type[CorrectionEvent], correction: Correction) -> CorrectionEvent:
@@ -112,15 +112,12 @@ async def page(
     cursor: str | None,
 ) -> Slice[Correction]:
     """One page of the reports the caller may see."""
-    rows = await repository.page(
-        session,
+    statement = repository.listed(
         visible=visibility(principal),
         status=status,
         resource=resource,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
     )
-    return cut(rows, limit, lambda correction: correction.id)
+    return await paginate(session, statement, order=[Correction.id], limit=limit, cursor=cursor)
 
 
 async def answer(

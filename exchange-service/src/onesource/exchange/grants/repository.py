@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.exchange.models import AccessGrant
@@ -19,18 +19,11 @@ async def get(session: AsyncSession, grant_id: str, *, for_update: bool = False)
     return (await session.scalars(statement.execution_options(populate_existing=True))).first()
 
 
-async def page(
-    session: AsyncSession,
-    *,
-    visible: ColumnElement[bool] | None,
-    resource: str | None,
-    status: str | None,
-    department: str | None,
-    after: str | None,
-    limit: int,
-) -> Sequence[AccessGrant]:
-    """Up to ``limit`` grants in id order after ``after``, filtered."""
-    statement = select(AccessGrant).order_by(AccessGrant.id).limit(limit)
+def listed(
+    *, visible: ColumnElement[bool] | None, resource: str | None, status: str | None, department: str | None
+) -> Select[tuple[AccessGrant]]:
+    """The grants the filters select (the caller orders and pages them)."""
+    statement = select(AccessGrant)
     if visible is not None:
         statement = statement.where(visible)
     if resource is not None:
@@ -39,9 +32,7 @@ async def page(
         statement = statement.where(AccessGrant.status == status)
     if department is not None:
         statement = statement.where(AccessGrant.department == department)
-    if after is not None:
-        statement = statement.where(AccessGrant.id > after)
-    return (await session.scalars(statement)).all()
+    return statement
 
 
 async def active_for(session: AsyncSession, department: str, resource: str, now: datetime) -> Sequence[AccessGrant]:

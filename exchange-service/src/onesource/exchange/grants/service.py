@@ -15,7 +15,7 @@ from onesource.exchange.models import AccessGrant, ShareRequest
 from onesource.kit import outbox
 from onesource.kit.auth import GATEWAY_ROLE, Principal
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 
 def _event(kind: type[GrantEvent], grant: AccessGrant) -> GrantEvent:
@@ -105,16 +105,13 @@ async def page(
     cursor: str | None,
 ) -> Slice[AccessGrant]:
     """One page of the grants the caller may see, in id order."""
-    rows = await repository.page(
-        session,
+    statement = repository.listed(
         visible=visibility(principal),
         resource=resource,
         status=status,
         department=department,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
     )
-    return cut(rows, limit, lambda grant: grant.id)
+    return await paginate(session, statement, order=[AccessGrant.id], limit=limit, cursor=cursor)
 
 
 async def revoke(session: AsyncSession, principal: Principal, grant_id: str, reason: str, now: datetime) -> AccessGrant:

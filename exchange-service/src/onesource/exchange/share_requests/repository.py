@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.exchange.models import ShareRequest, ShareRequestTransition
@@ -29,18 +29,11 @@ async def history(session: AsyncSession, request_id: str) -> Sequence[ShareReque
     return (await session.scalars(statement)).all()
 
 
-async def page(
-    session: AsyncSession,
-    *,
-    visible: ColumnElement[bool] | None,
-    status: str | None,
-    overdue: bool | None,
-    resource: str | None,
-    after: str | None,
-    limit: int,
-) -> Sequence[ShareRequest]:
-    """Up to ``limit`` share requests in id order after ``after``, filtered."""
-    statement = select(ShareRequest).order_by(ShareRequest.id).limit(limit)
+def listed(
+    *, visible: ColumnElement[bool] | None, status: str | None, overdue: bool | None, resource: str | None
+) -> Select[tuple[ShareRequest]]:
+    """The share requests the filters select (the caller orders and pages them)."""
+    statement = select(ShareRequest)
     if visible is not None:
         statement = statement.where(visible)
     if status is not None:
@@ -49,9 +42,7 @@ async def page(
         statement = statement.where(ShareRequest.overdue.is_(overdue))
     if resource is not None:
         statement = statement.where(ShareRequest.resource == resource)
-    if after is not None:
-        statement = statement.where(ShareRequest.id > after)
-    return (await session.scalars(statement)).all()
+    return statement
 
 
 async def past_due(session: AsyncSession, now: datetime) -> Sequence[ShareRequest]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
 
 from onesource.exchange.dependencies import (
     CalendarDep,
@@ -15,7 +15,6 @@ from onesource.exchange.dependencies import (
     SettingsDep,
     StewardDep,
 )
-from onesource.exchange.idempotency import IdempotencyDep
 from onesource.exchange.resources import service as resources
 from onesource.exchange.share_requests import service
 from onesource.exchange.share_requests.schemas import (
@@ -31,6 +30,7 @@ from onesource.exchange.share_requests.schemas import (
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/share-requests", tags=["share-requests"])
@@ -42,6 +42,7 @@ router = APIRouter(prefix="/v1/share-requests", tags=["share-requests"])
     response_model=ShareRequest,
     responses=problem_responses(401, 403, 404, 409, 422, 503),
 )
+@idempotent()
 async def submit_share_request(
     body: ShareRequestCreate,
     session: SessionDep,
@@ -49,18 +50,13 @@ async def submit_share_request(
     settings: SettingsDep,
     calendar: CalendarDep,
     catalog: CatalogDep,
-    idempotency: IdempotencyDep,
-) -> ShareRequest | Response:
+) -> ShareRequest:
     """Ask for fields of a resource (consumer): granted at once, refused, or pending the provider's answer."""
-    replayed = await idempotency.replay(session)
-    if replayed is not None:
-        return replayed
     resource = await resources.shareable(session, body.resource, catalog)
     request = await service.submit(
         session, principal, body, resource, settings=settings, calendar=calendar, now=datetime.now(UTC)
     )
     answer = ShareRequest.model_validate(request)
-    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
     return answer
 
 

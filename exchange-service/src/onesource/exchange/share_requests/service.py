@@ -43,7 +43,7 @@ from onesource.exchange.workdays import WorkingCalendar
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 ESCALATIONS = Counter("onesource_exchange_escalations_total", "Share requests escalated for a missed deadline")
 
@@ -345,16 +345,13 @@ async def page(
     cursor: str | None,
 ) -> Slice[ShareRequest]:
     """One page of the requests the caller may see, in id (submission) order."""
-    rows = await repository.page(
-        session,
+    statement = repository.listed(
         visible=visibility(principal),
         status=status,
         overdue=overdue,
         resource=resource,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
     )
-    return cut(rows, limit, lambda request: request.id)
+    return await paginate(session, statement, order=[ShareRequest.id], limit=limit, cursor=cursor)
 
 
 async def escalate_overdue(session: AsyncSession, now: datetime) -> list[ShareRequest]:

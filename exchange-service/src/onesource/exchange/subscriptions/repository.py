@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.exchange.models import Delivery, Subscription
@@ -30,18 +30,14 @@ async def active_kafka(session: AsyncSession, department: str, resource: str) ->
     return (await session.scalars(statement)).first()
 
 
-async def page(
-    session: AsyncSession, *, department: str | None, resource: str | None, after: str | None, limit: int
-) -> Sequence[Subscription]:
-    """Up to ``limit`` subscriptions in id order after ``after``."""
-    statement = select(Subscription).order_by(Subscription.id).limit(limit)
+def listed(*, department: str | None, resource: str | None) -> Select[tuple[Subscription]]:
+    """The subscriptions the filters select (the caller orders and pages them)."""
+    statement = select(Subscription)
     if department is not None:
         statement = statement.where(Subscription.department == department)
     if resource is not None:
         statement = statement.where(Subscription.resource == resource)
-    if after is not None:
-        statement = statement.where(Subscription.id > after)
-    return (await session.scalars(statement)).all()
+    return statement
 
 
 async def deliveries(session: AsyncSession, subscription_id: str, *, after: int, limit: int) -> Sequence[Any]:

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, status
 
 from onesource.exchange.dependencies import ConsumerDep, SettingsDep
-from onesource.exchange.idempotency import IdempotencyDep
 from onesource.exchange.subscriptions import service
 from onesource.exchange.subscriptions.schemas import EventFeed, Subscription, SubscriptionCreate
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.kafka import ensure_topics
 from onesource.kit.pagination import MAX_LIMIT, Cursor, Limit, Page
 
@@ -29,17 +29,14 @@ router = APIRouter(prefix="/v1/subscriptions", tags=["subscriptions"])
     response_model=Subscription,
     responses=problem_responses(401, 403, 409, 422),
 )
+@idempotent()
 async def create_subscription(
     body: SubscriptionCreate,
     session: SessionDep,
     principal: ConsumerDep,
     settings: SettingsDep,
-    idempotency: IdempotencyDep,
-) -> Subscription | Response:
+) -> Subscription:
     """Subscribe to a resource's change events under an active grant of the caller's department."""
-    replayed = await idempotency.replay(session)
-    if replayed is not None:
-        return replayed
     subscription = await service.subscribe(session, principal, body, datetime.now(UTC))
     if subscription.topic is not None:
         try:  # so integrators can attach before the first event; the relay creates it otherwise
@@ -47,7 +44,6 @@ async def create_subscription(
         except Exception as error:  # the subscription stands; its first delivery provisions the topic
             logger.warning("could not provision %s yet: %r", subscription.topic, error)
     answer = Subscription.model_validate(subscription)
-    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
     return answer
 
 

@@ -24,7 +24,7 @@ from onesource.exchange.subscriptions.feed import DeliveryNotifier
 from onesource.exchange.subscriptions.schemas import EventFeed, SubscriptionCreate
 from onesource.kit.auth import Principal
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor, encode_cursor
+from onesource.kit.pagination import InvalidCursor, Slice, decode_cursor, encode_cursor, paginate
 
 
 def delivery_topic(department: str, resource: str) -> str:
@@ -95,14 +95,11 @@ async def page(
     session: AsyncSession, principal: Principal, *, resource: str | None, limit: int, cursor: str | None
 ) -> Slice[Subscription]:
     """The caller's department's subscriptions (every department's for coordinators and admins)."""
-    rows = await repository.page(
-        session,
+    statement = repository.listed(
         department=None if sees_everything(principal) else principal.department,
         resource=resource,
-        after=decode_cursor(cursor),
-        limit=limit + 1,
     )
-    return cut(rows, limit, lambda subscription: subscription.id)
+    return await paginate(session, statement, order=[Subscription.id], limit=limit, cursor=cursor)
 
 
 async def cancel(session: AsyncSession, principal: Principal, subscription_id: str, now: datetime) -> Subscription:
