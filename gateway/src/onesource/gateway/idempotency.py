@@ -1,21 +1,23 @@
 """``Idempotency-Key`` on the identity API's creating POSTs: the kit's store, with the answers encrypted.
 
 A client's first answer carries its secret, so the stored body is sealed (AES-GCM, bound to the client and key).
+The routes use the kit's ``idempotent`` decorator like every service; this is the store the gateway names in its
+``ServiceSpec.idempotency``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Any
 
-from fastapi import Depends, Request, Response
+from fastapi import Request
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.gateway.dependencies import SettingsDep
 from onesource.gateway.keys.crypto import SecretBox
 from onesource.gateway.models import IdempotencyRecord
-from onesource.kit.auth import CurrentPrincipal
-from onesource.kit.idempotency import Idempotency, IdempotencyKey, request_fingerprint
+from onesource.gateway.settings import Settings
+from onesource.kit.idempotency import Idempotency, StoredAnswer
 
 
 class SealedIdempotency(Idempotency):
@@ -25,13 +27,12 @@ class SealedIdempotency(Idempotency):
         super().__init__(key, principal, fingerprint, IdempotencyRecord, etag_from_version=False)
         self._box = box
 
-    async def replay(self, session: AsyncSession, headers: dict[str, str] | None = None) -> Response | None:
-        """The stored first answer for this key, or ``None`` when this is the first request with it."""
+    async def first_answer(self, session: AsyncSession) -> StoredAnswer | None:
+        """The stored first answer for this key, opened; ``None`` when this is the first request with it."""
         record = await self.first_record(session)
         if record is None:
             return None
-        body = self._box.open(record.body_encrypted, context=self.context)
-        return Response(body, status_code=record.status, media_type="application/json", headers=headers)
+        return StoredAnswer(record.status, json.loads(self._box.open(record.body_encrypted, context=self.context)))
 
     def _record(self, status: int, answer: BaseModel) -> Any:
         return IdempotencyRecord(
@@ -43,12 +44,7 @@ class SealedIdempotency(Idempotency):
         )
 
 
-async def _idempotency(
-    request: Request, principal: CurrentPrincipal, settings: SettingsDep, key: IdempotencyKey = None
-) -> Idempotency:
-    box = SecretBox(settings.key_encryption_secret, "idempotency/v1")
-    return SealedIdempotency(key, principal.client_id, await request_fingerprint(request), box)
-
-
-IdempotencyDep = Annotated[Idempotency, Depends(_idempotency)]
-"""The request's ``Idempotency-Key`` handling."""
+def sealed_store(request: Request, key: str | None, principal: str, fingerprint: str) -> Idempotency:
+    """The gateway's ``Idempotency-Key`` store (``ServiceSpec.idempotency``)."""
+    settings: Settings = request.app.state.settings
+    return SealedIdempotency(key, principal, fingerprint, SecretBox(settings.key_encryption_secret, "idempotency/v1"))

@@ -21,6 +21,7 @@ from onesource.gateway.departments.router import router as departments_router
 from onesource.gateway.forwarding.door import door
 from onesource.gateway.forwarding.router import ForwardingShortcut
 from onesource.gateway.forwarding.router import router as forwarding_router
+from onesource.gateway.idempotency import sealed_store
 from onesource.gateway.keys import service as keys
 from onesource.gateway.keys.router import jwks_router
 from onesource.gateway.keys.router import router as keys_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             topics=[DEPARTMENT_TOPIC, CLIENT_TOPIC],
             extensions=[bootstrap, revocation_list, login_throttle, audit_log, read_models, door],
             token_verifier=own_keys_verifier,
+            idempotency=sealed_store,
             tags=[
                 {"name": "oauth", "description": "OAuth 2.0 client credentials tokens (RFC 6749 §4.4)."},
                 {"name": "keys", "description": "Token signing keys and their public key set."},

@@ -100,7 +100,11 @@ def _typed_key(column: KeyColumn, value: Any) -> Any:
         python_type = column.type.python_type
     except NotImplementedError:
         return value
-    if isinstance(value, python_type) and not (python_type is int and isinstance(value, bool)):
+    if python_type is int and isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) <= value < 2**63:  # a bigint: anything larger is no key of ours
+            raise ValueError(f"{value} is out of range")
+        return value
+    if isinstance(value, python_type) and not isinstance(value, bool):
         return value
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a {python_type.__name__}")

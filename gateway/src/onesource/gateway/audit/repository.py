@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Text, column, func, select, table
+from sqlalchemy import Row, Select, Text, column, func, select, table
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -175,12 +175,9 @@ async def insert_checkpoint(
     return (await executor.execute(statement)).first() is not None
 
 
-async def checkpoint_page(session: AsyncSession, *, before: int | None, limit: int) -> Sequence[ChainCheckpoint]:
-    """Up to ``limit`` checkpoints newest first, below ``before``."""
-    statement = select(ChainCheckpoint).order_by(ChainCheckpoint.seq.desc()).limit(limit)
-    if before is not None:
-        statement = statement.where(ChainCheckpoint.seq < before)
-    return (await session.scalars(statement)).all()
+def checkpoints() -> Select[tuple[ChainCheckpoint]]:
+    """Every signed checkpoint (the caller orders and pages them)."""
+    return select(ChainCheckpoint)
 
 
 async def signing_keys(executor: Executor) -> Sequence[Row[Any]]:
@@ -215,17 +212,7 @@ async def ownership_of(executor: Executor, resource: str) -> ResourceOwnership |
     return ResourceOwnership(str(provider), service, owner)
 
 
-async def accesses(
-    session: AsyncSession, resource: str, key: str, *, before: int | None, limit: int
-) -> Sequence[ChainEntry]:
-    """Up to ``limit`` entries that touched record ``key`` of ``resource``, newest first, below ``before``."""
+def accesses(resource: str, key: str) -> Select[tuple[ChainEntry]]:
+    """The entries that touched record ``key`` of ``resource`` (the caller orders and pages them)."""
     refs = func.audit_record_refs(ChainEntry.resources, ChainEntry.record_keys, type_=ARRAY(Text))
-    statement = (
-        select(ChainEntry)
-        .where(refs.contains([resource + REF_SEPARATOR + key]))  # served by ix_audit_entry_record_refs (GIN)
-        .order_by(ChainEntry.seq.desc())
-        .limit(limit)
-    )
-    if before is not None:
-        statement = statement.where(ChainEntry.seq < before)
-    return (await session.scalars(statement)).all()
+    return select(ChainEntry).where(refs.contains([resource + REF_SEPARATOR + key]))  # ix_audit_entry_record_refs

@@ -16,7 +16,7 @@ from onesource.gateway.audit.verification import ChainReport, verify_chain
 from onesource.gateway.keys import crypto
 from onesource.gateway.settings import Settings
 from onesource.kit.auth import Principal
-from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 logger = logging.getLogger(__name__)
 
@@ -66,33 +66,17 @@ async def ensure_may_read_history(session: AsyncSession, principal: Principal, r
         )
 
 
-#: ``seq`` is a PostgreSQL bigint.
-_MAX_SEQ = 2**63 - 1
-
-
-def _seq_cursor(cursor: str | None) -> int | None:
-    key = decode_cursor(cursor)
-    if key is None:
-        return None
-    if not (key.isascii() and key.isdigit() and int(key) <= _MAX_SEQ):
-        raise InvalidCursor(
-            "the cursor is not valid; pass the next_cursor of a previous page",
-            invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
-        )
-    return int(key)
-
-
 async def access_history(
     session: AsyncSession, principal: Principal, resource: str, key: str, *, limit: int, cursor: str | None
 ) -> Slice[ChainEntry]:
     """One page of the calls that touched record ``key`` of ``resource``, newest first."""
     resource, key = storable(resource), storable(key)  # a NUL in the URL would otherwise fail the query
     await ensure_may_read_history(session, principal, resource)
-    rows = await repository.accesses(session, resource, key, before=_seq_cursor(cursor), limit=limit + 1)
-    return cut(rows, limit, lambda entry: str(entry.seq))
+    statement = repository.accesses(resource, key)
+    return await paginate(session, statement, order=[ChainEntry.seq], limit=limit, cursor=cursor, descending=True)
 
 
 async def checkpoints(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[ChainCheckpoint]:
     """One page of signed checkpoints, newest first."""
-    rows = await repository.checkpoint_page(session, before=_seq_cursor(cursor), limit=limit + 1)
-    return cut(rows, limit, lambda checkpoint: str(checkpoint.seq))
+    statement = repository.checkpoints()
+    return await paginate(session, statement, order=[ChainCheckpoint.seq], limit=limit, cursor=cursor, descending=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +28,9 @@ async def insert_new(
     return (await session.scalars(statement)).first()
 
 
-async def page(session: AsyncSession, *, department: str | None, after: str | None, limit: int) -> Sequence[Client]:
-    """Up to ``limit`` clients in id order after ``after``, optionally of one department."""
-    statement = select(Client).order_by(Client.client_id).limit(limit)
+def listed(*, department: str | None) -> Select[tuple[Client]]:
+    """The clients, optionally of one department (the caller orders and pages them)."""
+    statement = select(Client)
     if department is not None:
         statement = statement.where(Client.department == department)
-    if after is not None:
-        statement = statement.where(Client.client_id > after)
-    return (await session.scalars(statement)).all()
+    return statement

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, status
 
 from onesource.gateway.clients import service
 from onesource.gateway.clients.revocation import RevocationList
 from onesource.gateway.clients.schemas import CLIENT_ID_PATTERN, Client, ClientCreate, ClientWithSecret
 from onesource.gateway.departments.schemas import DEPARTMENT_CODE_PATTERN
 from onesource.gateway.dependencies import AdminDep
-from onesource.gateway.idempotency import IdempotencyDep
 from onesource.kit.auth import CurrentPrincipal, RevocationDocument
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import Forbidden, problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/clients", tags=["clients"])
@@ -36,16 +36,11 @@ ClientIdPath = Annotated[str, Path(pattern=CLIENT_ID_PATTERN, description="The c
     response_model=ClientWithSecret,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_client(
-    body: ClientCreate, session: SessionDep, admin: AdminDep, idempotency: IdempotencyDep
-) -> ClientWithSecret | Response:
+@idempotent()
+async def register_client(body: ClientCreate, session: SessionDep, admin: AdminDep) -> ClientWithSecret:
     """Register a client for a department (admin); the answer carries its secret, shown only this once."""
-    replayed = await idempotency.replay(session)
-    if replayed is not None:
-        return replayed
     client, secret = await service.register(session, body)
     answer = ClientWithSecret.model_validate({**Client.model_validate(client).model_dump(), "client_secret": secret})
-    await idempotency.remember(session, status.HTTP_201_CREATED, answer)
     return answer
 
 

@@ -15,7 +15,7 @@ from onesource.gateway.departments import repository as departments
 from onesource.gateway.models import Client
 from onesource.kit import outbox
 from onesource.kit.auth import ROLES
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 
 def _normalised_roles(roles: list[str]) -> list[str]:
@@ -108,8 +108,8 @@ async def set_disabled(session: AsyncSession, client_id: str, disabled: bool) ->
 
 async def page(session: AsyncSession, *, department: str | None, limit: int, cursor: str | None) -> Slice[Client]:
     """One page of clients in id order."""
-    rows = await repository.page(session, department=department, after=decode_cursor(cursor), limit=limit + 1)
-    return cut(rows, limit, lambda client: client.client_id)
+    statement = repository.listed(department=department)
+    return await paginate(session, statement, order=[Client.client_id], limit=limit, cursor=cursor)
 
 
 async def authenticate(session: AsyncSession, client_id: str, secret: str) -> Client | None:

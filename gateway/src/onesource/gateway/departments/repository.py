@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,9 +34,6 @@ async def insert_new(session: AsyncSession, code: str, name: str, uscc: str) -> 
     return (await session.scalars(statement)).first()
 
 
-async def page(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[Department]:
-    """Up to ``limit`` departments ordered by code, after ``after``."""
-    statement = select(Department).order_by(Department.code).limit(limit)
-    if after is not None:
-        statement = statement.where(Department.code > after)
-    return (await session.scalars(statement)).all()
+def listed() -> Select[tuple[Department]]:
+    """Every department (the caller orders and pages them)."""
+    return select(Department)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, status
 
 from onesource.gateway.departments import service
 from onesource.gateway.departments.schemas import Department, DepartmentCode, DepartmentCreate
 from onesource.gateway.dependencies import AdminDep
-from onesource.gateway.idempotency import IdempotencyDep
 from onesource.kit.auth import CurrentPrincipal
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/departments", tags=["departments"])
@@ -22,15 +22,10 @@ router = APIRouter(prefix="/api/identity/v1/departments", tags=["departments"])
     response_model=Department,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_department(
-    body: DepartmentCreate, session: SessionDep, admin: AdminDep, idempotency: IdempotencyDep
-) -> Department | Response:
+@idempotent()
+async def register_department(body: DepartmentCreate, session: SessionDep, admin: AdminDep) -> Department:
     """Register a department (admin); its USCC is checked against GB 32100-2015."""
-    replayed = await idempotency.replay(session)
-    if replayed is not None:
-        return replayed
     department = Department.model_validate(await service.register(session, body))
-    await idempotency.remember(session, status.HTTP_201_CREATED, department)
     return department
 
 

@@ -11,7 +11,7 @@ from onesource.gateway.departments.schemas import DepartmentCreate
 from onesource.gateway.departments.uscc import uscc_problem
 from onesource.gateway.models import Department
 from onesource.kit import outbox
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 
 async def register(session: AsyncSession, create: DepartmentCreate) -> Department:
@@ -43,5 +43,4 @@ async def get(session: AsyncSession, code: str) -> Department:
 
 async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[Department]:
     """One page of departments in code order."""
-    rows = await repository.page(session, after=decode_cursor(cursor), limit=limit + 1)
-    return cut(rows, limit, lambda department: department.code)
+    return await paginate(session, repository.listed(), order=[Department.code], limit=limit, cursor=cursor)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.models import SigningKey
@@ -62,9 +62,6 @@ async def published(session: AsyncSession, retired_since: datetime) -> Sequence[
     return (await session.scalars(statement)).all()
 
 
-async def page(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[SigningKey]:
-    """Up to ``limit`` keys in kid order (kids sort by creation time), after ``after``."""
-    statement = select(SigningKey).order_by(SigningKey.kid).limit(limit)
-    if after is not None:
-        statement = statement.where(SigningKey.kid > after)
-    return (await session.scalars(statement)).all()
+def listed() -> Select[tuple[SigningKey]]:
+    """Every signing key (the caller orders and pages them; kids sort by creation time)."""
+    return select(SigningKey)

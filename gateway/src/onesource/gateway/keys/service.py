@@ -14,7 +14,7 @@ from onesource.gateway.keys.errors import NoActiveSigningKey
 from onesource.gateway.keys.schemas import KeyState
 from onesource.gateway.models import SigningKey
 from onesource.gateway.settings import Settings
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 #: Retired keys stay published this much longer than a token lives, for clocks that run slightly apart.
 CLOCK_LEEWAY = timedelta(seconds=60)
@@ -80,5 +80,4 @@ def state_of(key: SigningKey, settings: Settings, now: datetime | None = None) -
 
 async def page(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[SigningKey]:
     """One page of keys, oldest first."""
-    rows = await repository.page(session, after=decode_cursor(cursor), limit=limit + 1)
-    return cut(rows, limit, lambda key: key.kid)
+    return await paginate(session, repository.listed(), order=[SigningKey.kid], limit=limit, cursor=cursor)
