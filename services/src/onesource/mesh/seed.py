@@ -225,7 +225,8 @@ def _reader(gateway: httpx.Client, client: DemoClient) -> PlatformReader:
 
     def read(path: str, *, purpose: str, params: Mapping[str, Any] | None = None) -> Any:
         headers = {"Authorization": f"Bearer {token}", "X-OneSource-Purpose": quote(purpose, safe="")}
-        response = _when_covered(gateway, path, headers, params=params)
+        # the registry's grant was just issued: the gateway learns of it from the exchange's events (403 until then)
+        response = _when_covered(gateway, path, headers, params=params, also_waiting_for=frozenset({"no-grant"}))
         return response.json()
 
     return read
@@ -302,6 +303,7 @@ def _when_covered(
     headers: dict[str, str],
     *,
     params: Mapping[str, Any] | None = None,
+    also_waiting_for: frozenset[str] = frozenset(),
     timeout: float = 60.0,
 ) -> httpx.Response:
     """``GET path`` once the gateway knows the catalog resources that cover it.
@@ -314,11 +316,10 @@ def _when_covered(
         response = gateway.get(path, params=params or {"limit": 1}, headers=headers)
         if response.status_code == 200:
             return response
-        # a grant just issued is on its way to the gateway too (403 no-grant until it arrives)
         waiting = response.status_code in {503, 404, 403} and _problem(response) in {
             "grants-unknown",
             "not-covered",
-            "no-grant",
+            *also_waiting_for,
         }
         if not waiting or time.monotonic() > deadline:
             raise SeedError(f"GET {path}", response)
