@@ -304,6 +304,40 @@ async def test_the_status_lifecycle_through_the_api(
     }
 
 
+#: The lifecycle as DESIGN.md pins it; every other move is 409.
+ALLOWED = {
+    ("active", "suspended"),
+    ("active", "revoked"),
+    ("active", "deregistered"),
+    ("active", "cancelled"),
+    ("active", "moved_out"),
+    ("suspended", "active"),
+    ("suspended", "deregistered"),
+    ("revoked", "deregistered"),
+}
+STATUSES = ["active", "suspended", "revoked", "deregistered", "cancelled", "moved_out"]
+
+
+@pytest.mark.parametrize("current", STATUSES)
+async def test_every_move_of_the_lifecycle_table_through_the_api(
+    client: httpx.AsyncClient, registrar: dict[str, str], people: Any, entity_factory: Any, current: str
+) -> None:
+    factory = entity_factory(await people.living())
+    for to in STATUSES:
+        entity = await registered(client, registrar, factory.entity())
+        url = f"{ENTITIES}/{entity['uscc']}/status"
+        body = {"reason": "依法决定", "effective_on": "2025-06-01"}
+        if current != "active":
+            reached = await client.post(url, json={**body, "status": current}, headers=registrar)
+            assert reached.status_code == 200, reached.text
+        moved = await client.post(url, json={**body, "status": to}, headers=registrar)
+        if (current, to) in ALLOWED:
+            assert moved.status_code == 200, (current, to, moved.text)
+            assert moved.json()["status"] == to
+        else:
+            assert (moved.status_code, problem(moved)) == (409, "invalid-status-transition"), (current, to)
+
+
 async def test_a_status_change_honours_if_match_and_refuses_impossible_dates(
     client: httpx.AsyncClient, registrar: dict[str, str], entity: dict[str, Any]
 ) -> None:

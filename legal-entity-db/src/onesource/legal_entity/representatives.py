@@ -9,6 +9,7 @@ know: the gateway or population down or slow, no grant yet, a grant without ``de
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -70,12 +71,17 @@ class _Remembering(RepresentativeCheck):
     def __init__(self, platform: PlatformClient, persons_path: str, purpose: str) -> None:
         super().__init__(platform, persons_path, purpose)
         self._verdicts: dict[str, Verdict] = {}
+        self._asking: dict[str, asyncio.Lock] = {}
 
     async def verdict(self, id_number: str) -> Verdict:
         known = self._verdicts.get(id_number)
-        if known is None:
-            known = self._verdicts[id_number] = await super().verdict(id_number)
-        return known
+        if known is not None:
+            return known
+        async with self._asking.setdefault(id_number, asyncio.Lock()):  # rows checked at once ask once
+            known = self._verdicts.get(id_number)
+            if known is None:
+                known = self._verdicts[id_number] = await super().verdict(id_number)
+            return known
 
 
 def _check(request: Request) -> RepresentativeCheck:
