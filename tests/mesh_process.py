@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from onesource.kit.embedded import find_free_port
-from onesource.mesh.services import SERVICES
+from onesource.mesh.services import RELAY, SERVICES
 
 
 class MeshDidNotStart(RuntimeError):
@@ -22,7 +22,7 @@ class MeshDidNotStart(RuntimeError):
 
 def free_gateway_port() -> int:
     """A gateway port whose whole block (the other services sit at fixed offsets from it) is free."""
-    return find_free_port(span=max(spec.port_offset for spec in SERVICES) + 1)
+    return find_free_port(span=max(spec.port_offset for spec in (*SERVICES, RELAY)) + 1)
 
 
 def start_mesh(
@@ -47,7 +47,7 @@ def _start_once(
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     command = [
         sys.executable, "-m", "onesource.mesh", "up", "--var", str(var),
-        "--pg-port", str(pg_port), "--kafka-port", str(find_free_port()),
+        "--pg-port", str(pg_port), "--postgis-port", str(find_free_port()), "--kafka-port", str(find_free_port()),
         "--gateway-port", str(free_gateway_port()),
     ]  # fmt: skip
     var.parent.mkdir(parents=True, exist_ok=True)

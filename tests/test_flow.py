@@ -16,7 +16,7 @@ from urllib.parse import quote
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from onesource.mesh.seed import uscc_check_character
+from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.conftest import Mesh, eventually
 
 #: The purposes are Chinese, as departments write them; the header carries them percent-encoded (UTF-8).
@@ -43,12 +43,12 @@ class Department:
         self.mesh = mesh
         self.code = "t" + secrets.token_hex(4)
         admin = mesh.bearer("admin")
-        organisation = "".join(secrets.choice("0123456789") for _ in range(9))
-        body17 = "11110000" + organisation
+        body8 = "".join(secrets.choice("0123456789") for _ in range(8))
+        body17 = "11110000" + body8 + organisation_code_check_character(body8)  # GB 32100 with GB 11714
         created = httpx.post(
             f"{mesh.gateway}/api/identity/v1/departments",
             headers=admin,
-            json={"code": self.code, "name": f"测试局 {self.code}", "uscc": body17 + uscc_check_character(body17)},
+            json={"code": self.code, "name": f"测试局 {self.code}", "uscc": body17 + check_character(body17)},
         )
         assert created.status_code == 201, created.text
         self.secrets: dict[str, tuple[str, str]] = {}

@@ -264,3 +264,18 @@ def test_a_child_started_by_the_kit_dies_with_its_parent(tmp_path: Path) -> None
             parent.kill()
     broker.wait(timeout=10)
     assert port_is_free("127.0.0.1", port)
+
+
+async def test_the_postgis_server_has_postgis_and_measures_on_the_ellipsoid(postgis_infrastructure) -> None:
+    connection = await asyncpg.connect(postgis_infrastructure.admin_dsn)
+    try:
+        await connection.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+        assert (await connection.fetchval("SELECT postgis_lib_version()")).startswith("3.")
+        # A 0.001° square at 39°N: 111.0 km per degree of latitude and 86.6 km per degree of longitude there
+        # (WGS 84), so close to 9,617 m² on the ellipsoid; a planar area in degrees would be 1e-6.
+        area = await connection.fetchval(
+            "SELECT ST_Area(ST_GeogFromText('POLYGON((116 39,116.001 39,116.001 39.001,116 39.001,116 39))'))"
+        )
+        assert 9_600 < area < 9_640
+    finally:
+        await connection.close()

@@ -16,7 +16,16 @@ import pytest
 from onesource.kit.embedded import find_free_port, port_is_free
 from onesource.mesh.cli import UpOptions, build_parser, port_requests
 from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DemoClient
-from onesource.mesh.services import SERVICES, InfraPlan, database_name, plan_ports, service_env, service_urls
+from onesource.mesh.services import (
+    RELAY,
+    SERVICES,
+    InfraPlan,
+    database_name,
+    plan_ports,
+    relay_env,
+    service_env,
+    service_urls,
+)
 from onesource.mesh.state import load_or_create_admin_secret, mesh_document, read_pids, write_mesh_json
 from onesource.mesh.supervisor import async_database_template, taken_ports
 from onesource.standards.uscc import uscc_problem
@@ -58,7 +67,16 @@ def _infra(*, embedded_kafka: bool = True) -> InfraPlan:
         kafka_bootstrap="127.0.0.1:19092",
         embedded_kafka=embedded_kafka,
         admin_secret="s3cret",
+        postgis_database_url="postgresql+asyncpg://postgres@127.0.0.1:54321/{database}",
     )
+
+
+def test_the_relay_process_gets_every_relayed_services_settings() -> None:
+    urls = service_urls(plan_ports(8000))
+    env = relay_env(SERVICES, _infra(), urls)
+    assert env["ONESOURCE_RELAY_APPS"].split(",") == [spec.app_factory for spec in SERVICES]
+    for spec in SERVICES:
+        assert env[f"{spec.env_prefix}DATABASE_URL"].endswith(f"/{database_name(spec)}")
 
 
 def test_service_env_for_a_registry() -> None:
@@ -68,6 +86,7 @@ def test_service_env_for_a_registry() -> None:
         "ONESOURCE_ENVIRONMENT": "local",
         "ONESOURCE_LEGAL_ENTITY_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:54320/onesource_legal_entity",
         "ONESOURCE_LEGAL_ENTITY_MIGRATE_ON_STARTUP": "true",
+        "ONESOURCE_LEGAL_ENTITY_RELAY_ENABLED": "false",
         "ONESOURCE_KAFKA_BOOTSTRAP": "127.0.0.1:19092",
         "ONESOURCE_KAFKA_IDEMPOTENCE": "false",
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
@@ -178,6 +197,7 @@ def test_taken_ports_name_the_flag_to_change(listening_socket: socket.socket) ->
 def test_parser_defaults() -> None:
     arguments = build_parser().parse_args(["up"])
     assert (arguments.pg_port, arguments.kafka_port, arguments.gateway_port) == (54320, 19092, 8000)
+    assert arguments.postgis_port == 54321
     assert arguments.seed
     assert not arguments.reset
     assert not build_parser().parse_args(["up", "--no-seed"]).seed
@@ -186,7 +206,7 @@ def test_parser_defaults() -> None:
 def _free_gateway_port() -> int:
     for _ in range(50):
         port = find_free_port()
-        if all(port_is_free("127.0.0.1", p) for p in plan_ports(port).values()):
+        if all(port_is_free("127.0.0.1", p) for p in [*plan_ports(port).values(), port + RELAY.port_offset]):
             return port
     raise AssertionError("no free block of service ports")
 
@@ -203,7 +223,8 @@ class StubSpec(ServiceSpec):
     def app_factory(self) -> str:
         return "mesh_stub:create_app"
 
-cli.SERVICES = tuple(StubSpec(s.name, s.package, s.env_prefix, s.port_offset) for s in cli.SERVICES)
+cli.SERVICES = tuple(StubSpec(s.name, s.package, s.env_prefix, s.port_offset, s.postgis) for s in cli.SERVICES)
+cli.RELAY = StubSpec(cli.RELAY.name, cli.RELAY.package, cli.RELAY.env_prefix, cli.RELAY.port_offset)
 sys.exit(cli.main(sys.argv[1:]))
 """
 
@@ -219,7 +240,7 @@ def test_up_runs_seeds_writes_mesh_json_and_stops_cleanly(tmp_path: Path) -> Non
     }
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
-    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port), "--postgis-port", str(find_free_port())]
     output = tmp_path / "up.out"
     with output.open("wb") as out:
         mesh = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -290,7 +311,7 @@ def _up(var: Path, ports: tuple[int, int, int], output: Path) -> subprocess.Pope
     gateway_port, pg_port, kafka_port = ports
     (var / "mesh.json").unlink(missing_ok=True)  # a killed launcher's, not this one's
     args = [sys.executable, "-c", _HARNESS, "up", "--var", str(var), "--gateway-port", str(gateway_port)]
-    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port)]
+    args += ["--pg-port", str(pg_port), "--kafka-port", str(kafka_port), "--postgis-port", str(find_free_port())]
     with output.open("ab") as out:
         mesh = subprocess.Popen(args, env=_harness_env(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 120
@@ -318,7 +339,11 @@ def _children(var: Path) -> list[psutil.Process]:
 
 def _all_ports_free(ports: tuple[int, int, int]) -> bool:
     gateway_port, pg_port, kafka_port = ports
-    return all(port_is_free("127.0.0.1", port) for port in [*plan_ports(gateway_port).values(), pg_port, kafka_port])
+    relay_port = gateway_port + RELAY.port_offset
+    return all(
+        port_is_free("127.0.0.1", port)
+        for port in [*plan_ports(gateway_port).values(), relay_port, pg_port, kafka_port]
+    )
 
 
 @pytest.fixture

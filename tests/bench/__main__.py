@@ -28,6 +28,7 @@ BENCHMARKS = {
     "population": "tests.bench.population:bench_population",
     "catalog": "tests.bench.catalog:bench_catalog",
     "gateway": "tests.bench.gateway:bench_gateway",
+    "macroeconomy": "tests.bench.macroeconomy:bench_macroeconomy",
 }
 
 

@@ -32,7 +32,7 @@ from rich.console import Console
 
 from onesource.kit.embedded import find_free_port
 from onesource.kit.testing.plugin import Infrastructure
-from onesource.mesh.seed import uscc_check_character
+from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.bench.harness import Row, Table, percentile
 from tests.mesh_process import start_mesh, stop_mesh
 
@@ -60,11 +60,12 @@ def _consumer_with_grant(mesh: dict[str, Any]) -> str:
     gateway = mesh["gateway"]
     admin = {"Authorization": f"Bearer {_token(gateway, 'admin', mesh['admin']['client_secret'])}"}
     code = "bench" + secrets.token_hex(3)
-    body17 = "11110000" + "".join(secrets.choice("0123456789") for _ in range(9))
+    body8 = "".join(secrets.choice("0123456789") for _ in range(8))
+    body17 = "11110000" + body8 + organisation_code_check_character(body8)  # GB 32100 with GB 11714
     httpx.post(
         f"{gateway}/api/identity/v1/departments",
         headers=admin,
-        json={"code": code, "name": "基准测试局", "uscc": body17 + uscc_check_character(body17)},
+        json={"code": code, "name": "基准测试局", "uscc": body17 + check_character(body17)},
     ).raise_for_status()
     client = httpx.post(
         f"{gateway}/api/identity/v1/clients",

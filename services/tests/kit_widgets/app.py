@@ -92,3 +92,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             topics=[TOPIC],
         )
     )
+
+
+def create_app_from_env() -> FastAPI:
+    """The widget service with its settings from the environment (``ONESOURCE_*``), as uvicorn's factory."""
+    return create_app(ServiceSettings())

@@ -1,4 +1,4 @@
-"""The legal-entity registry's entries in the resource directory (政务信息资源目录), and what it needs from the platform.
+"""The legal-entity registry in the resource directory (政务信息资源目录), and what it needs from the platform.
 
 Base items (基础信息项) are shared unconditionally, as base items must be; the rest of the record only under
 conditions the owner reviews. Both cover the same paths: a caller sees the union of the fields granted to it.

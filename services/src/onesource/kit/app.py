@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onesource.kit.auth import TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
-from onesource.kit.db import create_engine, sessionmaker_for
+from onesource.kit.db import create_engine, reading, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
 from onesource.kit.idempotency import IdempotencyFactory, record_store
 from onesource.kit.kafka import broker_reachable, ensure_topics
@@ -232,6 +232,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
         SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker_for(engine)
+        app.state.reading = lambda: reading(engine)
         app.state.settings = settings
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         app.state.http = http
@@ -307,6 +308,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     )
     install_problem_handlers(app)
     app.state.service_name = spec.name
+    app.state.spec = spec
     if spec.idempotency is not None:
         app.state.idempotency = spec.idempotency
     elif spec.idempotency_record is not None:

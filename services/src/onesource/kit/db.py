@@ -9,14 +9,16 @@ from __future__ import annotations
 import functools
 import io
 import json
+import time
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Constraint names that Alembic can reproduce and that read well in errors.
 NAMING_CONVENTION = {
@@ -40,20 +42,46 @@ TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
 _json_text = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
+#: A pooled connection idle longer than this is pinged before use: it may have outlived a database restart.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
 def create_engine(dsn: str, *, pool_size: int = 10, application_name: str = "onesource") -> AsyncEngine:
     """Create the service's async engine (asyncpg).
 
     JSON values are written compact and as UTF-8 (``ensure_ascii=False``): the outbox keeps its ``json`` payload
     exactly as written and publishes those bytes, so escaped non-ASCII characters would double the size of Chinese text.
+
+    A connection is pinged on checkout only when it sat idle (see :data:`PING_AFTER_IDLE_SECONDS`): SQLAlchemy's
+    ``pool_pre_ping`` would add a round trip to every request, though a connection in steady use has just proved
+    itself; a disconnect found in use still invalidates the pool as usual.
     """
-    return create_async_engine(
+    engine = create_async_engine(
         dsn,
         json_serializer=_json_text,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+    event.listen(engine.sync_engine, "checkin", _note_checkin)
+    event.listen(engine.sync_engine, "engine_connect", _ping_if_idle)
+    return engine
+
+
+def _note_checkin(dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(connection: Any) -> None:
+    record = getattr(connection.connection, "_connection_record", None)
+    if record is None or time.monotonic() - record.info.get("checked_in", 0.0) < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        alive = connection.dialect.do_ping(connection.connection.dbapi_connection)
+    except Exception:  # a dead connection may fail the ping rather than answer it
+        alive = False
+    if not alive:
+        connection.invalidate()  # the connection's first statement then connects anew
 
 
 def sessionmaker_for(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -70,6 +98,28 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 """The request's session, inside its one transaction, committed before the response is sent."""
+
+
+def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
+    """A connection for a read that needs no transaction: one statement, no ``BEGIN``/``COMMIT`` round trips."""
+
+    @asynccontextmanager
+    async def connected() -> AsyncIterator[AsyncConnection]:
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+
+    return connected()
+
+
+async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    # Tests replace ``app.state.reading`` with their own rolled-back connection (``testing.plugin.rolled_back``).
+    async with request.app.state.reading() as connection:
+        yield connection
+
+
+ReadDep = Annotated[AsyncConnection, Depends(_read_connection)]
+"""A connection for the request's reads when it writes nothing (by key, a page): no session, no transaction."""
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

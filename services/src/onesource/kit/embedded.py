@@ -28,6 +28,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,11 +39,15 @@ __all__ = [
     "EmbeddedKafka",
     "EmbeddedPostgres",
     "PortInUse",
+    "PostgisUnavailable",
+    "PostgresBinaries",
     "die_with_parent",
     "ensure_database_at",
     "find_free_port",
+    "find_postgis",
     "log_tail",
     "port_is_free",
+    "postgis",
     "system_user",
 ]
 
@@ -150,10 +155,14 @@ class EmbeddedPostgres:
     cluster. As an ordinary user the cluster is ``data_dir`` itself and the package's binaries are used in place.
     """
 
-    def __init__(self, data_dir: Path, *, port: int = 54320, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int = 54320, host: str = "127.0.0.1", binaries: PostgresBinaries | None = None
+    ) -> None:
         self.data_dir = Path(data_dir).absolute()
         self.port = port
         self.host = host
+        #: Whose PostgreSQL: pgserver's (the default) or a system installation (with PostGIS, see :func:`postgis`).
+        self.binaries = binaries
         self._system_user: str | None = system_user() if os.geteuid() == 0 else None
         #: Where the cluster really is: ``data_dir`` itself, or (as root) a directory under :data:`ROOT_HOME`.
         self.cluster_dir = self.data_dir if self._system_user is None else _root_cluster_dir(self.data_dir)
@@ -259,7 +268,10 @@ class EmbeddedPostgres:
         )
 
     def _bin(self, name: str) -> str:
-        bin_dir = _package_bin_dir() if self._system_user is None else _root_binaries()
+        if self.binaries is not None:
+            bin_dir = self.binaries.bin_dir  # a system installation: every user can run it where it is
+        else:
+            bin_dir = _package_bin_dir() if self._system_user is None else _root_binaries()
         path = bin_dir / name
         if not path.exists():
             raise RuntimeError(f"PostgreSQL binary {path} is missing; reinstall the pgserver package")
@@ -539,6 +551,111 @@ def _ensure_system_user(name: str) -> None:
     # 9: the name exists (another program made it between our look-up and useradd).
     if result.returncode not in (0, 9):
         raise RuntimeError(f"could not create the system user {name!r} for PostgreSQL: {result.stderr.strip()}")
+
+
+@dataclass(frozen=True)
+class PostgresBinaries:
+    """A system PostgreSQL installation (``/usr/lib/postgresql/<major>/bin``) to run instead of pgserver's."""
+
+    bin_dir: Path
+    major: int
+    label: str
+
+
+class PostgisUnavailable(RuntimeError):
+    """No PostgreSQL with PostGIS is installed and this machine cannot install one; the message says what to do."""
+
+
+#: Where Debian and Ubuntu install PostgreSQL servers (``postgresql-<major>``), and their extensions' files.
+_DEBIAN_POSTGRES = Path("/usr/lib/postgresql")
+_DEBIAN_EXTENSIONS = "/usr/share/postgresql/{major}/extension"
+
+
+def find_postgis() -> PostgresBinaries | None:
+    """The newest installed PostgreSQL server that has the PostGIS extension, or None."""
+    majors = (
+        sorted((int(path.name) for path in _DEBIAN_POSTGRES.glob("*") if path.name.isdigit()), reverse=True)
+        if _DEBIAN_POSTGRES.is_dir()
+        else []
+    )
+    for major in majors:
+        bin_dir = _DEBIAN_POSTGRES / str(major) / "bin"
+        extensions = Path(_DEBIAN_EXTENSIONS.format(major=major))
+        if (bin_dir / "postgres").is_file() and any(extensions.glob("postgis.control")):
+            return PostgresBinaries(bin_dir, major, f"PostgreSQL {major} with PostGIS ({bin_dir})")
+    return None
+
+
+def postgis(*, install: bool = True) -> tuple[PostgresBinaries, list[str]]:
+    """A PostgreSQL with PostGIS, and what had to be done for it (one sentence each).
+
+    An installed one; else, as root on Debian/Ubuntu, one installed now from the distribution's packages;
+    else :class:`PostgisUnavailable`, saying what to install.
+    """
+    found = find_postgis()
+    if found is not None:
+        return found, []
+    apt = shutil.which("apt-get")
+    what = "a PostgreSQL server with PostGIS 3, e.g. on Debian/Ubuntu `apt-get install postgresql-15-postgis-3`"
+    if not install or apt is None or os.geteuid() != 0:
+        reason = "not root" if os.geteuid() != 0 else "no apt-get here" if apt is None else "installing was not asked"
+        raise PostgisUnavailable(f"geo-db needs PostGIS, which is not installed ({reason}): install {what}")
+    done: list[str] = []
+    ROOT_HOME.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(ROOT_HOME.parent / ".postgis-install.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # test workers may both get here; the second finds it installed
+        found = find_postgis()
+        if found is not None:
+            return found, []
+        done.extend(_apt_install_postgis())
+    finally:
+        os.close(descriptor)
+    found = find_postgis()
+    if found is None:
+        raise PostgisUnavailable(f"installing PostGIS did not give a usable server; install {what}")
+    return found, done
+
+
+def _apt_install_postgis() -> list[str]:
+    """Install ``postgresql-<major>-postgis-3`` from the distribution (root); what was done."""
+    done = []
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    # The server package would create and start a default cluster ("main" on port 5432); we run our own.
+    createcluster = Path("/etc/postgresql-common/createcluster.conf")
+    if not createcluster.exists():
+        createcluster.parent.mkdir(parents=True, exist_ok=True)
+        createcluster.write_text(
+            "# written by OneSource before installing PostGIS: no default cluster\ncreate_main_cluster = false\n"
+        )
+        done.append(f"wrote {createcluster} (create_main_cluster = false) so the package starts no server of its own")
+
+    def candidates() -> list[int]:
+        result = subprocess.run(
+            ["apt-cache", "search", "--names-only", r"^postgresql-[0-9]+-postgis-3$"],
+            capture_output=True, text=True, check=False, env=environment,
+        )  # fmt: skip
+        found = (re.match(r"^postgresql-(\d+)-postgis-3 ", line) for line in result.stdout.splitlines())
+        return sorted((int(match.group(1)) for match in found if match), reverse=True)
+
+    available = candidates()
+    if not available:
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, check=False, env=environment)
+        done.append("ran apt-get update (the package lists knew no PostGIS)")
+        available = candidates()
+    if not available:
+        raise PostgisUnavailable("the distribution's package lists offer no postgresql-<n>-postgis-3 package")
+    installed = [int(path.name) for path in _DEBIAN_POSTGRES.glob("*") if path.name.isdigit()]
+    major = next((major for major in available if major in installed), available[0])
+    package = f"postgresql-{major}-postgis-3"
+    result = subprocess.run(
+        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold", package],
+        capture_output=True, text=True, check=False, env=environment,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise PostgisUnavailable(f"apt-get install {package} failed: {result.stdout[-1500:]}{result.stderr[-1500:]}")
+    done.append(f"installed {package} with apt-get (PostGIS for geo-db)")
+    return done
 
 
 _PR_SET_PDEATHSIG = 1

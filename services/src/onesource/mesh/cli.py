@@ -24,7 +24,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 from rich.text import Text
 
-from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, PortInUse
+from onesource.kit.embedded import (
+    EmbeddedKafka,
+    EmbeddedPostgres,
+    PortInUse,
+    PostgisUnavailable,
+    PostgresBinaries,
+    postgis,
+)
 from onesource.mesh.seed import (
     DemoClient,
     SeedError,
@@ -40,17 +47,20 @@ from onesource.mesh.seed import (
 )
 from onesource.mesh.services import (
     HOST,
+    RELAY,
     SERVICES,
     InfraPlan,
     ServiceSpec,
     database_name,
     plan_ports,
     platform_env,
+    relay_env,
     service_env,
     service_urls,
 )
 from onesource.mesh.state import (
     MeshPids,
+    PostgresRecord,
     ProcessRecord,
     load_or_create_admin_secret,
     mesh_document,
@@ -62,6 +72,7 @@ from onesource.mesh.supervisor import (
     DATABASE_ENV,
     GATEWAY_PORT_HINT,
     KAFKA_ENV,
+    POSTGIS_DATABASE_ENV,
     PortRequest,
     ServiceProcess,
     async_database_template,
@@ -85,6 +96,7 @@ class UpOptions:
 
     var: Path
     pg_port: int = 54320
+    postgis_port: int = 54321
     kafka_port: int = 19092
     gateway_port: int = 8000
     reset: bool = False
@@ -107,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = commands.add_parser("up", help="start PostgreSQL, Kafka and every service; seed demo data; stay running")
     up.add_argument("--var", type=Path, default=Path("var"), help="state directory (default: ./var)")
     up.add_argument("--pg-port", type=int, default=54320, help="embedded PostgreSQL port (default: 54320)")
+    up.add_argument(
+        "--postgis-port", type=int, default=54321, help="embedded PostgreSQL with PostGIS, for geo (default: 54321)"
+    )
     up.add_argument("--kafka-port", type=int, default=19092, help="embedded Kafka port (default: 19092)")
     up.add_argument(
         "--gateway-port",
@@ -168,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = UpOptions(
             var=var,
             pg_port=arguments.pg_port,
+            postgis_port=arguments.postgis_port,
             kafka_port=arguments.kafka_port,
             gateway_port=arguments.gateway_port,
             reset=arguments.reset,
@@ -179,14 +195,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     return _down(var, console)
 
 
-def port_requests(options: UpOptions, *, embedded_postgres: bool, embedded_kafka: bool) -> list[PortRequest]:
+def port_requests(
+    options: UpOptions, *, embedded_postgres: bool, embedded_kafka: bool, embedded_postgis: bool = False
+) -> list[PortRequest]:
     """Every port `up` will bind, with the flag that moves it."""
     requests = [
         PortRequest(port, f"the {name} service", GATEWAY_PORT_HINT)
         for name, port in plan_ports(options.gateway_port).items()
     ]
+    requests.append(PortRequest(options.gateway_port + RELAY.port_offset, "the outbox relay", GATEWAY_PORT_HINT))
     if embedded_postgres:
         requests.append(PortRequest(options.pg_port, "the embedded PostgreSQL", "--pg-port"))
+    if embedded_postgis:
+        requests.append(PortRequest(options.postgis_port, "the embedded PostgreSQL with PostGIS", "--postgis-port"))
     if embedded_kafka:
         requests.append(PortRequest(options.kafka_port, "the embedded Kafka broker", "--kafka-port"))
     return requests
@@ -201,6 +222,7 @@ class _Mesh:
         self.var = options.var
         self.logs = self.var / "logs"
         self.postgres: EmbeddedPostgres | None = None
+        self.postgis: EmbeddedPostgres | None = None
         self.kafka: EmbeddedKafka | None = None
         self.services: list[ServiceProcess] = []
         self._shut_down = False
@@ -262,8 +284,15 @@ class _Mesh:
             embedded_postgres_port_needed = False
         else:
             embedded_postgres_port_needed = postgres is not None
+        external_postgis = os.environ.get(POSTGIS_DATABASE_ENV) or external_database
+        postgis_server = EmbeddedPostgres(self.var / "postgis", port=options.postgis_port)
         problems = taken_ports(
-            port_requests(options, embedded_postgres=embedded_postgres_port_needed, embedded_kafka=not external_kafka)
+            port_requests(
+                options,
+                embedded_postgres=embedded_postgres_port_needed,
+                embedded_kafka=not external_kafka,
+                embedded_postgis=not external_postgis and not postgis_server.is_running(),
+            )
         )
         if problems:
             for problem in problems:
@@ -292,7 +321,9 @@ class _Mesh:
             with self.console.status("Creating databases on the external PostgreSQL…"):
                 ensure_external_databases(external_database, [database_name(spec) for spec in SERVICES])
             self.console.print(f"[green]✔[/] PostgreSQL from {DATABASE_ENV}")
-        self.console.print(f"[green]✔[/] databases {', '.join(database_name(spec) for spec in SERVICES)}")
+        postgis_url = self._start_postgis(external_postgis, reset=options.reset)
+        started = [spec for spec in SERVICES if postgis_url is not None or not spec.postgis]
+        self.console.print(f"[green]✔[/] databases {', '.join(database_name(spec) for spec in started)}")
 
         if external_kafka:
             bootstrap = external_kafka
@@ -310,9 +341,10 @@ class _Mesh:
             kafka_bootstrap=bootstrap,
             embedded_kafka=not external_kafka,
             admin_secret=admin_secret,
+            postgis_database_url=postgis_url,
         )
         ports = plan_ports(options.gateway_port)
-        urls = service_urls(ports)
+        urls = {name: url for name, url in service_urls(ports).items() if name in {spec.name for spec in started}}
         self.services = [
             ServiceProcess(
                 spec,
@@ -320,12 +352,22 @@ class _Mesh:
                 self.logs / f"{spec.name}.log",
                 {**service_env(spec, infra, urls), **self._platform_env(spec, urls["gateway"])},
             )
-            for spec in SERVICES
+            for spec in started
         ]
         for service in self.services:
             service.start()
         self._write_pids()
-        self._wait_ready()
+        self._wait_ready(self.services)
+        relay = ServiceProcess(
+            RELAY,
+            options.gateway_port + RELAY.port_offset,
+            self.logs / "relay.log",
+            relay_env([service.spec for service in self.services], infra, urls),
+        )
+        relay.start()
+        self.services.append(relay)
+        self._write_pids()
+        self._wait_ready([relay])
 
         demo_clients: list[DemoClient] = []
         if options.seed:
@@ -335,6 +377,36 @@ class _Mesh:
         )
         path = write_mesh_json(self.var, document)
         self._summary(urls, admin_secret, demo_clients, path)
+
+    def _start_postgis(self, external: str | None, *, reset: bool) -> str | None:
+        """The DSN template of the PostgreSQL with PostGIS (geo's), started when embedded; None without one."""
+        needing = [database_name(spec) for spec in SERVICES if spec.postgis]
+        if not needing:
+            return None
+        if external:
+            ensure_external_databases(external, needing)
+            return async_database_template(external)
+        try:
+            with self.console.status("Looking for a PostgreSQL with PostGIS (installing one when root)…"):
+                binaries, done = postgis()
+        except PostgisUnavailable as error:
+            self.console.print(f"[yellow]⚠ {escape(str(error))}; geo is not started, the rest is.[/]", soft_wrap=True)
+            return None
+        for line in done:
+            self.console.print(f"[yellow]Set-up:[/] {escape(line)}")
+        server = EmbeddedPostgres(self.var / "postgis", port=self.options.postgis_port, binaries=binaries)
+        if reset:
+            server.discard()
+        with self.console.status("Starting PostgreSQL with PostGIS…"):
+            self.postgis = server
+            cleaned = server.start()
+        for line in cleaned:
+            self.console.print(f"[yellow]Cleaned up:[/] {escape(line)}")
+        for name in needing:
+            server.ensure_database(name)
+        where = f"on {HOST}:{server.port} for {', '.join(needing)} (data in {server.cluster_dir})"
+        self.console.print(f"[green]✔[/] {binaries.label} {where}")
+        return server.async_dsn("{database}")
 
     def _write_pids(self) -> None:
         services = {s.spec.name: ProcessRecord.of(s.pid) for s in self.services if s.pid is not None}
@@ -347,18 +419,23 @@ class _Mesh:
                 kafka=ProcessRecord.of(kafka_pid) if kafka_pid is not None else None,
                 postgres_data_dir=str(self.postgres.data_dir) if self.postgres is not None else None,
                 postgres_port=self.postgres.port if self.postgres is not None else None,
+                postgis=(
+                    PostgresRecord(str(self.postgis.data_dir), self.postgis.port, str(self.postgis.binaries.bin_dir))
+                    if self.postgis is not None and self.postgis.binaries is not None
+                    else None
+                ),
             ),
         )
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, processes: list[ServiceProcess]) -> None:
         progress = Progress(
             SpinnerColumn(finished_text="[green]✔[/]"),
             TextColumn("{task.description}"),
             TimeElapsedColumn(),
             console=self.console,
         )
-        tasks = {s.spec.name: progress.add_task(f"{s.spec.name} {s.url}", total=1) for s in self.services}
-        pending = list(self.services)
+        tasks = {s.spec.name: progress.add_task(f"{s.spec.name} {s.url}", total=1) for s in processes}
+        pending = list(processes)
         deadline = time.monotonic() + READY_TIMEOUT_S
         with progress, httpx.Client(timeout=2.0) as client:
             while pending:
@@ -400,7 +477,8 @@ class _Mesh:
             console=self.console,
         )
         with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
-            found = registries()
+            running = {service.spec.name for service in self.services}
+            found = [registry for registry in registries() if registry.service in running]
             steps = seed_steps() + catalog_seed_steps(found) + platform_seed_steps(found) + record_seed_steps(found)
             task = progress.add_task("", total=steps)
 
@@ -490,9 +568,10 @@ class _Mesh:
                     stop_processes(processes, grace=10.0)
             if self.kafka is not None:
                 self.kafka.stop()
-            if self.postgres is not None:
-                with self.console.status("Stopping PostgreSQL…"):
-                    self.postgres.stop()
+            for server in (self.postgres, self.postgis):
+                if server is not None:
+                    with self.console.status("Stopping PostgreSQL…"):
+                        server.stop()
             if processes or self.kafka is not None or self.postgres is not None:
                 (self.var / "mesh.pids").unlink(missing_ok=True)
                 (self.var / "mesh.json").unlink(missing_ok=True)
@@ -522,6 +601,12 @@ def stop_recorded_mesh(pids: MeshPids) -> list[str]:
         if postgres.is_running():
             postgres.stop()
             stopped.append("PostgreSQL")
+    if pids.postgis is not None:
+        binaries = PostgresBinaries(Path(pids.postgis.bin_dir), 0, "PostgreSQL with PostGIS")
+        server = EmbeddedPostgres(Path(pids.postgis.data_dir), port=pids.postgis.port, binaries=binaries)
+        if server.is_running():
+            server.stop()
+            stopped.append("PostgreSQL with PostGIS")
     return stopped
 
 

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "HOST",
+    "RELAY",
     "SERVICES",
     "InfraPlan",
     "ServiceSpec",
     "database_name",
     "plan_ports",
     "platform_env",
+    "relay_env",
     "service_env",
     "service_urls",
 ]
 
 HOST = "127.0.0.1"
+#: Named here rather than imported: the launcher must not import the services' code (``kit.relaying.APPS_ENV``).
+APPS_ENV = "ONESOURCE_RELAY_APPS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +34,15 @@ class ServiceSpec:
     package: str
     env_prefix: str
     port_offset: int
+    postgis: bool = False
+    """Its database needs PostGIS (on the mesh's PostgreSQL with PostGIS rather than the embedded one)."""
+    factory: str | None = None
+    """The `module:factory` uvicorn imports, when not the package's `main:create_app`."""
 
     @property
     def app_factory(self) -> str:
         """The `module:factory` uvicorn imports."""
-        return f"onesource.{self.package}.main:create_app"
+        return self.factory or f"onesource.{self.package}.main:create_app"
 
 
 SERVICES: tuple[ServiceSpec, ...] = (
@@ -43,9 +51,14 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("exchange", "exchange", "ONESOURCE_EXCHANGE_", 2),
     ServiceSpec("population", "population", "ONESOURCE_POPULATION_", 101),
     ServiceSpec("legal-entity", "legal_entity", "ONESOURCE_LEGAL_ENTITY_", 102),
-    ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103),
+    ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103, postgis=True),
     ServiceSpec("macroeconomy", "macroeconomy", "ONESOURCE_MACROECONOMY_", 104),
 )
+
+
+#: The outbox relays of every service, as one process of their own (``kit.relaying``): each service's HTTP process
+#: then handles requests only, and its events never wait behind them.
+RELAY = ServiceSpec("relay", "kit", "ONESOURCE_RELAY_", 200, factory="onesource.kit.relaying:create_app")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +71,16 @@ class InfraPlan:
     embedded_kafka: bool
     """The embedded Tansu broker rejects idempotent producers, so it needs `ONESOURCE_KAFKA_IDEMPOTENCE=false`."""
     admin_secret: str
+    postgis_database_url: str | None = None
+    """Like ``database_url``, on the server with PostGIS (for the services that need it)."""
 
-    def database_dsn(self, database: str) -> str:
-        """The async DSN of one database."""
+    def database_dsn(self, database: str, *, postgis: bool = False) -> str:
+        """The async DSN of one database (on the PostGIS server when ``postgis``)."""
+        template = self.postgis_database_url if postgis else self.database_url
+        if template is None:
+            raise ValueError(f"no PostgreSQL with PostGIS for database {database}")
         # str.replace, not str.format: a password may contain braces.
-        return self.database_url.replace("{database}", database)
+        return template.replace("{database}", database)
 
 
 def database_name(spec: ServiceSpec) -> str:
@@ -85,8 +103,9 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
     gateway_url = urls["gateway"]
     env = {
         "ONESOURCE_ENVIRONMENT": "local",
-        f"{spec.env_prefix}DATABASE_URL": infra.database_dsn(database_name(spec)),
+        f"{spec.env_prefix}DATABASE_URL": infra.database_dsn(database_name(spec), postgis=spec.postgis),
         f"{spec.env_prefix}MIGRATE_ON_STARTUP": "true",
+        f"{spec.env_prefix}RELAY_ENABLED": "false",  # the mesh's relay process publishes its events
         "ONESOURCE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
         # Consumer groups join slowly against Tansu with the default 10 s session timeout.
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
@@ -115,3 +134,12 @@ def platform_env(spec: ServiceSpec, gateway_url: str, client_id: str, secret_fil
         f"{spec.env_prefix}PLATFORM__CLIENT_ID": client_id,
         f"{spec.env_prefix}PLATFORM__CLIENT_SECRET_FILE": str(secret_file),
     }
+
+
+def relay_env(specs: Sequence[ServiceSpec], infra: InfraPlan, urls: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the relay process: every relayed service's own settings, and which they are."""
+    env: dict[str, str] = {}
+    for spec in specs:
+        env.update(service_env(spec, infra, urls))
+    env[APPS_ENV] = ",".join(spec.app_factory for spec in specs)
+    return env

@@ -17,6 +17,7 @@ from onesource.mesh.seed import DemoClient
 __all__ = [
     "ADMIN_SECRET_ENV",
     "MeshPids",
+    "PostgresRecord",
     "ProcessRecord",
     "load_or_create_admin_secret",
     "mesh_document",
@@ -100,6 +101,15 @@ class ProcessRecord:
             return False
 
 
+@dataclass(frozen=True, slots=True)
+class PostgresRecord:
+    """An embedded PostgreSQL server of the mesh: where its data is, its port, and whose binaries run it."""
+
+    data_dir: str
+    port: int
+    bin_dir: str
+
+
 @dataclass(slots=True)
 class MeshPids:
     """What `onesource down` needs to stop a mesh whose supervisor may be gone."""
@@ -110,6 +120,8 @@ class MeshPids:
     kafka: ProcessRecord | None = None
     postgres_data_dir: str | None = None
     postgres_port: int | None = None
+    postgis: PostgresRecord | None = None
+    """The server with PostGIS (geo's database), when the mesh started one."""
 
 
 def _record_json(record: ProcessRecord | None) -> dict[str, Any] | None:
@@ -128,6 +140,9 @@ def write_pids(var_dir: Path, pids: MeshPids) -> None:
         "kafka": _record_json(pids.kafka),
         "postgres_data_dir": pids.postgres_data_dir,
         "postgres_port": pids.postgres_port,
+        "postgis": None
+        if pids.postgis is None
+        else {"data_dir": pids.postgis.data_dir, "port": pids.postgis.port, "bin_dir": pids.postgis.bin_dir},
     }
     write_private(var_dir / "mesh.pids", json.dumps(document, indent=2) + "\n")
 
@@ -147,6 +162,7 @@ def read_pids(var_dir: Path) -> MeshPids | None:
             kafka=_record(document.get("kafka")),
             postgres_data_dir=document.get("postgres_data_dir"),
             postgres_port=document.get("postgres_port"),
+            postgis=None if document.get("postgis") is None else PostgresRecord(**document["postgis"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

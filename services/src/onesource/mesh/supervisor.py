@@ -21,6 +21,7 @@ from onesource.mesh.services import HOST, ServiceSpec
 __all__ = [
     "DATABASE_ENV",
     "KAFKA_ENV",
+    "POSTGIS_DATABASE_ENV",
     "PortRequest",
     "ServiceProcess",
     "async_database_template",
@@ -32,8 +33,12 @@ __all__ = [
 ]
 
 DATABASE_ENV = "ONESOURCE_MESH_DATABASE_URL"
+#: The server with PostGIS for geo's database; without it, geo's database is on ``DATABASE_ENV``'s server too.
+POSTGIS_DATABASE_ENV = "ONESOURCE_MESH_POSTGIS_DATABASE_URL"
 KAFKA_ENV = "ONESOURCE_KAFKA_BOOTSTRAP"
-GATEWAY_PORT_HINT = "--gateway-port (the other services sit at fixed offsets +1, +2, +101…+104 from it)"
+GATEWAY_PORT_HINT = (
+    "--gateway-port (the other services sit at fixed offsets +1, +2, +101…+104 and the relay at +200 from it)"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from onesource.kit.concurrency import IfMatch, expected_version, set_etag
-from onesource.kit.db import SessionDep
+from onesource.kit.concurrency import IfMatch, expected_version, set_etag, versioned_answer
+from onesource.kit.db import ReadDep, SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -22,11 +22,11 @@ router = APIRouter(prefix="/v1/persons", tags=["persons"])
 IdNumberPath = Annotated[str, Path(min_length=1, max_length=32, description="Citizen ID number (GB 11643-1999).")]
 
 
-async def _person_by_id(id_number: IdNumberPath, session: SessionDep, reader: ReaderDep) -> PersonRow:
-    return await service.get(session, id_number)
+async def _person_by_id(id_number: IdNumberPath, connection: ReadDep, reader: ReaderDep) -> Person:
+    return await service.read(connection, id_number)
 
 
-PersonById = Annotated[PersonRow, Depends(_person_by_id)]
+PersonById = Annotated[Person, Depends(_person_by_id)]
 """The person named in the path, or 404 (checked after the caller may read persons at all)."""
 
 
@@ -75,10 +75,10 @@ async def search_persons(
     return Page[Person].model_validate(found, from_attributes=True)
 
 
-@router.get("/{id_number}", responses=problem_responses(401, 403, 404, 422))
-async def get_person(person: PersonById, response: Response) -> Person:
+@router.get("/{id_number}", response_model=Person, responses=problem_responses(401, 403, 404, 422))
+async def get_person(person: PersonById) -> Response:
     """One person by ID number, with its version as ``ETag``."""
-    return _answer(person, response)
+    return versioned_answer(person, person.version)
 
 
 @router.patch("/{id_number}", responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
@@ -88,6 +88,13 @@ async def register(session: AsyncSession, create: PersonCreate, principal: Princ
     if problems:
         raise InvalidPerson(problems)
     return await records.register(session, PERSONS, values, principal)
+
+
+async def read(connection: AsyncConnection, id_number: str) -> Person:
+    """The person with ``id_number`` as the API shows it; :class:`PersonNotFound` (404) otherwise."""
+    person = await records.read(connection, PERSONS, id_number)
+    assert isinstance(person, Person)
+    return person
 
 
 async def get(session: AsyncSession, id_number: str, *, for_update: bool = False) -> PersonRow:

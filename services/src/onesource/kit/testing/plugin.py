@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
-from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, find_free_port
+from onesource.kit.embedded import EmbeddedKafka, EmbeddedPostgres, find_free_port, postgis
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import Renderer
 from onesource.kit.settings import KafkaSettings
@@ -26,6 +26,7 @@ from onesource.kit.testing.outbox import events_about
 from onesource.kit.testing.tokens import TestTokens
 
 DATABASE_ENV = "ONESOURCE_TEST_DATABASE_URL"
+POSTGIS_DATABASE_ENV = "ONESOURCE_TEST_POSTGIS_DATABASE_URL"
 KAFKA_ENV = "ONESOURCE_KAFKA_BOOTSTRAP"
 
 
@@ -108,6 +109,29 @@ def infrastructure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infrast
 
 
 @pytest.fixture(scope="session")
+def postgis_infrastructure(
+    infrastructure: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Infrastructure]:
+    """A PostgreSQL with PostGIS for the tests that need one (geo-db), beside the worker's broker.
+
+    The server ``ONESOURCE_TEST_POSTGIS_DATABASE_URL`` names, else an embedded one run from the machine's
+    PostgreSQL with PostGIS — installed first from the distribution's packages when missing and we are root; a
+    machine that has none and cannot install one fails these tests with what to install.
+    """
+    admin_dsn = os.environ.get(POSTGIS_DATABASE_ENV)
+    if admin_dsn:
+        yield Infrastructure(admin_dsn=admin_dsn, kafka=infrastructure.kafka, postgres=None, broker=None)
+        return
+    binaries, _ = postgis()
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgis") / "postgres", port=find_free_port(), binaries=binaries)
+    server.start()
+    try:
+        yield Infrastructure(admin_dsn=server.admin_dsn(), kafka=infrastructure.kafka, postgres=server, broker=None)
+    finally:
+        server.discard()
+
+
+@pytest.fixture(scope="session")
 def topic_reader(infrastructure: Infrastructure) -> TopicReader:
     """Reads topics of the test broker from the beginning."""
     return TopicReader(infrastructure.kafka.bootstrap)
@@ -148,16 +172,22 @@ async def running_app(app: FastAPI, tokens: TestTokens | None = None) -> AsyncIt
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
     """Bind the app's sessions to one outer transaction that is rolled back at the end of the test."""
-    original = app.state.sessionmaker
+    original, original_reading = app.state.sessionmaker, app.state.reading
+
+    @asynccontextmanager
+    async def reading_in_test() -> AsyncIterator[AsyncConnection]:
+        yield connection
+
     async with app.state.engine.connect() as connection:
         transaction = await connection.begin()
         app.state.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+        app.state.reading = reading_in_test
         try:
             yield connection
         finally:
-            app.state.sessionmaker = original
+            app.state.sessionmaker, app.state.reading = original, original_reading
             if transaction.is_active:
                 await transaction.rollback()
 

@@ -1,0 +1,1 @@
+"""The release calendar: embargoed vintages, their release and its events."""

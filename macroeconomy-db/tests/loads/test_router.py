@@ -1,0 +1,149 @@
+"""Loads: checked row by row with line and column, nothing half-loaded; each a vintage; revisions marked R."""
+
+from __future__ import annotations
+
+import json
+
+CSV = "application/vnd.sdmx.data+csv;version=2.0.0"
+
+LOADS = "/v1/dataflows/GDP_Q/loads"
+
+
+async def test_a_load_is_a_vintage_and_answers_its_release(client, gdp_csv, registrar) -> None:
+    body = gdp_csv(
+        ("Q", "330000", "GDP", "CUR", "2024-Q1", "20500.5", ""), ("Q", "330000", "GDP", "CUR", "2024-Q2", "21000", "")
+    )
+    response = await client.post(LOADS, content=body, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    release = response.json()
+    assert release["flow"] == "GDP_Q"
+    assert release["status"] == "released"
+    assert release["series_count"] == 1
+    assert release["observation_count"] == 2
+    assert release["revised_count"] == 0
+
+
+async def test_bad_rows_are_refused_with_line_and_column_and_nothing_is_loaded(client, gdp_csv, registrar) -> None:
+    body = gdp_csv(
+        ("Q", "330000", "GDP", "CUR", "2024-Q1", "1.5", ""),
+        ("Q", "999999", "GDP", "CUR", "2024-Q1", "1.5", ""),  # line 3: unknown region
+        ("Q", "330000", "GDP", "CUR", "2024-13", "1.5", ""),  # line 4: not a quarter
+        ("Q", "330000", "GDP", "CUR", "2024-Q2", "abc", ""),  # line 5: not a number
+        ("Q", "330000", "GDP", "CUR", "2024-Q1", "2.5", ""),  # line 6: duplicate of line 2
+        ("Q", "330000", "NOPE", "CUR", "2024-Q3", "2.5", ""),  # line 7: unknown indicator
+        ("M", "330000", "GDP", "CUR", "2024-01", "2.5", ""),  # line 8: frequency not of this dataflow
+        ("Q", "330000", "GDP", "CUR", "2024-Q4", "2.5", "Z"),  # line 9: unknown status
+    )
+    response = await client.post(LOADS, content=body, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["type"].endswith("/invalid-load")
+    found = {(error["line"], error["column"], error["component"]) for error in problem["errors"]}
+    assert found == {
+        (3, 5, "REF_AREA"),
+        (4, 8, "TIME_PERIOD"),
+        (5, 9, "OBS_VALUE"),
+        (6, 8, "TIME_PERIOD"),
+        (7, 6, "INDICATOR"),
+        (8, 4, "FREQ"),
+        (9, 10, "OBS_STATUS"),
+    }
+    releases = await client.get("/v1/releases?flow=GDP_Q", headers=registrar)
+    assert releases.json()["items"] == []
+
+
+async def test_a_region_is_checked_against_gb_t_2260_on_the_period(client, gdp_csv, registrar) -> None:
+    # 330185 (临安市) became 杭州市临安区 330112 in 2017: a 2014 figure of 330185 is fine, a 2020 one is not
+    ok = gdp_csv(("Q", "330185", "GDP", "CUR", "2014-Q1", "100", ""))
+    assert (await client.post(LOADS, content=ok, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    bad = gdp_csv(("Q", "330185", "GDP", "CUR", "2020-Q1", "100", ""))
+    response = await client.post(LOADS, content=bad, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["component"] == "REF_AREA"
+
+
+async def test_unknown_columns_and_delete_actions_are_refused(client, gdp_csv, registrar) -> None:
+    header = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,PRICE_BASIS,TIME_PERIOD,OBS_VALUE,EMBARGO_TIME"
+    response = await client.post(LOADS, content=(header + "\r\n").encode(), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["column"] == 10
+    body = gdp_csv(("Q", "330000", "GDP", "CUR", "2024-Q1", "1", "")).replace(b",I,Q", b",D,Q")
+    response = await client.post(LOADS, content=body, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert "Delete" in response.json()["errors"][0]["reason"]
+
+
+async def test_a_revision_keeps_the_earlier_vintage_and_is_marked_r(client, gdp_csv, registrar) -> None:
+    first = gdp_csv(
+        ("Q", "320000", "GDP", "CUR", "2024-Q1", "30000", "P"), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", "")
+    )
+    assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    second = gdp_csv(
+        ("Q", "320000", "GDP", "CUR", "2024-Q1", "30100", ""), ("Q", "320000", "GDP", "CUR", "2024-Q2", "31000", "")
+    )
+    response = await client.post(LOADS, content=second, headers={**registrar, "Content-Type": CSV})
+    assert response.json()["revised_count"] == 1
+    now = await client.get("/v1/data/GDP_Q/Q.320000.GDP.CUR", headers={**registrar, "Accept": CSV})
+    rows = [line.split(",") for line in now.text.strip().split("\r\n")]
+    assert [(row[7], row[8], row[9]) for row in rows[1:]] == [("2024-Q1", "30100.0", "R"), ("2024-Q2", "31000.0", "A")]
+    history = await client.get("/v1/data/GDP_Q/Q.320000.GDP.CUR?includeHistory=true", headers=registrar)
+    datasets = history.json()["data"]["dataSets"]
+    assert len(datasets) == 2
+    assert all("validFrom" in dataset for dataset in datasets)
+
+
+async def test_a_load_may_not_change_a_series_unit(client, gdp_csv, registrar) -> None:
+    first = gdp_csv(("Q", "310000", "GDP", "CUR", "2024-Q1", "1", ""))
+    assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    second = first.replace(b",CNY,8,2", b",CNY,4,2")
+    response = await client.post(LOADS, content=second, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["component"] == "UNIT_MULT"
+
+
+async def test_only_the_owners_registrars_load(client, gdp_csv, owner_consumer, foreign_consumer, tokens) -> None:
+    body = gdp_csv(("Q", "330000", "GDP", "CUR", "2024-Q1", "1", ""))
+    for headers in (owner_consumer, foreign_consumer, tokens.headers("amr-registrar", "amr", ["registrar"])):
+        response = await client.post(LOADS, content=body, headers={**headers, "Content-Type": CSV})
+        assert response.status_code == 403
+
+
+async def test_unknown_flow_is_404_and_other_media_415(client, gdp_csv, registrar) -> None:
+    body = gdp_csv(("Q", "330000", "GDP", "CUR", "2024-Q1", "1", ""))
+    assert (
+        await client.post("/v1/dataflows/NOPE/loads", content=body, headers={**registrar, "Content-Type": CSV})
+    ).status_code == 404
+    assert (
+        await client.post(LOADS, content=body, headers={**registrar, "Content-Type": "application/xml"})
+    ).status_code == 415
+
+
+async def test_an_sdmx_json_load_is_checked_the_same_way(client, gdp_csv, registrar) -> None:
+    csv_body = gdp_csv(
+        ("Q", "440000", "GDP", "CUR", "2024-Q1", "35000.5", ""), ("Q", "440000", "GDP", "CUR", "2024-Q2", "36000", "")
+    )
+    assert (await client.post(LOADS, content=csv_body, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    message = (await client.get("/v1/data/GDP_Q/Q.440000.GDP.CUR", headers=registrar)).json()
+    # the registry's own answer loads again as a message (EMBARGO_TIME and its values removed: the registry sets it)
+    structure = message["data"]["structures"][0]
+    structure["attributes"]["observation"] = [
+        a for a in structure["attributes"]["observation"] if a["id"] != "EMBARGO_TIME"
+    ]
+    for series in message["data"]["dataSets"][0]["series"].values():
+        for key, observation in series["observations"].items():
+            observation[0] = observation[0] + 1
+            series["observations"][key] = observation[:2]
+    response = await client.post(
+        LOADS,
+        content=json.dumps(message),
+        headers={**registrar, "Content-Type": "application/vnd.sdmx.data+json;version=2.0.0"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["revised_count"] == 2
+    series = next(iter(message["data"]["dataSets"][0]["series"].values()))
+    series["observations"]["0"][0] = "abc"
+    response = await client.post(
+        LOADS, content=json.dumps(message), headers={**registrar, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["pointer"].startswith("/data/dataSets/0/series/")
