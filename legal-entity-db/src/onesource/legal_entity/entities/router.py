@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
-from onesource.kit.concurrency import IfMatch, expected_version, set_etag
-from onesource.kit.db import SessionDep
+from onesource.kit.concurrency import IfMatch, expected_version, set_etag, versioned_answer
+from onesource.kit.db import ReadDep, SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -25,11 +25,11 @@ router = APIRouter(prefix="/v1/entities", tags=["entities"])
 UsccPath = Annotated[str, Path(min_length=1, max_length=32, description="Unified social credit code (GB 32100-2015).")]
 
 
-async def _entity_by_uscc(uscc: UsccPath, session: SessionDep, reader: ReaderDep) -> EntityRow:
-    return await service.get(session, uscc)
+async def _entity_by_uscc(uscc: UsccPath, connection: ReadDep, reader: ReaderDep) -> Entity:
+    return await service.read(connection, uscc)
 
 
-EntityByUscc = Annotated[EntityRow, Depends(_entity_by_uscc)]
+EntityByUscc = Annotated[Entity, Depends(_entity_by_uscc)]
 """The entity named in the path, or 404 (checked after the caller may read entities at all)."""
 
 
@@ -97,10 +97,10 @@ async def search_entities(
     return Page[Entity].model_validate(found, from_attributes=True)
 
 
-@router.get("/{uscc}", responses=problem_responses(401, 403, 404, 422))
-async def get_entity(entity: EntityByUscc, response: Response) -> Entity:
+@router.get("/{uscc}", response_model=Entity, responses=problem_responses(401, 403, 404, 422))
+async def get_entity(entity: EntityByUscc) -> Response:
     """One entity by USCC, with its version as ``ETag``."""
-    return _answer(entity, response)
+    return versioned_answer(entity, entity.version)
 
 
 @router.patch("/{uscc}", responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428, 503))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
@@ -118,6 +118,13 @@ async def register(
     if await session.get(EntityRow, values["uscc"]) is not None:
         raise _duplicate(values["uscc"])  # before asking population-db about a registration refused anyway
     return await records.register(session, ENTITIES, await checked_registration(values, check, today=today), principal)
+
+
+async def read(connection: AsyncConnection, uscc: str) -> Entity:
+    """The entity with ``uscc`` as the API shows it; :class:`EntityNotFound` (404) otherwise."""
+    entity = await records.read(connection, ENTITIES, uscc)
+    assert isinstance(entity, Entity)
+    return entity
 
 
 async def get(session: AsyncSession, uscc: str) -> EntityRow:
