@@ -272,7 +272,7 @@ def seed_records(
 def _post_batch(
     gateway: httpx.Client, path: str, batch: DemoBatch, headers: dict[str, str], *, timeout: float = 60.0
 ) -> httpx.Response:
-    """POST a demo batch; again while the registry answers 503 ``dependency-unavailable``.
+    """POST a demo batch (chunked); again while the registry answers 503 ``dependency-unavailable``.
 
     A registry that checks its records against another registry through the gateway cannot do so until the gateway
     has learnt of its grant (from the exchange's events, a moment after the grant is issued); until then it answers
@@ -281,12 +281,23 @@ def _post_batch(
     deadline = time.monotonic() + timeout
     while True:
         response = gateway.post(
-            path, content=batch.content, headers={**headers, "Content-Type": batch.media_type}, timeout=120.0
+            path, content=_chunked(batch.content), headers={**headers, "Content-Type": batch.media_type}, timeout=600.0
         )
         waiting = response.status_code == 503 and _problem(response) == "dependency-unavailable"
         if not waiting or time.monotonic() > deadline:
             return response
         time.sleep(0.5)
+
+
+def _chunked(content: bytes, size: int = 1 << 16) -> Iterator[bytes]:
+    """``content`` sent in chunks, which the gateway streams to the registry as an upload.
+
+    An upload gets the upload's time (``…_UPLOAD_TIMEOUT_SECONDS``), where a small whole body gets a data call's
+    (``…_UPSTREAM_TIMEOUT_SECONDS``): a registry that checks each record with another registry may need more than
+    that on a busy machine.
+    """
+    for start in range(0, len(content), size):
+        yield content[start : start + size]
 
 
 def _problem(response: httpx.Response) -> str:

@@ -131,10 +131,31 @@ class _Loader(Generic[Row]):
 
     async def load(self, rows: Sequence[parsing.RawRow]) -> None:
         """Check the rows of one block and register the good ones, in file order."""
-        kind = self.job.kind
         refusals: list[_Refusal] = []
+        checked = await self._checked(rows)
+        # Each registration is one INSERT … RETURNING; its version and event rows wait and are flushed together at
+        # the end of the block (several rows per statement) instead of before the next registration.
+        with self.session.no_autoflush:
+            accepted = await self._register(rows, checked, refusals)
+        self.session.add_all(
+            self.job.errors(
+                import_id=self.import_id, line=refusal.line, key=refusal.key, field=refusal.field, reason=refusal.reason
+            )
+            for refusal in refusals
+        )
+        await self.session.flush()
+        self._count(len(rows), accepted, refusals)
+
+    async def _register(
+        self,
+        rows: Sequence[parsing.RawRow],
+        checked: Sequence[dict[str, Any] | list[FieldProblem] | None],
+        refusals: list[_Refusal],
+    ) -> int:
+        """Register the good rows in file order, adding the refused ones to ``refusals``; how many it registered."""
+        kind = self.job.kind
         accepted = 0
-        for row, outcome in zip(rows, await self._checked(rows), strict=True):
+        for row, outcome in zip(rows, checked, strict=True):
             raw_key = None if row.values is None else row.values.get(kind.key)
             key = None if raw_key is None else str(raw_key)[:64]
             if outcome is None:
@@ -157,14 +178,7 @@ class _Loader(Generic[Row]):
                 refusals.append(_Refusal(row.line, record_key, kind.key, error.detail))
                 continue
             accepted += 1
-        self.session.add_all(
-            self.job.errors(
-                import_id=self.import_id, line=refusal.line, key=refusal.key, field=refusal.field, reason=refusal.reason
-            )
-            for refusal in refusals
-        )
-        await self.session.flush()
-        self._count(len(rows), accepted, refusals)
+        return accepted
 
     def _count(self, rows_read: int, accepted: int, refusals: list[_Refusal]) -> None:
         counts = self.counts
