@@ -8,7 +8,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from onesource.mesh.seed import SeedError, _when_covered, client_secret_file, platform_seed_steps, seed_platform
+from onesource.mesh.seed import (
+    SeedError,
+    _when_covered,
+    client_secret_file,
+    platform_seed_steps,
+    seed_platform,
+    seed_subscriptions,
+)
 from onesource.mesh.services import SERVICES, platform_env
 from onesource.registry.directory import Registry, RegistryClient, ShareRequest
 
@@ -92,6 +99,9 @@ def test_a_registrys_own_client_shares_and_subscriptions_are_seeded(tmp_path: Pa
     with httpx.Client(base_url="http://gateway", transport=httpx.MockTransport(handle)) as gateway:
         for _ in range(2):  # a restarted mesh seeds again: nothing is asked twice
             clients = seed_platform(gateway, tmp_path / "secrets", steps.append, found=[registry])
+            seed_subscriptions(
+                gateway, {client.client_id: client for client in clients}, steps.append, found=[registry]
+            )
     assert [client.client_id for client in clients] == ["amr-things"]
     secret_file = client_secret_file(tmp_path / "secrets", "things")
     assert secret_file.read_text().strip() == "the-secret"

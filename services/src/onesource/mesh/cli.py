@@ -44,6 +44,7 @@ from onesource.mesh.seed import (
     seed_platform,
     seed_records,
     seed_steps,
+    seed_subscriptions,
 )
 from onesource.mesh.services import (
     HOST,
@@ -491,6 +492,7 @@ class _Mesh:
             clients += seed_platform(gateway, self.var.resolve() / "secrets", advance, found=found)
             by_id = {client.client_id: client for client in clients}
             seed_records(gateway, by_id, advance, found=found)
+            seed_subscriptions(gateway, by_id, advance, found=found)
             progress.update(task, description="done")
         return clients
 

@@ -36,6 +36,7 @@ __all__ = [
     "seed_platform",
     "seed_records",
     "seed_steps",
+    "seed_subscriptions",
 ]
 
 
@@ -392,12 +393,12 @@ def seed_platform(
     *,
     found: Sequence[Registry] | None = None,
 ) -> list[DemoClient]:
-    """What registries need from the platform: their own clients, the shares they ask for, their subscriptions.
+    """What registries need from the platform: their own clients and the shares they ask for.
 
     For each registry that declares a client: the client is created in the registry's owning department (or its
     secret rotated), and its secret written to `client_secret_file` for the registry to read; then, as that client,
-    each share request is made unless a grant with its purpose is active already, and each subscription unless it
-    exists. `gateway` carries the admin's token (`seed_demo`). Returns the clients with their secrets.
+    each share request is made unless a grant with its purpose is active already. `gateway` carries the admin's
+    token (`seed_demo`). Returns the clients with their secrets. Their subscriptions: `seed_subscriptions`.
     """
     seeded: list[DemoClient] = []
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -414,9 +415,28 @@ def seed_platform(
         headers = {"Authorization": f"Bearer {client_token(gateway, client)}"}
         for share in registry.share_requests:
             report(f"{client.client_id}: {share.resource} {_ensure_share(gateway, headers, share)}")
+    return seeded
+
+
+def seed_subscriptions(
+    gateway: httpx.Client,
+    clients: Mapping[str, DemoClient],
+    report: Callable[[str], None] = lambda step: None,
+    *,
+    found: Sequence[Registry] | None = None,
+) -> None:
+    """The subscriptions registries declare, made by their own clients (`seed_platform`) unless they exist.
+
+    The mesh makes them after the demo records: a subscription delivers the changes made from its creation on, and
+    the demo records' registrations are no news to anyone.
+    """
+    for registry in registries() if found is None else found:
+        if registry.client is None or not registry.subscriptions:
+            continue
+        client = clients[registry.client.client_id]
+        headers = {"Authorization": f"Bearer {client_token(gateway, client)}"}
         for resource in registry.subscriptions:
             report(f"{client.client_id}: subscription to {resource} {_ensure_subscription(gateway, headers, resource)}")
-    return seeded
 
 
 def _write_secret(path: Path, secret: str) -> None:
