@@ -114,10 +114,8 @@ async def register(
     session: AsyncSession, create: EntityCreate, principal: Principal, check: RepresentativeCheck, *, today: date
 ) -> EntityRow:
     """Register an entity; :class:`InvalidEntity` (422), :class:`DuplicateEntity` (409) or 503 (population unknown)."""
-    values = create.model_dump()
-    if await session.get(EntityRow, values["uscc"]) is not None:
-        raise _duplicate(values["uscc"])  # before asking population-db about a registration refused anyway
-    return await records.register(session, ENTITIES, await checked_registration(values, check, today=today), principal)
+    values = await checked_registration(create.model_dump(), check, today=today)
+    return await records.register(session, ENTITIES, values, principal)
 
 
 async def read(connection: AsyncConnection, uscc: str) -> Entity:
