@@ -29,6 +29,7 @@ BENCHMARKS = {
     "legal-entity": "tests.bench.legal_entity:bench_legal_entity",
     "catalog": "tests.bench.catalog:bench_catalog",
     "gateway": "tests.bench.gateway:bench_gateway",
+    "frame": "tests.bench.frame:bench_frame",
     "macroeconomy": "tests.bench.macroeconomy:bench_macroeconomy",
 }
 

@@ -1,18 +1,19 @@
 """Gateway read path: one person through the gateway against the same read straight from the registry.
 
 Target (DESIGN.md): through the gateway (token, grant, purpose, masking, audit) ≥ 50% of the direct throughput at
-the same concurrency, in the same run, adding ≤ 3 ms at p50 and ≤ 10 ms at p99.
+the same concurrency, in the same run, and at a fixed offered load of half the direct maximum adding ≤ 3 ms at p50
+and ≤ 10 ms at p99.
 
 Both sides run against one local mesh (`onesource up`, every service its own process, embedded PostgreSQL and
 broker). Direct: the owner's registrar reads `GET /v1/persons/{id}` from the registry, which verifies the token and
 reads the row. Through the gateway: a consumer department with a grant on `population.person` reads
 `GET /api/population/v1/persons/{id}` with its purpose; the gateway verifies the token, finds the covering
 resources and the grants, forwards with its own token, masks the answer, commits the audit entry, answers.
-Throughput is measured with 8 concurrent readers; added latency with one reader at a time (under load latency
-is queueing, concurrency / throughput, and would only restate the throughput ratio). Throughput rounds alternate
-(direct, gateway, …) and latency reads alternate read by read, so that the machine's noise hits both sides;
-medians are reported. The load generator runs on the same
-machine and takes CPU from both sides alike.
+Throughput is measured with 16 concurrent readers (closed loop); added latency at a fixed offered load of half the
+direct maximum (open loop: each latency from the request's scheduled time, so a stall of the gateway is counted for
+every call it holds up). Rounds alternate which side goes first, so that the machine's noise hits both sides;
+medians are reported. The load generator (``loadgen``, raw HTTP/1.1) runs on the same machine and takes CPU from
+both sides alike.
 """
 
 from __future__ import annotations
@@ -34,15 +35,15 @@ from onesource.kit.embedded import find_free_port
 from onesource.kit.testing.plugin import Infrastructure
 from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.bench.harness import Row, Table, percentile
+from tests.bench.loadgen import Connection, Work, closed_loop, open_loop
 from tests.mesh_process import start_mesh, stop_mesh
 
 ROUNDS = 3
 #: Throughput: both sides at the same concurrency, long enough to average over the machine's noise.
 THROUGHPUT_SECONDS = 6.0
-CONCURRENCY = 8
-#: Added latency: one reader at a time, so the figures are the work per call and not time spent queueing (at
-#: concurrency C, latency is C / throughput and would only restate the throughput ratio); reads per side per round.
-LATENCY_READS = 500
+CONCURRENCY = 16
+#: Added latency: an open loop at half the direct maximum, so a stall shows as the calls it delays.
+OPEN_LOOP_SECONDS = 10.0
 PURPOSE = quote("最低生活保障资格审核", safe="")
 
 
@@ -89,49 +90,14 @@ def _consumer_with_grant(mesh: dict[str, Any]) -> str:
     return token
 
 
-async def _load(
-    http: httpx.AsyncClient, urls: list[str], headers: dict[str, str], seconds: float, concurrency: int
-) -> tuple[float, list[float]]:
-    """Read ``urls`` round-robin from ``concurrency`` workers for ``seconds``; (requests/s, latencies in ms)."""
-    latencies: list[float] = []
-    stop = time.perf_counter() + seconds
-    failures: list[str] = []
+def _reader(paths: list[str], headers: dict[str, str]) -> Work:
+    async def work(connection: Connection, number: int) -> bool:
+        answer = await connection.request("GET", paths[number % len(paths)], headers)
+        if answer.status != 200:
+            raise RuntimeError(f"read failed: {answer.status} {answer.body[:200]!r}")
+        return True
 
-    async def worker(offset: int) -> None:
-        index = offset
-        while time.perf_counter() < stop:
-            started = time.perf_counter()
-            response = await http.get(urls[index % len(urls)], headers=headers)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                failures.append(f"{response.status_code} {response.text[:200]}")
-            index += concurrency
-
-    began = time.perf_counter()
-    await asyncio.gather(*(worker(offset) for offset in range(concurrency)))
-    elapsed = time.perf_counter() - began
-    if failures:
-        raise RuntimeError(f"{len(failures)} reads failed, e.g. {failures[0]}")
-    return len(latencies) / elapsed, latencies
-
-
-async def _interleaved(
-    http: httpx.AsyncClient, sides: tuple[tuple[str, list[str], dict[str, str]], ...], reads: int
-) -> dict[str, list[float]]:
-    """One reader, alternating sides read by read; latencies in ms per side.
-
-    Alternating every read rather than every few seconds: on a shared machine the other tenants' load comes and
-    goes within seconds, and a slow spell then hits both sides alike.
-    """
-    latencies: dict[str, list[float]] = {side: [] for side, _, _ in sides}
-    for index in range(reads):
-        for side, urls, headers in sides:
-            started = time.perf_counter()
-            response = await http.get(urls[index % len(urls)], headers=headers)
-            latencies[side].append((time.perf_counter() - started) * 1000)
-            if response.status_code != 200:
-                raise RuntimeError(f"{side} read failed: {response.status_code} {response.text[:200]}")
-    return latencies
+    return work
 
 
 async def bench_gateway(servers: Infrastructure, console: Console) -> Table:
@@ -164,43 +130,48 @@ async def _measure(mesh: dict[str, Any], console: Console) -> Table:
             raise RuntimeError("the gateway never saw the benchmark's grant")
         await asyncio.sleep(0.2)
 
-    direct_urls = [f"{registry}/v1/persons/{id_number}" for id_number in ids]
-    gateway_urls = [f"{gateway}/api/population/v1/persons/{id_number}" for id_number in ids]
+    direct_paths = [f"/v1/persons/{id_number}" for id_number in ids]
+    gateway_paths = [f"/api/population/v1/persons/{id_number}" for id_number in ids]
     direct_headers = {"Authorization": f"Bearer {owner_token}"}
+    sides = {
+        "direct": (_port(registry), _reader(direct_paths, direct_headers)),
+        "gateway": (_port(gateway), _reader(gateway_paths, consumer)),
+    }
     rates: dict[str, list[float]] = {"direct": [], "gateway": []}
-    latencies: dict[str, list[float]] = {"direct": [], "gateway": []}
-    limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
-    sides = (("direct", direct_urls, direct_headers), ("gateway", gateway_urls, consumer))
-    async with httpx.AsyncClient(limits=limits, timeout=30.0) as http:
-        for _, urls, headers in sides:  # warm both paths: connections, caches, the gateway's token for the department
-            await _load(http, urls, headers, 1.0, CONCURRENCY)
-        for round_number in range(1, ROUNDS + 1):
-            for side, urls, headers in sides:
-                rate, _ = await _load(http, urls, headers, THROUGHPUT_SECONDS, CONCURRENCY)
-                rates[side].append(rate)
-                console.print(f"round {round_number} {side}: {rate:,.0f} reads/s at {CONCURRENCY} concurrent")
-            measured = await _interleaved(http, sides, LATENCY_READS)
-            for side, values in measured.items():
-                latencies[side].extend(values)
-            console.print(
-                f"round {round_number} one at a time: p50 {percentile(measured['direct'], 0.5):.2f} ms direct, "
-                f"{percentile(measured['gateway'], 0.5):.2f} ms through the gateway"
-            )
-
+    for port, work in sides.values():  # warm both paths: connections, caches, the gateway's token for the department
+        await closed_loop("127.0.0.1", port, work, concurrency=CONCURRENCY, seconds=1.0)
+    for round_number in range(1, ROUNDS + 1):
+        order = list(sides.items()) if round_number % 2 else list(reversed(sides.items()))
+        for side, (port, work) in order:
+            run = await closed_loop("127.0.0.1", port, work, concurrency=CONCURRENCY, seconds=THROUGHPUT_SECONDS)
+            rates[side].append(run.rate)
+            console.print(f"round {round_number} {side}: {run.rate:,.0f} reads/s at {CONCURRENCY} concurrent")
     direct_rate, gateway_rate = statistics.median(rates["direct"]), statistics.median(rates["gateway"])
     ratio = gateway_rate / direct_rate
+    offered = direct_rate / 2
+    latencies: dict[str, list[float]] = {"direct": [], "gateway": []}
+    for round_number in range(1, ROUNDS + 1):
+        order = list(sides.items()) if round_number % 2 else list(reversed(sides.items()))
+        for side, (port, work) in order:
+            run = await open_loop("127.0.0.1", port, work, rate=offered, seconds=OPEN_LOOP_SECONDS)
+            latencies[side].extend(latency * 1000 for latency in run.latencies)
+            p50_ms, p99_ms = percentile(run.latencies, 0.5) * 1000, percentile(run.latencies, 0.99) * 1000
+            console.print(
+                f"round {round_number} {side} at {offered:,.0f} reads/s offered: "
+                f"p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms"
+            )
     p50 = {side: percentile(values, 0.5) for side, values in latencies.items()}
     p99 = {side: percentile(values, 0.99) for side, values in latencies.items()}
     added50, added99 = p50["gateway"] - p50["direct"], p99["gateway"] - p99["direct"]
     table = Table(
         "Gateway read path",
-        f"One person by id, {ROUNDS} alternating rounds per side of {THROUGHPUT_SECONDS:.0f} s with "
-        f"{CONCURRENCY} concurrent readers (throughput: median of the rounds), and {LATENCY_READS} reads per side "
-        "per round by one reader alternating direct and gateway read by read (latency percentiles over all "
-        "rounds). "
-        "Baseline: the owner's registrar reading straight from the registry. Through the gateway: a consumer "
-        "with a grant and a purpose (token, grant, purpose, masking to 4 granted fields, audit entry committed "
-        "before the answer). Rounds: "
+        f"One person by id. Throughput: {ROUNDS} alternating rounds per side of {THROUGHPUT_SECONDS:.0f} s at "
+        f"concurrency {CONCURRENCY} (closed loop, `tests/bench/loadgen.py`), medians. Latency: open loop at half "
+        f"the direct maximum ({offered:,.0f} reads/s offered), {ROUNDS} alternating rounds of "
+        f"{OPEN_LOOP_SECONDS:.0f} s per side, each latency from the request's scheduled time (a stall is seen by "
+        "every call it delays), percentiles over all rounds. Baseline: the owner's registrar reading straight from "
+        "the registry. Through the gateway: a consumer with a grant and a purpose (token, grant, purpose, masking "
+        "to 4 granted fields, audit entry committed before the answer). Rounds: "
         + "; ".join(
             f"{direct:,.0f} vs {through:,.0f} reads/s"
             for direct, through in zip(rates["direct"], rates["gateway"], strict=True)
@@ -238,3 +209,7 @@ async def _measure(mesh: dict[str, Any], console: Console) -> Table:
         )
     )
     return table
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/", 1)[0])

@@ -19,20 +19,21 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from opentelemetry import context as otel_context
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import MetaData, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onesource.kit.auth import TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
-from onesource.kit.db import create_engine, reading, sessionmaker_for
+from onesource.kit.db import create_engine, create_read_pool, reading, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
 from onesource.kit.idempotency import IdempotencyFactory, record_store
 from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay, Renderer
 from onesource.kit.settings import ServiceSettings
-from onesource.kit.telemetry import request_id_var, setup_telemetry
+from onesource.kit.telemetry import request_id_var, sampled_by_caller, setup_telemetry, unrecorded_context
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +79,16 @@ class ServiceSpec:
 
 
 class RequestContextMiddleware:
-    """``X-Request-Id`` (propagated or generated) and HTTP metrics, as plain ASGI for a cheap hot path."""
+    """``X-Request-Id`` (propagated or generated) and HTTP metrics, as plain ASGI for a cheap hot path.
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    With ``light_tracing`` (no span exporter), a request whose caller does not ask for sampling gets its trace
+    context here, without a span (``telemetry.unrecorded_context``); FastAPI's instrumentation then leaves it out.
+    """
+
+    def __init__(self, app: ASGIApp, service: str, light_tracing: bool = False) -> None:
         self.app = app
         self.service = service
+        self.light_tracing = light_tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Tag the request and its response with the request id; count and time it."""
@@ -93,6 +99,11 @@ class RequestContextMiddleware:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
+        trace_token = (
+            otel_context.attach(unrecorded_context(scope["headers"]))
+            if self.light_tracing and not sampled_by_caller(scope["headers"]) and not _probe(scope)
+            else None
+        )
         started = time.perf_counter()
         status = 500
         status_sent = False
@@ -129,6 +140,8 @@ class RequestContextMiddleware:
             REQUESTS.labels(self.service, method, template, str(status)).inc()
             REQUEST_SECONDS.labels(self.service, method, template).observe(time.perf_counter() - started)
             request_id_var.reset(token)
+            if trace_token is not None:
+                otel_context.detach(trace_token)
 
 
 def _internal_error_body(scope: Scope, request_id: str) -> bytes:
@@ -232,7 +245,8 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
         SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine)
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker_for(engine)
-        app.state.reading = lambda: reading(engine)
+        read_pool = await create_read_pool(dsn, size=settings.database_pool_size, application_name=spec.name)
+        app.state.reading = lambda: reading(read_pool)
         app.state.settings = settings
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
         app.state.http = http
@@ -273,6 +287,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
                 if relay is not None:
                     await relay.stop()
         await http.aclose()
+        await read_pool.close()
         await engine.dispose()
 
     return lifespan
@@ -287,13 +302,23 @@ def _plain_dsn(dsn: str) -> str:
 _UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def _untraced(scope: MutableMapping[str, Any]) -> bool:
+def _probe(scope: MutableMapping[str, Any]) -> bool:
     return scope.get("path") in _UNTRACED_PATHS
+
+
+def _untraced_when(light_tracing: bool) -> Callable[[MutableMapping[str, Any]], bool]:
+    """Which requests FastAPI's instrumentation leaves out: probes, and (``light_tracing``) unsampled requests."""
+
+    def untraced(scope: MutableMapping[str, Any]) -> bool:
+        return _probe(scope) or (light_tracing and not sampled_by_caller(scope.get("headers", ())))
+
+    return untraced
 
 
 def create_service_app(spec: ServiceSpec) -> FastAPI:
     """Build a service's FastAPI app from its spec."""
     setup_telemetry(spec.name, spec.settings.telemetry)
+    light_tracing = spec.settings.telemetry.exporter == "none"
     app = FastAPI(
         title=spec.title,
         description=spec.description,
@@ -304,7 +329,12 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         # FastAPI's own OpenTelemetry: a server span per request, continuing the caller's `traceparent`. Metrics
         # are Prometheus' (RequestContextMiddleware) and logs are ours; no spans inside a request, which would
         # cost more than most requests.
-        telemetry={"metrics": False, "logs": False, "operation_spans": False, "exclude": _untraced},
+        telemetry={
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "exclude": _untraced_when(light_tracing),
+        },
     )
     install_problem_handlers(app)
     app.state.service_name = spec.name
@@ -316,5 +346,5 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, service=spec.name)
+    app.add_middleware(RequestContextMiddleware, service=spec.name, light_tracing=light_tracing)
     return app

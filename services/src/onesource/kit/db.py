@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Constraint names that Alembic can reproduce and that read well in errors.
 NAMING_CONVENTION = {
@@ -100,25 +100,50 @@ SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")
 """The request's session, inside its one transaction, committed before the response is sent."""
 
 
-def reading(engine: AsyncEngine) -> AbstractAsyncContextManager[AsyncConnection]:
-    """A connection for a read that needs no transaction: one statement, no ``BEGIN``/``COMMIT`` round trips."""
+async def create_read_pool(dsn: str, *, size: int, application_name: str = "onesource") -> asyncpg.Pool:
+    """A plain asyncpg pool for reads that need no transaction (``ReadDep``): one statement, one round trip.
+
+    Beside the engine's pool, for the hottest path of a registry — a record by key — where SQLAlchemy's checkout,
+    execution and result machinery cost more than the query. JSON columns decode as they do through the engine.
+    """
+
+    async def init(connection: asyncpg.Connection) -> None:
+        for type_name in ("json", "jsonb"):
+            await connection.set_type_codec(
+                type_name, encoder=_json_text, decoder=json.loads, schema="pg_catalog", format="text"
+            )
+
+    async def keep(connection: asyncpg.Connection) -> None:
+        """Nothing to reset: a read connection never sets session state (asyncpg's default reset is a round trip)."""
+
+    return await asyncpg.create_pool(
+        dsn.replace("postgresql+asyncpg://", "postgresql://", 1),
+        min_size=1,
+        max_size=size,
+        init=init,
+        reset=keep,
+        server_settings={"application_name": application_name},
+    )
+
+
+def reading(pool: asyncpg.Pool) -> AbstractAsyncContextManager[asyncpg.Connection]:
+    """A connection of the read pool, for the length of a read."""
 
     @asynccontextmanager
-    async def connected() -> AsyncIterator[AsyncConnection]:
-        async with engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+    async def connected() -> AsyncIterator[asyncpg.Connection]:
+        async with pool.acquire() as connection:
             yield connection
 
     return connected()
 
 
-async def _read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
     # Tests replace ``app.state.reading`` with their own rolled-back connection (``testing.plugin.rolled_back``).
     async with request.app.state.reading() as connection:
         yield connection
 
 
-ReadDep = Annotated[AsyncConnection, Depends(_read_connection)]
+ReadDep = Annotated[asyncpg.Connection, Depends(_read_connection)]
 """A connection for the request's reads when it writes nothing (by key, a page): no session, no transaction."""
 
 

@@ -15,7 +15,7 @@ Deferred events (``add_deferred``): a bulk load of many records writes, per shar
 keys instead of one row per event, and the relay has the named renderer write the events from the committed rows
 when it publishes them. The events are still committed with the change (the row is, and what it names is
 immutable, such as a record's first version); the load writes at most one small row per shard and block instead
-of an event of most of a kilobyte per record, which otherwise was half the database work of an import. Their ids
+of an event of most of a kilobyte per record, a large share of an import's database work. Their ids
 are derived (``events.derived_event_id``), so a republished event keeps its id. A deferred row is stored under
 ``SHARDS + shard``: relays of releases before deferred events claim only shards ``0..SHARDS-1``, so in a rolling
 deploy they leave such rows alone (rather than publish their key lists as events) and a relay that renders them

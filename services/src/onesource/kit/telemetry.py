@@ -8,6 +8,8 @@ headers, so a trace that starts at an HTTP call continues into every consumer of
 from __future__ import annotations
 
 import logging
+import random
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
@@ -18,6 +20,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, DEFAULT_ON, ParentBased
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from pythonjsonlogger.json import JsonFormatter
 
 from onesource.kit.settings import TelemetrySettings
@@ -116,3 +119,40 @@ def context_from_headers(
 def tracer(name: str) -> trace.Tracer:
     """The tracer for a kit or service module."""
     return trace.get_tracer(name)
+
+
+_TRACEPARENT = re.compile(rb"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+def sampled_by_caller(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether the request's W3C ``traceparent`` asks for the trace to be recorded (its sampled flag)."""
+    for name, value in headers:
+        if name == b"traceparent":
+            match = _TRACEPARENT.match(value.strip())
+            return match is not None and int(match.group(3), 16) & 0x01 == 1
+    return False
+
+
+def unrecorded_context(headers: Iterable[tuple[bytes, bytes]]) -> otel_context.Context:
+    """A trace context for a request whose trace nobody records: the caller's trace id, or a new one, and a new span id.
+
+    What a server span made by the SDK under ``ParentBased(ALWAYS_OFF)`` would give — ids for the logs and for
+    propagation to the calls and events it makes — without building the span and its attributes, which nobody
+    reads, on every request.
+    """
+    trace_id = 0
+    for name, value in headers:
+        if name == b"traceparent":
+            match = _TRACEPARENT.match(value.strip())
+            if match is not None:
+                trace_id = int(match.group(1), 16)
+            break
+    span = NonRecordingSpan(
+        SpanContext(
+            trace_id=trace_id or random.getrandbits(128) or 1,
+            span_id=random.getrandbits(64) or 1,
+            is_remote=False,
+            trace_flags=TraceFlags(TraceFlags.DEFAULT),
+        )
+    )
+    return trace.set_span_in_context(span)

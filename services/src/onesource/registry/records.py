@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+import asyncpg
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onesource.kit import outbox
@@ -102,10 +104,11 @@ class RecordKind(Generic[Row]):
     version would have had, while the record still holds it (written out on its first change)."""
 
     @functools.cached_property
-    def by_key(self) -> Select[Any]:
-        """The record with the key ``:key``, as a row of the table's columns (no ORM object)."""
+    def by_key(self) -> str:
+        """SQL of the record with the key ``$1``, as a row of the table's columns, for asyncpg."""
         table = self.table.__table__  # type: ignore[attr-defined]
-        return select(table).where(table.c[self.key] == bindparam("key"))
+        statement = select(table).where(table.c[self.key] == bindparam("key"))
+        return str(statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
 
     def record_of(self, row: Row) -> dict[str, Any]:
         """The record's fields, JSON-ready, as events and history carry them (no bookkeeping columns)."""
@@ -116,12 +119,12 @@ class RecordKind(Generic[Row]):
         return str(getattr(row, self.key))
 
 
-async def read(connection: AsyncConnection, kind: RecordKind[Row], key: str) -> BaseModel:
-    """The record with ``key`` in its API shape, by one statement on a plain connection; the kind's 404 otherwise."""
-    row = (await connection.execute(kind.by_key, {"key": kind.normalise_key(key)})).first()
+async def read(connection: asyncpg.Connection, kind: RecordKind[Row], key: str) -> BaseModel:
+    """The record with ``key`` in its API shape, by one statement on a read connection; the kind's 404 otherwise."""
+    row = await connection.fetchrow(kind.by_key, kind.normalise_key(key))
     if row is None:
         raise kind.not_found(key)
-    return kind.shape.model_validate(row._mapping)
+    return kind.shape.model_validate(dict(row))
 
 
 async def get(session: AsyncSession, kind: RecordKind[Row], key: str, *, for_update: bool = False) -> Row:

@@ -27,7 +27,7 @@ _ZEROS = ord("0") * sum(WEIGHTS)
 
 def check_character(first17: str) -> str:
     """The GB 11643-1999 check character of the first 17 digits."""
-    if first17.isascii() and first17.isdigit():  # the common case, without an int() per digit (4x faster)
+    if first17.isascii() and first17.isdigit():  # the common case, without an int() per digit
         return CHECK_CHARACTERS[(sum(map(mul, first17.encode(), WEIGHTS)) - _ZEROS) % 11]
     return CHECK_CHARACTERS[sum(map(mul, map(int, first17), WEIGHTS)) % 11]
 
@@ -36,7 +36,7 @@ def embedded_birth_date(id_number: str) -> date | None:
     """The birth date in positions 7–14, or ``None`` when it is not a calendar date."""
     digits = id_number[6:14]
     try:
-        if digits.isascii() and digits.isdigit():  # YYYYMMDD, read in C (4x faster than three int() calls)
+        if digits.isascii() and digits.isdigit():  # YYYYMMDD, read in C rather than by three int() calls
             return date.fromisoformat(digits)
         return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
     except ValueError:

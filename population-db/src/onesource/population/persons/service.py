@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
@@ -90,7 +91,7 @@ async def register(session: AsyncSession, create: PersonCreate, principal: Princ
     return await records.register(session, PERSONS, values, principal)
 
 
-async def read(connection: AsyncConnection, id_number: str) -> Person:
+async def read(connection: asyncpg.Connection, id_number: str) -> Person:
     """The person with ``id_number`` as the API shows it; :class:`PersonNotFound` (404) otherwise."""
     person = await records.read(connection, PERSONS, id_number)
     assert isinstance(person, Person)

@@ -175,8 +175,8 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
     original, original_reading = app.state.sessionmaker, app.state.reading
 
     @asynccontextmanager
-    async def reading_in_test() -> AsyncIterator[AsyncConnection]:
-        yield connection
+    async def reading_in_test() -> AsyncIterator[asyncpg.Connection]:
+        yield (await connection.get_raw_connection()).driver_connection
 
     async with app.state.engine.connect() as connection:
         transaction = await connection.begin()
