@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
@@ -118,7 +119,7 @@ async def register(
     return await records.register(session, ENTITIES, values, principal)
 
 
-async def read(connection: AsyncConnection, uscc: str) -> Entity:
+async def read(connection: asyncpg.Connection, uscc: str) -> Entity:
     """The entity with ``uscc`` as the API shows it; :class:`EntityNotFound` (404) otherwise."""
     entity = await records.read(connection, ENTITIES, uscc)
     assert isinstance(entity, Entity)
