@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,11 @@ import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.catalog.main import create_app
+from onesource.catalog.models import Registry
 from onesource.catalog.settings import Settings
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
@@ -49,9 +52,21 @@ async def catalog_app(settings: Settings, tokens: TestTokens) -> AsyncIterator[F
         yield app
 
 
+#: Who owns the registries the tests describe (platform admins set this in the catalog: ``PUT /v1/registries``).
+REGISTRY_OWNERS = {"population": POLICE, "legal-entity": MARKET}
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def connection(catalog_app: FastAPI) -> AsyncIterator[AsyncConnection]:
     async with rolled_back(catalog_app) as connection:
+        now = datetime.now(UTC)
+        await connection.execute(
+            insert(Registry),
+            [
+                {"service": service, "owner": owner, "version": 1, "updated_by": "admin", "updated_at": now}
+                for service, owner in REGISTRY_OWNERS.items()
+            ],
+        )
         yield connection
 
 

@@ -7,6 +7,7 @@ catalog's HTTP API is a fake behind ``httpx.MockTransport``. Tests that exercise
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -24,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.exchange.main import create_app
 from onesource.exchange.resources import repository as resources
-from onesource.exchange.resources.schemas import ResourceDocument
+from onesource.exchange.resources.schemas import RegistryDocument, ResourceDocument
 from onesource.exchange.settings import Settings
+from onesource.kit.events import registry_of_topic
 from onesource.kit.kafka import create_producer, start_client
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
@@ -189,14 +191,24 @@ def callers(tokens: TestTokens) -> Callers:
     return Callers(tokens)
 
 
+#: Registry versions only move forward; tests hand registries from department to department.
+_VERSIONS = itertools.count(1)
+
+
 @pytest.fixture
 def add_resource(exchange_app: FastAPI) -> Callable[..., Awaitable[dict[str, Any]]]:
     """Put a resource into the read model (inside the test's transaction when ``connection`` is in use)."""
 
-    async def add(resource_id: str, **options: Any) -> dict[str, Any]:
+    async def add(resource_id: str, *, owned: bool = True, **options: Any) -> dict[str, Any]:
+        """``owned``: the provider owns the registry of the resource's topic (as the catalog makes sure)."""
         document = resource_document(resource_id, **options)
         async with exchange_app.state.sessionmaker() as session, session.begin():
             await resources.upsert(session, ResourceDocument.model_validate(document))
+            registry = registry_of_topic(document["topic"])
+            if owned and registry is not None:
+                await resources.upsert_registry(
+                    session, RegistryDocument(service=registry, owner=document["provider"], version=next(_VERSIONS))
+                )
         return document
 
     return add

@@ -54,6 +54,14 @@ def create_app() -> FastAPI:
     persons: list[str] = []
     resources: dict[str, dict[str, Any]] = {}
 
+    registries: dict[str, str] = {}
+
+    @app.put("/api/catalog/v1/registries/{service}")
+    async def assign_registry(service: str, request: Request) -> Any:
+        require_admin(request)
+        registries[service] = (await request.json())["owner"]
+        return {"service": service, "owner": registries[service]}
+
     @app.post("/api/catalog/v1/resources", status_code=201)
     async def register_resource(request: Request) -> Any:
         body = await request.json()

@@ -110,3 +110,29 @@ async def test_writes_need_a_valid_token_with_the_role(client: httpx.AsyncClient
     assert forged.status_code == 401
     allowed = await client.post("/v1/widgets", json=body, headers=registrar(tokens))
     assert allowed.status_code == 201
+
+
+async def test_overlong_uris_and_header_fields_are_refused_before_anything_reads_them(
+    client: httpx.AsyncClient,
+) -> None:
+    # Issue 20 §7: a 60,000-character path and a 100 KB header were accepted (and stored, by the gateway's audit).
+    long_path = await client.get("/v1/widgets/" + "a" * 60_000)
+    assert long_path.status_code == 414
+    assert long_path.headers["content-type"] == PROBLEM
+    assert long_path.json()["type"].endswith("/uri-too-long")
+    assert len(long_path.text) < 2000
+    long_query = await client.get("/v1/widgets/x", params={"q": "b" * 10_000})
+    assert long_query.status_code == 414
+    big_header = await client.get("/v1/widgets/x", headers={"X-Note": "c" * 100_000})
+    assert big_header.status_code == 431
+    assert big_header.json()["type"].endswith("/headers-too-large")
+    assert big_header.headers["x-request-id"]
+
+
+async def test_nul_in_a_path_or_query_is_unstorable_input(client: httpx.AsyncClient) -> None:
+    for response in (
+        await client.get("/v1/widgets/a%00b"),
+        await client.get("/v1/widgets/x", params={"limit": "1\x00"}),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("/unstorable-input")

@@ -92,6 +92,8 @@ def test_service_env_for_a_registry() -> None:
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
         "ONESOURCE_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         "ONESOURCE_AUTH_JWKS_URL": "http://127.0.0.1:8000/.well-known/jwks.json",
+        "ONESOURCE_AUTH_REVOCATIONS_URL": "http://127.0.0.1:8000/api/identity/v1/revocations",
+        "UVICORN_PROXY_HEADERS": "false",
         "ONESOURCE_OTEL_LOG_JSON": "true",
     }
 

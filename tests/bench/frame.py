@@ -164,13 +164,13 @@ async def bench_frame(servers: Infrastructure, console: Console) -> Table:
         f"{WRITERS} writers on the registry for {SECONDS:.0f} s while the relay process (`kit.relaying`) publishes; "
         "latency from each event's time (taken before its commit) to a consumer.",
     )
-    with jwks_server(tokens) as jwks:
+    with jwks_server(tokens) as auth:
         env = {
+            **auth,
             "ONESOURCE_ENVIRONMENT": "test",
             "ONESOURCE_POPULATION_DATABASE_URL": dsn,
             "ONESOURCE_POPULATION_RELAY_ENABLED": "false",
             "ONESOURCE_POPULATION_IMPORT_WORKERS": "1",
-            "ONESOURCE_AUTH_JWKS_URL": jwks,
             "ONESOURCE_KAFKA_BOOTSTRAP": servers.kafka.bootstrap,
             "ONESOURCE_KAFKA_IDEMPOTENCE": str(servers.kafka.idempotence).lower(),
         }

@@ -20,12 +20,19 @@ from onesource.kit.testing.tokens import TestTokens
 
 
 @contextmanager
-def jwks_server(tokens: TestTokens) -> Iterator[str]:
-    """Serve ``tokens``' key set over HTTP; yields its URL."""
-    document = json.dumps(tokens.jwks()).encode()
+def jwks_server(tokens: TestTokens) -> Iterator[dict[str, str]]:
+    """Serve ``tokens``' key set and revocation list over HTTP, as the gateway does; yields the services' settings."""
+    documents = {
+        "/.well-known/jwks.json": json.dumps(tokens.jwks()).encode(),
+        "/api/identity/v1/revocations": tokens.revoked.document().model_dump_json().encode(),
+    }
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            document = documents.get(self.path)
+            if document is None:
+                self.send_error(404)
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(document)))
@@ -38,8 +45,12 @@ def jwks_server(tokens: TestTokens) -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", find_free_port()), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+        yield {
+            "ONESOURCE_AUTH_JWKS_URL": f"{base}/.well-known/jwks.json",
+            "ONESOURCE_AUTH_REVOCATIONS_URL": f"{base}/api/identity/v1/revocations",
+        }
     finally:
         server.shutdown()
 

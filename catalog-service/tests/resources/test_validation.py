@@ -142,3 +142,19 @@ async def test_malformed_json_and_bad_query_are_422(client, police_steward) -> N
         bad = await client.get(RESOURCES, params=params, headers=police_steward)
         assert bad.status_code == 422, params
     assert (await client.get(f"{RESOURCES}/Not-An-Id", headers=police_steward)).status_code == 422
+
+
+async def test_nul_in_any_text_is_unstorable_input_not_a_server_error(client, police_steward, person) -> None:
+    # Issue 20 §5: NUL in a resource's texts answered 500.
+    for document in (
+        person(name="人口\x00信息"),
+        person(summary="a\x00b"),
+        person(share_type="conditional", share_condition="\x00"),
+        person(fields=[{"name": "id_number", "element": "person.id_number", "data_type": "C", "length": 18,
+                        "description": "公民\x00身份号码", "authoritative": True}]),
+    ):  # fmt: skip
+        response = await client.post(RESOURCES, json=document, headers=police_steward)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("/unstorable-input")
+    searched = await client.get(RESOURCES, params={"q": "人\x00"}, headers=police_steward)
+    assert searched.status_code == 422, searched.text

@@ -220,3 +220,23 @@ async def test_a_resolved_correction_reaches_subscribers_as_a_change_event(world
     for department, subscription in ((reporter, reporter_feed), (other, other_feed)):
         items = await world.feed_until(subscription, department, 2)
         assert items[-1]["data"]["changes"] == {"name": "张叁"}
+
+
+async def test_a_resource_over_another_departments_topic_carries_nothing(world, world_factory) -> None:
+    # Issue 20: a department describes a resource on a registry's source topic it does not own; a grant on it must
+    # not deliver that registry's changes. The owner's own subscribers on the same topic still get them.
+    await world.publish_resource()
+    owners_reader = world.unique("mca")
+    await world.grant(owners_reader, ["id_number", "name"])
+    owners = await world.subscribe(owners_reader)
+    rogue = world_factory()
+    rogue.resource, rogue.topic = world.unique("rogue") + ".mirror", world.topic
+    await rogue.add_resource(rogue.resource, provider=rogue.provider, topic=rogue.topic, owned=False)
+    reader = world.unique("mca")
+    await rogue.grant(reader, ["id_number", "name", "household_address"])
+    mirrored = await rogue.subscribe(reader)
+
+    await world.emit("registered", "M1", world.person("M1"))
+    assert len(await world.feed_until(owners, owners_reader, 1)) == 1
+    await asyncio.sleep(1)
+    assert (await rogue.feed(mirrored, reader))["items"] == []

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from onesource.exchange.models import AccessGrant, Delivery, ShareRequest, Subscription
 from onesource.exchange.projector.service import project
 from onesource.exchange.resources import repository as resources
-from onesource.exchange.resources.schemas import ResourceDocument
+from onesource.exchange.resources.schemas import RegistryDocument, ResourceDocument
 from onesource.kit.events import CloudEvent
 from onesource.kit.testing.plugin import rolled_back
 
@@ -44,6 +44,7 @@ async def test_projected_deliveries_never_carry_a_field_outside_the_grant(
             await resources.upsert(
                 session, ResourceDocument.model_validate(make_document("property.person", fields=FIELDS, topic=topic))
             )
+            await resources.upsert_registry(session, RegistryDocument(service="property", owner="psb", version=1))
             subscriptions = []
             for number, fields in enumerate(grant_sets):
                 scope = {"household_region_code": [scope_prefix]} if scope_prefix and number % 2 else None

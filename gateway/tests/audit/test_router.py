@@ -16,17 +16,26 @@ VERIFY = "/api/audit/v1/verify"
 RECORDS = "/api/audit/v1/records"
 
 
+async def catalog_resource(connection: AsyncConnection, resource: str, provider: str, service: str) -> None:
+    await connection.execute(
+        text(
+            "INSERT INTO catalog_resource (id, version, status, provider, service, paths, fields) "
+            "VALUES (:id, 1, 'published', :provider, :service, '[]', '[]')"
+        ),
+        {"id": resource, "provider": provider, "service": service},
+    )
+
+
 @pytest.fixture
 async def catalog(connection: AsyncConnection) -> None:
-    """Two resources in the catalog read model (inside the test's rolled-back transaction)."""
-    for resource, provider in (("audit-test.person", "psb-audit"), ("audit-test.company", "amr-audit")):
+    """Two registries and a resource on each, in the catalog read models (inside the test's rolled-back transaction)."""
+    for service, owner in (("audit-population", "psb-audit"), ("audit-legal-entity", "amr-audit")):
         await connection.execute(
-            text(
-                "INSERT INTO catalog_resource (id, version, status, provider, service, paths, fields) "
-                "VALUES (:id, 1, 'published', :provider, 'population', '[]', '[]')"
-            ),
-            {"id": resource, "provider": provider},
+            text("INSERT INTO catalog_registry (service, owner, version) VALUES (:service, :owner, 1)"),
+            {"service": service, "owner": owner},
         )
+    await catalog_resource(connection, "audit-test.person", "psb-audit", "audit-population")
+    await catalog_resource(connection, "audit-test.company", "amr-audit", "audit-legal-entity")
 
 
 async def bearer(identity: Identity, department: str, roles: list[str]) -> dict[str, str]:
@@ -115,6 +124,28 @@ async def test_the_providers_steward_and_admins_see_who_read_a_record(
     assert [item["request_id"] for item in theirs.json()["items"]] == [company_read.request_id]
 
 
+async def test_a_resource_over_another_departments_registry_opens_no_history_to_its_provider(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    amr_steward: dict[str, str],
+    catalog: None,
+    connection: AsyncConnection,
+    gateway_app: FastAPI,
+) -> None:
+    # Issue 20: a steward published a resource of its own department over psb's registry, and read through it who
+    # read psb's persons. Whatever entries name it (written before the gateway ignored such resources), they are
+    # not its provider's to see; nor are those of a resource on a registry whose owner is not known.
+    await catalog_resource(connection, "amr-audit.watch", "amr-audit", "audit-population")
+    await catalog_resource(connection, "amr-audit.orphan", "amr-audit", "audit-unowned")
+    key = uuid.uuid4().hex
+    for resource in ("amr-audit.watch", "amr-audit.orphan"):
+        await gateway_app.state.audit.record(audit_entry(resources=("audit-test.person", resource), record_keys=(key,)))
+        refused = await client.get(f"{RECORDS}/{resource}/{key}", headers=amr_steward)
+        assert refused.status_code == 403, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert (await client.get(f"{RECORDS}/{resource}/{key}", headers=admin)).status_code == 200
+
+
 async def test_an_unknown_resource_is_for_admins_only(
     client: httpx.AsyncClient, admin: dict[str, str], psb_steward: dict[str, str], gateway_app: FastAPI
 ) -> None:
@@ -162,7 +193,11 @@ async def test_odd_keys_and_cursors_are_answered_not_crashed_on(
 ) -> None:
     key = f"nul\x00{uuid.uuid4().hex}"
     await gateway_app.state.audit.record(audit_entry(resources=("audit-test.person",), record_keys=(key,)))
-    found = await client.get(f"{RECORDS}/audit-test.person/{key.replace(chr(0), '%00')}", headers=admin)
+    # NUL in a URL is refused like any other unstorable input; the entry keeps U+FFFD in its place, found by it.
+    refused = await client.get(f"{RECORDS}/audit-test.person/{key.replace(chr(0), '%00')}", headers=admin)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/unstorable-input")
+    found = await client.get(f"{RECORDS}/audit-test.person/{key.replace(chr(0), '%EF%BF%BD')}", headers=admin)
     assert found.status_code == 200, found.text
     assert len(found.json()["items"]) == 1
     for cursor in ("wrI", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ"):  # "²", and a number beyond bigint

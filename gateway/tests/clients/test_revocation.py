@@ -80,3 +80,18 @@ def test_limits_from_rotation_and_disabling() -> None:
     assert revocations.is_revoked("a", disabled_second - 1)
     assert not revocations.is_revoked("a", disabled_second)
     assert not revocations.is_revoked("b", 0)
+
+
+async def test_the_list_is_published_for_every_service(client, identity, admin) -> None:
+    # Issue 20 §2: services verify tokens themselves; they refuse what the gateway refuses by fetching this list.
+    await _own_client(client, identity, "welfare-listed")
+    await identity.client("civil-affairs", ["consumer"], client_id="welfare-off")
+    assert (await client.post("/api/identity/v1/clients/welfare-off/disable", headers=admin)).status_code == 200
+    rotated = await client.post("/api/identity/v1/clients/welfare-listed/secret", headers=admin)
+    assert rotated.status_code == 200
+    published = await client.get("/api/identity/v1/revocations")
+    assert published.status_code == 200, published.text
+    listed = {item["client_id"]: item["not_before"] for item in published.json()["items"]}
+    assert listed["welfare-off"] is None  # every token
+    rotated_at = datetime.fromisoformat(rotated.json()["secret_rotated_at"]).timestamp()
+    assert listed["welfare-listed"] == int(rotated_at)

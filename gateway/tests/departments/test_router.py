@@ -164,3 +164,24 @@ async def test_idempotency_keys_belong_to_their_caller(client: httpx.AsyncClient
     )
     assert second.status_code == 201, second.text
     assert second.json()["code"] == "by-second"
+
+
+async def test_nul_in_a_department_or_client_is_unstorable_input(client, admin, identity) -> None:
+    # Issue 20 §5: these answered 500.
+    refused = await client.post(
+        DEPARTMENTS, json={"code": "nul-dept", "name": "民政\x00局", "uscc": GOOD}, headers=admin
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/unstorable-input")
+    await identity.department("nul-dept", "600037341")
+    named = await client.post(
+        "/api/identity/v1/clients",
+        json={"department": "nul-dept", "name": "a\x00b", "roles": ["consumer"]},
+        headers=admin,
+    )
+    assert named.status_code == 422, named.text
+    assert named.json()["type"].endswith("/unstorable-input")
+    for path in (f"{DEPARTMENTS}/nul%00dept", "/api/identity/v1/clients/a%00b", "/api/audit/v1/records/a%00/b"):
+        response = await client.get(path, headers=admin)
+        assert response.status_code == 422, (path, response.text)
+        assert response.json()["type"].endswith("/unstorable-input")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import jwt
@@ -26,6 +29,7 @@ from sqlalchemy import text
 
 from onesource.gateway.forwarding.upstream import Upstream, answer, timed_out, unreachable
 from onesource.gateway.grants.schemas import GRANT_TOPIC, ISSUED
+from onesource.gateway.registries.schemas import ASSIGNED, REGISTRY_TOPIC
 from onesource.gateway.resources.schemas import PUBLISHED, RESOURCE_TOPIC
 from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, start_client
@@ -115,13 +119,22 @@ class Broker:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
 
-    async def publish(self, topic: str, event_type: str, data: dict[str, Any], *, event_id: str | None = None) -> str:
-        """Publish one event keyed by its subject (the document's id); returns the event id."""
-        source = "/onesource/catalog" if topic == RESOURCE_TOPIC else "/onesource/exchange"
-        event = CloudEvent(source=source, type=event_type, subject=data["id"], data=data)
+    async def publish(
+        self,
+        topic: str,
+        event_type: str,
+        data: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        subject: str | None = None,
+    ) -> str:
+        """Publish one event keyed by its subject (the document's id unless given); returns the event id."""
+        source = "/onesource/exchange" if topic == GRANT_TOPIC else "/onesource/catalog"
+        subject = subject or data["id"]
+        event = CloudEvent(source=source, type=event_type, subject=subject, data=data)
         if event_id is not None:
             event = event.model_copy(update={"id": event_id})
-        await self.producer.send_and_wait(topic, event.model_dump_json().encode(), key=data["id"].encode())
+        await self.producer.send_and_wait(topic, event.model_dump_json().encode(), key=subject.encode())
         return event.id
 
     async def resource(self, document: dict[str, Any], event_type: str = PUBLISHED) -> str:
@@ -131,6 +144,31 @@ class Broker:
     async def grant(self, document: dict[str, Any], event_type: str = ISSUED) -> str:
         """Publish a grant event."""
         return await self.publish(GRANT_TOPIC, event_type, document)
+
+    async def registry(self, service: str, owner: str, version: int | None = None) -> str:
+        """Publish that ``owner`` owns registry ``service`` (as the catalog does when an admin assigns it)."""
+        document = {
+            "service": service,
+            "owner": owner,
+            "version": next(_REGISTRY_VERSIONS) if version is None else version,
+            "updated_at": "2026-01-05T00:00:00Z",
+        }
+        return await self.publish(REGISTRY_TOPIC, ASSIGNED, document, subject=service)
+
+
+#: Registry versions only move forward, and tests hand the same registry from department to department.
+_REGISTRY_VERSIONS = itertools.count(1)
+
+
+async def owned(app: FastAPI, broker: Broker, service: str, owner: str) -> None:
+    """Make ``owner`` the owner of registry ``service`` and wait until the gateway knows it."""
+    await broker.registry(service, owner)
+    models = app.state.read_models
+
+    async def known() -> bool:
+        return bool(models.resources.owner_of(service) == owner)
+
+    await eventually(known)
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -348,3 +386,121 @@ async def audit_rows(gateway_app: FastAPI, request_id: str) -> list[dict[str, An
             text("SELECT * FROM audit_entry WHERE request_id = :request_id ORDER BY seq"), {"request_id": request_id}
         )
         return [dict(row._mapping) for row in rows]
+
+
+# --- a registry with two published resources, as most data-call tests use it -------------------------------
+
+PROBLEMS = "https://onesource.gov.cn/problems/"
+PURPOSE = "最低生活保障资格审核"
+OTHER_PURPOSE = "临时救助对象核查"
+BASE_FIELDS = ["id_number", "name", "sex", "birth_date", "deceased"]
+EXTENDED_FIELDS = ["id_number", "household_region_code", "household_address", "marital_status"]
+PEOPLE = [
+    {
+        "id_number": "11010519491231002X",
+        "name": "张三",
+        "sex": "2",
+        "birth_date": "1949-12-31",
+        "deceased": False,
+        "household_region_code": "110105",
+        "household_address": "北京市朝阳区",
+        "marital_status": "20",
+    },
+    {
+        "id_number": "110101199003077777",
+        "name": "李四",
+        "sex": "1",
+        "birth_date": "1990-03-07",
+        "deceased": False,
+        "household_region_code": "110101",
+        "household_address": "北京市东城区",
+        "marital_status": "10",
+    },
+    {
+        "id_number": "310101198001010011",
+        "name": "王五",
+        "sex": "1",
+        "birth_date": "1980-01-01",
+        "deceased": True,
+        "household_region_code": "310101",
+        "household_address": "上海市黄浦区",
+        "marital_status": None,
+    },
+]
+ZHANG, LI, WANG = (person["id_number"] for person in PEOPLE)
+METADATA = {"version", "created_at", "updated_at"}
+
+
+def kind(response: httpx.Response) -> str:
+    assert response.headers["content-type"] == "application/problem+json", response.text
+    return str(response.json()["type"]).removeprefix(PROBLEMS)
+
+
+def encoded(purpose: str) -> str:
+    return quote(purpose, safe="")
+
+
+@dataclass
+class World:
+    """Two published resources covering the same paths (like population.person and population.person-extended)."""
+
+    app: FastAPI
+    broker: Broker
+    registry: Registry
+    callers: Callers
+    collection: str
+    provider: str
+    base: str
+    extended: str
+
+    def path(self, key: str | None = None) -> str:
+        return f"/api/population/v1/{self.collection}" + (f"/{key}" if key else "")
+
+    def owner(self, purpose: str = "registry-maintenance") -> dict[str, str]:
+        return self.callers(
+            self.provider, encoded(purpose), client_id=f"{self.provider}-registrar", roles=["registrar"]
+        )
+
+    async def grant(
+        self,
+        department: str,
+        resource: str,
+        fields: list[str],
+        purpose: str = PURPOSE,
+        row_scope: dict[str, list[str]] | None = None,
+    ) -> dict[str, Any]:
+        """Issue a grant on the broker and wait until the gateway holds it."""
+        document = grant_document(
+            department=department,
+            resource=resource,
+            provider=self.provider,
+            fields=fields,
+            purpose=purpose,
+            row_scope=row_scope,
+        )
+        await self.broker.grant(document)
+        models = self.app.state.read_models
+
+        async def held() -> bool:
+            return models.grants.get(document["id"]) is not None
+
+        await eventually(held)
+        return document
+
+
+@pytest.fixture
+async def world(caught_up: FastAPI, broker: Broker, registry: Registry, callers: Callers) -> World:
+    collection, provider = unique("people"), unique("psb")
+    paths = [f"/v1/{collection}/{{id_number}}", f"/v1/{collection}"]
+    base, extended = f"test.{collection}", f"test.{collection}-extended"
+    await owned(caught_up, broker, "population", provider)
+    await broker.resource(resource_document(base, provider=provider, paths=paths, fields=BASE_FIELDS))
+    await broker.resource(resource_document(extended, provider=provider, paths=paths, fields=EXTENDED_FIELDS))
+    models = caught_up.state.read_models
+
+    async def published() -> bool:
+        return models.resources.get(base) is not None and models.resources.get(extended) is not None
+
+    await eventually(published)
+    registry.add(collection, *PEOPLE)
+    return World(caught_up, broker, registry, callers, collection, provider, base, extended)

@@ -6,13 +6,10 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import jwt
-import pytest
 from fastapi import FastAPI, Response
 
 from onesource.gateway.forwarding.limits import BodyDigest, TokenBuckets
@@ -20,131 +17,29 @@ from onesource.gateway.forwarding.service import request_hash
 from onesource.gateway.grants.schemas import REVOKED
 
 from .conftest import (
+    BASE_FIELDS,
+    LI,
+    METADATA,
+    OTHER_PURPOSE,
+    PEOPLE,
+    PURPOSE,
+    WANG,
+    ZHANG,
     Backends,
     Broker,
     Callers,
     Registry,
+    World,
     audit_rows,
+    encoded,
     eventually,
     grant_document,
+    kind,
+    owned,
     resource_document,
     routed,
     unique,
 )
-
-PROBLEMS = "https://onesource.gov.cn/problems/"
-PURPOSE = "最低生活保障资格审核"
-OTHER_PURPOSE = "临时救助对象核查"
-BASE_FIELDS = ["id_number", "name", "sex", "birth_date", "deceased"]
-EXTENDED_FIELDS = ["id_number", "household_region_code", "household_address", "marital_status"]
-PEOPLE = [
-    {
-        "id_number": "11010519491231002X",
-        "name": "张三",
-        "sex": "2",
-        "birth_date": "1949-12-31",
-        "deceased": False,
-        "household_region_code": "110105",
-        "household_address": "北京市朝阳区",
-        "marital_status": "20",
-    },
-    {
-        "id_number": "110101199003077777",
-        "name": "李四",
-        "sex": "1",
-        "birth_date": "1990-03-07",
-        "deceased": False,
-        "household_region_code": "110101",
-        "household_address": "北京市东城区",
-        "marital_status": "10",
-    },
-    {
-        "id_number": "310101198001010011",
-        "name": "王五",
-        "sex": "1",
-        "birth_date": "1980-01-01",
-        "deceased": True,
-        "household_region_code": "310101",
-        "household_address": "上海市黄浦区",
-        "marital_status": None,
-    },
-]
-ZHANG, LI, WANG = (person["id_number"] for person in PEOPLE)
-METADATA = {"version", "created_at", "updated_at"}
-
-
-def kind(response: httpx.Response) -> str:
-    assert response.headers["content-type"] == "application/problem+json", response.text
-    return str(response.json()["type"]).removeprefix(PROBLEMS)
-
-
-def encoded(purpose: str) -> str:
-    return quote(purpose, safe="")
-
-
-@dataclass
-class World:
-    """Two published resources covering the same paths (like population.person and population.person-extended)."""
-
-    app: FastAPI
-    broker: Broker
-    registry: Registry
-    callers: Callers
-    collection: str
-    provider: str
-    base: str
-    extended: str
-
-    def path(self, key: str | None = None) -> str:
-        return f"/api/population/v1/{self.collection}" + (f"/{key}" if key else "")
-
-    def owner(self, purpose: str = "registry-maintenance") -> dict[str, str]:
-        return self.callers(
-            self.provider, encoded(purpose), client_id=f"{self.provider}-registrar", roles=["registrar"]
-        )
-
-    async def grant(
-        self,
-        department: str,
-        resource: str,
-        fields: list[str],
-        purpose: str = PURPOSE,
-        row_scope: dict[str, list[str]] | None = None,
-    ) -> dict[str, Any]:
-        """Issue a grant on the broker and wait until the gateway holds it."""
-        document = grant_document(
-            department=department,
-            resource=resource,
-            provider=self.provider,
-            fields=fields,
-            purpose=purpose,
-            row_scope=row_scope,
-        )
-        await self.broker.grant(document)
-        models = self.app.state.read_models
-
-        async def held() -> bool:
-            return models.grants.get(document["id"]) is not None
-
-        await eventually(held)
-        return document
-
-
-@pytest.fixture
-async def world(caught_up: FastAPI, broker: Broker, registry: Registry, callers: Callers) -> World:
-    collection, provider = unique("people"), unique("psb")
-    paths = [f"/v1/{collection}/{{id_number}}", f"/v1/{collection}"]
-    base, extended = f"test.{collection}", f"test.{collection}-extended"
-    await broker.resource(resource_document(base, provider=provider, paths=paths, fields=BASE_FIELDS))
-    await broker.resource(resource_document(extended, provider=provider, paths=paths, fields=EXTENDED_FIELDS))
-    models = caught_up.state.read_models
-
-    async def published() -> bool:
-        return models.resources.get(base) is not None and models.resources.get(extended) is not None
-
-    await eventually(published)
-    registry.add(collection, *PEOPLE)
-    return World(caught_up, broker, registry, callers, collection, provider, base, extended)
 
 
 async def test_the_owner_reads_and_writes_its_records_as_they_are(client, world: World) -> None:
@@ -181,13 +76,14 @@ async def registry_of_its_own(
     settings.service_urls[service] = f"http://{service}.internal"
     backends.serve(settings.service_urls[service], registry.app)
     try:
+        await owned(caught_up, broker, service, provider)
         document = resource_document(
             f"test.{service}", provider=provider, paths=["/v1/people/{id_number}"], fields=BASE_FIELDS, service=service
         )
         await broker.resource(document)
 
         async def published() -> bool:
-            return caught_up.state.read_models.resources.owner_of(service) == provider
+            return caught_up.state.read_models.resources.get(document["id"]) is not None
 
         await eventually(published)
         yield service, provider, registry
@@ -583,6 +479,10 @@ async def test_data_calls_fail_closed_until_the_caches_have_caught_up(settings, 
         asked.append(request)
         if request.url.path == "/v1/resources":
             return httpx.Response(200, json={"items": [], "next_cursor": None, "facets": {}})
+        if request.url.path == "/v1/registries":
+            return httpx.Response(
+                200, json={"items": [{"service": "population", "owner": provider}], "next_cursor": None}
+            )
         if request.url.path == f"/v1/resources/{resource['id']}":
             return httpx.Response(200, json=resource)
         return httpx.Response(404, json={"status": 404})

@@ -47,7 +47,7 @@ async def test_forwards_method_path_query_body_and_headers(client, upstream, set
         },
     )
     response = await client.post(
-        "/api/catalog/v1/resources/a%2Fb?expand=history&x=1",
+        "/api/catalog/v1/resources/%E4%BA%BA%20a?expand=history&x=1",
         content='{"name": "张三"}'.encode(),
         headers={
             **admin,
@@ -72,7 +72,7 @@ async def test_forwards_method_path_query_body_and_headers(client, upstream, set
     [sent] = upstream.requests
     assert sent.method == "POST"
     assert str(sent.url).startswith(settings.service_urls["catalog"])
-    assert sent.url.raw_path == b"/v1/resources/a%2Fb?expand=history&x=1"
+    assert sent.url.raw_path == b"/v1/resources/%E4%BA%BA%20a?expand=history&x=1"
     assert sent.content == '{"name": "张三"}'.encode()
     assert sent.headers["authorization"] == admin["Authorization"]
     assert sent.headers["if-match"] == '"2"'

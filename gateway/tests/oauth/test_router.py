@@ -7,7 +7,7 @@ from urllib.parse import quote_plus
 import jwt
 import pytest
 
-from onesource.kit.auth import TokenVerifier
+from onesource.kit.auth import HttpRevocations, TokenVerifier
 from onesource.kit.errors import Unauthorized
 from onesource.kit.settings import AuthSettings
 
@@ -28,7 +28,8 @@ def jwks_verifier(client) -> TokenVerifier:
         document: dict[str, Any] = response.json()
         return document
 
-    return TokenVerifier(AuthSettings(), source)
+    revocations = HttpRevocations("/api/identity/v1/revocations", client, refresh_seconds=1, max_age_seconds=30)
+    return TokenVerifier(AuthSettings(), source, revocations)
 
 
 async def test_good_secret_gets_a_token_that_verifies_against_the_jwks(client, identity, settings) -> None:

@@ -5,12 +5,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData
 
 from onesource.gateway.grants.models import AccessGrant
+from onesource.gateway.registries.models import CatalogRegistry
 from onesource.gateway.resources.models import CatalogResource
 
-READ_MODEL_TABLES = {CatalogResource.__tablename__, AccessGrant.__tablename__}
+READ_MODEL_TABLES = {CatalogResource.__tablename__, CatalogRegistry.__tablename__, AccessGrant.__tablename__}
 
 
-async def test_migration_0003_creates_the_read_model_tables_as_the_models_describe(gateway_app) -> None:
+async def test_migrations_create_the_read_model_tables_as_the_models_describe(gateway_app) -> None:
     def differences(connection):
         context = MigrationContext.configure(
             connection,
@@ -20,7 +21,7 @@ async def test_migration_0003_creates_the_read_model_tables_as_the_models_descri
             },
         )
         ours = MetaData()
-        for table in (CatalogResource.__table__, AccessGrant.__table__):
+        for table in (CatalogResource.__table__, CatalogRegistry.__table__, AccessGrant.__table__):
             table.to_metadata(ours)
         return compare_metadata(context, ours)
 

@@ -14,7 +14,7 @@ from onesource.gateway.grants.schemas import EXPIRED, GRANT_TOPIC, ISSUED, REVOK
 from onesource.gateway.readmodels.sync import CONSUMER_GROUP
 from onesource.gateway.resources.schemas import CHANGED, PUBLISHED, RETIRED
 
-from ..forwarding.conftest import Broker, eventually, grant_document, resource_document, unique
+from ..forwarding.conftest import Broker, eventually, grant_document, owned, resource_document, unique
 
 
 async def handled(app: FastAPI, event_id: str) -> bool:
@@ -38,6 +38,7 @@ async def test_a_resource_moves_forward_by_version_only_and_covers_nothing_once_
     caught_up: FastAPI, broker: Broker
 ) -> None:
     models = caught_up.state.read_models
+    await owned(caught_up, broker, "population", "psb")
     collection = unique("c")
     resource_id = unique("test.resource-")
     template = f"/v1/{collection}/{{id_number}}"

@@ -351,3 +351,15 @@ async def test_search_by_name_region_and_birth_dates(client, registrar, factory)
 async def test_bad_search_parameters_are_422(client, registrar, params) -> None:
     response = await client.get(PERSONS, params=params, headers=registrar)
     assert response.status_code == 422, response.text
+
+
+async def test_nul_in_a_path_or_a_query_is_unstorable_input_not_a_server_error(client, owner_consumer) -> None:
+    # Issue 20 §5: these answered 500.
+    for response in (
+        await client.get(f"{PERSONS}/a%00b", headers=owner_consumer),
+        await client.get(f"{PERSONS}/a%00b/history", headers=owner_consumer),
+        await client.get(PERSONS, params={"name": "a\x00b"}, headers=owner_consumer),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"].endswith("/unstorable-input")

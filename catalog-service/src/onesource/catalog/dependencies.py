@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from onesource.catalog.settings import Settings
+from onesource.kit.auth import Principal, require_roles
 
 
 def _settings(request: Request) -> Settings:
@@ -16,3 +17,7 @@ def _settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 """The running app's settings."""
+
+
+AdminDep = Annotated[Principal, Depends(require_roles("admin"))]
+"""The caller, who must be a platform admin."""

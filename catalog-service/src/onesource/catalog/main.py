@@ -9,6 +9,8 @@ from onesource.catalog.elements.router import router as elements_router
 from onesource.catalog.exports.router import router as exports_router
 from onesource.catalog.grants.consumer import grant_consumer
 from onesource.catalog.models import Base
+from onesource.catalog.registries.events import REGISTRY_TOPIC
+from onesource.catalog.registries.router import router as registries_router
 from onesource.catalog.reports.router import router as reports_router
 from onesource.catalog.resources.events import RESOURCE_TOPIC
 from onesource.catalog.resources.router import router as resources_router
@@ -28,13 +30,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings=settings,
             metadata=Base.metadata,
             migrations_dir=service_migrations_dir(onesource.catalog.__file__),
-            routers=[resources_router, elements_router, reports_router, exports_router],
-            topics=[RESOURCE_TOPIC],
+            routers=[resources_router, registries_router, elements_router, reports_router, exports_router],
+            topics=[RESOURCE_TOPIC, REGISTRY_TOPIC],
             consumers=[grant_consumer] if settings.grant_consumer_enabled else [],
             tags=[
                 {
                     "name": "resources",
                     "description": "Directory entries (信息资源): register, change, publish, retire.",
+                },
+                {
+                    "name": "registries",
+                    "description": "Registries and the one department that owns each (set by platform admins).",
                 },
                 {"name": "elements", "description": "Data elements (数据元) and their authoritative sources."},
                 {"name": "reports", "description": "Reports for coordinators (避免重复采集)."},

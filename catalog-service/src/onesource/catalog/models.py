@@ -75,6 +75,24 @@ class Resource(Base):
     published_at: Mapped[datetime | None]
 
 
+class Registry(Base):
+    """A registry service (人口、法人、空间、宏观 …) and the one department that owns its data.
+
+    The directory of who owns which datum: only this department's stewards describe the registry's paths and topics
+    in the catalog, and the gateway opens no resource of another provider on it. Platform admins set it.
+    """
+
+    __tablename__ = "registry"
+
+    service: Mapped[str] = mapped_column(Text, primary_key=True)
+    """The registry's service name, as in ``/api/<service>/…`` and a resource's ``service``."""
+    owner: Mapped[str] = mapped_column(Text)
+    """The owning department's code."""
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 class ResourceVersion(Base):
     """Every version of a resource's document: who made it, when, by which action."""
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import onesource.exchange
-from onesource.exchange import problems
 from onesource.exchange.corrections.events import CORRECTION_TOPIC
 from onesource.exchange.corrections.router import router as corrections_router
 from onesource.exchange.grants.events import GRANT_TOPIC
 from onesource.exchange.grants.router import router as grants_router
 from onesource.exchange.models import Base
 from onesource.exchange.projector.consumer import projector
-from onesource.exchange.resources.service import RESOURCE_TOPIC, apply_catalog_event
+from onesource.exchange.resources.service import REGISTRY_TOPIC, RESOURCE_TOPIC, apply_catalog_event
 from onesource.exchange.settings import Settings
 from onesource.exchange.share_requests.events import SHARE_REQUEST_TOPIC
 from onesource.exchange.share_requests.router import router as share_requests_router
@@ -28,11 +27,11 @@ CATALOG_CONSUMER = "exchange-catalog"
 
 
 def catalog_consumer(app: FastAPI) -> EventConsumer:
-    """Keeps the catalog read model from the catalog's resource events."""
+    """Keeps the catalog read model from the catalog's resource and registry events."""
     settings: Settings = app.state.settings
     return EventConsumer(
         name=CATALOG_CONSUMER,
-        topics=[RESOURCE_TOPIC],
+        topics=[RESOURCE_TOPIC, REGISTRY_TOPIC],
         kafka=settings.kafka,
         sessionmaker=app.state.sessionmaker,
         handler=apply_catalog_event,
@@ -48,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         extensions.append(projector)
     if settings.sweeper_enabled:
         extensions.append(sweeper)
-    app = create_service_app(
+    return create_service_app(
         ServiceSpec(
             name="exchange",
             title="OneSource exchange",
@@ -75,5 +74,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ],
         )
     )
-    problems.install(app)
-    return app

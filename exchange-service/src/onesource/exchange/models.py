@@ -57,6 +57,21 @@ class CatalogResource(Base):
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
+class CatalogRegistry(Base):
+    """Read model of the catalog's registries: which department owns each (from ``registry.assigned`` events).
+
+    The projector delivers a resource's source topic only when the resource's provider owns the registry that
+    publishes it: a resource another department described over that topic carries nothing.
+    """
+
+    __tablename__ = "catalog_registry"
+
+    service: Mapped[str] = mapped_column(Text, primary_key=True)
+    owner: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ShareRequest(Base):
     """A consumer department's request to share a resource's fields, and where it stands."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,7 +13,8 @@ from onesource.gateway.audit.log import audit_log
 from onesource.gateway.audit.router import router as audit_router
 from onesource.gateway.bootstrap import bootstrap
 from onesource.gateway.clients.events import CLIENT_TOPIC
-from onesource.gateway.clients.revocation import RevocationList, revocation_list
+from onesource.gateway.clients.revocation import revocation_list
+from onesource.gateway.clients.router import revocations_router
 from onesource.gateway.clients.router import router as clients_router
 from onesource.gateway.departments.events import DEPARTMENT_TOPIC
 from onesource.gateway.departments.router import router as departments_router
@@ -30,28 +30,19 @@ from onesource.gateway.oauth.throttle import login_throttle
 from onesource.gateway.readmodels.sync import read_models
 from onesource.gateway.settings import Settings
 from onesource.kit.app import ServiceSpec, create_service_app
-from onesource.kit.auth import JwksSource, Principal, TokenVerifier
-from onesource.kit.errors import Unauthorized
+from onesource.kit.auth import RevocationList as KitRevocationList
+from onesource.kit.auth import TokenVerifier
 from onesource.kit.migrations import service_migrations_dir
-from onesource.kit.settings import AuthSettings
 
 
 class OwnKeysVerifier(TokenVerifier):
-    """Verifies tokens against the gateway's own keys, read from its database (no HTTP round trip)."""
+    """Verifies tokens against the gateway's own keys and revocation list (no HTTP round trip).
+
+    The keys are read from its database; the revocation list is the one it keeps and publishes for every service.
+    """
 
     #: Reading the key set is one local query, so a token naming a just-rotated key may refetch at once.
     REFETCH_INTERVAL = 0.0
-
-    def __init__(self, settings: AuthSettings, source: JwksSource, revocations: Callable[[], RevocationList]) -> None:
-        super().__init__(settings, source)
-        self._revocations = revocations
-
-    async def verify(self, token: str) -> Principal:
-        """Verify ``token`` and refuse it when its client was disabled, or its secret rotated, after it was issued."""
-        principal = await super().verify(token)
-        if self._revocations().is_revoked(principal.client_id, principal.issued_at or 0):
-            raise Unauthorized("the token was revoked: its client is disabled or its secret was rotated since")
-        return principal
 
 
 def own_keys_verifier(app: FastAPI) -> TokenVerifier:
@@ -64,7 +55,11 @@ def own_keys_verifier(app: FastAPI) -> TokenVerifier:
         async with sessionmaker() as session:
             return await keys.jwks(session, settings)
 
-    return OwnKeysVerifier(settings.auth, source, lambda: app.state.revocations)
+    async def revocations() -> KitRevocationList:
+        revoked: KitRevocationList = app.state.revocations
+        return revoked
+
+    return OwnKeysVerifier(settings.auth, source, revocations)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -86,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 jwks_router,
                 departments_router,
                 clients_router,
+                revocations_router,
                 keys_router,
                 audit_router,
                 forwarding_router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from onesource.kit.settings import ServiceSettings
@@ -61,7 +61,12 @@ class Settings(ServiceSettings):
     revocation_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
     """How often each gateway process reloads which clients are disabled or rotated (their tokens are refused)."""
     login_failure_threshold: int = Field(default=5, ge=1, le=100)
-    """Failed client authentications in a row before the token endpoint makes that client (or address) wait."""
+    """Failed authentications of one client id from one address before that pair must wait (others are not held up)."""
+    login_address_failure_threshold: int = Field(default=50, ge=1, le=10_000)
+    """Failed authentications from one address, whatever the client ids, before that address must wait."""
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
+    """Reverse proxies (addresses or networks, a JSON list) whose ``X-Forwarded-For`` names the caller's address;
+    from any other peer the header is ignored. Empty: the peer is the caller."""
     login_lock_seconds: float = Field(default=1.0, gt=0, le=60)
     """The first wait after the threshold; it doubles with every further failure."""
     login_max_lock_seconds: float = Field(default=300.0, gt=0, le=86_400)
@@ -81,6 +86,12 @@ class Settings(ServiceSettings):
     on as it arrives, never held whole (413 ``content-too-large`` above it)."""
     upload_timeout_seconds: float = Field(default=1800.0, gt=0)
     """How long such an upload and the registry's answer to it may take (504 ``upstream-timeout`` after it)."""
+    row_scope_lookahead_pages: int = Field(default=5, ge=0, le=100)
+    """When a grant's row scope empties a non-owner's page, how many further pages the gateway reads for records in
+    scope before it answers an empty page (which never carries a cursor: it would say that hidden records match)."""
+    max_purpose_length: int = Field(default=500, ge=1)
+    """Longest ``X-OneSource-Purpose`` of a data call, in characters once decoded (431 ``purpose-too-long`` beyond):
+    as long as a share request's purpose may be."""
     max_page_size: int = Field(default=200, ge=1)
     """Largest ``limit`` a data call may ask for (413 ``page-too-large`` above it)."""
     upstream_timeout_seconds: float = Field(default=10.0, gt=0)

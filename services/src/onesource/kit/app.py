@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from opentelemetry import context as otel_context
@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import MetaData, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from onesource.kit.auth import TokenVerifier, http_jwks_source
+from onesource.kit.auth import HttpRevocations, TokenVerifier, http_jwks_source
 from onesource.kit.consumer import EventConsumer
 from onesource.kit.db import create_engine, create_read_pool, reading, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
@@ -33,6 +33,8 @@ from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.migrations import upgrade
 from onesource.kit.outbox import OutboxRelay, Renderer
 from onesource.kit.settings import ServiceSettings
+from onesource.kit.storable import install as install_storable_input
+from onesource.kit.storable import refuse_unstorable_target
 from onesource.kit.telemetry import request_id_var, sampled_by_caller, setup_telemetry, unrecorded_context
 
 logger = logging.getLogger(__name__)
@@ -79,15 +81,28 @@ class ServiceSpec:
 
 
 class RequestContextMiddleware:
-    """``X-Request-Id`` (propagated or generated) and HTTP metrics, as plain ASGI for a cheap hot path.
+    """``X-Request-Id`` (propagated or generated), HTTP metrics and request-head bounds, as plain ASGI.
+
+    A request whose path and query together are longer than ``max_uri_bytes`` is answered 414 ``uri-too-long``, one
+    whose header fields together are larger than ``max_header_bytes`` 431 ``headers-too-large`` (RFC 9110 §15.5.15,
+    RFC 6585 §5), before anything else reads them: nothing that long is stored, logged or forwarded.
 
     With ``light_tracing`` (no span exporter), a request whose caller does not ask for sampling gets its trace
     context here, without a span (``telemetry.unrecorded_context``); FastAPI's instrumentation then leaves it out.
     """
 
-    def __init__(self, app: ASGIApp, service: str, light_tracing: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        service: str,
+        max_uri_bytes: int = 8192,
+        max_header_bytes: int = 16384,
+        light_tracing: bool = False,
+    ) -> None:
         self.app = app
         self.service = service
+        self.max_uri_bytes = max_uri_bytes
+        self.max_header_bytes = max_header_bytes
         self.light_tracing = light_tracing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -118,6 +133,15 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            refusal = self._refusal(scope)
+            if refusal is not None:
+                status, slug, title, detail = refusal
+                await send_with_id(
+                    {"type": "http.response.start", "status": status, "headers": [(b"content-type", PROBLEM)]}
+                )
+                body = _problem_body(scope, request_id, status=status, slug=slug, title=title, detail=detail)
+                await send_with_id({"type": "http.response.body", "body": body})
+                return
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answer here rather than in Starlette's outermost error middleware, so that the 500
@@ -143,18 +167,45 @@ class RequestContextMiddleware:
             if trace_token is not None:
                 otel_context.detach(trace_token)
 
+    def _refusal(self, scope: Scope) -> tuple[int, str, str, str] | None:
+        """Why the request's head is refused (status, slug, title, detail), or ``None``."""
+        uri = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if uri > self.max_uri_bytes:
+            detail = f"the path and query have {uri} bytes; at most {self.max_uri_bytes} are accepted"
+            return 414, "uri-too-long", "URI too long", detail
+        head = sum(len(name) + len(value) for name, value in scope["headers"])
+        if head > self.max_header_bytes:
+            detail = f"the header fields have {head} bytes; at most {self.max_header_bytes} are accepted"
+            return 431, "headers-too-large", "Request header fields too large", detail
+        return None
 
-def _internal_error_body(scope: Scope, request_id: str) -> bytes:
+
+PROBLEM = PROBLEM_MEDIA_TYPE.encode()
+
+
+def _problem_body(scope: Scope, request_id: str, *, status: int, slug: str, title: str, detail: str) -> bytes:
+    instance = scope["path"]
     return json.dumps(
         {
-            "type": PROBLEM_TYPE_BASE + "internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "The service failed to process the request; quote the request id when reporting it.",
-            "instance": scope["path"],
+            "type": PROBLEM_TYPE_BASE + slug,
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "instance": instance if len(instance) <= 200 else instance[:200] + "…",
             "request_id": request_id,
         }
     ).encode()
+
+
+def _internal_error_body(scope: Scope, request_id: str) -> bytes:
+    return _problem_body(
+        scope,
+        request_id,
+        status=500,
+        slug="internal-error",
+        title="Internal error",
+        detail="The service failed to process the request; quote the request id when reporting it.",
+    )
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -253,7 +304,16 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
         app.state.token_verifier = (
             spec.token_verifier(app)
             if spec.token_verifier
-            else TokenVerifier(settings.auth, http_jwks_source(settings.auth.jwks_url, http))
+            else TokenVerifier(
+                settings.auth,
+                http_jwks_source(settings.auth.jwks_url, http),
+                HttpRevocations(
+                    settings.auth.revocations_url,
+                    http,
+                    refresh_seconds=settings.auth.revocations_refresh_seconds,
+                    max_age_seconds=settings.auth.revocations_max_age_seconds,
+                ),
+            )
         )
         tasks: list[asyncio.Task[None]] = []
         relay: OutboxRelay | None = None
@@ -335,8 +395,10 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
             "operation_spans": False,
             "exclude": _untraced_when(light_tracing),
         },
+        dependencies=[Depends(refuse_unstorable_target)],
     )
     install_problem_handlers(app)
+    install_storable_input(app)
     app.state.service_name = spec.name
     app.state.spec = spec
     if spec.idempotency is not None:
@@ -346,5 +408,11 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     app.include_router(_health_router(spec))
     for router in spec.routers:
         app.include_router(router)
-    app.add_middleware(RequestContextMiddleware, service=spec.name, light_tracing=light_tracing)
+    app.add_middleware(
+        RequestContextMiddleware,
+        service=spec.name,
+        max_uri_bytes=spec.settings.max_uri_bytes,
+        max_header_bytes=spec.settings.max_header_bytes,
+        light_tracing=light_tracing,
+    )
     return app

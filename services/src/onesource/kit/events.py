@@ -17,6 +17,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 SPEC_VERSION = "1.0"
 SCHEMA_BASE = "https://onesource.gov.cn/schemas/events/"
+#: Source topics are ``onesource.<service>.<entity>.v1``: the service segment names the registry that publishes them.
+SOURCE_TOPIC_PREFIX = "onesource."
+
+
+def registry_of_topic(topic: str) -> str | None:
+    """The service whose source topic ``topic`` is (``onesource.<service>.…``), or ``None`` outside that form.
+
+    The catalog refuses a resource naming a topic of a registry its provider does not own, and the exchange's
+    projector delivers a resource's topic only when its provider owns that registry.
+    """
+    if not topic.startswith(SOURCE_TOPIC_PREFIX):
+        return None
+    service, dot, _ = topic.removeprefix(SOURCE_TOPIC_PREFIX).partition(".")
+    return service if dot and service else None
 
 
 def new_event_id() -> str:

@@ -52,6 +52,12 @@ class AuthSettings(BaseSettings):
     """Expected ``aud`` claim."""
     jwks_cache_seconds: int = 300
     """How long a fetched key set is trusted before it is fetched again."""
+    revocations_url: str = "http://127.0.0.1:8000/api/identity/v1/revocations"
+    """The gateway's published token revocation list (disabled clients, rotated secrets)."""
+    revocations_refresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often the revocation list is fetched again (a revoked token keeps working at most this long here)."""
+    revocations_max_age_seconds: float = Field(default=30.0, gt=0, le=600)
+    """How long a list may go unrefreshed (the gateway unreachable) before every token is refused (503)."""
 
 
 class TelemetrySettings(BaseSettings):
@@ -92,6 +98,10 @@ class ServiceSettings(BaseSettings):
     """Fallback poll interval of the relay; commits wake it at once through LISTEN/NOTIFY."""
     relay_batch_size: int = 500
     """Rows one relay claims at a time."""
+    max_uri_bytes: int = Field(default=8192, ge=256)
+    """Longest path with query a request may have (414 ``uri-too-long`` beyond)."""
+    max_header_bytes: int = Field(default=16384, ge=1024)
+    """Largest total of a request's header fields (431 ``headers-too-large`` beyond)."""
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)

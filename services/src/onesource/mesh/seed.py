@@ -344,7 +344,7 @@ def _is_json(response: httpx.Response) -> bool:
 
 def catalog_seed_steps(found: Sequence[Registry] | None = None) -> int:
     """How many progress steps `seed_catalog` reports."""
-    return sum(len(registry.resources("")) for registry in (registries() if found is None else found))
+    return 1 + sum(len(registry.resources("")) for registry in (registries() if found is None else found))
 
 
 def seed_catalog(
@@ -354,8 +354,18 @@ def seed_catalog(
     *,
     found: Sequence[Registry] | None = None,
 ) -> None:
-    """Register and publish the catalog resources of every installed registry, as its owner's steward."""
-    for registry in registries() if found is None else found:
+    """Assign every installed registry its owner, then register and publish its resources as the owner's steward.
+
+    Owners are assigned as the admin (whose token `gateway` carries since `seed_demo`): stewards cannot change
+    who owns a registry, and the catalog refuses a resource over a registry its provider does not own.
+    """
+    found = registries() if found is None else found
+    for registry in found:
+        assigned = gateway.put(f"/api/catalog/v1/registries/{registry.service}", json={"owner": registry.owner})
+        if assigned.status_code not in {200, 201}:
+            raise SeedError(f"assign registry {registry.service} to {registry.owner}", assigned)
+    report("registries assigned their owners")
+    for registry in found:
         steward = clients[f"{registry.owner}-steward"]
         headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
         for resource in registry.resources(steward.department):

@@ -111,7 +111,11 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
         "ONESOURCE_KAFKA_SESSION_TIMEOUT_MS": "1500",
         "ONESOURCE_KAFKA_HEARTBEAT_INTERVAL_MS": "500",
         "ONESOURCE_AUTH_JWKS_URL": f"{gateway_url}/.well-known/jwks.json",
+        "ONESOURCE_AUTH_REVOCATIONS_URL": f"{gateway_url}/api/identity/v1/revocations",
         "ONESOURCE_OTEL_LOG_JSON": "true",
+        # uvicorn's own X-Forwarded-For handling trusts every local caller (127.0.0.1): any of them could claim any
+        # address. The gateway reads the header itself, from its configured trusted proxies only.
+        "UVICORN_PROXY_HEADERS": "false",
     }
     if infra.embedded_kafka:
         env["ONESOURCE_KAFKA_IDEMPOTENCE"] = "false"

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.catalog.models import Resource as ResourceRow
+from onesource.catalog.registries import service as registries
 from onesource.catalog.resources import repository
 from onesource.catalog.resources.errors import (
     DuplicateAuthoritativeSource,
@@ -270,6 +271,7 @@ async def create(session: AsyncSession, principal: Principal, create: ResourceCr
     document["fields"] = create.fields
     document["status"] = "draft"
     _validated(document)
+    await registries.ensure_provider_owns(session, create.provider, create.service, create.topic)
     if await repository.exists(session, create.id):
         raise DuplicateResource(f"a resource with id {create.id!r} exists already", resource=create.id)
     await _refuse_taken_elements(session, create.id, create.fields)
@@ -355,6 +357,7 @@ async def update(
     for name in sent:
         document[name] = getattr(change, name)
     _validated(document)
+    await registries.ensure_provider_owns(session, resource.provider, document["service"], document["topic"])
     fields: list[ResourceField] = document["fields"]
     await _refuse_taken_elements(session, resource.id, fields)
     for name in sent - {"fields"}:
@@ -380,6 +383,8 @@ async def publish(session: AsyncSession, principal: Principal, resource_id: str,
     resource = await _managed(session, principal, resource_id, action="publish", expected=if_match)
     if resource.status != "draft":
         raise InvalidTransition(f"only drafts are published; resource {resource_id!r} is {resource.status}")
+    # Again at publication: the registry may have changed hands since the draft was registered.
+    await registries.ensure_provider_owns(session, resource.provider, resource.service, resource.topic)
     fields = [ResourceField.model_validate(field) for field in resource.fields]
     await _refuse_taken_elements(session, resource.id, fields)
     resource.status = "published"

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.exchange.models import AccessGrant, CatalogResource, Delivery, Subscription
+from onesource.exchange.models import AccessGrant, CatalogRegistry, CatalogResource, Delivery, Subscription
 from onesource.exchange.subscriptions.feed import DELIVERY_CHANNEL
+from onesource.kit.events import registry_of_topic
 
 
 async def subscriptions_on(session: AsyncSession, topic: str) -> Sequence[Subscription]:
-    """Active subscriptions to resources published on ``topic``, locked in id order.
+    """Active subscriptions to the owner's resources published on ``topic``, locked in id order.
 
-    The lock serialises deliveries per subscription, so feed positions are assigned and committed in order.
+    Only the resources of the department owning the registry ``topic`` belongs to: a resource another department
+    described over a registry's topic carries nothing of it (issue 20), and a topic whose registry has no known
+    owner is delivered to nobody (fail closed). The lock serialises deliveries per subscription, so feed positions
+    are assigned and committed in order.
     """
     statement = (
         select(Subscription)
         .join(CatalogResource, CatalogResource.id == Subscription.resource)
+        .join(
+            CatalogRegistry,
+            and_(
+                CatalogRegistry.service == registry_of_topic(topic), CatalogRegistry.owner == CatalogResource.provider
+            ),
+        )
         .where(CatalogResource.topic == topic, Subscription.status == "active")
         .order_by(Subscription.id)
         .with_for_update(of=Subscription)

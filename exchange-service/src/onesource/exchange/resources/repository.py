@@ -8,8 +8,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.exchange.models import CatalogResource
-from onesource.exchange.resources.schemas import ResourceDocument
+from onesource.exchange.models import CatalogRegistry, CatalogResource
+from onesource.exchange.resources.schemas import RegistryDocument, ResourceDocument
 
 
 async def get(session: AsyncSession, resource_id: str) -> CatalogResource | None:
@@ -56,3 +56,16 @@ async def source_topics(session: AsyncSession) -> Sequence[str]:
         .order_by(CatalogResource.topic)
     )
     return [topic for topic in (await session.scalars(statement)).all() if topic]
+
+
+async def upsert_registry(session: AsyncSession, document: RegistryDocument) -> None:
+    """Keep a registry's owner unless a newer version is already known."""
+    statement = insert(CatalogRegistry).values(service=document.service, owner=document.owner, version=document.version)
+    excluded = statement.excluded
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CatalogRegistry.service],
+            set_={"owner": excluded.owner, "version": excluded.version, "updated_at": func.now()},
+            where=CatalogRegistry.version < excluded.version,
+        )
+    )

@@ -41,3 +41,16 @@ class ResourceDocument(BaseModel):
     """Why the resource is not shared (for ``not_shared``)."""
     share_condition: str | None = None
     """The condition of sharing (for ``conditional``)."""
+
+
+class RegistryDocument(BaseModel):
+    """A registry and its owning department, as the catalog's ``registry.assigned`` events carry it."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, extra="ignore")
+
+    service: str = Field(min_length=1)
+    """The registry's service name (its source topics are ``onesource.<service>.…``)."""
+    owner: str = Field(min_length=1)
+    """The owning department's code."""
+    version: int
+    """Catalog version of the registry; only the latest is kept."""

@@ -10,19 +10,24 @@ from onesource.exchange.models import CatalogResource
 from onesource.exchange.resources import repository
 from onesource.exchange.resources.catalog import CatalogClient
 from onesource.exchange.resources.errors import ResourceNotFound, ResourceNotShareable
-from onesource.exchange.resources.schemas import ResourceDocument
+from onesource.exchange.resources.schemas import RegistryDocument, ResourceDocument
 from onesource.kit.events import CloudEvent
 
 logger = logging.getLogger(__name__)
 
 RESOURCE_TOPIC = "onesource.catalog.resource.v1"
+REGISTRY_TOPIC = "onesource.catalog.registry.v1"
 PUBLISHED = "gov.onesource.catalog.resource.published.v1"
 CHANGED = "gov.onesource.catalog.resource.changed.v1"
 RETIRED = "gov.onesource.catalog.resource.retired.v1"
+ASSIGNED = "gov.onesource.catalog.registry.assigned.v1"
 
 
 async def apply_catalog_event(session: AsyncSession, event: CloudEvent) -> None:
-    """Fold one catalog resource event into the read model (consumer handler)."""
+    """Fold one catalog resource or registry event into the read model (consumer handler)."""
+    if event.type == ASSIGNED:
+        await repository.upsert_registry(session, RegistryDocument.model_validate(event.data))
+        return
     if event.type not in (PUBLISHED, CHANGED, RETIRED):
         return
     document = ResourceDocument.model_validate(event.data)

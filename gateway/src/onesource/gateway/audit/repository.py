@@ -21,9 +21,10 @@ from onesource.gateway.models import SigningKey
 Executor = AsyncConnection | AsyncSession
 """Where a statement runs."""
 
-#: The catalog read model (migration 0003, written by the grant-enforcement work); only these two columns matter
-#: here, so a lightweight table clause avoids depending on its mapped class.
-_catalog_resource = table("catalog_resource", column("id", Text), column("provider", Text))
+#: The catalog read models (migrations 0003 and 0006): only these columns matter here, so lightweight table clauses
+#: avoid depending on their mapped classes.
+_catalog_resource = table("catalog_resource", column("id", Text), column("provider", Text), column("service", Text))
+_catalog_registry = table("catalog_registry", column("service", Text), column("owner", Text))
 
 #: Separates resource and key in ``audit_record_refs`` (U+001F UNIT SEPARATOR; resource ids are slugs).
 REF_SEPARATOR = "\x1f"
@@ -188,11 +189,30 @@ async def signing_keys(executor: Executor) -> Sequence[Row[Any]]:
     return (await executor.execute(statement)).all()
 
 
-async def provider_of(executor: Executor, resource: str) -> str | None:
-    """The department providing ``resource`` per the catalog read model; ``None`` when it is unknown."""
-    statement = select(_catalog_resource.c.provider).where(_catalog_resource.c.id == resource)
-    found = (await executor.execute(statement)).scalar()
-    return None if found is None else str(found)
+@dataclass(frozen=True)
+class ResourceOwnership:
+    """Who provides a resource, the registry it names, and who owns that registry (per the catalog read models)."""
+
+    provider: str
+    service: str | None
+    owner: str | None
+    """The owner of ``service``; ``None`` when the resource names no service or its owner is not known."""
+
+
+async def ownership_of(executor: Executor, resource: str) -> ResourceOwnership | None:
+    """The provider of ``resource`` and the owner of its registry; ``None`` when the resource is unknown."""
+    statement = (
+        select(_catalog_resource.c.provider, _catalog_resource.c.service, _catalog_registry.c.owner)
+        .select_from(
+            _catalog_resource.outerjoin(_catalog_registry, _catalog_registry.c.service == _catalog_resource.c.service)
+        )
+        .where(_catalog_resource.c.id == resource)
+    )
+    found = (await executor.execute(statement)).first()
+    if found is None:
+        return None
+    provider, service, owner = found
+    return ResourceOwnership(str(provider), service, owner)
 
 
 async def accesses(

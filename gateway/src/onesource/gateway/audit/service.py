@@ -45,14 +45,25 @@ async def verify(session: AsyncSession, settings: Settings) -> ChainReport:
 
 
 async def ensure_may_read_history(session: AsyncSession, principal: Principal, resource: str) -> None:
-    """Admins read every history; a steward only that of its own department's resources (404 for unknown ones)."""
+    """Admins read every history; a steward only that of its own department's resources (404 for unknown ones).
+
+    And only of a resource whose provider owns the data: the registry it names must be its provider's (per the
+    catalog's registries). A resource another department published over a registry it does not own opens nothing,
+    so who read that registry's records is not its provider's to see (issue 20).
+    """
     if principal.has_role("admin"):
         return
-    provider = await repository.provider_of(session, resource)
-    if provider is None:
+    found = await repository.ownership_of(session, resource)
+    if found is None:
         raise AuditResourceNotFound(f"no resource {resource!r} is in the catalog")
+    provider = found.provider
     if not principal.has_role("steward") or principal.department != provider:
         raise AccessHistoryForbidden(f"only stewards of {provider!r} and admins may read who accessed {resource!r}")
+    if found.service is None or found.owner != provider:
+        raise AccessHistoryForbidden(
+            f"resource {resource!r} does not hold data of its provider {provider!r}: registry {found.service!r} is "
+            f"owned by {found.owner!r}, so who read its records is for that department's stewards and admins"
+        )
 
 
 #: ``seq`` is a PostgreSQL bigint.

@@ -12,6 +12,13 @@ class DuplicateClient(Conflict):
     title = "Client already exists"
 
 
+class ReservedClientId(Conflict):
+    """The client id names the platform itself (``admin``, ``gateway``, ``exchange`` …): never registered (409)."""
+
+    type = "reserved-client-id"
+    title = "Client id reserved"
+
+
 class ClientNotFound(NotFound):
     """No client has this id (404)."""
 

@@ -1,9 +1,11 @@
 """Revoked tokens: a disabled client's tokens stop working at once, and so do tokens issued before a rotation.
 
-Tokens are short-lived JWTs that services verify on their own, so revocation is enforced where every call
-enters: the gateway. The list is derived from the ``client`` table (``disabled``, ``secret_rotated_at``) and kept
-in memory; the process that disables a client or rotates its secret updates its copy at once, and every process
-reloads the table every ``refresh_seconds`` so the others follow within that time.
+Tokens are short-lived JWTs that services verify on their own, so every service must refuse the same tokens as the
+gateway: the gateway enforces the list where every call enters, and publishes it
+(``GET /api/identity/v1/revocations``) for every service's verifier to honour (see ``onesource.kit.auth``). The list
+is derived from the ``client`` table (``disabled``, ``secret_rotated_at``) and kept in memory; the process that
+disables a client or rotates its secret updates its copy at once, and every process reloads the table every
+``refresh_seconds`` so the others follow within that time.
 """
 
 from __future__ import annotations
@@ -22,36 +24,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.models import Client
 from onesource.kit.app import background
+from onesource.kit.auth import RevocationList as KitRevocationList
 from onesource.kit.db import sessionmaker_for
 
 logger = logging.getLogger(__name__)
 
-#: Marks a client whose every token is refused.
-_ALL = math.inf
 
-
-class RevocationList:
-    """Which clients' tokens are refused, and which were issued too early to count."""
-
-    def __init__(self) -> None:
-        self._not_before: dict[str, float] = {}
-
-    def is_revoked(self, client_id: str, issued_at: float) -> bool:
-        """Whether a token of ``client_id`` issued at ``issued_at`` (seconds since the epoch) is refused."""
-        not_before = self._not_before.get(client_id)
-        return not_before is not None and issued_at < not_before
-
-    def disabled(self, client_id: str) -> None:
-        """Refuse every token of ``client_id``."""
-        self._not_before[client_id] = _ALL
+class RevocationList(KitRevocationList):
+    """The kit's revocation list, kept from the gateway's own ``client`` table."""
 
     def enabled(self, client_id: str, disabled_at: datetime | None) -> None:
         """Accept new tokens of ``client_id`` again; tokens from before ``disabled_at`` stay refused."""
-        self._not_before[client_id] = _not_before(None, disabled_at)
+        self.refuse_before(client_id, _not_before(None, disabled_at))
 
     def rotated(self, client_id: str, at: datetime) -> None:
         """Refuse tokens of ``client_id`` issued before its secret was rotated at ``at``."""
-        self._not_before[client_id] = max(self._not_before.get(client_id, 0.0), _not_before(at, None))
+        if not self.is_revoked(client_id, _not_before(at, None)):  # a disabled client stays disabled
+            self.refuse_before(client_id, _not_before(at, None))
 
     async def reload(self, session: AsyncSession, *, horizon_seconds: float) -> None:
         """Rebuild the list from the ``client`` table; rotations older than ``horizon_seconds`` no longer matter."""
@@ -61,12 +50,15 @@ class RevocationList:
                 or_(Client.disabled, Client.secret_rotated_at.is_not(None), Client.disabled_at.is_not(None))
             )
         )
-        fresh: dict[str, float] = {}
+        fresh = KitRevocationList()
         for client_id, disabled, rotated_at, disabled_at in rows:
-            not_before = _ALL if disabled else _not_before(rotated_at, disabled_at)
+            if disabled:
+                fresh.disabled(client_id)
+                continue
+            not_before = _not_before(rotated_at, disabled_at)
             if not_before > cutoff:  # older limits no longer matter: tokens from before them have expired
-                fresh[client_id] = not_before
-        self._not_before = fresh
+                fresh.refuse_before(client_id, not_before)
+        self.replace(fresh)
 
 
 def _not_before(rotated_at: datetime | None, disabled_at: datetime | None) -> float:

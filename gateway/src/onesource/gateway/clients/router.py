@@ -12,12 +12,13 @@ from onesource.gateway.clients.schemas import CLIENT_ID_PATTERN, Client, ClientC
 from onesource.gateway.departments.schemas import DEPARTMENT_CODE_PATTERN
 from onesource.gateway.dependencies import AdminDep
 from onesource.gateway.idempotency import IdempotencyDep
-from onesource.kit.auth import CurrentPrincipal
+from onesource.kit.auth import CurrentPrincipal, RevocationDocument
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import Forbidden, problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/api/identity/v1/clients", tags=["clients"])
+revocations_router = APIRouter(prefix="/api/identity/v1", tags=["clients"])
 
 
 def revocations(request: Request) -> RevocationList:
@@ -99,3 +100,14 @@ async def enable_client(client_id: ClientIdPath, request: Request, session: Sess
     client = await service.set_disabled(session, client_id, False)
     revocations(request).enabled(client_id, client.disabled_at)
     return Client.model_validate(client)
+
+
+@revocations_router.get("/revocations")
+async def list_revoked_clients(request: Request) -> RevocationDocument:
+    """The token revocation list every service honours: disabled clients, and clients whose older tokens are refused.
+
+    Fetched by each service's token verifier (``ONESOURCE_AUTH_REVOCATIONS_URL``), so a token the gateway refuses is
+    refused everywhere. Not secret (client ids and moments only) but meant for the services: publish it inside the
+    platform's network only.
+    """
+    return revocations(request).document()

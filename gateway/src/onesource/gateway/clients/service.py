@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.gateway.clients import hashing, repository
-from onesource.gateway.clients.errors import ClientNotFound, DuplicateClient, UnknownDepartment
+from onesource.gateway.clients.errors import ClientNotFound, DuplicateClient, ReservedClientId, UnknownDepartment
 from onesource.gateway.clients.events import ClientDisabled, ClientEnabled, ClientRegistered, ClientSecretRotated
 from onesource.gateway.clients.schemas import ClientCreate
 from onesource.gateway.departments import repository as departments
@@ -23,8 +23,31 @@ def _normalised_roles(roles: list[str]) -> list[str]:
     return [role for role in ROLES if role in roles]
 
 
+#: Client ids that name the platform itself: the bootstrap admin, the gateway's own service tokens (``sub``), the
+#: platform's services. A client registered under one could pass for them in tokens, audit entries and revocations.
+RESERVED_CLIENT_IDS = frozenset(
+    {
+        "admin",
+        "gateway",
+        "catalog",
+        "exchange",
+        "identity",
+        "audit",
+        "portal",
+        "onesource",
+        "platform",
+        "system",
+        "root",
+    }
+)
+
+
 async def register(session: AsyncSession, create: ClientCreate) -> tuple[Client, str]:
     """Register a client; returns it with its one-time plaintext secret."""
+    if create.client_id in RESERVED_CLIENT_IDS:
+        raise ReservedClientId(
+            f"client id {create.client_id!r} is reserved for the platform itself", client_id=create.client_id
+        )
     if await departments.get(session, create.department) is None:
         raise UnknownDepartment(create.department)
     client_id = create.client_id or f"{create.department}-{secrets.token_hex(4)}"

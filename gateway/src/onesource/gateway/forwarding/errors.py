@@ -71,6 +71,14 @@ class PurposeRequired(BadRequest):
     title = "Purpose required"
 
 
+class PurposeTooLong(ServiceError):
+    """``X-OneSource-Purpose`` is longer than any grant's purpose may be (431, RFC 6585 §5)."""
+
+    status = 431
+    type = "purpose-too-long"
+    title = "Purpose too long"
+
+
 class PageTooLarge(ServiceError):
     """A data call asked for a page larger than the gateway passes on (413)."""
 

@@ -2,7 +2,8 @@
 
 Used only until the read models have caught up (see :mod:`onesource.gateway.readmodels.sync`): a data call then
 asks the exchange for the caller's department's active grants (``GET /v1/grants``) and, when the resource cache is
-not caught up either, the catalog for the resources that department provides or holds grants on. Both are asked
+not caught up either, the catalog for the resources that department provides or holds grants on, and for the
+registries' owners (a resource covers only when its provider owns its registry). Both are asked
 with the gateway's own token acting for the caller's department, so each answers only what that department may
 see. Any failure is :class:`FallbackFailed`, and the data call is refused (503 ``grants-unknown``): fail closed.
 
@@ -126,3 +127,19 @@ async def resources_for(
         if resource is not None:
             found.append(resource)
     return found
+
+
+async def registry_owners(http: httpx.AsyncClient, catalog_url: str, token: str, timeout: float) -> dict[str, str]:
+    """Every registry's owning department (service → department), as the catalog lists them."""
+    deadline = time.monotonic() + timeout
+    items = await _pages(http, f"{catalog_url.rstrip('/')}/v1/registries", token, {}, deadline)
+    owners: dict[str, str] = {}
+    for item in items:
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("service"), str)
+            or not isinstance(item.get("owner"), str)
+        ):
+            raise FallbackFailed("the catalog listed a registry the gateway cannot read")
+        owners[item["service"]] = item["owner"]
+    return owners

@@ -7,12 +7,15 @@ import time
 import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from onesource.gateway.forwarding import paths
 from onesource.gateway.forwarding import service as forwarding
 from onesource.kit.errors import ServiceError, problem_responses
+from onesource.kit.storable import check_target
 
 router = APIRouter(tags=["forwarding"])
 
@@ -20,7 +23,9 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 _DESCRIPTION = """Pass a call on to the service named in the path: `/api/<service>/<path>` goes to `<path>` on the
 service's base URL (`ONESOURCE_GATEWAY_SERVICE_URLS`), e.g. `/api/population/v1/persons/11010519491231002X` →
-population `/v1/persons/11010519491231002X`.
+population `/v1/persons/11010519491231002X`. The path is decoded once, as the service decodes it, and forwarded
+re-encoded: a segment that is `.` or `..`, or holds `/`, `?`, `#`, `%` or a backslash once decoded (`%2F`, `%3F`,
+`%25`…), is 400 `unsafe-path`; NUL is 422 `unstorable-input` (both audited).
 
 **Management calls** (`catalog`, `exchange`, and any service's `/healthz` and `/readyz`) are passed on with the
 caller's own token, which the service checks: method, query, body and the headers `Authorization`, `Content-Type`,
@@ -28,20 +33,21 @@ caller's own token, which the service checks: method, query, body and the header
 `ETag`, `Location`, `Retry-After` come back.
 
 **Data calls** (the registries: `population`, `legal-entity`, `geo`, `macroeconomy`) are checked in this order: 401
-without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `unsafe-path` for
-`.`/`..` segments; 400 `purpose-required` without `X-OneSource-Purpose` (percent-encoded UTF-8); 413
+without a valid token; 429 `rate-limited` (with `Retry-After`) over the client's rate; 400 `purpose-required`
+without `X-OneSource-Purpose` (percent-encoded UTF-8), 431 `purpose-too-long` over 500 characters; 413
 `content-too-large` for a body over the limit, 413 `page-too-large` for `limit` over 200; 503 `grants-unknown` (with
-`Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource covers
-the path. The provider of the covering resources is passed on as for a management call; it also reaches the
-registry's paths no resource covers (bulk imports), where a `POST` larger than a body (or chunked) is streamed
-through as it arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond). Anyone
-else may only read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated
-purpose (403 `purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in
-their row scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row
-scope is 404 `record-not-found`, like an absent one. Every data call is written to the audit log before it is
-answered; when that fails, 503 `audit-unavailable` and no data.
+`Retry-After`) while the gateway cannot know the grants; 404 `not-covered` when no published catalog resource of the
+registry's owner covers the path. The owner is passed on as for a management call; it also reaches the registry's
+paths no resource covers (bulk imports), where a `POST` larger than a body (or chunked) is streamed through as it
+arrives, up to `ONESOURCE_GATEWAY_MAX_UPLOAD_BYTES` (413, and the upload broken off, beyond). Anyone else may only
+read (405 otherwise), needs a grant in force on a covering resource (403 `no-grant`) for the stated purpose (403
+`purpose-mismatch`), and gets only the fields its grants for that purpose cover and only the records in their row
+scope — never record metadata (`version`, `created_at`, `updated_at`, `ETag`). A record outside every row scope is
+404 `record-not-found`, like an absent one; a page the row scope empties has no `next_cursor`. Every data call is
+written to the audit log before it is answered; when that fails, 503 `audit-unavailable` and no data. A path and
+query over 8 KiB is 414 `uri-too-long`, header fields over 16 KiB 431 `headers-too-large` (on every service).
 
-`identity` and `audit` are answered by the gateway itself. Unknown service: 404 `unknown-service`; service
+`identity` and `audit` are answered by the gateway itself. Unknown service: 404 `unknown-service` (audited); service
 unreachable: 502 `upstream-unavailable`; an answer that cannot be masked: 502 `unmaskable-answer`; no answer in
 time: 504 `upstream-timeout`."""
 
@@ -49,26 +55,31 @@ time: 504 `upstream-timeout`."""
 async def forward_request(service: str, path: str, request: Request) -> Response:
     """Pass the call on: as a management call, or checked, masked and audited as a data call."""
     started, arrived = time.perf_counter(), datetime.now(UTC)
-    # The raw path keeps the caller's percent-encoding (``path`` is decoded, so ``%2F`` would become ``/``).
-    raw_target = (request.scope.get("raw_path") or request.url.path.encode()).decode("latin-1")
-    prefix = f"/api/{service}"
-    raw_path = raw_target[len(prefix) :] if raw_target.startswith(prefix + "/") else f"/{path}"
+    # The raw path keeps the caller's percent-encoding (``path`` is decoded, so ``%2F`` would become ``/``): the
+    # service and path are read from it, once (see ``paths``).
+    raw_target = (request.scope.get("raw_path") or quote(request.url.path).encode()).decode("latin-1")
+    refusal: ServiceError | None = None
+    try:
+        check_target(request.scope)
+        target = paths.parse(raw_target)
+    except ServiceError as error:  # answered as a data call, so that it is audited
+        target, refusal = paths.Target(service=service, path=f"/{path}", raw_path=""), error
     query = request.url.query
     call = forwarding.Call(
         method=request.method,
-        service=service,
-        path=f"/{path}",
-        raw_path=raw_path,
+        service=target.service,
+        path=target.path,
+        raw_path=target.raw_path,
         query=query,
         target=f"{raw_target}?{query}" if query else raw_target,
         headers=request.headers,
         request_id=getattr(request.state, "request_id", None) or uuid.uuid4().hex,
         arrived=arrived,
         started=started,
+        refusal=refusal,
     )
     door = forwarding.door_of(request)
-    forwarding.check_service(call, door.settings)
-    if forwarding.is_management(call, door.settings):
+    if refusal is None and forwarding.is_management(call, door.settings):
         return await forwarding.answer_management_call(request, call, door)
     return await forwarding.answer_data_call(request, call, door)
 
@@ -84,7 +95,7 @@ for _method in METHODS:
         response_class=Response,
         responses={
             200: {"description": "The service's answer: as it is for management calls and owners, masked otherwise"},
-            **problem_responses(400, 401, 403, 404, 405, 413, 429, 502, 503, 504),
+            **problem_responses(400, 401, 403, 404, 405, 413, 414, 422, 429, 431, 502, 503, 504),
         },
     )
 

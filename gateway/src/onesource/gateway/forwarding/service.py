@@ -2,9 +2,12 @@
 
 A data call (``/api/<registry>/<path>``) is checked in this order, and the first check that fails answers:
 
+0. 400 ``unsafe-path`` — a segment that is ``.`` or ``..``, or holds ``/ ? # %`` or a backslash once decoded
+   (:mod:`.paths`);
+   422 ``unstorable-input`` — NUL in the path; 404 ``unknown-service`` — no such service behind the gateway;
 1. 401 — no valid bearer token (:func:`authenticate_caller`, the one place data calls authenticate);
 2. 429 ``rate-limited`` — the client's token bucket is empty (``Retry-After``);
-3. 400 ``unsafe-path`` — ``.`` or ``..`` segments; 400 ``purpose-required`` — no ``X-OneSource-Purpose``;
+3. 400 ``purpose-required`` — no ``X-OneSource-Purpose``; 431 ``purpose-too-long`` — longer than a grant's may be;
 4. 413 ``content-too-large`` — body over ``max_body_bytes`` (a ``POST`` declared larger, or chunked, may be an
    owner's upload: it is read, or streamed, after step 6); 413 ``page-too-large`` — ``limit`` over ``max_page_size``;
 5. 503 ``grants-unknown`` — the caches are still catching up and asking the exchange and catalog failed;
@@ -32,12 +35,13 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote, urlencode
 
 import httpx
 from fastapi import Request, Response
 from starlette.datastructures import Headers
 
+from onesource.gateway.addresses import caller_address
 from onesource.gateway.audit.entry import AuditEntry, AuditRecorder
 from onesource.gateway.audit.errors import AuditUnavailable
 from onesource.gateway.forwarding import fallback
@@ -50,10 +54,10 @@ from onesource.gateway.forwarding.errors import (
     NotCovered,
     PurposeMismatch,
     PurposeRequired,
+    PurposeTooLong,
     RecordNotFound,
     UnknownService,
     UnmaskableAnswer,
-    UnsafePath,
 )
 from onesource.gateway.forwarding.limits import (
     BodyDigest,
@@ -148,6 +152,8 @@ class Call:
     arrived: datetime
     started: float
     """``time.perf_counter()`` at arrival."""
+    refusal: ServiceError | None = None
+    """Why the path cannot be forwarded at all (unsafe, unstorable): the call's answer, audited as a data call."""
 
 
 @dataclass(slots=True)
@@ -166,17 +172,20 @@ class Trail:
 
 
 def is_management(call: Call, settings: Settings) -> bool:
-    """Whether ``call`` is a management call (catalog, exchange, health probes) rather than a data call."""
+    """Whether ``call`` is a management call (catalog, exchange, health probes) rather than a data call.
+
+    Only for a service behind the gateway: a call naming anything else is refused as a data call, and so audited.
+    """
+    if call.service in RESERVED or call.service not in settings.service_urls:
+        return False
     return call.service in settings.management_services or call.path in settings.probe_paths
 
 
 def target_url(service_urls: dict[str, str], service: str, raw_path: str, query: str) -> str:
-    """The service's URL for ``raw_path`` (still percent-encoded as the caller sent it)."""
+    """The service's URL for ``raw_path`` (percent-encoded, as :func:`.paths.parse` made it)."""
     base = service_urls.get(service) if service not in RESERVED else None
     if base is None:
         raise UnknownService(f"no service named {service!r} is behind the gateway", service=service)
-    if any(unquote(segment) in {".", ".."} for segment in raw_path.split("/")):
-        raise UnsafePath("paths may not contain '.' or '..' segments")
     url = f"{base.rstrip('/')}/{raw_path.lstrip('/')}"
     return f"{url}?{query}" if query else url
 
@@ -271,7 +280,7 @@ async def answer_management_call(request: Request, call: Call, door: Door) -> Re
         bucket = (await authenticate_caller(request)).client_id
     else:
         # Anonymous calls (health probes; the service refuses the rest); their bucket is the caller's address.
-        bucket = f"address:{request.client.host if request.client else 'unknown'}"
+        bucket = f"address:{caller_address(request.scope, door.settings.trusted_proxies)}"
     door.buckets.take(bucket)
     url = target_url(door.settings.service_urls, call.service, call.raw_path, call.query)
     body = await read_body(request, door.settings.max_body_bytes)
@@ -326,12 +335,21 @@ async def answer_data_call(request: Request, call: Call, door: Door) -> Response
 
 async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> Response:
     settings = door.settings
+    if call.refusal is not None:
+        raise call.refusal
+    check_service(call, settings)
     principal = trail.principal = await authenticate_caller(request)
     door.buckets.take(principal.client_id)
     url = target_url(settings.service_urls, call.service, call.raw_path, call.query)
-    purpose = trail.purpose = purpose_of(call.headers)
+    purpose = purpose_of(call.headers)
     if purpose is None:
         raise PurposeRequired("data calls state their purpose in X-OneSource-Purpose (percent-encoded UTF-8)")
+    if len(purpose) > settings.max_purpose_length:
+        trail.purpose = purpose[: settings.max_purpose_length] + "…"  # the audit entry keeps its start only
+        raise PurposeTooLong(
+            f"the purpose has {len(purpose)} characters; a grant's purpose has at most {settings.max_purpose_length}"
+        )
+    trail.purpose = purpose
     # A POST too large to hold may be an owner's upload (a bulk import): which, the catalog says, below.
     upload = call.method == "POST" and _maybe_upload(request, settings)
     if not upload:
@@ -373,24 +391,44 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     if query != call.query:
         url = target_url(settings.service_urls, call.service, call.raw_path, query)
     token = door.tokens.acting_for(principal)
-    upstream = await door.upstreams.send(
-        "GET",  # HEAD is answered from the masked GET: the service's own HEAD would describe the unmasked record
-        url,
+    headers = passed_headers(
         # JSON only: it is the one answer the gateway can mask.
-        passed_headers(
-            call.headers, call.request_id, replace={b"authorization": f"Bearer {token}".encode(), b"accept": JSON}
-        ),
-        b"",
-        service=call.service,
-        timeout=settings.upstream_timeout_seconds,
+        call.headers,
+        call.request_id,
+        replace={b"authorization": f"Bearer {token}".encode(), b"accept": JSON},
     )
-    masked = _masked(upstream, Mask(matching, _key_fields(coverage)), trail)
-    if not isinstance(masked, Masked):
-        return masked
-    cursor = masked.body["next_cursor"] if masked.page else None
-    if isinstance(cursor, str):
+    mask = Mask(matching, _key_fields(coverage))
+    lookahead = settings.row_scope_lookahead_pages
+    while True:
+        upstream = await door.upstreams.send(
+            "GET",  # HEAD is answered from the masked GET: the service's own HEAD would describe the unmasked record
+            url,
+            headers,
+            b"",
+            service=call.service,
+            timeout=settings.upstream_timeout_seconds,
+        )
+        masked = _masked(upstream, mask, trail)
+        if not isinstance(masked, Masked):
+            return masked
+        cursor = masked.body["next_cursor"] if masked.page else None
+        if not masked.page or masked.body["items"] or not isinstance(cursor, str) or lookahead <= 0:
+            break
+        # The row scope emptied this page. Its cursor would tell the caller that records it may not see match its
+        # filter (issue 20): the gateway reads on (a few pages) for records in scope instead of answering it.
+        lookahead -= 1
+        url = target_url(settings.service_urls, call.service, call.raw_path, _with_cursor(query, cursor))
+    if masked.page and not masked.body["items"]:
+        masked.body["next_cursor"] = None  # an empty page never says whether more records exist
+    elif isinstance(cursor, str):
         masked.body["next_cursor"] = door.cursors.seal(cursor, **list_of)
     return _json_answer(call, upstream.status, masked.body)
+
+
+def _with_cursor(query: str, cursor: str) -> str:
+    """``query`` asking for the page after ``cursor`` (the registry's own) instead of any cursor it had."""
+    pairs = [(name, value) for name, value in parse_qsl(query, keep_blank_values=True) if name != "cursor"]
+    return urlencode([*pairs, ("cursor", cursor)])
 
 
 #: Query parameters that page rather than filter.
@@ -431,7 +469,8 @@ async def _knowledge(principal: Principal, door: Door) -> tuple[ResourceIndex, G
             catalog = settings.service_urls["catalog"]
             held = grants.resources_of(principal.department)
             resources = ResourceIndex(
-                await fallback.resources_for(door.http, catalog, token, principal.department, held, timeout)
+                await fallback.resources_for(door.http, catalog, token, principal.department, held, timeout),
+                await fallback.registry_owners(door.http, catalog, token, timeout),
             )
     except (fallback.FallbackFailed, KeyError) as error:
         logger.warning("grants unknown for %s: %s", principal.department, error)

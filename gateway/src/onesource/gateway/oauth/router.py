@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from onesource.gateway.addresses import caller_address
 from onesource.gateway.dependencies import SettingsDep
 from onesource.gateway.oauth import service
 from onesource.gateway.oauth.errors import InvalidClient, InvalidRequest, OAuthError, SlowDown
@@ -56,7 +57,10 @@ def _error_response(error: OAuthError) -> JSONResponse:
         401: {"model": TokenError, "description": "`invalid_client` (RFC 6749 §5.2)"},
         429: {
             "model": TokenError,
-            "description": "`slow_down`: too many failed attempts for this client or address; see `Retry-After`",
+            "description": (
+                "`slow_down`: too many failed attempts for this client from this address, or from this address; "
+                "see `Retry-After`"
+            ),
         },
     },
     openapi_extra={"requestBody": _FORM_SCHEMA},
@@ -73,8 +77,9 @@ async def issue_token(
     authenticate with HTTP Basic (RFC 6749 §2.3.1). The answer is a short-lived EdDSA-signed JWT whose key is
     published at `/.well-known/jwks.json`. Unlike every other endpoint, errors here follow OAuth's format
     (RFC 6749 §5.2: `{"error", "error_description"}` with 400 or 401), not problem+json, so standard OAuth
-    client libraries understand them. After repeated failed attempts for a client id or from an address, the
-    answer is 429 `slow_down` with `Retry-After` (even for the right secret) until the wait is over.
+    client libraries understand them. After repeated failed attempts for a client id from an address (or, many more,
+    from an address for any ids), the answer is 429 `slow_down` with `Retry-After` (even for the right secret) until
+    the wait is over; other addresses are not held up.
     """
     body = await request.body()
     try:
@@ -87,7 +92,7 @@ async def issue_token(
             form,
             authorization,
             throttle=request.app.state.login_throttle,
-            address=request.client.host if request.client else "unknown",
+            address=caller_address(request.scope, settings.trusted_proxies),
         )
     except OAuthError as error:
         return _error_response(error)

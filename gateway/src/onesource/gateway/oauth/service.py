@@ -67,7 +67,8 @@ async def issue(
 ) -> TokenResponse:
     """Check the grant and the client's credentials, and sign an access token for the client.
 
-    ``address`` is the caller's network address: failures are throttled per client id and per address.
+    ``address`` is the caller's network address: failures are throttled per (client id, address) pair and, with a
+    higher ceiling, per address.
     """
     basic = basic_credentials(authorization)
     grant_type = form.get("grant_type")
@@ -81,16 +82,15 @@ async def issue(
     client_id, secret = basic if basic is not None else (form.get("client_id", ""), form.get("client_secret", ""))
     if not client_id or not secret:
         raise InvalidClient("client_id and client_secret are required")
-    keys_tried = (f"client:{client_id}", f"address:{address}")
-    wait = throttle.retry_after(*keys_tried)
+    pair, from_address = throttle.keys(client_id, address)
+    wait = throttle.retry_after(pair, from_address)
     if wait:
         raise SlowDown(f"too many failed attempts; retry after {wait} s", retry_after=wait)
     client = await clients.authenticate(session, client_id, secret)
     if client is None:
-        throttle.failed(*keys_tried)
+        throttle.failed(pair, from_address)
         raise InvalidClient("client authentication failed", basic=basic is not None)
-    for key in keys_tried:
-        throttle.succeeded(key)
+    throttle.succeeded(pair)
     kid, private_key = await keys.signer(session, settings)
     now = int(time.time())
     claims = {

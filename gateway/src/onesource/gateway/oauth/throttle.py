@@ -1,11 +1,14 @@
 """Failed-login throttling at the token endpoint: guessing secrets gets slower with every miss.
 
-Failures are counted per client id and per caller address (so spraying one guess over many client ids is slowed
-too). After ``threshold`` consecutive failures the key is locked for ``base_lock_seconds``, doubling with each
-further failure up to ``max_lock_seconds``; while locked, even the right secret is refused (otherwise a guesser
-learns when it has hit). A success clears the client's count. The counts live in this process's memory: with N
-gateway processes behind a balancer a guesser gets at most N times the attempts, which still bounds guessing to a
-handful per minute per process.
+Failures are counted per (client id, caller address) pair, and — with a separate, higher ceiling — per address (so
+spraying guesses over many client ids is slowed too). Never per client id alone: then anyone could lock a known
+client out by guessing wrong five times, and failures for one id never block another id from another address.
+After its threshold of failures a key is locked for ``base_lock_seconds``, doubling with each further failure up to
+``max_lock_seconds``; while locked, even the right secret is refused (otherwise a guesser learns when it has hit).
+A success clears the pair's count, not the address's (a guesser holding one good secret cannot reset its spray).
+The counts live in this process's memory: with N gateway processes behind a balancer a guesser gets at most N
+times the attempts, which still bounds guessing to a handful per minute per process. The address is the caller's
+as :mod:`onesource.gateway.addresses` finds it (``X-Forwarded-For`` only from a configured trusted proxy).
 """
 
 from __future__ import annotations
@@ -36,15 +39,22 @@ class LoginThrottle:
         self,
         *,
         threshold: int = 5,
+        address_threshold: int = 50,
         base_lock_seconds: float = 1.0,
         max_lock_seconds: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.threshold = threshold
+        self.address_threshold = address_threshold
         self.base_lock_seconds = base_lock_seconds
         self.max_lock_seconds = max_lock_seconds
         self._clock = clock
         self._failures: dict[str, _Failures] = {}
+
+    @staticmethod
+    def keys(client_id: str, address: str) -> tuple[str, str]:
+        """The keys a login attempt counts against: its (client id, address) pair, and its address."""
+        return f"pair:{address}\x1f{client_id}", f"address:{address}"
 
     def retry_after(self, *keys: str) -> int:
         """Whole seconds until every one of ``keys`` may try again (0: it may try now)."""
@@ -60,7 +70,7 @@ class LoginThrottle:
         for key in keys:
             failures = self._failures.setdefault(key, _Failures(0, 0.0))
             failures.count += 1
-            excess = failures.count - self.threshold
+            excess = failures.count - (self.address_threshold if key.startswith("address:") else self.threshold)
             if excess >= 0:
                 lock = min(self.base_lock_seconds * 2**excess, self.max_lock_seconds)
                 failures.locked_until = now + lock
@@ -84,6 +94,7 @@ async def login_throttle(app: FastAPI) -> AsyncIterator[None]:
     settings = app.state.settings
     app.state.login_throttle = LoginThrottle(
         threshold=settings.login_failure_threshold,
+        address_threshold=settings.login_address_failure_threshold,
         base_lock_seconds=settings.login_lock_seconds,
         max_lock_seconds=settings.login_max_lock_seconds,
     )

@@ -1,10 +1,10 @@
 """Keeping each gateway process's resource and grant caches exact, with any number of gateway processes.
 
 - **Tables, once.** One consumer group, ``gateway-read-models``, shared by every gateway process, consumes the
-  catalog's resource topic and the exchange's grant topic with the kit's :class:`EventConsumer`: each event is
-  applied to ``catalog_resource`` / ``access_grant`` in the transaction that records its id in the inbox (so a
-  redelivery is a no-op), and its offset is committed after. Kafka gives each partition to one member, so each
-  event is written once, by whichever process holds its partition.
+  catalog's resource and registry topics and the exchange's grant topic with the kit's :class:`EventConsumer`: each
+  event is applied to ``catalog_resource`` / ``catalog_registry`` / ``access_grant`` in the transaction that records
+  its id in the inbox (so a redelivery is a no-op), and its offset is committed after. Kafka gives each partition
+  to one member, so each event is written once, by whichever process holds its partition.
 - **Memory, in every process.** That same transaction sends ``NOTIFY onesource_gateway_read_models,
   '<kind>:<id>'``. PostgreSQL delivers a notification only when its transaction commits, and to every listening
   session: every gateway process LISTENs, re-reads the changed row by id and updates its in-memory index. So every
@@ -15,12 +15,13 @@
   committed at that moment, so an older read never overwrites a newer one. While the listening connection is down
   (or a re-read failed) the process does not trust its caches; it trusts them again once it listens and has
   reloaded. A full reload every ``read_model_reload_seconds`` is a safety net and drops grants past validity.
-- **Fail closed until caught up.** At start-up the process notes the end offsets of both topics and watches the
+- **Fail closed until caught up.** At start-up the process notes the end offsets of the topics and watches the
   group's committed offsets; once they reach those ends (every event that existed when it started is in the
-  tables), it reloads and trusts the cache of that topic. Until then, data calls ask the exchange and the catalog
-  (:mod:`onesource.gateway.forwarding.fallback`) or get 503 ``grants-unknown``.
+  tables), it reloads and trusts the cache of that topic (resources need the registries' owners too). Until then,
+  data calls ask the exchange and the catalog (:mod:`onesource.gateway.forwarding.fallback`) or get 503
+  ``grants-unknown``.
 
-Why not a consumer group per process: every new process would replay both topics into the tables, one
+Why not a consumer group per process: every new process would replay the topics into the tables, one
 transaction per event, and leave its own inbox rows behind. Why not periodic reloads alone: a revocation must stop
 data calls at once, not a reload period later.
 """
@@ -46,6 +47,9 @@ from onesource.gateway.grants import repository as grant_rows
 from onesource.gateway.grants import service as grants
 from onesource.gateway.grants.index import GrantIndex
 from onesource.gateway.grants.schemas import GRANT_TOPIC
+from onesource.gateway.registries import repository as registry_rows
+from onesource.gateway.registries import service as registries
+from onesource.gateway.registries.schemas import REGISTRY_TOPIC
 from onesource.gateway.resources import repository as resource_rows
 from onesource.gateway.resources import service as resources
 from onesource.gateway.resources.matching import ResourceIndex
@@ -61,9 +65,10 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "onesource_gateway_read_models"
 CONSUMER_GROUP = "gateway-read-models"
-TOPICS = (RESOURCE_TOPIC, GRANT_TOPIC)
+TOPICS = (RESOURCE_TOPIC, GRANT_TOPIC, REGISTRY_TOPIC)
 _RESOURCE = "resource"
 _GRANT = "grant"
+_REGISTRY = "registry"
 #: How often the listening connection is checked, and the catch-up progress polled.
 _KEEPALIVE_SECONDS = 1.0
 _POLL_SECONDS = 0.2
@@ -71,9 +76,11 @@ _MAX_BACKOFF_SECONDS = 5.0
 
 
 async def apply_event(session: AsyncSession, event: CloudEvent) -> None:
-    """Consumer handler: fold a resource or grant event into its table and notify every process of the change."""
+    """Consumer handler: fold a resource, registry or grant event into its table and notify every process of it."""
     if event.type in resources.EVENT_TYPES:
         kind, changed = _RESOURCE, await resources.apply_event(session, event)
+    elif event.type in registries.EVENT_TYPES:
+        kind, changed = _REGISTRY, await registries.apply_event(session, event)
     else:
         kind, changed = _GRANT, await grants.apply_event(session, event)
     if changed is not None:
@@ -94,8 +101,8 @@ class ReadModels:
 
     @property
     def resources_known(self) -> bool:
-        """Whether the resource cache may answer which resources cover a path."""
-        return self.in_sync and self.caught_up[RESOURCE_TOPIC]
+        """Whether the resource cache may answer which resources cover a path (it needs the registries' owners)."""
+        return self.in_sync and self.caught_up[RESOURCE_TOPIC] and self.caught_up[REGISTRY_TOPIC]
 
     @property
     def grants_known(self) -> bool:
@@ -177,9 +184,11 @@ class ReadModelSync:
     async def _load_all(self) -> None:
         async with self.sessionmaker() as session:
             resource_rows_now = await resource_rows.published(session)
+            registry_rows_now = await registry_rows.every(session)
             grant_rows_now = await grant_rows.active(session, datetime.now(UTC))
         self.read_models.resources.replace(
-            entry for entry in map(resources.entry, resource_rows_now) if entry is not None
+            (entry for entry in map(resources.entry, resource_rows_now) if entry is not None),
+            {row.service: row.owner for row in registry_rows_now},
         )
         self.read_models.grants.replace(entry for entry in map(grants.entry, grant_rows_now) if entry is not None)
         logger.debug(
@@ -189,7 +198,9 @@ class ReadModelSync:
     async def _refresh(self, changes: list[_Change]) -> None:
         resource_ids = {identifier for kind, identifier in changes if kind == _RESOURCE}
         grant_ids = {identifier for kind, identifier in changes if kind == _GRANT}
+        services = {identifier for kind, identifier in changes if kind == _REGISTRY}
         async with self.sessionmaker() as session:
+            owners = {row.service: row.owner for row in await registry_rows.by_services(session, services)}
             resource_found = (
                 {row.id: row for row in await resource_rows.by_ids(session, resource_ids)} if resource_ids else {}
             )
@@ -197,6 +208,8 @@ class ReadModelSync:
         for resource_id in resource_ids:
             row = resource_found.get(resource_id)
             self.read_models.resources.put(resource_id, resources.entry(row) if row is not None else None)
+        for service in services:
+            self.read_models.resources.own(service, owners.get(service))
         for grant_id in grant_ids:
             grant_row = grant_found.get(grant_id)
             self.read_models.grants.put(grant_id, grants.entry(grant_row) if grant_row is not None else None)

@@ -8,7 +8,7 @@ segment is a ``/`` to the registry, so it must be one to the gateway too.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from onesource.gateway.resources.schemas import Resource
@@ -90,28 +90,32 @@ class ServiceMatcher:
 
 
 class ResourceIndex:
-    """The published resources by id, and one matcher per service.
+    """The published resources by id, each registry's owner, and one matcher per service.
 
-    A service's matcher is rebuilt when one of its resources changes (rare) and read on every data call (often).
+    A resource covers paths only when its provider owns the registry it names (the catalog's registries, kept from
+    its ``registry.assigned`` events): a resource of any other department on that registry is held but covers
+    nothing, and a registry whose owner is not known has no covering resource at all (fail closed). A service's
+    matcher is rebuilt when one of its resources or its owner changes (rare) and read on every data call (often).
     """
 
-    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+    def __init__(self, resources: Iterable[Resource] = (), owners: Mapping[str, str] | None = None) -> None:
         self._by_id: dict[str, Resource] = {}
+        self._owners: dict[str, str] = {}
         self._matchers: dict[str, ServiceMatcher] = {}
-        self._owners: dict[str, str | None] = {}
-        self.replace(resources)
+        self.replace(resources, owners or {})
 
     def __len__(self) -> int:
         return len(self._by_id)
 
     def get(self, resource_id: str) -> Resource | None:
-        """The published resource ``resource_id``."""
+        """The published resource ``resource_id`` (whether or not it covers anything)."""
         return self._by_id.get(resource_id)
 
-    def replace(self, resources: Iterable[Resource]) -> None:
-        """Hold exactly ``resources`` from now on."""
+    def replace(self, resources: Iterable[Resource], owners: Mapping[str, str]) -> None:
+        """Hold exactly ``resources`` and the registries' ``owners`` (service → department) from now on."""
         self._by_id = {resource.id: resource for resource in resources}
-        self._matchers, self._owners = {}, {}
+        self._owners = dict(owners)
+        self._matchers = {}
         for service in {resource.service for resource in self._by_id.values()}:
             self._index(service)
 
@@ -123,24 +127,30 @@ class ResourceIndex:
         for service in {entry.service for entry in (previous, resource) if entry is not None}:
             self._index(service)
 
+    def own(self, service: str, owner: str | None) -> None:
+        """Record that department ``owner`` owns registry ``service`` (``None``: no owner is known)."""
+        if owner is None:
+            self._owners.pop(service, None)
+        else:
+            self._owners[service] = owner
+        self._index(service)
+
     def _index(self, service: str) -> None:
-        published = [resource for resource in self._by_id.values() if resource.service == service]
-        matcher = ServiceMatcher(published)
-        providers = {resource.provider for resource in published}
+        owner = self._owners.get(service)
+        trusted = [
+            resource for resource in self._by_id.values() if resource.service == service and resource.provider == owner
+        ]
+        matcher = ServiceMatcher(trusted)
         if matcher.empty:
             self._matchers.pop(service, None)
         else:
             self._matchers[service] = matcher
-        if published:
-            self._owners[service] = providers.pop() if len(providers) == 1 else None
-        else:
-            self._owners.pop(service, None)
 
     def owner_of(self, service: str) -> str | None:
-        """The department providing every published resource of ``service`` (``None``: none, or several)."""
+        """The department that owns registry ``service``, as the catalog says (``None``: not known)."""
         return self._owners.get(service)
 
     def cover(self, service: str, path: str) -> Coverage | None:
-        """The published resources of ``service`` covering ``path`` (decoded, starting with ``/``)."""
+        """The published resources of ``service``'s owner covering ``path`` (decoded, starting with ``/``)."""
         matcher = self._matchers.get(service)
         return matcher.cover(path) if matcher is not None else None

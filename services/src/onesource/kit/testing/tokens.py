@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from onesource.kit.auth import TokenVerifier
+from onesource.kit.auth import RevocationList, TokenVerifier
 from onesource.kit.settings import AuthSettings
 
 
@@ -23,6 +23,8 @@ class TestTokens:
         self.settings = settings or AuthSettings()
         self.key = Ed25519PrivateKey.generate()
         self.kid = f"test-{uuid.uuid4().hex[:8]}"
+        self.revoked = RevocationList()
+        """What the verifiers of these tokens refuse, as the gateway's published revocation list would say."""
 
     def jwks(self) -> dict[str, Any]:
         """The public key set, as the gateway publishes it."""
@@ -57,4 +59,7 @@ class TestTokens:
         async def source() -> dict[str, Any]:
             return self.jwks()
 
-        return TokenVerifier(self.settings, source)
+        async def revocations() -> RevocationList:
+            return self.revoked
+
+        return TokenVerifier(self.settings, source, revocations)

@@ -1,0 +1,1 @@
+"""Registries and their owners: which department's stewards may describe a registry in the catalog."""

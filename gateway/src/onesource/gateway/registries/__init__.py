@@ -1,0 +1,1 @@
+"""The registry read model: which department owns each registry, kept from the catalog's ``registry.*`` events."""
