@@ -149,3 +149,15 @@ async def test_the_import_report_is_the_owners_only(
     location = response.headers["location"]
     assert (await client.get(location, headers=foreign_consumer)).status_code == 403
     assert (await client.get("/v1/imports/00000000-0000-0000-0000-000000000000", headers=registrar)).status_code == 404
+
+
+async def test_a_row_with_text_no_database_can_store_is_refused_alone(
+    client: httpx.AsyncClient, registrar: dict[str, str], people: Any, entity_factory: Any
+) -> None:
+    factory = entity_factory(await people.living())
+    entities = [factory.entity(), {**factory.entity(), "address": "住所\ud800"}, factory.entity()]
+    lines = b"".join(json.dumps(entity).encode() + b"\n" for entity in entities)  # ASCII escapes keep the surrogate
+    response = await client.post("/v1/imports", content=lines, headers={**registrar, **NDJSON})
+    assert response.status_code == 201, response.text
+    assert (response.json()["accepted"], response.json()["rejected"]) == (2, 1)
+    assert [(error["line"], error["field"]) for error in response.json()["errors"]] == [(2, "address")]

@@ -436,3 +436,15 @@ async def test_the_name_search_can_use_its_gin_index(connection: AsyncConnection
     await connection.execute(text("SET LOCAL enable_seqscan = off"))  # a few rows: make the planner show its options
     plan = "\n".join(row[0] for row in (await connection.execute(text("EXPLAIN " + sql))).all())
     assert "ix_entity_name_grams" in plan, plan
+
+
+async def test_nul_in_a_path_or_a_query_is_unstorable_input_not_a_server_error(
+    client: httpx.AsyncClient, steward: dict[str, str]
+) -> None:
+    for response in (
+        await client.get(f"{ENTITIES}/a%00b", headers=steward),
+        await client.get(f"{ENTITIES}/a%00b/history", headers=steward),
+        await client.get(ENTITIES, params={"name": "a\x00b"}, headers=steward),
+    ):
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from onesource.kit.errors import ServiceError
+from onesource.kit.storable import storable
 
 
 @dataclass(frozen=True)
@@ -40,20 +41,25 @@ class InvalidRecord(ServiceError):
 
 
 def nul_problems(record: Mapping[str, Any]) -> list[FieldProblem]:
-    """Text fields holding U+0000, which PostgreSQL text cannot store (a clear 422 rather than a failed insert)."""
+    """Text fields no database can store — a NUL (U+0000) or a lone surrogate (``kit.storable``) — as problems.
+
+    A clear 422 naming the field, and in a bulk import a refused row, rather than a failed insert.
+    """
     return [
-        FieldProblem(field, "contains a NUL character (U+0000)") for field, value in record.items() if _has_nul(value)
+        FieldProblem(field, "contains a NUL character (U+0000) or a lone surrogate, which cannot be stored")
+        for field, value in record.items()
+        if not _storable(value)
     ]
 
 
-def _has_nul(value: Any) -> bool:
+def _storable(value: Any) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return storable(value)
     if isinstance(value, Mapping):
-        return any(_has_nul(item) for item in value.values())
+        return all(_storable(item) for item in value.values())
     if isinstance(value, list | tuple):
-        return any(_has_nul(item) for item in value)
-    return False
+        return all(_storable(item) for item in value)
+    return True
 
 
 def validation_problems(error: ValidationError) -> list[FieldProblem]:
