@@ -26,6 +26,7 @@ RESULTS = Path(__file__).with_name("RESULTS.md")
 BENCHMARKS = {
     "outbox": "tests.bench.outbox:bench_outbox",
     "population": "tests.bench.population:bench_population",
+    "legal-entity": "tests.bench.legal_entity:bench_legal_entity",
     "catalog": "tests.bench.catalog:bench_catalog",
     "gateway": "tests.bench.gateway:bench_gateway",
     "frame": "tests.bench.frame:bench_frame",

@@ -4,6 +4,7 @@ from importlib.resources import files
 
 #: Every table shipped and the module that reads it (each is tested through that module).
 TABLES = {
+    "company_types.csv": "onesource.standards.entity_types",
     "currencies.csv": "onesource.standards.currencies",
     "divisions.csv": "onesource.standards.divisions",
     "industries.csv": "onesource.standards.industries",

@@ -36,19 +36,25 @@ from onesource.mesh.seed import (
     DemoClient,
     SeedError,
     catalog_seed_steps,
+    client_secret_file,
+    platform_seed_steps,
     record_seed_steps,
     seed_catalog,
     seed_demo,
+    seed_platform,
     seed_records,
     seed_steps,
+    seed_subscriptions,
 )
 from onesource.mesh.services import (
     HOST,
     RELAY,
     SERVICES,
     InfraPlan,
+    ServiceSpec,
     database_name,
     plan_ports,
+    platform_env,
     relay_env,
     service_env,
     service_urls,
@@ -341,7 +347,12 @@ class _Mesh:
         ports = plan_ports(options.gateway_port)
         urls = {name: url for name, url in service_urls(ports).items() if name in {spec.name for spec in started}}
         self.services = [
-            ServiceProcess(spec, ports[spec.name], self.logs / f"{spec.name}.log", service_env(spec, infra, urls))
+            ServiceProcess(
+                spec,
+                ports[spec.name],
+                self.logs / f"{spec.name}.log",
+                {**service_env(spec, infra, urls), **self._platform_env(spec, urls["gateway"])},
+            )
             for spec in started
         ]
         for service in self.services:
@@ -449,6 +460,14 @@ class _Mesh:
                 if pending:
                     time.sleep(0.25)
 
+    def _platform_env(self, spec: ServiceSpec, gateway_url: str) -> dict[str, str]:
+        """A registry's own platform client, if it declares one (``seed_platform`` creates it and writes its secret)."""
+        registry = next((found for found in registries() if found.service == spec.name), None)
+        if registry is None or registry.client is None:
+            return {}
+        secret_file = client_secret_file(self.var.resolve() / "secrets", spec.name)
+        return platform_env(spec, gateway_url, registry.client.client_id, secret_file)
+
     def _seed(self, gateway_url: str, admin_secret: str) -> list[DemoClient]:
         progress = Progress(
             SpinnerColumn(finished_text="[green]✔[/]"),
@@ -461,7 +480,8 @@ class _Mesh:
         with progress, httpx.Client(base_url=gateway_url, timeout=30.0) as gateway:
             running = {service.spec.name for service in self.services}
             found = [registry for registry in registries() if registry.service in running]
-            task = progress.add_task("", total=seed_steps() + catalog_seed_steps(found) + record_seed_steps(found))
+            steps = seed_steps() + catalog_seed_steps(found) + platform_seed_steps(found) + record_seed_steps(found)
+            task = progress.add_task("", total=steps)
 
             def advance(step: str) -> None:
                 progress.update(task, advance=1, description=step)
@@ -469,7 +489,10 @@ class _Mesh:
             clients = seed_demo(gateway, admin_secret, advance)
             by_id = {client.client_id: client for client in clients}
             seed_catalog(gateway, by_id, advance, found=found)
+            clients += seed_platform(gateway, self.var.resolve() / "secrets", advance, found=found)
+            by_id = {client.client_id: client for client in clients}
             seed_records(gateway, by_id, advance, found=found)
+            seed_subscriptions(gateway, by_id, advance, found=found)
             progress.update(task, description="done")
         return clients
 

@@ -7,14 +7,17 @@ can print a working one.
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
-from onesource.registry.directory import Registry, registries
+from onesource.registry.directory import DemoBatch, PlatformReader, Registry, ShareRequest, registries
 
 __all__ = [
     "DEMO_CLIENTS",
@@ -24,12 +27,16 @@ __all__ = [
     "DepartmentSeed",
     "SeedError",
     "catalog_seed_steps",
+    "client_secret_file",
     "client_token",
+    "platform_seed_steps",
     "record_seed_steps",
     "seed_catalog",
     "seed_demo",
+    "seed_platform",
     "seed_records",
     "seed_steps",
+    "seed_subscriptions",
 ]
 
 
@@ -196,7 +203,34 @@ def client_token(gateway: httpx.Client, client: DemoClient) -> str:
 
 def record_seed_steps(found: Sequence[Registry] | None = None) -> int:
     """How many progress steps `seed_records` reports."""
-    return sum(1 for registry in (registries() if found is None else found) if registry.demo is not None)
+    return sum(
+        1
+        for registry in (registries() if found is None else found)
+        if registry.demo is not None or registry.platform_demo is not None
+    )
+
+
+def _demo_batches(
+    gateway: httpx.Client, registry: Registry, clients: Mapping[str, DemoClient], seed: int
+) -> Iterator[DemoBatch]:
+    if registry.demo is not None:
+        return registry.demo(seed)
+    assert registry.platform_demo is not None
+    assert registry.client is not None
+    return registry.platform_demo(seed, _reader(gateway, clients[registry.client.client_id]))
+
+
+def _reader(gateway: httpx.Client, client: DemoClient) -> PlatformReader:
+    """Reads through the gateway as ``client`` (a registry's own client, under its grants)."""
+    token = client_token(gateway, client)
+
+    def read(path: str, *, purpose: str, params: Mapping[str, Any] | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {token}", "X-OneSource-Purpose": quote(purpose, safe="")}
+        # the registry's grant was just issued: the gateway learns of it from the exchange's events (403 until then)
+        response = _when_covered(gateway, path, headers, params=params, also_waiting_for=frozenset({"no-grant"}))
+        return response.json()
+
+    return read
 
 
 def seed_records(
@@ -209,11 +243,13 @@ def seed_records(
 ) -> dict[str, int]:
     """Register each registry's synthetic records, as a registrar of its owner; how many, by registry.
 
-    A registry that already holds records is skipped (0), so a restarted mesh keeps its data as it was.
+    Registries whose demo records are made from other registries' (``platform_demo``) come after the others. A
+    registry that already holds records is skipped (0), so a restarted mesh keeps its data as it was.
     """
     registered: dict[str, int] = {}
-    for registry in registries() if found is None else found:
-        if registry.demo is None:
+    ordered = sorted(registries() if found is None else found, key=lambda registry: registry.demo is None)
+    for registry in ordered:
+        if registry.demo is None and registry.platform_demo is None:
             continue
         registrar = clients[f"{registry.owner}-registrar"]
         headers = {"Authorization": f"Bearer {client_token(gateway, registrar)}", "X-OneSource-Purpose": SEED_PURPOSE}
@@ -224,13 +260,8 @@ def seed_records(
                 report(f"{registry.service}: records already registered")
                 continue
         count = 0
-        for batch in registry.demo(seed):
-            response = gateway.post(
-                f"/api/{registry.service}{batch.path}",
-                content=batch.content,
-                headers={**headers, "Content-Type": batch.media_type},
-                timeout=120.0,
-            )
+        for batch in _demo_batches(gateway, registry, clients, seed):
+            response = _post_batch(gateway, f"/api/{registry.service}{batch.path}", batch, headers)
             if response.status_code != 201:
                 raise SeedError(f"register {registry.service} demo records", response)
             count += batch.records
@@ -239,12 +270,53 @@ def seed_records(
     return registered
 
 
+def _post_batch(
+    gateway: httpx.Client, path: str, batch: DemoBatch, headers: dict[str, str], *, timeout: float = 60.0
+) -> httpx.Response:
+    """POST a demo batch (chunked); again while the registry answers 503 ``dependency-unavailable``.
+
+    A registry that checks its records against another registry through the gateway cannot do so until the gateway
+    has learnt of its grant (from the exchange's events, a moment after the grant is issued); until then it answers
+    503 and imports nothing, so sending the batch again is safe.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        response = gateway.post(
+            path, content=_chunked(batch.content), headers={**headers, "Content-Type": batch.media_type}, timeout=600.0
+        )
+        waiting = response.status_code == 503 and _problem(response) == "dependency-unavailable"
+        if not waiting or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
+def _chunked(content: bytes, size: int = 1 << 16) -> Iterator[bytes]:
+    """``content`` sent in chunks, which the gateway streams to the registry as an upload.
+
+    An upload gets the upload's time (``…_UPLOAD_TIMEOUT_SECONDS``), where a small whole body gets a data call's
+    (``…_UPSTREAM_TIMEOUT_SECONDS``): a registry that checks each record with another registry may need more than
+    that on a busy machine.
+    """
+    for start in range(0, len(content), size):
+        yield content[start : start + size]
+
+
+def _problem(response: httpx.Response) -> str:
+    return str(response.json().get("type", "")).rsplit("/", 1)[-1] if _is_json(response) else ""
+
+
 #: The purpose the seeding registrar states on its data calls (the gateway requires one on every data call).
 SEED_PURPOSE = "demo-seed"
 
 
 def _when_covered(
-    gateway: httpx.Client, path: str, headers: dict[str, str], *, timeout: float = 60.0
+    gateway: httpx.Client,
+    path: str,
+    headers: dict[str, str],
+    *,
+    params: Mapping[str, Any] | None = None,
+    also_waiting_for: frozenset[str] = frozenset(),
+    timeout: float = 60.0,
 ) -> httpx.Response:
     """``GET path`` once the gateway knows the catalog resources that cover it.
 
@@ -253,11 +325,14 @@ def _when_covered(
     """
     deadline = time.monotonic() + timeout
     while True:
-        response = gateway.get(path, params={"limit": 1}, headers=headers)
+        response = gateway.get(path, params=params or {"limit": 1}, headers=headers)
         if response.status_code == 200:
             return response
-        problem = response.json().get("type", "") if _is_json(response) else ""
-        waiting = response.status_code in {503, 404} and problem.rsplit("/", 1)[-1] in {"grants-unknown", "not-covered"}
+        waiting = response.status_code in {503, 404, 403} and _problem(response) in {
+            "grants-unknown",
+            "not-covered",
+            *also_waiting_for,
+        }
         if not waiting or time.monotonic() > deadline:
             raise SeedError(f"GET {path}", response)
         time.sleep(0.25)
@@ -305,3 +380,114 @@ def seed_catalog(
                 if published.status_code != 200:
                     raise SeedError(f"publish resource {resource['id']}", published)
             report(f"resource {resource['id']} published")
+
+
+def platform_seed_steps(found: Sequence[Registry] | None = None) -> int:
+    """How many progress steps `seed_platform` reports."""
+    return sum(
+        1 + len(registry.share_requests) + len(registry.subscriptions)
+        for registry in (registries() if found is None else found)
+        if registry.client is not None
+    )
+
+
+def client_secret_file(secrets_dir: Path, service: str) -> Path:
+    """Where the mesh keeps the secret of a registry's own platform client (the registry reads it from there)."""
+    return secrets_dir / f"{service}.client-secret"
+
+
+def seed_platform(
+    gateway: httpx.Client,
+    secrets_dir: Path,
+    report: Callable[[str], None] = lambda step: None,
+    *,
+    found: Sequence[Registry] | None = None,
+) -> list[DemoClient]:
+    """What registries need from the platform: their own clients and the shares they ask for.
+
+    For each registry that declares a client: the client is created in the registry's owning department (or its
+    secret rotated), and its secret written to `client_secret_file` for the registry to read; then, as that client,
+    each share request is made unless a grant with its purpose is active already. `gateway` carries the admin's
+    token (`seed_demo`). Returns the clients with their secrets. Their subscriptions: `seed_subscriptions`.
+    """
+    seeded: list[DemoClient] = []
+    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for registry in registries() if found is None else found:
+        if registry.client is None:
+            continue
+        declared = registry.client
+        client, outcome = _ensure_client(
+            gateway, ClientSeed(declared.client_id, registry.owner, declared.name, declared.roles)
+        )
+        _write_secret(client_secret_file(secrets_dir, registry.service), client.client_secret)
+        seeded.append(client)
+        report(f"client {client.client_id} {outcome}")
+        headers = {"Authorization": f"Bearer {client_token(gateway, client)}"}
+        for share in registry.share_requests:
+            report(f"{client.client_id}: {share.resource} {_ensure_share(gateway, headers, share)}")
+    return seeded
+
+
+def seed_subscriptions(
+    gateway: httpx.Client,
+    clients: Mapping[str, DemoClient],
+    report: Callable[[str], None] = lambda step: None,
+    *,
+    found: Sequence[Registry] | None = None,
+) -> None:
+    """The subscriptions registries declare, made by their own clients (`seed_platform`) unless they exist.
+
+    The mesh makes them after the demo records: a subscription delivers the changes made from its creation on, and
+    the demo records' registrations are no news to anyone.
+    """
+    for registry in registries() if found is None else found:
+        if registry.client is None or not registry.subscriptions:
+            continue
+        client = clients[registry.client.client_id]
+        headers = {"Authorization": f"Bearer {client_token(gateway, client)}"}
+        for resource in registry.subscriptions:
+            report(f"{client.client_id}: subscription to {resource} {_ensure_subscription(gateway, headers, resource)}")
+
+
+def _write_secret(path: Path, secret: str) -> None:
+    """Write a client secret readable by its owner only, replacing the old one at once."""
+    partial = path.with_suffix(".partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(secret + "\n")
+    partial.replace(path)
+
+
+def _ensure_share(gateway: httpx.Client, headers: dict[str, str], share: ShareRequest) -> str:
+    held = gateway.get(
+        "/api/exchange/v1/grants", params={"resource": share.resource, "status": "active"}, headers=headers
+    )
+    if held.status_code != 200:
+        raise SeedError(f"list grants on {share.resource}", held)
+    if any(grant["purpose"] == share.purpose for grant in held.json()["items"]):
+        return "granted already"
+    asked = gateway.post(
+        "/api/exchange/v1/share-requests",
+        json={
+            "resource": share.resource,
+            "fields": list(share.fields),
+            "purpose": share.purpose,
+            "legal_basis": share.legal_basis,
+        },
+        headers=headers,
+    )
+    if asked.status_code != 201:
+        raise SeedError(f"ask for a share of {share.resource}", asked)
+    status: str = asked.json()["status"]
+    return status
+
+
+def _ensure_subscription(gateway: httpx.Client, headers: dict[str, str], resource: str) -> str:
+    created = gateway.post(
+        "/api/exchange/v1/subscriptions", json={"resource": resource, "delivery": "kafka"}, headers=headers
+    )
+    if created.status_code == 201:
+        return "created"
+    if created.status_code == 409 and _problem(created) == "duplicate-subscription":
+        return "exists"
+    raise SeedError(f"subscribe to {resource}", created)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = [
     "HOST",
@@ -14,6 +15,7 @@ __all__ = [
     "ServiceSpec",
     "database_name",
     "plan_ports",
+    "platform_env",
     "relay_env",
     "service_env",
     "service_urls",
@@ -123,6 +125,19 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
             {name: url for name, url in urls.items() if name != "gateway"}, separators=(",", ":")
         )
     return env
+
+
+def platform_env(spec: ServiceSpec, gateway_url: str, client_id: str, secret_file: Path) -> dict[str, str]:
+    """The environment that gives a registry its own platform client (``RegistrySettings.platform``).
+
+    The mesh creates the client only once the gateway runs, after the registry has started, so the registry is told
+    where the secret will be rather than the secret itself.
+    """
+    return {
+        f"{spec.env_prefix}PLATFORM__GATEWAY_URL": gateway_url,
+        f"{spec.env_prefix}PLATFORM__CLIENT_ID": client_id,
+        f"{spec.env_prefix}PLATFORM__CLIENT_SECRET_FILE": str(secret_file),
+    }
 
 
 def relay_env(specs: Sequence[ServiceSpec], infra: InfraPlan, urls: Mapping[str, str]) -> dict[str, str]:

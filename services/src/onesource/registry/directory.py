@@ -1,16 +1,22 @@
-"""What a registry declares about itself for the platform: its catalog resources and its demo records.
+"""What a registry declares about itself for the platform: its catalog resources, demo records, and what it needs.
 
 Each registry package exposes one :class:`Registry` under the ``onesource.registries`` entry point group (in its
 ``pyproject.toml``); the mesh's seeding finds them with :func:`registries`, so nothing under ``services/`` names a
 registry.
+
+A registry that reads other registries' data (one datum, one source across registries) is a client of the platform
+like any department's system: it declares its own client (:class:`RegistryClient`), the share requests it makes
+(:class:`ShareRequest`) and the resources whose changes it takes (``subscriptions``); the platform's operators — or
+the local mesh's seeding — create that client in the owning department, ask for those shares, subscribe, and give the
+registry its client's credentials (``RegistrySettings.platform``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, Protocol
 
 ENTRY_POINT_GROUP = "onesource.registries"
 
@@ -28,6 +34,34 @@ class DemoBatch:
 
 
 @dataclass(frozen=True)
+class RegistryClient:
+    """The registry's own client system of the platform, in its owning department."""
+
+    client_id: str
+    name: str
+    roles: tuple[str, ...] = ("consumer",)
+
+
+@dataclass(frozen=True)
+class ShareRequest:
+    """A share the registry asks for, as its own client (``POST /api/exchange/v1/share-requests``)."""
+
+    resource: str
+    fields: tuple[str, ...]
+    purpose: str
+    """The purpose the registry states on its data calls under the grant (they must match)."""
+    legal_basis: str | None = None
+
+
+class PlatformReader(Protocol):
+    """Reads through the gateway as the registry's own client: the JSON answer of ``GET path`` with ``purpose``."""
+
+    def __call__(self, path: str, *, purpose: str, params: Mapping[str, Any] | None = None) -> Any:
+        """The JSON answer of ``GET {gateway}{path}`` (``path`` starts with ``/api/<service>``)."""
+        ...
+
+
+@dataclass(frozen=True)
 class Registry:
     """A registry as the platform knows it."""
 
@@ -40,9 +74,18 @@ class Registry:
     demo: Callable[[int], Iterator[DemoBatch]] | None = None
     """Synthetic records for the demo mesh, from a seed; ``None`` when it seeds none."""
     demo_records: int = 0
-    """How many records ``demo`` registers."""
+    """How many records ``demo`` (or ``platform_demo``) registers."""
     seeded_probe: str | None = None
     """A list path (registry's own) whose first page has items once the demo records are there."""
+    client: RegistryClient | None = None
+    """Its own client of the platform, if it reads other registries' data."""
+    share_requests: tuple[ShareRequest, ...] = ()
+    """The shares its client asks for."""
+    subscriptions: tuple[str, ...] = ()
+    """Resources whose change events its client subscribes to, delivered on the owner's Kafka delivery topic."""
+    platform_demo: Callable[[int, PlatformReader], Iterator[DemoBatch]] | None = None
+    """Synthetic records made from other registries' demo data, read through the gateway as its own client under
+    its grants (so they are seeded after the registries with a plain ``demo``); ``None`` when it has none."""
 
 
 def registries() -> list[Registry]:

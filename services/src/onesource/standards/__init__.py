@@ -6,6 +6,7 @@ One module per standard (or family of code lists), each citing what it implement
 - :mod:`.uscc` — GB 32100-2015 unified social credit codes, with GB 11714-1997 organisation codes and the
   registration-department / entity-category table;
 - :mod:`.divisions` — GB/T 2260 administrative divisions, dated (every edition of the national list since 1981);
+- :mod:`.entity_types` — types of legal entities: GB 32100's categories and the market regulator's company types;
 - :mod:`.industries` — GB/T 4754-2017 industrial classification;
 - :mod:`.currencies` — ISO 4217 currency codes;
 - :mod:`.land_use` — GB/T 21010-2017 land-use classification;

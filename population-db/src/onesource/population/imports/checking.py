@@ -24,9 +24,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from onesource.kit.db import COPY_NULL, copy_text
-from onesource.population.imports import parsing
 from onesource.population.imports.schemas import ImportRow, plain_csv_reader, typed_row
 from onesource.population.persons.rules import record_problems
+from onesource.registry.imports import parsing
 
 logger = logging.getLogger(__name__)
 

@@ -11,19 +11,13 @@ from onesource.kit.db import SessionDep
 from onesource.kit.errors import UnsupportedMediaType, problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
 from onesource.population.dependencies import SettingsDep
-from onesource.population.imports import parsing, service
+from onesource.population.imports import service
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
 from onesource.registry.access import OwnerDep, RegistrarDep
+from onesource.registry.imports.parsing import MEDIA_TYPES
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 
-#: Media types an import file may be sent as, and the format each means.
-MEDIA_TYPES: dict[str, parsing.Format] = {
-    "text/csv": "csv",
-    "application/x-ndjson": "ndjson",
-    "application/jsonl": "ndjson",
-    "application/ndjson": "ndjson",
-}
 ImportId = Annotated[uuid.UUID, Path(description="Import id.")]
 
 _BODY_DESCRIPTION = (

@@ -32,12 +32,13 @@ from onesource.kit.auth import Principal
 from onesource.kit.errors import ServiceUnavailable
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
-from onesource.population.imports import events, parsing, repository
+from onesource.population.imports import events, repository
 from onesource.population.imports.checking import Checked, CheckerPool, Job
 from onesource.population.imports.errors import ImportNotFound, InvalidImportFile
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
 from onesource.population.models import PersonImport as PersonImportRow
 from onesource.population.persons import repository as persons_repository
+from onesource.registry.imports import parsing
 
 logger = logging.getLogger(__name__)
 
