@@ -49,6 +49,21 @@ async def run(selected: list[str], console: Console) -> list[Table]:
     return tables
 
 
+def _sections(path: Path) -> dict[str, list[str]]:
+    """The tables of an earlier ``RESULTS.md`` by title, in their order (each from its ``## `` heading on)."""
+    if not path.exists():
+        return {}
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            current = sections.setdefault(line[3:], [])
+            current.clear()
+        if current is not None:
+            current.append(line)
+    return sections
+
+
 def main() -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would be the benchmark's cost
     parser = argparse.ArgumentParser(prog="python -m tests.bench")
@@ -62,17 +77,23 @@ def main() -> int:
         if not arguments.only
         else "python -m tests.bench " + " ".join(f"--only {name}" for name in arguments.only)
     )
-    lines = [
+    produced = (
+        f"`{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.machine()}, Python {platform.python_version()}, {sys.platform}"
+    )
+    header = [
         "# Benchmark results",
         "",
-        f"Produced by `{command}` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{platform.machine()}, Python {platform.python_version()}, {sys.platform}.",
         "Baselines are measured in the same run on the same servers; compare the ratios, not the absolute rates.",
+        "Each table says the command and run that produced it (`--only` replaces only its own tables).",
         "",
     ]
+    sections = _sections(arguments.out) if arguments.only else {}
     for table in tables:
-        lines.extend(table.markdown())
+        markdown = table.markdown()
+        sections[table.title] = [*markdown[:2], f"Produced by {produced}.", "", *markdown[2:]]
         console.print(table.rich())
+    lines = [*header, *(line for section in sections.values() for line in section)]
     arguments.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     console.print(f"results written to {arguments.out}")
     return 0 if all(table.passed for table in tables) else 1
