@@ -132,6 +132,36 @@ def test_when_population_db_does_not_answer_the_registry_says_503(mesh: Mesh) ->
     assert again.status_code == 201, again.text
 
 
+def test_a_consumer_filters_by_region_and_industry_when_their_fields_are_granted(mesh: Mesh) -> None:
+    reason = f"区域行业统计 {secrets.token_hex(3)}"
+    asked = httpx.post(
+        f"{mesh.gateway}/api/exchange/v1/share-requests",
+        headers=mesh.bearer("mca-app"),
+        json={"resource": "legal-entity.entity", "fields": ["uscc", "name", "region_code"], "purpose": reason},
+    )
+    assert asked.status_code == 201, asked.text
+    consumer = mesh.bearer("mca-app", purpose(reason))
+    owner = mesh.bearer("amr-registrar", OWNER_PURPOSE)
+    seeded = httpx.get(f"{mesh.gateway}{ENTITIES}", params={"limit": 1}, headers=owner).json()["items"][0]
+    region = seeded["region_code"][:4]
+
+    def by_region() -> httpx.Response | None:
+        response = httpx.get(f"{mesh.gateway}{ENTITIES}", params={"region": region, "limit": 20}, headers=consumer)
+        return response if response.status_code == 200 else None
+
+    listed = eventually(by_region).json()["items"]
+    assert listed
+    assert all(
+        item["region_code"].startswith(region) and set(item) == {"uscc", "name", "region_code"} for item in listed
+    )
+    # industry selects by industry_code and established_from by established_on: neither is granted here
+    for parameter, value in (("industry", seeded["industry_code"]), ("established_from", "2000-01-01")):
+        refused = httpx.get(f"{mesh.gateway}{ENTITIES}", params={parameter: value}, headers=consumer)
+        assert refused.status_code == 403, refused.text
+        assert problem_type(refused) == "filter-not-granted"
+        assert refused.json()["parameters"] == [parameter]
+
+
 def test_mca_reads_entities_masked_to_its_grants_and_subscribes_to_their_changes(mesh: Mesh) -> None:
     reason = f"企业登记信息核查 {secrets.token_hex(3)}"  # a purpose of this test's own grants
     consumer = mesh.bearer("mca-app", purpose(reason))

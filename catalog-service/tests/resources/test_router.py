@@ -33,8 +33,9 @@ async def test_steward_registers_a_draft_with_an_assigned_code(client, police_st
     assert set(body) == {
         "id", "code", "name", "summary", "provider", "category", "format", "shape", "update_cycle", "share_type",
         "share_condition", "legal_basis", "open_to_public", "open_condition", "service", "paths", "key", "topic",
-        "status", "version", "fields", "published_at", "updated_at",
+        "status", "version", "fields", "filters", "published_at", "updated_at",
     }  # fmt: skip
+    assert body["filters"] == {}, "no parameter selects by fields of other names unless the resource says so"
     assert body["shape"] == "record", "answers are records unless the resource says otherwise"
     assert await events("population.person") == []  # drafts are not announced
 

@@ -36,6 +36,8 @@ def _names(response: Any) -> list[str]:
         ({"fields": []}, "body.fields"),
         ({"unknown": 1}, "body.unknown"),
         ({"status": "published"}, "body.status"),
+        ({"filters": {"born from": ["birth_date"]}}, "body.filters.born from.[key]"),
+        ({"filters": {"born_from": []}}, "body.filters.born_from"),
     ],
 )
 async def test_malformed_attributes_are_422_naming_the_field(client, police_steward, person, changes, field) -> None:
@@ -107,6 +109,25 @@ async def test_rules_spanning_fields(client, police_steward, person) -> None:
         "body.fields.1.name",
         "body.fields.2.element",
         "body.key",
+    ]
+
+
+async def test_a_declared_filter_selects_by_fields_of_the_resource(client, catalog, police_steward, person) -> None:
+    names = [field["name"] for field in person()["fields"]]
+    unknown = person(filters={"born_from": ["birth_date_of_nobody"], names[1]: [names[1]]})
+    assert _names(await client.post(RESOURCES, json=unknown, headers=police_steward)) == [
+        "body.filters.born_from",
+        f"body.filters.{names[1]}",
+    ]
+    created = await client.post(RESOURCES, json=person(filters={"from": [names[1]]}), headers=police_steward)
+    assert created.status_code == 201, created.text
+    assert created.json()["filters"] == {"from": [names[1]]}
+    url = f"{RESOURCES}/{created.json()['id']}"
+    cleared = await client.patch(url, json={"filters": {}}, headers={**police_steward, "If-Match": '"1"'})
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["filters"] == {}
+    assert _names(await client.patch(url, json={"filters": None}, headers={**police_steward, "If-Match": '"2"'})) == [
+        "body.filters"
     ]
 
 

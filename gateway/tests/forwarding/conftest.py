@@ -52,6 +52,7 @@ def resource_document(
     version: int = 1,
     status: str = "published",
     service: str = "population",
+    filters: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """A catalog resource document as the catalog's events carry it (every required property of the contract)."""
     return {
@@ -78,6 +79,7 @@ def resource_document(
             {"name": name, "element": f"person.{name}", "data_type": "C", "length": 64, "authoritative": True}
             for name in fields
         ],
+        "filters": filters or {},
         "published_at": "2026-01-05T00:00:00Z",
         "updated_at": "2026-01-05T00:00:00Z",
     }
@@ -494,8 +496,15 @@ async def world(caught_up: FastAPI, broker: Broker, registry: Registry, callers:
     paths = [f"/v1/{collection}/{{id_number}}", f"/v1/{collection}"]
     base, extended = f"test.{collection}", f"test.{collection}-extended"
     await owned(caught_up, broker, "population", provider)
-    await broker.resource(resource_document(base, provider=provider, paths=paths, fields=BASE_FIELDS))
-    await broker.resource(resource_document(extended, provider=provider, paths=paths, fields=EXTENDED_FIELDS))
+    await broker.resource(
+        resource_document(
+            base, provider=provider, paths=paths, fields=BASE_FIELDS, filters={"born_from": ["birth_date"]}
+        )
+    )
+    extended_filters = {"region": ["household_region_code"]}
+    await broker.resource(
+        resource_document(extended, provider=provider, paths=paths, fields=EXTENDED_FIELDS, filters=extended_filters)
+    )
     models = caught_up.state.read_models
 
     async def published() -> bool:

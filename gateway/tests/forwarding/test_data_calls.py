@@ -266,6 +266,33 @@ async def test_a_non_owner_filters_only_on_granted_fields(client, world: World) 
     assert len(world.registry.calls) == 1  # only the granted filter reached the registry
 
 
+async def test_a_parameter_the_resource_declares_is_allowed_when_its_fields_are_granted_on_that_resource(
+    client, world: World
+) -> None:
+    department = unique("mca")
+    # born_from (base) selects by birth_date; region (extended) by household_region_code.
+    await world.grant(department, world.base, ["id_number", "name", "birth_date"])
+    await world.grant(department, world.extended, ["id_number", "household_address"])
+    consumer = world.callers(department, encoded(PURPOSE))
+    born = await client.get(world.path(), params={"born_from": "1949-01-01"}, headers=consumer)
+    assert born.status_code == 200, born.text
+    # household_region_code is not granted on the extended resource, where region is declared.
+    region = await client.get(world.path(), params={"region": "11"}, headers=consumer)
+    assert region.status_code == 403
+    assert region.json()["parameters"] == ["region"]
+    other = unique("mca")
+    await world.grant(other, world.base, ["id_number", "name"])
+    await world.grant(other, world.extended, ["id_number", "household_region_code"])
+    by_region = world.callers(other, encoded(PURPOSE))
+    assert (await client.get(world.path(), params={"region": "11"}, headers=by_region)).status_code == 200
+    # birth_date is not granted to this department, so born_from would reveal it.
+    refused = await client.get(world.path(), params={"born_from": "1949-01-01"}, headers=by_region)
+    assert refused.status_code == 403
+    assert kind(refused) == "filter-not-granted"
+    reached = [path.partition("?")[2] for _, path, _ in world.registry.calls]
+    assert reached == ["born_from=1949-01-01", "region=11"]  # the refused calls never reached the registry
+
+
 async def test_without_a_grant_or_with_another_purpose_a_read_is_refused(client, world: World) -> None:
     holder, stranger = unique("mca"), unique("hrss")
     await world.grant(holder, world.base, ["id_number", "name"])

@@ -67,6 +67,8 @@ class Resource(Base):
     status: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     fields: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    filters: Mapped[dict[str, list[str]]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    """Query parameters selecting records by fields of other names, each with those fields."""
     elements: Mapped[list[str]] = mapped_column(ARRAY(Text))
     """Every element the fields name (``element`` and ``source_element``), for the element filter."""
     search: Mapped[Any] = mapped_column(TSVECTOR)

@@ -62,6 +62,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field(division, "valid_from", "D", 8, "该名称启用日期"),
                 _field(division, "valid_to", "D", 8, "该名称停用日期（不含）"),
             ],
+            "filters": {"date": ["valid_from", "valid_to"]},  # a division as it was on a date
         },
         {
             **_COMMON,
@@ -103,6 +104,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field(address, "geometry", "G", None, "地址点位（GeoJSON Point，CGCS2000 经纬度）"),
                 _field(address, "distance_m", "N", 12, "到查询点的距离（米），仅附近查询返回"),
             ],
+            "filters": {"include_retired": ["status"]},
         },
         {
             **_COMMON,
@@ -136,6 +138,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field(parcel, "retirement_reason", "C", 200, "注销原因"),
                 _field(parcel, "geometry", "G", None, "界址范围（GeoJSON Polygon/MultiPolygon，CGCS2000 经纬度）"),
             ],
+            "filters": {"include_retired": ["status"]},
         },
     ]
 

@@ -68,6 +68,13 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field("industry_section", "C", 1, "行业门类（GB/T 4754-2017，A–T）"),
                 _field("address", "C", 400, "住所"),
             ],
+            # GET /v1/entities?region=&industry=&established_from=&established_to= select by these fields
+            "filters": {
+                "region": ["region_code"],
+                "industry": ["industry_code"],
+                "established_from": ["established_on"],
+                "established_to": ["established_on"],
+            },
         },
         {
             **_COMMON,

@@ -57,6 +57,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field("birth_date", "D", 8, "出生日期"),
                 _field("deceased", "L", 1, "是否死亡"),
             ],
+            "filters": {"born_from": ["birth_date"], "born_to": ["birth_date"]},
         },
         {
             **_COMMON,
@@ -86,6 +87,7 @@ def resources(provider: str) -> list[dict[str, Any]]:
                 _field("relationship_to_head", "C", 2, "与户主关系（GB/T 4761）"),
                 _field("death_date", "D", 8, "死亡日期"),
             ],
+            "filters": {"region": ["household_region_code"]},
         },
     ]
 

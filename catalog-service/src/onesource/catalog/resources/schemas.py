@@ -22,6 +22,10 @@ DepartmentCode = Annotated[str, StringConstraints(pattern=DEPARTMENT_PATTERN)]
 FieldName = Annotated[str, StringConstraints(pattern=FIELD_NAME_PATTERN)]
 ServiceName = Annotated[str, StringConstraints(pattern=SERVICE_PATTERN)]
 PathTemplate = Annotated[str, StringConstraints(pattern=PATH_TEMPLATE_PATTERN, max_length=500)]
+#: A query parameter of a registry's paths.
+ParameterName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")]
+#: The fields a query parameter selects records by (it tells whoever uses it about those fields).
+ParameterFields = Annotated[list[FieldName], Field(min_length=1, max_length=20)]
 TopicName = Annotated[str, StringConstraints(pattern=TOPIC_PATTERN)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -104,6 +108,11 @@ class ResourceCreate(BaseModel):
     """The source topic the registry publishes the resource's changes on."""
     fields: list[ResourceField] = Field(min_length=1, max_length=500)
     """The information items (信息项)."""
+    filters: dict[ParameterName, ParameterFields] = Field(
+        default_factory=dict, max_length=50, examples=[{"born_from": ["birth_date"], "region": ["region_code"]}]
+    )
+    """Query parameters of ``paths`` that select records by fields of other names, each with those fields: the
+    gateway lets a consumer use one only when all its fields are granted (a parameter named as a field needs none)."""
 
 
 class ResourceUpdate(BaseModel):
@@ -141,6 +150,8 @@ class ResourceUpdate(BaseModel):
     """Source topic (``null`` clears it)."""
     fields: list[ResourceField] | None = Field(default=None, min_length=1, max_length=500)
     """The information items (replaces the list)."""
+    filters: dict[ParameterName, ParameterFields] | None = Field(default=None, max_length=50)
+    """Query parameters selecting by fields of other names (replaces the mapping)."""
 
 
 class Resource(BaseModel):
@@ -190,6 +201,8 @@ class Resource(BaseModel):
     """Incremented by every change (also the ``ETag``)."""
     fields: list[ResourceField]
     """The information items."""
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    """Query parameters of ``paths`` selecting records by fields of other names, each with those fields."""
     published_at: datetime | None
     """When it was (first) published."""
     updated_at: datetime

@@ -54,7 +54,18 @@ AUTHORITY_INDEX = "uq_element_claim_authority"
 #: Data types whose length the directory requires (C 字符型, N 数值型).
 LENGTH_REQUIRED = frozenset({"C", "N"})
 #: Document attributes that may not be ``null`` in a change.
-REQUIRED = ("name", "summary", "format", "shape", "update_cycle", "share_type", "open_to_public", "paths", "fields")
+REQUIRED = (
+    "name",
+    "summary",
+    "format",
+    "shape",
+    "update_cycle",
+    "share_type",
+    "open_to_public",
+    "paths",
+    "fields",
+    "filters",
+)
 _ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
@@ -159,6 +170,12 @@ def problems(document: dict[str, Any]) -> list[dict[str, str]]:
             problem(f"fields.{index}.length", f"required for data type {field.data_type}")
     if document.get("key") is not None and document["key"] not in names:
         problem("key", f"{document['key']!r} is not one of the resource's fields")
+    for parameter, selected in (document.get("filters") or {}).items():
+        unknown = [name for name in selected if name not in names]
+        if unknown:
+            problem(f"filters.{parameter}", f"{', '.join(map(repr, unknown))} is not one of the resource's fields")
+        elif parameter in names:
+            problem(f"filters.{parameter}", "a parameter named as a field selects by that field: it needs no entry")
     return found
 
 
@@ -195,6 +212,7 @@ def to_document(resource: ResourceRow) -> Resource:
         status=resource.status,  # type: ignore[arg-type]
         version=resource.version,
         fields=[ResourceField.model_validate(field) for field in resource.fields],
+        filters=dict(resource.filters),
         published_at=resource.published_at,
         updated_at=resource.updated_at,
     )

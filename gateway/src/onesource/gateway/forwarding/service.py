@@ -74,6 +74,7 @@ from onesource.gateway.grants.index import GrantIndex
 from onesource.gateway.grants.schemas import Grant
 from onesource.gateway.readmodels.sync import ReadModels
 from onesource.gateway.resources.matching import Coverage, ResourceIndex
+from onesource.gateway.resources.schemas import Resource
 from onesource.gateway.settings import Settings
 from onesource.kit.auth import GATEWAY_ROLE, Principal, TokenVerifier
 from onesource.kit.errors import ServiceError, Unauthorized, problem_response
@@ -389,13 +390,13 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
 
     shape = _shape_of(coverage)
     if shape == "sdmx":
-        check_filters(request.query_params.keys(), matching, sdmx.QUERY_PARAMETERS)
+        check_filters(request.query_params.keys(), matching, coverage.resources, sdmx.QUERY_PARAMETERS)
         return await _sdmx_answer(call, door, trail, url, matching, principal)
     if shape == "geojson":
         granted = frozenset().union(*(grant.fields for grant in matching))
-        check_filters(request.query_params.keys(), matching, geojson.allowed_parameters(granted))
+        check_filters(request.query_params.keys(), matching, coverage.resources, geojson.allowed_parameters(granted))
         return await _geojson_answer(call, door, trail, matching, principal, coverage)
-    check_filters(request.query_params.keys(), matching)
+    check_filters(request.query_params.keys(), matching, coverage.resources)
 
     list_of = {"department": principal.department, "service": call.service, "path": call.path}
     query = door.cursors.open_query(call.query, **list_of)
@@ -444,17 +445,24 @@ def _with_cursor(query: str, cursor: str) -> str:
 
 #: Query parameters that page rather than filter.
 PAGING_PARAMETERS = frozenset({"limit", "cursor"})
-#: Query parameters of the registries that select records by fields of other names: allowed when all are granted.
-PARAMETER_FIELDS: dict[str, frozenset[str]] = {
-    "date": frozenset({"valid_from", "valid_to"}),  # a division as it was on a date
-    "include_retired": frozenset({"status"}),
-}
 
 
-def check_filters(parameters: Iterable[str], grants: Sequence[Grant], allowed: frozenset[str] = frozenset()) -> None:
-    """403 ``filter-not-granted`` for a query parameter that is not paging, ``allowed`` or a granted field."""
+def check_filters(
+    parameters: Iterable[str],
+    grants: Sequence[Grant],
+    resources: Iterable[Resource] = (),
+    allowed: frozenset[str] = frozenset(),
+) -> None:
+    """403 ``filter-not-granted`` for a query parameter the caller may not use.
+
+    A non-owner may page, use ``allowed``, filter on a granted field, or use a parameter a covering resource declares
+    (``filters``) when every field it selects by is granted on that resource.
+    """
     fields = frozenset().union(*(grant.fields for grant in grants))
-    implied = {name for name, needed in PARAMETER_FIELDS.items() if needed <= fields}
+    implied: set[str] = set()
+    for resource in resources:
+        on_resource = frozenset().union(*(grant.fields for grant in grants if grant.resource == resource.id))
+        implied.update(name for name, needed in resource.filters if needed <= on_resource)
     granted = PAGING_PARAMETERS | allowed | fields | implied
     refused = sorted({name for name in parameters if name not in granted})
     if refused:

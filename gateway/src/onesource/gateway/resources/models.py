@@ -34,5 +34,7 @@ class CatalogResource(Base):
     """How answers on its paths are masked: ``record``, ``geojson`` or ``sdmx``."""
     fields: Mapped[list[str]] = mapped_column(JSONB)
     """Names of the resource's fields."""
+    filters: Mapped[dict[str, list[str]]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    """Query parameters of its paths that select by fields of other names, each with those fields."""
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
     """When this row last changed."""

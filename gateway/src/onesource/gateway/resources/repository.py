@@ -28,6 +28,7 @@ async def upsert(session: AsyncSession, document: ResourceDocument, status: Reso
         "key": document.key,
         "shape": document.shape,
         "fields": [field.name for field in document.fields],
+        "filters": document.filters,
     }
     statement = insert(CatalogResource).values(**values)
     excluded = statement.excluded

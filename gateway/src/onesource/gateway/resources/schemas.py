@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 RESOURCE_TOPIC = "onesource.catalog.resource.v1"
 PUBLISHED = "gov.onesource.catalog.resource.published.v1"
@@ -49,6 +49,8 @@ class ResourceDocument(BaseModel):
     """What the registry answers on ``paths`` (documents from before shapes are records)."""
     fields: list[ResourceFieldDocument]
     """The information items."""
+    filters: dict[str, list[str]] = Field(default_factory=dict)
+    """Query parameters of ``paths`` that select by fields of other names, each with those fields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,5 @@ class Resource:
     key: str | None
     fields: frozenset[str]
     shape: Shape = "record"
+    filters: tuple[tuple[str, frozenset[str]], ...] = ()
+    """Query parameters selecting by fields of other names, each with the fields it needs granted."""

@@ -43,4 +43,5 @@ def entry(row: CatalogResource | ResourceDocument) -> Resource | None:
         key=row.key,
         fields=frozenset(fields),
         shape=row.shape,  # type: ignore[arg-type]  # checked by the table's constraint
+        filters=tuple((name, frozenset(needed)) for name, needed in sorted(row.filters.items())),
     )
