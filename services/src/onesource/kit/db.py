@@ -39,7 +39,8 @@ def new_metadata() -> MetaData:
 TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
 
 
-_json_text = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
+#: JSON as PostgreSQL stores it from this process: compact, UTF-8 as it is.
+json_text = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
 #: A pooled connection idle longer than this is pinged before use: it may have outlived a database restart.
@@ -58,7 +59,7 @@ def create_engine(dsn: str, *, pool_size: int = 10, application_name: str = "one
     """
     engine = create_async_engine(
         dsn,
-        json_serializer=_json_text,
+        json_serializer=json_text,
         pool_size=pool_size,
         max_overflow=pool_size,
         connect_args={"server_settings": {"application_name": application_name}},
@@ -110,7 +111,7 @@ async def create_read_pool(dsn: str, *, size: int, application_name: str = "ones
     async def init(connection: asyncpg.Connection) -> None:
         for type_name in ("json", "jsonb"):
             await connection.set_type_codec(
-                type_name, encoder=_json_text, decoder=json.loads, schema="pg_catalog", format="text"
+                type_name, encoder=json_text, decoder=json.loads, schema="pg_catalog", format="text"
             )
 
     async def keep(connection: asyncpg.Connection) -> None:
@@ -145,6 +146,17 @@ async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection
 
 ReadDep = Annotated[asyncpg.Connection, Depends(_read_connection)]
 """A connection for the request's reads when it writes nothing (by key, a page): no session, no transaction."""
+
+
+async def _write_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
+    async with request.app.state.reading() as connection, connection.transaction():
+        yield connection
+        # leaving the transaction commits here, before the response is sent (scope="function")
+
+
+WriteDep = Annotated[asyncpg.Connection, Depends(_write_connection, scope="function")]
+"""A plain connection in the request's one transaction, committed before the response is sent: for the hottest
+writes of a registry (a record's change), where the ORM's unit of work costs more than the few statements."""
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

@@ -125,6 +125,25 @@ def add(session: AsyncSession, event: DomainEvent) -> str:
     return envelope.id
 
 
+#: The outbox row of one event, on a plain asyncpg connection. Its JSON goes as text and is cast in SQL, so the
+#: statement means the same on any connection, whatever JSON codec it has.
+_INSERT = (
+    "INSERT INTO outbox_event (event_id, topic, key, shard, payload, trace_context)"
+    " VALUES ($1, $2, $3, $4, $5::text::json, $6::text::jsonb)"
+)
+
+
+async def write(connection: asyncpg.Connection, event: DomainEvent) -> str:
+    """:func:`add` on a plain asyncpg connection inside the caller's transaction (a write without a session)."""
+    envelope = event.to_cloudevent()
+    trace_context = json.dumps(current_trace_context(), separators=(",", ":"))
+    subject = envelope.subject
+    await connection.execute(
+        _INSERT, envelope.id, event.topic, subject, shard_of(subject), envelope.model_dump_json(), trace_context
+    )
+    return envelope.id
+
+
 class Message(NamedTuple):
     """One event as the relay publishes it: its CloudEvents id, its Kafka key and its CloudEvent JSON text."""
 

@@ -16,22 +16,24 @@ and checks them before calling :func:`apply_change`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, String, bindparam, func, select
+from sqlalchemy import JSON, Select, String, bindparam, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, mapped_column
 
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
+from onesource.kit.db import driver_connection, json_text
 from onesource.kit.errors import ServiceError
 from onesource.kit.pagination import Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
@@ -99,9 +101,9 @@ class RecordKind(Generic[Row]):
     """The API shape of a version (a registry whose version rows hold more says so in a subclass)."""
     normalise_key: Callable[[str], str] = str
     """How a key from a path is spelled in the table (``str.upper`` for a citizen ID's ``x``)."""
-    unwritten_first_version: Callable[[AsyncSession, Row], Awaitable[Any | None]] | None = None
-    """For registries that load records in bulk without a version row each: the version row a record's first
-    version would have had, while the record still holds it (written out on its first change)."""
+    unwritten_first_version: Callable[[asyncpg.Connection, Row], Awaitable[dict[str, Any] | None]] | None = None
+    """For registries that load records in bulk without a version row each: the columns of the version row a
+    record's first version would have had, while the record still holds it (written out on its first change)."""
 
     @functools.cached_property
     def by_key(self) -> str:
@@ -109,6 +111,23 @@ class RecordKind(Generic[Row]):
         table = self.table.__table__  # type: ignore[attr-defined]
         statement = select(table).where(table.c[self.key] == bindparam("key"))
         return str(statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
+
+    @functools.cached_property
+    def for_update(self) -> str:
+        """SQL of the record with the key ``$1``, locked until the transaction ends, for asyncpg."""
+        table = self.table.__table__  # type: ignore[attr-defined]
+        statement = select(table).where(table.c[self.key] == bindparam("key")).with_for_update()
+        return str(statement.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
+
+    @functools.cached_property
+    def attributes(self) -> dict[str, str]:
+        """Column name → attribute name of the record table."""
+        mapper: Mapper[Any] = sa_inspect(self.table)  # type: ignore[assignment]  # a mapped class has one
+        return {attribute.columns[0].name: attribute.key for attribute in mapper.column_attrs}
+
+    def row_of(self, columns: Mapping[str, Any]) -> Row:
+        """A record row (not in any session) holding ``columns``, as a registry's rules read records."""
+        return self.table(**{self.attributes[name]: value for name, value in columns.items()})
 
     def record_of(self, row: Row) -> dict[str, Any]:
         """The record's fields, JSON-ready, as events and history carry them (no bookkeeping columns)."""
@@ -231,9 +250,9 @@ async def apply_change(
     carry the fields set, JSON-ready, as ``changes``.
     """
     if kind.unwritten_first_version is not None:
-        first = await kind.unwritten_first_version(session, row)
-        if first is not None:
-            session.add(first)  # the version the row held, kept in the history before the row changes
+        first = await kind.unwritten_first_version(await driver_connection(session), row)
+        if first is not None:  # the version the row held, kept in the history before the row changes
+            session.add(kind.version_table(**first))
     for name, value in values.items():
         setattr(row, name, value)
     setattr(row, "version", getattr(row, "version") + 1)  # noqa: B009, B010
@@ -272,6 +291,100 @@ async def change_fields(
     return await apply_change(session, kind, row, change="updated", values=values, event=kind.updated, by=by)
 
 
+async def change_fields_on(
+    connection: asyncpg.Connection,
+    kind: RecordKind[Row],
+    key: str,
+    *,
+    patch: dict[str, Any],
+    expected_version: int | None,
+    by: Principal,
+    check: Callable[[Row, dict[str, Any]], dict[str, Any]],
+) -> tuple[BaseModel, int]:
+    """:func:`change_fields` on a plain connection in the request's transaction (``WriteDep``), without the ORM.
+
+    Answers the record in its API shape and its version. A few statements instead of the ORM's unit of work;
+
+    the same rows and event as :func:`change_fields`: the row locked, the version checked, the registry's
+    ``check``, the first version written out if the row still holds it, the row changed with its version and time
+    (the transaction's), a version row, and the ``updated`` event in the outbox.
+    """
+    found = await connection.fetchrow(kind.for_update, kind.normalise_key(key))
+    if found is None:
+        raise kind.not_found(key)
+    columns = dict(found)
+    check_version(columns["version"], expected_version)
+    current = kind.shape.model_validate(columns)
+    record = current.model_dump(mode="json", include=set(kind.record_fields))
+    changes = {name: value for name, value in patch.items() if record.get(name) != value}
+    if not changes:
+        return current, columns["version"]
+    row = kind.row_of(columns)
+    values = check(row, changes)
+    if kind.unwritten_first_version is not None:
+        first = await kind.unwritten_first_version(connection, row)
+        if first is not None:  # the version the row held, kept in the history before the row changes
+            await _insert(connection, kind.version_table, first)
+    names = tuple(values)
+    table = kind.table.__table__  # type: ignore[attr-defined]
+    changed = await connection.fetchrow(
+        _update_statement(table, kind.key, names), columns[kind.key], *_parameters(table, names, values)
+    )
+    assert changed is not None  # the row is locked by this transaction
+    columns = dict(changed)
+    shaped = kind.shape.model_validate(columns)
+    record = shaped.model_dump(mode="json", include=set(kind.record_fields))
+    changes = {name: record[name] for name in values if name in record}
+    version = {
+        kind.key: columns[kind.key],
+        "version": columns["version"],
+        "change": "updated",
+        "changes": changes,
+        "recorded_at": columns["updated_at"],
+        "recorded_by": by.client_id,
+        "department": by.department,
+        "request_id": request_id_var.get(),
+    }
+    await _insert(connection, kind.version_table, version)
+    await outbox.write(connection, kind.updated(record=record, changes=changes))
+    return shaped, columns["version"]
+
+
+def _placeholder(table: Any, name: str, number: int) -> str:
+    """``$n``, cast from text for a JSON column (its value goes as JSON text, whatever codec the connection has)."""
+    column_type = table.c[name].type
+    if isinstance(column_type, JSON):
+        return f"${number}::text::{'jsonb' if isinstance(column_type, JSONB) else 'json'}"
+    return f"${number}"
+
+
+def _parameters(table: Any, names: Sequence[str], values: Mapping[str, Any]) -> list[Any]:
+    return [json_text(values[name]) if isinstance(table.c[name].type, JSON) else values[name] for name in names]
+
+
+@functools.lru_cache(maxsize=256)
+def _update_statement(table: Any, key: str, names: tuple[str, ...]) -> str:
+    """SQL setting ``names`` (``$2``…) of the record keyed ``$1`` as its next version, at the transaction's time."""
+    assignments = ", ".join(f'"{name}" = {_placeholder(table, name, number)}' for number, name in enumerate(names, 2))
+    return (
+        f'UPDATE "{table.name}" SET {assignments}, version = version + 1, updated_at = now()'
+        f' WHERE "{key}" = $1 RETURNING *'
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_statement(table: Any, names: tuple[str, ...]) -> str:
+    placeholders = ", ".join(_placeholder(table, name, number) for number, name in enumerate(names, 1))
+    quoted = ", ".join(f'"{name}"' for name in names)
+    return f'INSERT INTO "{table.name}" ({quoted}) VALUES ({placeholders})'
+
+
+async def _insert(connection: asyncpg.Connection, mapped: type[Any], values: Mapping[str, Any]) -> None:
+    table = mapped.__table__
+    names = tuple(values)
+    await connection.execute(_insert_statement(table, names), *_parameters(table, names, values))
+
+
 def versions_statement(kind: RecordKind[Row], key: str, up_to: int) -> Select[Any]:
     """The record's version rows up to ``up_to``, oldest first."""
     table = kind.version_table
@@ -290,9 +403,9 @@ async def history(
     first = int(after) + 1 if after is not None and after.isdigit() else 1
     rows = list(await session.scalars(versions_statement(kind, kind.key_of(row), first + limit)))
     if kind.unwritten_first_version is not None:
-        in_row = await kind.unwritten_first_version(session, row)
+        in_row = await kind.unwritten_first_version(await driver_connection(session), row)
         if in_row is not None:
-            rows.insert(0, in_row)
+            rows.insert(0, kind.version_table(**in_row))
     fields = [name for name in kind.version_shape.model_fields if name != "record"]
     record: dict[str, Any] = {}
     page: list[RecordVersion] = []

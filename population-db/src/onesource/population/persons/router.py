@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag, versioned_answer
-from onesource.kit.db import ReadDep, SessionDep
+from onesource.kit.db import ReadDep, SessionDep, WriteDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -81,20 +81,21 @@ async def get_person(person: PersonById) -> Response:
     return versioned_answer(person, person.version)
 
 
-@router.patch("/{id_number}", responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428))
+@router.patch(
+    "/{id_number}", response_model=Person, responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428)
+)
 async def update_person(
     id_number: IdNumberPath,
     body: PersonUpdate,
-    session: SessionDep,
+    connection: WriteDep,
     registrar: RegistrarDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> Person:
+) -> Response:
     """Change fields of a person (JSON merge patch); ``If-Match`` must name the current version."""
-    person = await service.update(
-        session, id_number, body, expected_version=expected_version(if_match), principal=registrar
+    person, version = await service.update(
+        connection, id_number, body, expected_version=expected_version(if_match), principal=registrar
     )
-    return _answer(person, response)
+    return versioned_answer(person, version)
 
 
 @router.post("/{id_number}/death", responses=problem_responses(400, 401, 403, 404, 409, 412, 422))

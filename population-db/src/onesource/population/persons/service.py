@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import asyncpg
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
@@ -27,29 +28,32 @@ from onesource.registry import records
 from onesource.registry.records import RecordKind
 
 
-async def _first_version_in_row(session: AsyncSession, person: PersonRow) -> PersonVersionRow | None:
-    """The first version of a person a bulk import registered and nothing changed since, or ``None``.
+async def _first_version_in_row(connection: asyncpg.Connection, person: PersonRow) -> dict[str, Any] | None:
+    """The ``person_version`` columns of a bulk-imported person's first version, while the row holds it, or ``None``.
 
-    Such a version has no ``person_version`` row (an import writes one row per person, see ``Person.import_id``):
-    it is the person row as it stands, recorded by the import's client and request when the import committed.
-    The returned row is not in the session; a change adds it, so the history keeps it once the row changes.
+    That is, while nothing changed the person since the import. Such a version has no ``person_version`` row (an
+    import writes one row per person, see ``Person.import_id``): it is the person row as it stands, recorded by the
+    import's client and request when the import committed. A change writes it out, so the history keeps it.
     """
     if person.import_id is None or person.version != 1:
         return None
-    registered_by = await repository.get_import(session, person.import_id)
+    registered_by = await connection.fetchrow(_IMPORTER, person.import_id)
     if registered_by is None:  # imports are never deleted; a missing one is a broken database, not bad input
         raise LookupError(f"import {person.import_id}, which registered {person.id_number}, is missing")
-    return PersonVersionRow(
-        id_number=person.id_number,
-        version=1,
-        change="registered",
-        changes=PERSONS.record_of(person),
-        recorded_at=person.created_at,
-        recorded_by=registered_by.client_id,
-        department=registered_by.department,
-        request_id=registered_by.request_id,
-        import_id=person.import_id,
-    )
+    return {
+        "id_number": person.id_number,
+        "version": 1,
+        "change": "registered",
+        "changes": PERSONS.record_of(person),
+        "recorded_at": person.created_at,
+        "recorded_by": registered_by["client_id"],
+        "department": registered_by["department"],
+        "request_id": registered_by["request_id"],
+        "import_id": person.import_id,
+    }
+
+
+_IMPORTER = "SELECT client_id, department, request_id FROM person_import WHERE id = $1"
 
 
 def _not_found(id_number: str) -> PersonNotFound:
@@ -122,11 +126,16 @@ def _checked_update(person: PersonRow, changes: dict[str, Any], patch: PersonUpd
 
 
 async def update(
-    session: AsyncSession, id_number: str, patch: PersonUpdate, *, expected_version: int | None, principal: Principal
-) -> PersonRow:
+    connection: asyncpg.Connection,
+    id_number: str,
+    patch: PersonUpdate,
+    *,
+    expected_version: int | None,
+    principal: Principal,
+) -> tuple[BaseModel, int]:
     """Apply a partial update to the version the caller read; 404, 409 (deceased), 412 (stale) or 422."""
-    return await records.change_fields(
-        session,
+    return await records.change_fields_on(
+        connection,
         PERSONS,
         id_number,
         patch=patch.changes(),
