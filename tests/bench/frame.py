@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer
 from rich.console import Console
 
@@ -114,8 +115,23 @@ def _median_rate(runs: list[Run]) -> float:
     return statistics.median(run.rate for run in runs)
 
 
-async def _event_latencies(bootstrap: str, seconds: float, settle: float) -> list[float]:
-    """Seconds from each person event's ``time`` to its arrival, for events arriving in the next ``seconds``."""
+async def _drained(dsn: str, timeout: float = 120.0) -> None:
+    """Wait until the relay has published every pending outbox row (the write rounds' events, made while no relay
+    ran): the latency phase then measures only its own events, not that backlog."""
+    connection = await asyncpg.connect(dsn.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        deadline = time.monotonic() + timeout
+        while await connection.fetchval("SELECT count(*) FROM outbox_event WHERE published_at IS NULL"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the relay did not publish the write rounds' events")
+            await asyncio.sleep(0.2)
+    finally:
+        await connection.close()
+
+
+async def _event_latencies(bootstrap: str, seconds: float, settle: float, since: float) -> list[float]:
+    """Seconds from each person event's ``time`` to its arrival, for events made after ``since`` (epoch seconds)
+    arriving in the next ``seconds``."""
     consumer = AIOKafkaConsumer(
         PERSON_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False
     )
@@ -131,7 +147,7 @@ async def _event_latencies(bootstrap: str, seconds: float, settle: float) -> lis
                 for record in records:
                     event = json.loads(record.value or b"{}")
                     sent = event.get("time", "")
-                    if sent:
+                    if sent and _epoch(sent) >= since:
                         latencies.append(arrived - _epoch(sent))
     finally:
         await consumer.stop()
@@ -192,7 +208,11 @@ async def bench_frame(servers: Infrastructure, console: Console) -> Table:
             )
             relay_env = {**env, "ONESOURCE_RELAY_APPS": "onesource.population.main:create_app"}
             with served("onesource.kit.relaying:create_app", relay_env, logs / "relay.log", ready_path="/readyz"):
-                listening = asyncio.create_task(_event_latencies(servers.kafka.bootstrap, SECONDS, settle=2.0))
+                await _drained(dsn)
+                since = time.time()
+                listening = asyncio.create_task(
+                    _event_latencies(servers.kafka.bootstrap, SECONDS, settle=2.0, since=since)
+                )
                 await asyncio.sleep(1.0)  # the consumer has its partitions before the writers start
                 loaded = await closed_loop(
                     "127.0.0.1",
