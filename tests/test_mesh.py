@@ -115,11 +115,15 @@ def test_a_bulk_import_larger_than_a_request_body_streams_through_the_gateway(me
     )
     assert response.status_code == 201, response.text
     report = response.json()
-    assert (report["rows_read"], report["accepted"], report["rejected"]) == (12_000, 12_000, 0)
-    last = people[-1]["id_number"]
-    read = httpx.get(f"{gateway}/api/population/v1/persons/{last}", headers=bearer)
+    # Random persons may, rarely, share an ID number with one the mesh registered before: only such rows are refused.
+    assert (report["rows_read"], report["accepted"] + report["rejected"]) == (12_000, 12_000)
+    assert {error["reason"] for error in report["errors"]} <= {"a person with this ID number is already registered"}
+    assert report["rejected"] <= 10
+    refused_ids = {error["id_number"] for error in report["errors"]}
+    last = next(person for person in reversed(people) if person["id_number"] not in refused_ids)
+    read = httpx.get(f"{gateway}/api/population/v1/persons/{last['id_number']}", headers=bearer)
     assert read.status_code == 200
-    assert read.json()["name"] == people[-1]["name"]
+    assert read.json()["name"] == last["name"]
     consumer = mesh.bearer("mca-app", "registry-maintenance")
     refused = httpx.post(
         f"{gateway}/api/population/v1/imports", content=pieces(), headers={**consumer, "Content-Type": "text/csv"}

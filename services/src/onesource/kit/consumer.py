@@ -1,8 +1,9 @@
 """Consumer helper: a consumer group whose handlers are idempotent and whose offsets follow the effect.
 
 For every message: open a transaction, record the event id in ``handled_event`` (a duplicate is skipped),
-run the handler in that same transaction, commit, and only then commit the Kafka offset. A crash between
-the two commits redelivers the message, and the recorded id turns the redelivery into a no-op.
+run the handler in that same transaction, commit, and only then commit the Kafka offset (once per partition of
+a fetched batch). A crash between the commits redelivers the messages, and the recorded ids turn the redelivery
+into no-ops.
 A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on.
 """
 
@@ -84,7 +85,9 @@ class EventConsumer:
                 for partition, messages in batches.items():
                     for message in messages:
                         await self._process(message, dead_letters)
-                        await consumer.commit({partition: message.offset + 1})
+                    # One offset commit per partition and batch, not per message: a message handled again after a
+                    # crash or rebalance is a duplicate the handled_event table skips.
+                    await consumer.commit({partition: messages[-1].offset + 1})
         finally:
             await consumer.stop()
             await dead_letters.stop()

@@ -95,7 +95,7 @@ class Projector(EventConsumer):
                     for message in messages:
                         self._topic = message.topic
                         await self._process(message, dead_letters)
-                        await consumer.commit({partition: message.offset + 1})
+                    await consumer.commit({partition: messages[-1].offset + 1})  # see the kit's EventConsumer.run
         finally:
             await consumer.stop()
             await dead_letters.stop()
