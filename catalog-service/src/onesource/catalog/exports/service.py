@@ -14,9 +14,10 @@ from onesource.catalog.exports.schemas import (
     OpenAttributes,
     ShareAttributes,
 )
+from onesource.catalog.models import Resource as ResourceRow
 from onesource.catalog.resources.schemas import Resource
 from onesource.catalog.resources.service import to_document
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 CATEGORY_LABELS = {"base": "基础信息资源", "theme": "主题信息资源", "department": "部门信息资源"}
 SHARE_LABELS = {"unconditional": "无条件共享", "conditional": "有条件共享", "not_shared": "不予共享"}
@@ -34,7 +35,7 @@ CYCLE_LABELS = {
 
 async def dcat(session: AsyncSession, base_url: str) -> dict[str, Any]:
     """The published directory as a DCAT-AP 3 catalogue."""
-    resources = [to_document(row) for row in await repository.published(session, after=None, limit=None)]
+    resources = [to_document(row) for row in (await session.scalars(repository.published())).all()]
     return DcatExport(base_url).document(resources)
 
 
@@ -76,6 +77,5 @@ def directory_entry(resource: Resource) -> DirectoryEntry:
 
 async def directory(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[DirectoryEntry]:
     """One page of the published directory in the core-metadata form."""
-    rows = await repository.published(session, after=decode_cursor(cursor), limit=limit + 1)
-    page = cut(rows, limit, lambda row: row.id)
+    page = await paginate(session, repository.published(), order=[ResourceRow.id], limit=limit, cursor=cursor)
     return Slice(items=[directory_entry(to_document(row)) for row in page.items], next_cursor=page.next_cursor)

@@ -118,19 +118,9 @@ async def add_version(
     await session.flush()
 
 
-async def versions(
-    session: AsyncSession, resource_id: str, *, after: int | None, limit: int
-) -> Sequence[ResourceVersion]:
-    """Up to ``limit`` versions of a resource in version order, after ``after``."""
-    statement = (
-        select(ResourceVersion)
-        .where(ResourceVersion.resource_id == resource_id)
-        .order_by(ResourceVersion.version)
-        .limit(limit)
-    )
-    if after is not None:
-        statement = statement.where(ResourceVersion.version > after)
-    return (await session.scalars(statement)).all()
+def versions(resource_id: str) -> Select[tuple[ResourceVersion]]:
+    """A resource's versions (the caller orders and pages them)."""
+    return select(ResourceVersion).where(ResourceVersion.resource_id == resource_id)
 
 
 async def register_elements(session: AsyncSession, codes: Sequence[str], registered_by: str) -> None:

@@ -10,7 +10,6 @@ creation gives its number back (codes have no gaps).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.catalog.models import Resource as ResourceRow
+from onesource.catalog.models import ResourceVersion as ResourceVersionRow
 from onesource.catalog.registries import service as registries
 from onesource.catalog.resources import repository
 from onesource.catalog.resources.errors import (
@@ -25,11 +25,9 @@ from onesource.catalog.resources.errors import (
     DuplicateResource,
     InvalidResource,
     InvalidTransition,
-    PreconditionRequired,
     ResourceHasActiveGrants,
     ResourceNotFound,
     RetiredResource,
-    VersionMismatch,
 )
 from onesource.catalog.resources.events import ResourceChanged, ResourcePublished, ResourceRetired
 from onesource.catalog.resources.schemas import (
@@ -46,8 +44,9 @@ from onesource.catalog.resources.schemas import (
 from onesource.catalog.resources.search import attribute_term, query_terms, resource_terms, to_tsquery
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
+from onesource.kit.concurrency import check_version
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, cut, decode_cursor, paginate
 
 CATEGORY_CODES = {"base": 1, "theme": 2, "department": 3}
 AUTHORITY_INDEX = "uq_element_claim_authority"
@@ -55,27 +54,11 @@ AUTHORITY_INDEX = "uq_element_claim_authority"
 LENGTH_REQUIRED = frozenset({"C", "N"})
 #: Document attributes that may not be ``null`` in a change.
 REQUIRED = ("name", "summary", "format", "shape", "update_cycle", "share_type", "open_to_public", "paths", "fields")
-_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
 def directory_code(category: str, sequence: int) -> str:
     """``<category code>/<six-digit sequence code>``, e.g. ``1/000001``."""
     return f"{CATEGORY_CODES[category]}/{sequence:06d}"
-
-
-def etag(version: int) -> str:
-    """The ``ETag`` of a resource version."""
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version ``If-Match`` names (``None`` without the header); ``*`` is not accepted for changes."""
-    if value is None:
-        return None
-    match = _ETAG.match(value.strip())
-    if match is None:
-        raise VersionMismatch(f"If-Match {value!r} names no version of this resource; send the ETag you read")
-    return int(match.group(1))
 
 
 # --- access -------------------------------------------------------------------------------------------------
@@ -322,11 +305,7 @@ async def _managed(
     if resource is None:
         raise ResourceNotFound(f"no resource {resource_id!r}")
     ensure_can_manage(principal, resource.provider, action=action)
-    if expected is not None and expected != resource.version:
-        raise VersionMismatch(
-            f"If-Match names version {expected}, but the resource is at version {resource.version}",
-            current_version=resource.version,
-        )
+    check_version(resource.version, expected)
     return resource
 
 
@@ -338,9 +317,7 @@ def _next_version(resource: ResourceRow) -> None:
 async def update(
     session: AsyncSession, principal: Principal, resource_id: str, change: ResourceUpdate, if_match: int | None
 ) -> Resource:
-    """Change a draft or published resource at the version ``If-Match`` names; 428 without it."""
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the ETag of the version you are changing")
+    """Change a draft or published resource at the version ``If-Match`` named (``None``: ``*``, any version)."""
     resource = await _managed(session, principal, resource_id, action="change", expected=if_match)
     if resource.status == "retired":
         raise RetiredResource(f"resource {resource_id!r} is retired and cannot change")
@@ -425,24 +402,20 @@ async def history(
 ) -> Slice[ResourceVersion]:
     """The resource's versions, oldest first, for callers who may read the resource."""
     await _readable(session, principal, resource_id)
-    after = decode_cursor(cursor)
-    if after is not None and not after.isdigit():
-        raise InvalidCursor(
-            "the cursor is not valid; pass the next_cursor of a previous page",
-            invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
-        )
-    rows = await repository.versions(session, resource_id, after=int(after) if after else None, limit=limit + 1)
+    page = await paginate(
+        session, repository.versions(resource_id), order=[ResourceVersionRow.version], limit=limit, cursor=cursor
+    )
     versions = [
         ResourceVersion(
             version=row.version,
-            action=row.action,  # type: ignore[arg-type]
+            action=row.action,
             changed_by=row.changed_by,
             changed_at=row.changed_at,
             document=Resource.model_validate(row.document),
         )
-        for row in rows
+        for row in page.items
     ]
-    return cut(versions, limit, lambda version: str(version.version))
+    return Slice(items=versions, next_cursor=page.next_cursor)
 
 
 # --- search -------------------------------------------------------------------------------------------------
