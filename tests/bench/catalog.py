@@ -227,7 +227,11 @@ async def bench_catalog(servers: Infrastructure, console: Console) -> Table:
     ids = [row[0] for row in rows if row[17] == "published"]
 
     settings = Settings(
-        database_url=SecretStr(dsn), relay_enabled=False, grant_consumer_enabled=False, kafka=servers.kafka
+        database_url=SecretStr(dsn),
+        relay_enabled=False,
+        grant_consumer_enabled=False,
+        department_consumer_enabled=False,
+        kafka=servers.kafka,
     )
     tokens = TestTokens()
     consumer = tokens.headers("bench-consumer", "civil-affairs", ["consumer"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import onesource.catalog
+from onesource.catalog.departments.consumer import department_consumer
 from onesource.catalog.elements.router import router as elements_router
 from onesource.catalog.exports.router import router as exports_router
 from onesource.catalog.grants.consumer import grant_consumer
@@ -33,7 +34,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrations_dir=service_migrations_dir(onesource.catalog.__file__),
             routers=[resources_router, registries_router, elements_router, reports_router, exports_router],
             topics=[RESOURCE_TOPIC, REGISTRY_TOPIC],
-            consumers=[grant_consumer] if settings.grant_consumer_enabled else [],
+            consumers=[
+                *([grant_consumer] if settings.grant_consumer_enabled else []),
+                *([department_consumer] if settings.department_consumer_enabled else []),
+            ],
             tags=[
                 {
                     "name": "resources",

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onesource.catalog.departments import service as departments
 from onesource.catalog.models import Resource as ResourceRow
 from onesource.catalog.models import ResourceVersion as ResourceVersionRow
 from onesource.catalog.registries import service as registries
@@ -256,6 +257,7 @@ async def create(session: AsyncSession, principal: Principal, create: ResourceCr
     document["status"] = "draft"
     _validated(document)
     await registries.ensure_provider_owns(session, create.provider, create.service, create.topic)
+    await departments.ensure_exists(session, create.provider)
     if await repository.exists(session, create.id):
         raise DuplicateResource(f"a resource with id {create.id!r} exists already", resource=create.id)
     await _refuse_taken_elements(session, create.id, create.fields)
