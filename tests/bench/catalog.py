@@ -117,8 +117,10 @@ def _resources(count: int) -> list[tuple[Any, ...]]:
             f"{topic_en.capitalize()} {kind_en} of {region} with {other_en} data."
         )
         elements = sorted({str(field["element"]) for field in fields})
+        code = f"{codes[category]}/{sequences[category]:06d}"
         terms = resource_terms(
             resource_id=resource_id,
+            code=code,
             name=name,
             summary=summary,
             fields=[(str(field["name"]), str(field["description"])) for field in fields],
@@ -128,7 +130,7 @@ def _resources(count: int) -> list[tuple[Any, ...]]:
         rows.append(
             (
                 resource_id,
-                f"{codes[category]}/{sequences[category]:06d}",
+                code,
                 name,
                 summary,
                 provider,

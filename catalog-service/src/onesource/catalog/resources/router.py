@@ -75,7 +75,7 @@ async def search_resources(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> SearchPage:
-    """Search the directory: text, filters, facets over all matches, cursor pagination in id order."""
+    """Search the directory: text ranked by relevance (exact name or code, names, then the rest), filters, facets."""
     return await service.search(
         session,
         principal,
