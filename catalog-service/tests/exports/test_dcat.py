@@ -19,31 +19,6 @@ AUTHORITY = "http://publications.europa.eu/resource/authority/"
 FORMATS = {"application/ld+json": "json-ld", "text/turtle": "turtle", "application/rdf+xml": "xml"}
 
 
-async def _directory(catalog, police_steward, market_steward, person, company) -> None:
-    """Published resources of every share type and several update cycles; one draft that must stay out."""
-    await catalog.published(person(), police_steward)
-    await catalog.published(company(), market_steward)
-    await catalog.published(
-        person(
-            id="population.criminal-record",
-            name="违法犯罪记录",
-            summary="不予共享的记录",
-            share_type="not_shared",
-            legal_basis="《治安管理处罚法》",
-            update_cycle="semiannual",
-            category="department",
-            service=None,
-            topic=None,
-            paths=[],
-            fields=[{"name": "case_id", "element": "case.id", "data_type": "C", "length": 30, "authoritative": True}],
-            key="case_id",
-        ),
-        police_steward,
-    )
-    draft_fields = [{"name": "x", "element": "draft.x", "data_type": "I", "authoritative": True}]
-    await catalog.create(person(id="population.draft", fields=draft_fields, key="x"), police_steward)
-
-
 async def _graph(client, headers: dict[str, str], media_type: str, **params: Any) -> tuple[Graph, Any]:
     response = await client.get("/v1/exports/dcat", params=params, headers={**headers, "Accept": media_type})
     assert response.status_code == 200, response.text
@@ -51,10 +26,7 @@ async def _graph(client, headers: dict[str, str], media_type: str, **params: Any
     return Graph().parse(data=response.text, format=FORMATS[media_type]), response
 
 
-async def test_the_official_shapes_report_no_violation_in_any_format(
-    client, catalog, police_steward, market_steward, consumer, person, company, shacl
-) -> None:
-    await _directory(catalog, police_steward, market_steward, person, company)
+async def test_the_official_shapes_report_no_violation_in_any_format(client, directory, consumer, shacl) -> None:
     graphs = {media_type: (await _graph(client, consumer, media_type))[0] for media_type in FORMATS}
     for media_type, graph in graphs.items():
         conforms, report = shacl(graph)
@@ -63,11 +35,8 @@ async def test_the_official_shapes_report_no_violation_in_any_format(
     assert isomorphic(graphs["application/ld+json"], graphs["application/rdf+xml"])
 
 
-async def test_the_shapes_see_a_violation_when_a_term_is_untyped(
-    client, catalog, police_steward, market_steward, consumer, person, company, shacl
-) -> None:
+async def test_the_shapes_see_a_violation_when_a_term_is_untyped(client, directory, consumer, shacl) -> None:
     # The check can fail: the export without its vocabulary typing is what the shapes refused before.
-    await _directory(catalog, police_steward, market_steward, person, company)
     graph, _ = await _graph(client, consumer, "text/turtle")
     graph.remove((URIRef(AUTHORITY + "access-right/PUBLIC"), RDF.type, DCTERMS.RightsStatement))
     conforms, report = shacl(graph)
@@ -75,16 +44,19 @@ async def test_the_shapes_see_a_violation_when_a_term_is_untyped(
     assert "RightsStatement" in report
 
 
-async def test_datasets_publishers_and_vocabulary_terms(
-    client, catalog, police_steward, market_steward, consumer, person, company
-) -> None:
-    await _directory(catalog, police_steward, market_steward, person, company)
+async def test_datasets_publishers_and_vocabulary_terms(client, directory, consumer) -> None:
     graph, _ = await _graph(client, consumer, "application/ld+json")
     datasets = {str(graph.value(node, DCTERMS.identifier)): node for node in graph.subjects(RDF.type, DCAT.Dataset)}
-    assert set(datasets) == {"legal-entity.company", "population.criminal-record", "population.person"}
+    assert set(datasets) == {
+        "legal-entity.company",
+        "legal-entity.open-register",
+        "population.criminal-record",
+        "population.person",
+    }
     rights = {name: str(graph.value(node, DCTERMS.accessRights)) for name, node in datasets.items()}
     assert rights == {
         "population.person": AUTHORITY + "access-right/PUBLIC",
+        "legal-entity.open-register": AUTHORITY + "access-right/PUBLIC",
         "legal-entity.company": AUTHORITY + "access-right/RESTRICTED",
         "population.criminal-record": AUTHORITY + "access-right/NON_PUBLIC",
     }
@@ -111,10 +83,7 @@ async def test_datasets_publishers_and_vocabulary_terms(
     assert set(graph.objects(URIRef(f"{BASE}/api/population"), DCAT.servesDataset)) == {person_node}
 
 
-async def test_the_export_pages_with_cursors(
-    client, catalog, police_steward, market_steward, consumer, person, company, shacl
-) -> None:
-    await _directory(catalog, police_steward, market_steward, person, company)
+async def test_the_export_pages_with_cursors(client, directory, consumer, shacl) -> None:
     seen: list[str] = []
     params: dict[str, Any] = {"limit": 2}
     pages = 0
@@ -131,7 +100,12 @@ async def test_the_export_pages_with_cursors(
         assert link.endswith('>; rel="next"')
         params = dict(httpx.URL(link[1 : link.index(">")]).params)
     assert pages == 2
-    assert seen == ["legal-entity.company", "population.criminal-record", "population.person"]
+    assert seen == [
+        "legal-entity.company",
+        "legal-entity.open-register",
+        "population.criminal-record",
+        "population.person",
+    ]
 
 
 async def test_an_empty_directory_still_conforms(client, consumer, shacl) -> None:

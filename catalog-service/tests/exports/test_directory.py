@@ -19,63 +19,6 @@ CYCLE = {"realtime": "实时", "daily": "每日", "semiannual": "每半年", "an
 DATA_TYPES = {"C": "字符型", "D": "日期型", "I": "整型", "N": "数值型"}
 
 
-async def _directory(catalog, police_steward, market_steward, person, company) -> None:
-    await catalog.published(person(), police_steward)
-    await catalog.published(company(), market_steward)
-    await catalog.published(
-        person(
-            id="population.criminal-record",
-            name="违法犯罪记录",
-            summary="不予共享的记录",
-            share_type="not_shared",
-            legal_basis="《治安管理处罚法》",
-            update_cycle="semiannual",
-            category="department",
-            format="database",
-            service=None,
-            topic=None,
-            paths=[],
-            fields=[
-                {"name": "case_id", "element": "case.id", "data_type": "C", "length": 30, "authoritative": True},
-                {
-                    "name": "offender",
-                    "element": "case.offender",
-                    "data_type": "C",
-                    "length": 50,
-                    "source_element": "person.name",
-                },
-            ],
-            key="case_id",
-        ),
-        police_steward,
-    )
-    await catalog.published(
-        company(
-            id="legal-entity.open-register",
-            name="企业公示信息",
-            summary="向社会开放的企业登记公示信息",
-            share_type="unconditional",
-            share_condition=None,
-            open_to_public=True,
-            open_condition="依《企业信息公示暂行条例》公示",
-            update_cycle="annual",
-            category="theme",
-            format="file/xlsx",
-            service=None,
-            topic=None,
-            paths=[],
-            key=None,
-            fields=[
-                {"name": "registered_on", "element": "entity.registered_on", "data_type": "D", "authoritative": True},
-                {"name": "capital", "element": "entity.capital", "data_type": "N", "length": 20, "authoritative": True},
-            ],
-        ),
-        market_steward,
-    )
-    drafted = [{"name": "x", "element": "draft.x", "data_type": "I", "authoritative": True}]
-    await catalog.create(person(id="population.draft", fields=drafted, key="x"), police_steward)
-
-
 def _expected(resource: dict[str, Any], codes: dict[str, str]) -> dict[str, Any]:
     """The form's entry for ``resource``, written from the guide's element list."""
     name, uscc = DEPARTMENTS[resource["provider"]]
@@ -135,10 +78,7 @@ async def _all_pages(client, headers: dict[str, str], limit: int) -> tuple[list[
         params = {"limit": limit, "cursor": response.json()["next_cursor"]}
 
 
-async def test_every_element_of_the_form_comes_from_its_resource(
-    client, catalog, police_steward, market_steward, coordinator, consumer, person, company
-) -> None:
-    await _directory(catalog, police_steward, market_steward, person, company)
+async def test_every_element_of_the_form_comes_from_its_resource(client, directory, coordinator, consumer) -> None:
     entries, pages = await _all_pages(client, consumer, limit=3)
     assert pages == 2
     assert [entry["资源标识"] for entry in entries] == sorted(entry["资源标识"] for entry in entries)
@@ -160,10 +100,7 @@ async def test_every_element_of_the_form_comes_from_its_resource(
     assert {entry["资源标识"]: entry["关联资源代码"] for entry in entries}["legal-entity.company"] == ["1/000001"]
 
 
-async def test_the_csv_holds_the_same_elements_one_row_per_item(
-    client, catalog, police_steward, market_steward, consumer, person, company
-) -> None:
-    await _directory(catalog, police_steward, market_steward, person, company)
+async def test_the_csv_holds_the_same_elements_one_row_per_item(client, directory, consumer) -> None:
     entries, _ = await _all_pages(client, consumer, limit=200)
     response = await client.get("/v1/exports/directory.csv", headers=consumer)
     assert response.status_code == 200, response.text
