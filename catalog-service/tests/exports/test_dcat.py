@@ -14,6 +14,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
 
 ADMS = Namespace("http://www.w3.org/ns/adms#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 BASE = "https://onesource.example.gov.cn"
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 FORMATS = {"application/ld+json": "json-ld", "text/turtle": "turtle", "application/rdf+xml": "xml"}
@@ -94,11 +95,15 @@ async def test_the_export_pages_with_cursors(client, directory, consumer, shacl)
         seen.extend(
             sorted(str(graph.value(node, DCTERMS.identifier)) for node in graph.subjects(RDF.type, DCAT.Dataset))
         )
-        link = response.headers.get("link")
-        if link is None:
+        view = graph.value(URIRef(f"{BASE}/api/catalog/v1/exports/dcat"), HYDRA.view)
+        assert (view, RDF.type, HYDRA.PartialCollectionView) in graph
+        following = graph.value(view, HYDRA.next)
+        if following is None:
+            assert "link" not in response.headers
             break
-        assert link.endswith('>; rel="next"')
-        params = dict(httpx.URL(link[1 : link.index(">")]).params)
+        assert response.headers["link"] == f'<{following}>; rel="next"'
+        assert str(following).startswith(f"{BASE}/api/catalog/v1/exports/dcat?")  # the gateway's address
+        params = dict(httpx.URL(str(following)).params)
     assert pages == 2
     assert seen == [
         "legal-entity.company",

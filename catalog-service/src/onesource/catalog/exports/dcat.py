@@ -10,7 +10,9 @@ profile's own SHACL shapes (``releases/3.0.0/shacl/dcat-ap-SHACL.ttl``, checked 
   and an EU authority IRI alone says nothing about it): dct:accessRights and dct:rights → dct:RightsStatement,
   dct:accrualPeriodicity → dct:Frequency, dcat:mediaType → dct:MediaType, dct:language → dct:LinguisticSystem,
   dct:type → skos:Concept;
-- publishers are the departments by their official name and unified social credit code (GB 32100-2015).
+- publishers are the departments by their official name and unified social credit code (GB 32100-2015);
+- a page says where the next one is as a Hydra partial collection view (``hydra:view`` … ``hydra:next``), as
+  paged DCAT catalogues commonly do, so the link survives any proxy (the ``Link`` header says the same).
 
 Controlled vocabularies are the EU Publications Office authority tables the application profile names.
 """
@@ -29,6 +31,7 @@ from onesource.catalog.resources.schemas import Resource
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 #: DCAT 3 (rdflib's closed DCAT namespace predates dcat:version).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 AUTHORITY = "http://publications.europa.eu/resource/authority/"
 #: 共享类型 → EU access-right vocabulary: 无条件 PUBLIC, 有条件 RESTRICTED, 不予共享 NON_PUBLIC.
 ACCESS_RIGHTS = {
@@ -58,6 +61,7 @@ CONTEXT = {
     "adms": str(ADMS),
     "skos": str(SKOS),
     "xsd": str(XSD),
+    "hydra": str(HYDRA),
 }
 
 
@@ -103,8 +107,22 @@ class DcatExport:
         """A directory category's IRI."""
         return URIRef(f"{self.base}/api/catalog/v1/categories/{category}")
 
-    def graph(self, resources: Sequence[Resource], publishers: Mapping[str, Publisher]) -> Graph:
-        """The catalogue with ``resources`` (one page of the directory) and what they refer to."""
+    def page_id(self, query: str) -> URIRef:
+        """The IRI of one page of the catalogue: the export's address with the page's query."""
+        return URIRef(f"{self.catalog_id()}?{query}" if query else str(self.catalog_id()))
+
+    def graph(
+        self,
+        resources: Sequence[Resource],
+        publishers: Mapping[str, Publisher],
+        *,
+        page: str = "",
+        next_page: str | None = None,
+    ) -> Graph:
+        """The catalogue with ``resources`` (one page of the directory) and what they refer to.
+
+        ``page`` and ``next_page`` are the query strings of this page and the next (``None``: this is the last).
+        """
         graph = Graph()
         for prefix, namespace in CONTEXT.items():
             graph.bind(prefix, namespace)
@@ -131,6 +149,11 @@ class DcatExport:
                 served.setdefault(resource.service, []).append(dataset)
         for service in sorted(served):
             graph.add((catalog, DCAT.service, self._data_service(graph, service, served[service])))
+        view = self.page_id(page)
+        graph.add((catalog, HYDRA.view, view))
+        graph.add((view, RDF.type, HYDRA.PartialCollectionView))
+        if next_page is not None:
+            graph.add((view, HYDRA.next, self.page_id(next_page)))
         return graph
 
     def _typed(self, graph: Graph, subject: URIRef, predicate: URIRef, term: URIRef, kind: URIRef) -> None:

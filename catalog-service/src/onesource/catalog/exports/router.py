@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Request, Response
 from fastapi.responses import StreamingResponse
 
 from onesource.catalog.dependencies import SettingsDep
 from onesource.catalog.exports import service
-from onesource.catalog.exports.dcat import CONTEXT
+from onesource.catalog.exports.dcat import CONTEXT, DcatExport
 from onesource.catalog.exports.errors import NotAcceptable
 from onesource.catalog.exports.schemas import DirectoryPage
 from onesource.kit.auth import CurrentPrincipal
@@ -55,11 +54,6 @@ def rdf_media_type(accept: str | None) -> str:
     return min(offers)[2]
 
 
-def _next_link(request: Request, cursor: str, limit: int) -> str:
-    query = urlencode({"limit": limit, "cursor": cursor})
-    return f'<{request.url.path}?{query}>; rel="next"'
-
-
 @router.get(
     "/dcat",
     response_class=Response,
@@ -82,14 +76,15 @@ async def export_dcat(
 ) -> Response:
     """The published directory as DCAT-AP 3 (JSON-LD, Turtle or RDF/XML by ``Accept``), one page of datasets."""
     media_type = rdf_media_type(accept)
-    graph, next_cursor = await service.dcat(session, settings.public_base_url, limit=limit, cursor=cursor)
+    export = DcatExport(settings.public_base_url)
+    graph, next_page = await service.dcat(session, export, limit=limit, cursor=cursor)
     if media_type == "application/ld+json":
         body = graph.serialize(format="json-ld", context=CONTEXT, auto_compact=True)
     else:
         body = graph.serialize(format=RDF_FORMATS[media_type])
     headers = {"Vary": "Accept"}
-    if next_cursor is not None:
-        headers["Link"] = _next_link(request, next_cursor, limit)
+    if next_page is not None:
+        headers["Link"] = f'<{export.page_id(next_page)}>; rel="next"'
     return Response(body, media_type=media_type, headers=headers)
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from rdflib import Graph
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -94,11 +95,20 @@ async def _context(session: AsyncSession, resources: Sequence[Resource]) -> Page
     return PageContext(publishers=publishers, related=related)
 
 
-async def dcat(session: AsyncSession, base_url: str, *, limit: int, cursor: str | None) -> tuple[Graph, str | None]:
-    """One page of the published directory as a DCAT-AP 3 catalogue graph, and the cursor of the next page."""
+def page_query(limit: int, cursor: str | None) -> str:
+    """The query string of one page of an export."""
+    return urlencode({"limit": limit, **({"cursor": cursor} if cursor is not None else {})})
+
+
+async def dcat(
+    session: AsyncSession, export: DcatExport, *, limit: int, cursor: str | None
+) -> tuple[Graph, str | None]:
+    """One page of the published directory as a DCAT-AP 3 catalogue graph, and the query of the next page."""
     page = await _published_page(session, limit=limit, cursor=cursor)
     context = await _context(session, page.items)
-    return DcatExport(base_url).graph(page.items, context.publishers), page.next_cursor
+    next_page = page_query(limit, page.next_cursor) if page.next_cursor is not None else None
+    graph = export.graph(page.items, context.publishers, page=page_query(limit, cursor), next_page=next_page)
+    return graph, next_page
 
 
 def format_of(value: str) -> ResourceFormat:
