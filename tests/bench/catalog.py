@@ -236,8 +236,13 @@ async def bench_catalog(servers: Infrastructure, console: Console) -> Table:
         kafka=servers.kafka,
     )
     tokens = TestTokens()
-    consumer = tokens.headers("bench-consumer", "civil-affairs", ["consumer"])
-    coordinator = tokens.headers("bench-coordinator", "big-data", ["coordinator"])
+    # An hour's tokens: on a busy shared machine a run outlasts the default five minutes.
+    consumer = {
+        "Authorization": f"Bearer {tokens.issue('bench-consumer', 'civil-affairs', ['consumer'], lifetime=3600)}"
+    }
+    coordinator = {
+        "Authorization": f"Bearer {tokens.issue('bench-coordinator', 'big-data', ['coordinator'], lifetime=3600)}"
+    }
     rng = random.Random(SEED)
     kinds = _queries(rng, consumer, coordinator)
     kinds["lookup"] = [(rng.choice(ids), consumer) for _ in range(PER_ROUND * ROUNDS)]
