@@ -274,3 +274,23 @@ async def test_pages_run_across_the_tiers(client, catalog, police_steward, consu
         if cursor is None:
             break
     assert seen == ["civil.c-longer-name", "civil.d-name", "civil.a-field", "civil.b-summary"]
+
+
+async def test_a_page_that_ends_a_tier_leads_past_an_empty_one(
+    client, catalog, police_steward, consumer, person
+) -> None:
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+    for resource_id, name, summary in (
+        ("civil.x-exact", "户口迁移", "迁移登记"),
+        ("civil.y-text", "民政档案", "涉及户口迁移的记录"),
+    ):
+        document = person(id=resource_id, name=name, summary=summary, category="department", fields=copies, key="name")
+        await catalog.published(document, police_steward)
+    first = await _search(client, consumer, q="户口迁移", limit="1")
+    assert _ids(first) == ["civil.x-exact"]  # the exact tier; no other name holds 户口迁移
+    assert first["next_cursor"] is not None
+    rest = await _search(client, consumer, q="户口迁移", limit="1", cursor=first["next_cursor"])
+    assert _ids(rest) == ["civil.y-text"]
+    assert rest["next_cursor"] is None

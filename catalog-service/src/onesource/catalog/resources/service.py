@@ -502,10 +502,12 @@ async def search(
     found: list[Any] = []
     for tier, tsquery in enumerate(tiers):
         tier_filters = replace(filters, tsquery=tsquery)
-        if len(found) == limit:  # the page ended with the previous tier: is there a next page?
-            more = await repository.any_match(session, tier_filters)
-            last = found[-1]
-            return _search_page(found, cursor_after([last.rank, last.id]) if more else None, facets)
+        if len(found) == limit:  # the page ended with the previous tier: does any later tier hold a match?
+            for later in tiers[tier:]:
+                if await repository.any_match(session, replace(filters, tsquery=later)):
+                    last = found[-1]
+                    return _search_page(found, cursor_after([last.rank, last.id]), facets)
+            return _search_page(found, None, facets)
         many = capped and in_tiers[tier] >= DENSE * facet_cap
         page = await repository.search_page(
             session, tier_filters, tier=tier, limit=limit - len(found), cursor=cursor, many=many
