@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from onesource.catalog.departments.schemas import DepartmentData
 from onesource.catalog.grants.schemas import GrantData
 from onesource.exchange.resources.schemas import RegistryDocument as ExchangeRegistryDocument
 from onesource.exchange.resources.schemas import ResourceDocument as ExchangeResourceDocument
@@ -27,6 +28,7 @@ CONTRACTS = Path(__file__).resolve().parents[1] / "contracts" / "events"
 RESOURCE_EVENTS = [f"gov.onesource.catalog.resource.{verb}.v1" for verb in ("published", "changed", "retired")]
 GRANT_EVENTS = [f"gov.onesource.exchange.grant.{verb}.v1" for verb in ("issued", "revoked", "expired")]
 REGISTRY_EVENTS = ["gov.onesource.catalog.registry.assigned.v1"]
+DEPARTMENT_EVENTS = ["gov.onesource.identity.department.registered.v1"]
 
 #: (the consuming service, its read model, the event types it reads)
 CONSUMERS: list[tuple[str, type[BaseModel], list[str]]] = [
@@ -36,6 +38,7 @@ CONSUMERS: list[tuple[str, type[BaseModel], list[str]]] = [
     ("exchange", ExchangeResourceDocument, RESOURCE_EVENTS),
     ("exchange", ExchangeRegistryDocument, REGISTRY_EVENTS),
     ("catalog", GrantData, GRANT_EVENTS),
+    ("catalog", DepartmentData, DEPARTMENT_EVENTS),
 ]
 CASES = [
     pytest.param(model, event_type, id=f"{service}-{model.__name__}-{event_type}")

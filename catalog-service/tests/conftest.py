@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.catalog.main import create_app
-from onesource.catalog.models import Registry
+from onesource.catalog.models import Department, Registry
 from onesource.catalog.settings import Settings
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
@@ -52,6 +52,13 @@ async def catalog_app(settings: Settings, tokens: TestTokens) -> AsyncIterator[F
         yield app
 
 
+#: The departments the gateway announced (code, name, USCC after GB 32100-2015): the providers a resource may name.
+DEPARTMENTS = {
+    POLICE: ("公安局", "11110000000011017C"),
+    MARKET: ("市场监督管理局", "111100000000110257"),
+    CIVIL: ("民政局", "11110000000011068L"),
+}
+
 #: Who owns the registries the tests describe (platform admins set this in the catalog: ``PUT /v1/registries``).
 REGISTRY_OWNERS = {"population": POLICE, "legal-entity": MARKET}
 
@@ -66,6 +73,10 @@ async def connection(catalog_app: FastAPI) -> AsyncIterator[AsyncConnection]:
                 {"service": service, "owner": owner, "version": 1, "updated_by": "admin", "updated_at": now}
                 for service, owner in REGISTRY_OWNERS.items()
             ],
+        )
+        await connection.execute(
+            insert(Department),
+            [{"code": code, "name": name, "uscc": uscc} for code, (name, uscc) in DEPARTMENTS.items()],
         )
         yield connection
 

@@ -117,8 +117,10 @@ def _resources(count: int) -> list[tuple[Any, ...]]:
             f"{topic_en.capitalize()} {kind_en} of {region} with {other_en} data."
         )
         elements = sorted({str(field["element"]) for field in fields})
+        code = f"{codes[category]}/{sequences[category]:06d}"
         terms = resource_terms(
             resource_id=resource_id,
+            code=code,
             name=name,
             summary=summary,
             fields=[(str(field["name"]), str(field["description"])) for field in fields],
@@ -128,7 +130,7 @@ def _resources(count: int) -> list[tuple[Any, ...]]:
         rows.append(
             (
                 resource_id,
-                f"{codes[category]}/{sequences[category]:06d}",
+                code,
                 name,
                 summary,
                 provider,
@@ -227,11 +229,20 @@ async def bench_catalog(servers: Infrastructure, console: Console) -> Table:
     ids = [row[0] for row in rows if row[17] == "published"]
 
     settings = Settings(
-        database_url=SecretStr(dsn), relay_enabled=False, grant_consumer_enabled=False, kafka=servers.kafka
+        database_url=SecretStr(dsn),
+        relay_enabled=False,
+        grant_consumer_enabled=False,
+        department_consumer_enabled=False,
+        kafka=servers.kafka,
     )
     tokens = TestTokens()
-    consumer = tokens.headers("bench-consumer", "civil-affairs", ["consumer"])
-    coordinator = tokens.headers("bench-coordinator", "big-data", ["coordinator"])
+    # An hour's tokens: on a busy shared machine a run outlasts the default five minutes.
+    consumer = {
+        "Authorization": f"Bearer {tokens.issue('bench-consumer', 'civil-affairs', ['consumer'], lifetime=3600)}"
+    }
+    coordinator = {
+        "Authorization": f"Bearer {tokens.issue('bench-coordinator', 'big-data', ['coordinator'], lifetime=3600)}"
+    }
     rng = random.Random(SEED)
     kinds = _queries(rng, consumer, coordinator)
     kinds["lookup"] = [(rng.choice(ids), consumer) for _ in range(PER_ROUND * ROUNDS)]

@@ -215,7 +215,7 @@ async def test_change_without_if_match_is_428(client, catalog, police_steward, p
     assert response.json()["type"].endswith("/precondition-required")
 
 
-@pytest.mark.parametrize("stale", ['"2"', '"0"', 'W/"7"', "garbage"])
+@pytest.mark.parametrize("stale", ['"2"', '"0"', 'W/"7"'])
 async def test_change_with_a_stale_etag_is_412(client, catalog, police_steward, person, stale) -> None:
     await catalog.create(person(), police_steward)
     response = await client.patch(
@@ -225,6 +225,15 @@ async def test_change_with_a_stale_etag_is_412(client, catalog, police_steward, 
     read = await client.get(f"{RESOURCES}/population.person", headers=police_steward)
     assert read.json()["name"] == "人口基础信息"
     assert read.json()["version"] == 1
+
+
+async def test_an_if_match_that_is_no_entity_tag_is_400(client, catalog, police_steward, person) -> None:
+    await catalog.create(person(), police_steward)
+    response = await client.patch(
+        f"{RESOURCES}/population.person", json={"name": "x"}, headers={**police_steward, "If-Match": "garbage"}
+    )
+    assert response.status_code == 400
+    assert (await client.get(f"{RESOURCES}/population.person", headers=police_steward)).json()["version"] == 1
 
 
 async def test_weak_and_bare_etags_are_accepted(client, catalog, police_steward, person) -> None:

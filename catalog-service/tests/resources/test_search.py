@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,7 +127,8 @@ async def test_chinese_search_by_name_summary_and_field_description(
 async def test_english_search(client, catalog, police_steward, market_steward, consumer, person, company) -> None:
     await _directory(catalog, police_steward, market_steward, person, company)
     assert _ids(await _search(client, consumer, q="person records")) == ["population.person"]
-    assert _ids(await _search(client, consumer, q="population")) == ["legal-entity.company", "population.person"]
+    # population.person by its id (a name), the company by a field's description
+    assert _ids(await _search(client, consumer, q="population")) == ["population.person", "legal-entity.company"]
     assert _ids(await _search(client, consumer, q="Legal Representative")) == ["legal-entity.company"]
     assert _ids(await _search(client, consumer, q="regist")) == ["legal-entity.company", "population.person"]
     assert _ids(await _search(client, consumer, q="household_address")) == ["population.person"]  # field name
@@ -212,3 +214,83 @@ async def test_pagination(client, catalog, police_steward, consumer, person) -> 
             break
     assert seen == expected
     assert pages == 3
+
+
+# --- relevance ---------------------------------------------------------------------------------------------
+
+
+async def _ranked_directory(catalog: Any, police_steward: Any, person: Any) -> None:
+    """Resources that hold "婚姻登记" in different places (ids in the reverse of the relevance order)."""
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+
+    def entry(resource_id: str, name: str, summary: str, description: str = "姓名") -> dict[str, Any]:
+        fields = [{**copies[0], "description": description}]
+        return person(id=resource_id, name=name, summary=summary, category="department", fields=fields, key="name")
+
+    for document in (
+        entry("civil.a-field", "民政业务档案", "档案信息", description="婚姻登记机关"),
+        entry("civil.b-summary", "民政事务记录", "包括婚姻登记的事务"),
+        entry("civil.c-longer-name", "婚姻登记信息（历史）", "历史数据"),
+        entry("civil.d-name", "婚姻登记信息", "现行数据"),
+    ):
+        await catalog.published(document, police_steward)
+
+
+async def test_exact_names_first_then_names_then_summaries_and_fields(
+    client, catalog, police_steward, consumer, person
+) -> None:
+    await _ranked_directory(catalog, police_steward, person)
+    assert _ids(await _search(client, consumer, q="婚姻登记信息")) == ["civil.d-name", "civil.c-longer-name"]
+    assert _ids(await _search(client, consumer, q="婚姻登记")) == [
+        "civil.c-longer-name",  # names, in id order
+        "civil.d-name",
+        "civil.a-field",  # then summaries and fields, in id order
+        "civil.b-summary",
+    ]
+    assert _ids(await _search(client, consumer, q=" 婚姻登记信息（ 历史 ）")) == ["civil.c-longer-name"]
+
+
+async def test_an_exact_code_or_id_comes_first(client, catalog, police_steward, consumer, person) -> None:
+    await _ranked_directory(catalog, police_steward, person)
+    by_code = await _search(client, consumer, q="3/000003")
+    assert _ids(by_code)[0] == "civil.c-longer-name"
+    assert by_code["items"][0]["code"] == "3/000003"
+    assert _ids(await _search(client, consumer, q="civil.b-summary"))[0] == "civil.b-summary"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 4, 5])
+async def test_pages_run_across_the_tiers(client, catalog, police_steward, consumer, person, limit) -> None:
+    await _ranked_directory(catalog, police_steward, person)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await _search(client, consumer, q="婚姻登记", limit=str(limit), **({"cursor": cursor} if cursor else {}))
+        assert page["facets"]["total"] == 4
+        assert page["items"] or not seen, "a next_cursor led to an empty page"
+        seen += _ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["civil.c-longer-name", "civil.d-name", "civil.a-field", "civil.b-summary"]
+
+
+async def test_a_page_that_ends_a_tier_leads_past_an_empty_one(
+    client, catalog, police_steward, consumer, person
+) -> None:
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+    for resource_id, name, summary in (
+        ("civil.x-exact", "户口迁移", "迁移登记"),
+        ("civil.y-text", "民政档案", "涉及户口迁移的记录"),
+    ):
+        document = person(id=resource_id, name=name, summary=summary, category="department", fields=copies, key="name")
+        await catalog.published(document, police_steward)
+    first = await _search(client, consumer, q="户口迁移", limit="1")
+    assert _ids(first) == ["civil.x-exact"]  # the exact tier; no other name holds 户口迁移
+    assert first["next_cursor"] is not None
+    rest = await _search(client, consumer, q="户口迁移", limit="1", cursor=first["next_cursor"])
+    assert _ids(rest) == ["civil.y-text"]
+    assert rest["next_cursor"] is None

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from onesource.catalog.models import DirectorySequence, Element, Resource
+from onesource.catalog.models import Department, DirectorySequence, Element, Resource
 from onesource.catalog.resources import service
 from onesource.catalog.resources.errors import DuplicateAuthoritativeSource
 from onesource.catalog.resources.schemas import ResourceCreate, ResourceField
@@ -44,8 +44,11 @@ async def committed(catalog_app: Any) -> AsyncIterator[tuple[async_sessionmaker[
     """Sessions that really commit (for races), and a list of resource ids removed again afterwards."""
     sessions = sessionmaker_for(catalog_app.state.engine)
     created: list[str] = []
+    async with sessions() as session, session.begin():
+        session.add(Department(code="public-security", name="公安局", uscc="11110000000011017C"))
     yield sessions, created
     async with sessions() as session, session.begin():
+        await session.execute(delete(Department).where(Department.code == "public-security"))
         await session.execute(delete(outbox_event).where(outbox_event.c.key.in_(created)))
         await session.execute(delete(Resource).where(Resource.id.in_(created)))
         await session.execute(delete(Element).where(Element.code.like("race.%")))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import onesource.catalog
+from onesource.catalog.departments.consumer import department_consumer
 from onesource.catalog.elements.router import router as elements_router
 from onesource.catalog.exports.router import router as exports_router
 from onesource.catalog.grants.consumer import grant_consumer
-from onesource.catalog.models import Base
+from onesource.catalog.models import Base, IdempotencyRecord
 from onesource.catalog.registries.events import REGISTRY_TOPIC
 from onesource.catalog.registries.router import router as registries_router
 from onesource.catalog.reports.router import router as reports_router
@@ -29,10 +30,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             description="The resource directory (政务信息资源目录): who owns which datum, and on what terms.",
             settings=settings,
             metadata=Base.metadata,
+            idempotency_record=IdempotencyRecord,
             migrations_dir=service_migrations_dir(onesource.catalog.__file__),
             routers=[resources_router, registries_router, elements_router, reports_router, exports_router],
             topics=[RESOURCE_TOPIC, REGISTRY_TOPIC],
-            consumers=[grant_consumer] if settings.grant_consumer_enabled else [],
+            consumers=[
+                *([grant_consumer] if settings.grant_consumer_enabled else []),
+                *([department_consumer] if settings.department_consumer_enabled else []),
+            ],
             tags=[
                 {
                     "name": "resources",

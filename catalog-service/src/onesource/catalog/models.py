@@ -163,6 +163,17 @@ class IdempotencyRecord(IdempotencyRecordColumns, Base):
     """The first answer to a creating POST with an ``Idempotency-Key``."""
 
 
+class Department(Base):
+    """The platform's departments as the gateway's events describe them (read model): the possible providers."""
+
+    __tablename__ = "department"
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    uscc: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 class ExchangeGrant(Base):
     """The exchange's grants as its events describe them (read model); retiring checks the active ones."""
 

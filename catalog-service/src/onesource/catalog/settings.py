@@ -23,5 +23,7 @@ class Settings(ServiceSettings):
     """The gateway's public base URL: exports name datasets and registry APIs by their addresses on it."""
     grant_consumer_enabled: bool = True
     """Consume the exchange's grant events into the active-grants read model (retiring checks it)."""
+    department_consumer_enabled: bool = True
+    """Consume the gateway's department events into the departments read model (providers must be departments)."""
     facet_cap: int = 2_000
     """Facets count at most this many matches of a search (``capped`` says so), which bounds their cost."""

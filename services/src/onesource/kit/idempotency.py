@@ -93,13 +93,20 @@ class Idempotency:
     """The ``Idempotency-Key`` of one request, able to replay or remember its answer."""
 
     def __init__(
-        self, key: str | None, principal: str, fingerprint: str, record_type: type[Any], *, etag_from_version: bool
+        self,
+        key: str | None,
+        principal: str,
+        fingerprint: str,
+        record_type: type[Any],
+        *,
+        etag_from_version: bool = False,
     ) -> None:
+        # Ignored: :func:`idempotent` sets a replay's ``ETag`` itself. Accepted because the gateway's store passes it.
+        del etag_from_version
         self.key = key
         self.principal = principal
         self.fingerprint = fingerprint
         self._record_type = record_type
-        self._etag_from_version = etag_from_version
 
     @property
     def context(self) -> str:
@@ -123,18 +130,6 @@ class Idempotency:
         record = await self.first_record(session)
         return None if record is None else StoredAnswer(record.status, record.body)
 
-    async def replay(self, session: AsyncSession, headers: dict[str, str] | None = None) -> Response | None:
-        """The stored first answer for this key, or ``None`` when this is the first request with it."""
-        record = await self.first_record(session)
-        if record is None:
-            return None
-        body: Any = record.body
-        replay_headers = {"Idempotency-Replayed": "true", **(headers or {})}
-        version = body.get("version") if isinstance(body, dict) else None
-        if self._etag_from_version and isinstance(version, int):
-            replay_headers["ETag"] = f'"{version}"'
-        return JSONResponse(body, status_code=record.status, headers=replay_headers)
-
     async def remember(self, session: AsyncSession, status: int, answer: BaseModel) -> None:
         """Store the first answer for this key (no-op without a key)."""
         if self.key is None:
@@ -152,21 +147,6 @@ class Idempotency:
         )
 
 
-def idempotency_for(
-    record_type: type[Any], *, etag_from_version: bool = False
-) -> Callable[..., Awaitable[Idempotency]]:
-    """The dependency giving a request its :class:`Idempotency`, stored in ``record_type``.
-
-    ``etag_from_version``: a replayed answer carries the ``ETag`` of the ``version`` in its body, as the first did.
-    """
-
-    async def dependency(request: Request, principal: CurrentPrincipal, key: IdempotencyKey = None) -> Idempotency:
-        fingerprint = await request_fingerprint(request)
-        return Idempotency(key, principal.client_id, fingerprint, record_type, etag_from_version=etag_from_version)
-
-    return dependency
-
-
 IdempotencyFactory = Callable[[Request, str | None, str, str], Idempotency]
 """Makes a request's :class:`Idempotency` from the request, its key, the client and the request's fingerprint."""
 
@@ -175,7 +155,7 @@ def record_store(record_type: type[Any]) -> IdempotencyFactory:
     """The kit's store on ``record_type`` (a class with :class:`IdempotencyRecordColumns`)."""
 
     def factory(request: Request, key: str | None, principal: str, fingerprint: str) -> Idempotency:
-        return Idempotency(key, principal, fingerprint, record_type, etag_from_version=False)
+        return Idempotency(key, principal, fingerprint, record_type)
 
     return factory
 

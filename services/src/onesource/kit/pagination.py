@@ -158,9 +158,22 @@ async def paginate(
 
     def key(result: Any) -> str:
         values = [result._mapping[column] for column in order] if rows else [getattr(result, n) for n in names]
-        return json.dumps([_json_key(value) for value in values], ensure_ascii=False, separators=(",", ":"))
+        return _keyset(values)
 
     return cut(found, limit, key)
+
+
+def _keyset(values: Sequence[Any]) -> str:
+    return json.dumps([_json_key(value) for value in values], ensure_ascii=False, separators=(",", ":"))
+
+
+def cursor_after(values: Sequence[Any]) -> str:
+    """The cursor :func:`paginate` gives after a result whose ``order`` columns hold ``values``.
+
+    For a list read in several keyset statements (one after another, each ordered by the same columns), whose
+    page may end exactly where one statement's results do.
+    """
+    return encode_cursor(_keyset(values))
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Page size, at most {MAX_LIMIT}.")]

@@ -369,7 +369,7 @@ def seed_catalog(
         steward = clients[f"{registry.owner}-steward"]
         headers = {"Authorization": f"Bearer {client_token(gateway, steward)}"}
         for resource in registry.resources(steward.department):
-            created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
+            created = _register_resource(gateway, resource, headers)
             if created.status_code not in {201, 409}:
                 raise SeedError(f"register resource {resource['id']}", created)
             current = gateway.get(f"/api/catalog/v1/resources/{resource['id']}", headers=headers)
@@ -380,6 +380,22 @@ def seed_catalog(
                 if published.status_code != 200:
                     raise SeedError(f"publish resource {resource['id']}", published)
             report(f"resource {resource['id']} published")
+
+
+def _register_resource(
+    gateway: httpx.Client, resource: Mapping[str, Any], headers: dict[str, str], *, timeout: float = 60.0
+) -> httpx.Response:
+    """``POST`` a resource once the catalog knows its provider.
+
+    The catalog learns departments from the gateway's events, so right after ``seed_demo`` it may still answer
+    409 ``unknown-provider`` (the event is on its way).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        created = gateway.post("/api/catalog/v1/resources", json=resource, headers=headers)
+        if _problem(created) != "unknown-provider" or time.monotonic() > deadline:
+            return created
+        time.sleep(0.25)
 
 
 def platform_seed_steps(found: Sequence[Registry] | None = None) -> int:

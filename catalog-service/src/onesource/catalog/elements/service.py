@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onesource.catalog.elements import repository
 from onesource.catalog.elements.errors import NoAuthoritativeSource
 from onesource.catalog.elements.schemas import Element, ElementOwner
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.catalog.models import Element as ElementRow
+from onesource.kit.pagination import Slice, paginate
 
 
 async def owner(session: AsyncSession, element: str) -> ElementOwner:
@@ -24,6 +25,8 @@ async def owner(session: AsyncSession, element: str) -> ElementOwner:
 
 async def page(session: AsyncSession, *, prefix: str | None, limit: int, cursor: str | None) -> Slice[Element]:
     """One page of the vocabulary in code order, with owners."""
-    rows = await repository.page(session, prefix=prefix, after=decode_cursor(cursor), limit=limit + 1)
-    elements = [Element(element=row[0], resource=row[1], field=row[2], provider=row[3]) for row in rows]
-    return cut(elements, limit, lambda element: element.element)
+    page = await paginate(
+        session, repository.listed(prefix=prefix), order=[ElementRow.code], limit=limit, cursor=cursor, rows=True
+    )
+    elements = [Element(element=row[0], resource=row[1], field=row[2], provider=row[3]) for row in page.items]
+    return Slice(items=elements, next_cursor=page.next_cursor)

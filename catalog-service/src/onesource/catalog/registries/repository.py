@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.catalog.models import Registry
@@ -18,12 +16,9 @@ async def get(session: AsyncSession, service: str, *, for_update: bool = False) 
     return (await session.scalars(statement)).first()
 
 
-async def page(session: AsyncSession, *, after: str | None, limit: int) -> Sequence[Registry]:
-    """Up to ``limit`` registries in service order, after ``after``."""
-    statement = select(Registry).order_by(Registry.service).limit(limit)
-    if after is not None:
-        statement = statement.where(Registry.service > after)
-    return (await session.scalars(statement)).all()
+def listed() -> Select[tuple[Registry]]:
+    """Every registry (the caller orders and pages them)."""
+    return select(Registry)
 
 
 def add(session: AsyncSession, registry: Registry) -> None:

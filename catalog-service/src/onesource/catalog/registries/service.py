@@ -25,10 +25,10 @@ from onesource.catalog.registries.events import RegistryAssigned
 from onesource.catalog.registries.schemas import Registry, RegistryAssignment
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
-from onesource.kit.concurrency import expected_version
+from onesource.kit.concurrency import check_version, expected_version
 from onesource.kit.errors import PreconditionFailed
 from onesource.kit.events import registry_of_topic
-from onesource.kit.pagination import Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, paginate
 
 #: The platform's own services (and the namespace of delivery topics): never registries.
 PLATFORM_SERVICES = frozenset({"gateway", "identity", "audit", "catalog", "exchange", "portal", "delivery"})
@@ -49,8 +49,8 @@ async def get(session: AsyncSession, service: str) -> Registry:
 
 async def listed(session: AsyncSession, *, limit: int, cursor: str | None) -> Slice[Registry]:
     """One page of registries in service order."""
-    rows = await repository.page(session, after=decode_cursor(cursor), limit=limit + 1)
-    return cut([to_document(row) for row in rows], limit, lambda registry: registry.service)
+    page = await paginate(session, repository.listed(), order=[RegistryRow.service], limit=limit, cursor=cursor)
+    return Slice(items=[to_document(row) for row in page.items], next_cursor=page.next_cursor)
 
 
 async def assign(
@@ -92,11 +92,7 @@ def _check_version(row: RegistryRow | None, if_match: str | None) -> None:
     expected = expected_version(if_match)
     if row is None:
         raise PreconditionFailed("If-Match names a version, but the registry does not exist yet")
-    if expected is not None and expected != row.version:
-        raise PreconditionFailed(
-            f"If-Match names version {expected}, but the registry is at version {row.version}",
-            current_version=row.version,
-        )
+    check_version(row.version, expected)
 
 
 async def ensure_provider_owns(session: AsyncSession, provider: str, service: str | None, topic: str | None) -> None:

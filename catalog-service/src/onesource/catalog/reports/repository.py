@@ -2,44 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, and_, select
 from sqlalchemy.orm import aliased
 
 from onesource.catalog.models import ElementClaim, Resource
 
+COPY = aliased(ElementClaim, name="copy")
+OWNER = aliased(ElementClaim, name="owner")
+#: The report's order, which is also its keyset: department, resource, field.
+ORDER = (COPY.provider, COPY.resource_id, COPY.field)
 
-async def copied_fields(session: AsyncSession, *, department: str | None) -> Sequence[Any]:
-    """Non-authoritative fields of published resources, with the published owner of what they copy."""
-    copy = aliased(ElementClaim, name="copy")
-    owner = aliased(ElementClaim, name="owner")
+
+def copied_fields(*, department: str | None) -> Select[Any]:
+    """Non-authoritative fields of published resources, with the published owner of what they copy (to be paged)."""
     statement = (
         select(
-            copy.provider,
-            copy.resource_id,
+            COPY.provider,
+            COPY.resource_id,
             Resource.name,
-            copy.field,
-            copy.element,
-            copy.source_element,
-            owner.resource_id.label("owner_resource"),
-            owner.field.label("owner_field"),
-            owner.provider.label("owner_provider"),
+            COPY.field,
+            COPY.element,
+            COPY.source_element,
+            OWNER.resource_id.label("owner_resource"),
+            OWNER.field.label("owner_field"),
+            OWNER.provider.label("owner_provider"),
         )
-        .join(Resource, Resource.id == copy.resource_id)
+        .join(Resource, Resource.id == COPY.resource_id)
         .outerjoin(
-            owner,
+            OWNER,
             and_(
-                owner.element == copy.source_element,
-                owner.authoritative,
-                owner.resource_status == "published",
+                OWNER.element == COPY.source_element,
+                OWNER.authoritative,
+                OWNER.resource_status == "published",
             ),
         )
-        .where(~copy.authoritative, copy.resource_status == "published")
-        .order_by(copy.provider, copy.resource_id, copy.field)
+        .where(~COPY.authoritative, COPY.resource_status == "published")
     )
     if department is not None:
-        statement = statement.where(copy.provider == department)
-    return (await session.execute(statement)).all()
+        statement = statement.where(COPY.provider == department)
+    return statement

@@ -8,10 +8,12 @@ from onesource.catalog.elements.schemas import ElementOwner
 
 
 class CopiedField(BaseModel):
-    """A non-authoritative field: a copy of an element whose truth lives elsewhere."""
+    """A non-authoritative field: a copy of an element whose truth lives elsewhere (避免重复采集)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
+    department: str
+    """The department collecting the copy (the resource's provider)."""
     resource: str
     """The resource holding the copy."""
     resource_name: str
@@ -24,25 +26,5 @@ class CopiedField(BaseModel):
     """The element it copies."""
     owner: ElementOwner | None
     """The published authoritative source it could be shared from instead (``null``: none published yet)."""
-
-
-class DepartmentCopies(BaseModel):
-    """One department's copied fields."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    department: str
-    """The department collecting the copies."""
-    fields: list[CopiedField]
-    """Its copying fields, by resource and field."""
-    obtainable: int
-    """How many of them have a published authoritative source (re-collection that sharing could replace)."""
-
-
-class RecollectionReport(BaseModel):
-    """避免重复采集: non-authoritative fields of published resources that copy an element, per department."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
-
-    departments: list[DepartmentCopies]
-    """One entry per department with copies, in department order."""
+    obtainable: bool
+    """Whether sharing could replace the re-collection now (an authoritative source is published)."""

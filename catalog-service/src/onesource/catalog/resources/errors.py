@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onesource.kit.errors import Conflict, NotFound, PreconditionFailed, ServiceError
+from onesource.kit.errors import Conflict, NotFound, ServiceError
 
 
 class InvalidResource(ServiceError):
@@ -70,18 +70,3 @@ class ResourceHasActiveGrants(Conflict):
 
     type = "resource-has-active-grants"
     title = "Resource has active grants"
-
-
-class PreconditionRequired(ServiceError):
-    """Changing a resource needs ``If-Match`` with its current ``ETag`` (428, RFC 6585)."""
-
-    status = 428
-    type = "precondition-required"
-    title = "Precondition required"
-
-
-class VersionMismatch(PreconditionFailed):
-    """``If-Match`` names a version that is no longer current (412)."""
-
-    type = "version-mismatch"
-    title = "The resource changed since it was read"

@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, cast, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import Text
@@ -20,6 +33,7 @@ from onesource.catalog.models import (
     Resource,
     ResourceVersion,
 )
+from onesource.kit.pagination import Slice, paginate
 
 
 @dataclass(frozen=True)
@@ -118,19 +132,9 @@ async def add_version(
     await session.flush()
 
 
-async def versions(
-    session: AsyncSession, resource_id: str, *, after: int | None, limit: int
-) -> Sequence[ResourceVersion]:
-    """Up to ``limit`` versions of a resource in version order, after ``after``."""
-    statement = (
-        select(ResourceVersion)
-        .where(ResourceVersion.resource_id == resource_id)
-        .order_by(ResourceVersion.version)
-        .limit(limit)
-    )
-    if after is not None:
-        statement = statement.where(ResourceVersion.version > after)
-    return (await session.scalars(statement)).all()
+def versions(resource_id: str) -> Select[tuple[ResourceVersion]]:
+    """A resource's versions (the caller orders and pages them)."""
+    return select(ResourceVersion).where(ResourceVersion.resource_id == resource_id)
 
 
 async def register_elements(session: AsyncSession, codes: Sequence[str], registered_by: str) -> None:
@@ -242,28 +246,37 @@ _SUMMARY = (
 
 
 async def search_page(
-    session: AsyncSession, search: SearchFilter, *, after: str | None, limit: int, many: bool
-) -> Sequence[Any]:
-    """Up to ``limit`` matching resources' summaries in id order, after id ``after``.
+    session: AsyncSession, search: SearchFilter, *, tier: int, limit: int, cursor: str | None, many: bool
+) -> Slice[Any]:
+    """One page of matching resources' summaries of relevance tier ``tier``, in id order, after ``cursor``.
 
-    The plan is chosen here, from ``many`` (the capped facet count reached its cap), because the planner cannot
-    tell: it estimates a conjunction of search terms badly in both directions. Few matches: fetch them all from
-    the indexes' bitmap and sort (at most the facet cap of rows). Many: walk an id-ordered index and stop after
+    The key is (tier, id): one statement per tier, each with its tier as a constant, so a cursor from an earlier
+    tier passes every row of a later one and a cursor from a later tier none of an earlier one (the planner folds
+    the constant comparisons away, and the id condition remains).
+
+    The plan is chosen here, from ``many`` (the tier has many matches), because the planner cannot tell: it
+    estimates a conjunction of search terms badly in both directions. Few matches: fetch them all from the
+    index's bitmap and sort (at most the facet cap of rows). Many: walk an id-ordered index and stop after
     ``limit`` matches (about ``limit`` × rows / matches rows). Either way the rows touched stay bounded.
     """
-    statement: Select[Any] = select(*_SUMMARY).where(*_conditions(search)).order_by(Resource.id).limit(limit)
-    if after is not None:
-        statement = statement.where(Resource.id > after)
+    rank = literal_column(str(int(tier)), Integer).label("rank")
+    statement: Select[Any] = select(rank, *_SUMMARY).where(*_conditions(search))
     # Each plan has its own statement text, so a prepared plan is never reused under the other settings.
     statement = statement.prefix_with("/* id-ordered */" if many else "/* bitmap */")
     await _allow(session, "indexscan" if many else "bitmapscan", on=True)
     await _allow(session, "bitmapscan" if many else "indexscan", on=False)
     await _allow(session, "seqscan", on=False)
     try:
-        return (await session.execute(statement)).all()
+        return await paginate(session, statement, order=[rank, Resource.id], limit=limit, cursor=cursor, rows=True)
     finally:
         for plan in ("bitmapscan", "indexscan", "seqscan"):
             await _allow(session, plan, on=True)
+
+
+async def any_match(session: AsyncSession, search: SearchFilter) -> bool:
+    """Whether any resource matches ``search`` (to tell whether a page that ends a tier is the last)."""
+    statement = select(Resource.id).where(*_conditions(search)).limit(1)
+    return (await session.execute(statement)).first() is not None
 
 
 async def _allow(session: AsyncSession, plan: str, *, on: bool) -> None:
@@ -276,30 +289,41 @@ async def plan_each_search(session: AsyncSession) -> None:
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
-async def facet_counts(session: AsyncSession, search: SearchFilter, *, cap: int) -> list[tuple[str, str | None, int]]:
-    """``(facet, value, count)`` over at most ``cap`` matches; facet ``total`` counts them (value ``None``).
+async def facet_counts(
+    session: AsyncSession, search: SearchFilter, *, cap: int, tiers: Sequence[str] = ()
+) -> list[tuple[str, str | None, int, list[int]]]:
+    """``(facet, value, count, tier counts)`` over at most ``cap`` matches; facet ``total`` (value ``None``).
 
-    One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
+    The ``total`` row counts the matches, and its tier counts how many of them match each of ``tiers`` (``tsquery``
+    texts). One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
     """
+    hits = [
+        Resource.search.bool_op("@@")(cast(tier, TSQUERY)).label(f"tier_{index}") for index, tier in enumerate(tiers)
+    ]
     matched = (
-        select(Resource.provider, Resource.category, Resource.share_type, Resource.status)
+        select(Resource.provider, Resource.category, Resource.share_type, Resource.status, *hits)
         .where(*_conditions(search))
         .limit(cap)
         .subquery("matched")
     )
     columns = (matched.c.provider, matched.c.category, matched.c.share_type, matched.c.status)
+    tier_counts = [
+        func.count().filter(matched.c[f"tier_{index}"]).label(f"in_tier_{index}") for index in range(len(tiers))
+    ]
     statement = select(
         *columns,
         func.grouping(*columns).label("grouping"),
         func.count().label("matches"),
+        *tier_counts,
     ).group_by(func.grouping_sets(*(tuple_(column) for column in columns), tuple_()))
     names = ("provider", "category", "share_type", "status")
-    counts: list[tuple[str, str | None, int]] = []
+    counts: list[tuple[str, str | None, int, list[int]]] = []
     for row in (await session.execute(statement)).all():
+        in_tiers = [row._mapping[f"in_tier_{index}"] for index in range(len(tiers))]
         # grouping() sets bit (3 - i) for every column *not* grouped in this row's set.
         grouped = [name for index, name in enumerate(names) if not (row.grouping >> (3 - index)) & 1]
         if not grouped:
-            counts.append(("total", None, row.matches))
+            counts.append(("total", None, row.matches, in_tiers))
         else:
-            counts.append((grouped[0], row[names.index(grouped[0])], row.matches))
+            counts.append((grouped[0], row[names.index(grouped[0])], row.matches, in_tiers))
     return counts

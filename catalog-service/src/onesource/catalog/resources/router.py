@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from onesource.catalog.dependencies import SettingsDep
-from onesource.catalog.idempotency import IdempotencyDep
 from onesource.catalog.resources import service
 from onesource.catalog.resources.schemas import (
     ELEMENT_PATTERN,
@@ -23,22 +22,25 @@ from onesource.catalog.resources.schemas import (
     Status,
 )
 from onesource.kit.auth import CurrentPrincipal
+from onesource.kit.concurrency import IfMatch, expected_version, set_etag
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1/resources", tags=["resources"])
 
 ResourceIdPath = Annotated[str, Path(pattern=RESOURCE_ID_PATTERN, max_length=128, description="The resource id.")]
-IfMatch = Annotated[
-    str | None,
-    Header(alias="If-Match", max_length=64, description="The ETag of the version being changed."),
-]
 
 
 def _with_etag(response: Response, resource: Resource) -> Resource:
-    response.headers["ETag"] = service.etag(resource.version)
+    set_etag(response, resource.version)
     return resource
+
+
+def _optional_version(if_match: str | None) -> int | None:
+    """The version ``If-Match`` names, for a lifecycle call that honours it when sent."""
+    return expected_version(if_match) if if_match is not None else None
 
 
 @router.post(
@@ -47,21 +49,10 @@ def _with_etag(response: Response, resource: Resource) -> Resource:
     response_model=Resource,
     responses=problem_responses(401, 403, 409, 422),
 )
-async def register_resource(
-    body: ResourceCreate,
-    session: SessionDep,
-    principal: CurrentPrincipal,
-    idempotency: IdempotencyDep,
-    response: Response,
-) -> Resource | Response:
+@idempotent(location=lambda resource: f"/v1/resources/{resource['id']}", etag_version=True)
+async def register_resource(body: ResourceCreate, session: SessionDep, principal: CurrentPrincipal) -> Resource:
     """Register a resource as a draft (steward of the provider, or admin); the directory code is assigned."""
-    replayed = await idempotency.replay(session, {"Location": f"/v1/resources/{body.id}"})
-    if replayed is not None:
-        return replayed
-    resource = await service.create(session, principal, body)
-    await idempotency.remember(session, status.HTTP_201_CREATED, resource)
-    response.headers["Location"] = f"/v1/resources/{resource.id}"
-    return _with_etag(response, resource)
+    return await service.create(session, principal, body)
 
 
 @router.get("", responses=problem_responses(401, 422))
@@ -84,7 +75,7 @@ async def search_resources(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> SearchPage:
-    """Search the directory: text, filters, facets over all matches, cursor pagination in id order."""
+    """Search the directory: text ranked by relevance (exact name or code, names, then the rest), filters, facets."""
     return await service.search(
         session,
         principal,
@@ -108,7 +99,7 @@ async def get_resource(
     return _with_etag(response, await service.get(session, principal, resource_id))
 
 
-@router.patch("/{resource_id}", responses=problem_responses(401, 403, 404, 409, 412, 422, 428))
+@router.patch("/{resource_id}", responses=problem_responses(400, 401, 403, 404, 409, 412, 422, 428))
 async def change_resource(
     resource_id: ResourceIdPath,
     body: ResourceUpdate,
@@ -118,11 +109,11 @@ async def change_resource(
     if_match: IfMatch = None,
 ) -> Resource:
     """Change a resource at the version named by ``If-Match``; a published one emits ``resource.changed``."""
-    expected = service.parse_if_match(if_match)
+    expected = expected_version(if_match)
     return _with_etag(response, await service.update(session, principal, resource_id, body, expected))
 
 
-@router.post("/{resource_id}/publish", responses=problem_responses(401, 403, 404, 409, 412, 422))
+@router.post("/{resource_id}/publish", responses=problem_responses(400, 401, 403, 404, 409, 412, 422))
 async def publish_resource(
     resource_id: ResourceIdPath,
     session: SessionDep,
@@ -130,12 +121,12 @@ async def publish_resource(
     response: Response,
     if_match: IfMatch = None,
 ) -> Resource:
-    """Publish a draft (its authoritative fields must be unclaimed); emits ``resource.published``."""
-    expected = service.parse_if_match(if_match)
+    """Publish a draft (its authoritative fields must be unclaimed); ``If-Match`` is honoured when sent."""
+    expected = _optional_version(if_match)
     return _with_etag(response, await service.publish(session, principal, resource_id, expected))
 
 
-@router.post("/{resource_id}/retire", responses=problem_responses(401, 403, 404, 409, 412, 422))
+@router.post("/{resource_id}/retire", responses=problem_responses(400, 401, 403, 404, 409, 412, 422))
 async def retire_resource(
     resource_id: ResourceIdPath,
     session: SessionDep,
@@ -143,8 +134,8 @@ async def retire_resource(
     response: Response,
     if_match: IfMatch = None,
 ) -> Resource:
-    """Retire a published resource once no grant on it is active; emits ``resource.retired``."""
-    expected = service.parse_if_match(if_match)
+    """Retire a published resource once no grant on it is active; ``If-Match`` is honoured when sent."""
+    expected = _optional_version(if_match)
     return _with_etag(response, await service.retire(session, principal, resource_id, expected))
 
 

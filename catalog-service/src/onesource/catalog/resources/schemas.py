@@ -289,7 +289,7 @@ class SearchPage(BaseModel):
     model_config = ConfigDict(use_attribute_docstrings=True)
 
     items: list[ResourceSummary]
-    """Hits of this page, in id order."""
+    """Hits of this page, most relevant first (exact name, code or id; then names; then the rest), then by id."""
     next_cursor: str | None
     """Pass as ``cursor`` for the next page; ``null`` on the last page."""
     facets: Facets

@@ -6,6 +6,10 @@ of its bigrams, which finds the run wherever it occurs as a substring. Other scr
 words (after NFKC, so full-width letters and digits count as their ASCII forms); a query word matches words that
 start with it. The terms are stored verbatim with ``array_to_tsvector`` and queried with a ``tsquery`` built
 here, so no text search parser, dictionary or collation of the server takes part (no pg_trgm, no zhparser).
+
+Relevance comes in tiers, each a ``tsquery`` over the same index: first resources whose whole name, directory code
+or id equals the query (marked by ``exact=`` terms), then those whose name (or id) holds every query term (marked
+by ``name:`` terms), then every other match (summary, fields). Text never yields such terms (no ``=`` or ``:``).
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ _RUN = re.compile(rf"([{_CJK}]+)|((?:(?![{_CJK}])[^\W_])+)")
 MAX_WORD = 64
 #: Terms of one query beyond this are dropped (a pasted paragraph must not become a giant tsquery).
 MAX_QUERY_TERMS = 32
+#: Exact-match terms hold at most this many characters (names are at most 200; a lexeme at most 2 KiB).
+MAX_EXACT = 300
+#: The relevance tiers, best first.
+TIERS = ("exact", "name", "text")
 
 
 def _runs(text: str) -> Iterable[tuple[bool, str]]:
@@ -74,22 +82,36 @@ def attribute_term(name: str, value: str) -> str:
     return f"{name}={value}"
 
 
+def exact_term(text: str) -> str:
+    """The term that marks a whole name, code or id (normalised: NFKC, lower case, single spaces)."""
+    return "exact=" + " ".join(unicodedata.normalize("NFKC", text).lower().split())[:MAX_EXACT]
+
+
+def name_term(term: str) -> str:
+    """The term that marks a text term of a resource's name (or id)."""
+    return f"name:{term}"
+
+
 def resource_terms(
     *,
     resource_id: str,
+    code: str,
     name: str,
     summary: str,
     fields: Iterable[tuple[str, str]],
     attributes: dict[str, str],
     elements: Iterable[str],
 ) -> list[str]:
-    """Every term of a resource: its text (id, name, summary, field names and descriptions) and its attributes.
+    """Every term of a resource: its text (id, code, name, summary, fields), name and exact terms, and attributes.
 
     Attribute terms let the text index itself apply the filters, so a filtered text search touches only the
     rows that match all of it.
     """
     field_texts = [text for field in fields for text in field]
-    terms = set(document_terms(resource_id.replace(".", " "), name, summary, *field_texts))
+    naming = document_terms(resource_id.replace(".", " "), name)
+    terms = set(document_terms(code, summary, *field_texts)) | set(naming)
+    terms.update(name_term(term) for term in naming)
+    terms.update(exact_term(value) for value in (name, code, resource_id))
     terms.update(attribute_term(key, value) for key, value in attributes.items())
     terms.update(attribute_term("element", element) for element in elements)
     return sorted(terms)
@@ -110,6 +132,21 @@ def to_tsquery(
     if alternatives:
         clauses.append("(" + " | ".join(alternatives) + ")")
     return " & ".join(clauses)
+
+
+def tier_queries(text: str, *, required: Iterable[str] = (), any_of: Iterable[str] = ()) -> list[str] | None:
+    """The ``tsquery`` of each relevance tier (see :data:`TIERS`) for ``text``, or ``None`` when it has no terms.
+
+    The tiers are disjoint and together match exactly what :func:`to_tsquery` matches: an exact name, code or id
+    holds every query term, and so does a name that holds them all.
+    """
+    query = query_terms(text)
+    everything = to_tsquery(query, required=required, any_of=any_of)
+    if everything is None:
+        return None
+    exact = _quoted(exact_term(text))
+    named = " & ".join(_quoted(name_term(term)) + (":*" if prefix else "") for term, prefix in query)
+    return [f"{exact} & {everything}", f"{named} & !{exact} & {everything}", f"!({named}) & !{exact} & {everything}"]
 
 
 def _quoted(term: str) -> str:

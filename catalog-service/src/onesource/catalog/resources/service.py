@@ -10,14 +10,16 @@ creation gives its number back (codes have no gaps).
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onesource.catalog.departments import service as departments
 from onesource.catalog.models import Resource as ResourceRow
+from onesource.catalog.models import ResourceVersion as ResourceVersionRow
 from onesource.catalog.registries import service as registries
 from onesource.catalog.resources import repository
 from onesource.catalog.resources.errors import (
@@ -25,11 +27,9 @@ from onesource.catalog.resources.errors import (
     DuplicateResource,
     InvalidResource,
     InvalidTransition,
-    PreconditionRequired,
     ResourceHasActiveGrants,
     ResourceNotFound,
     RetiredResource,
-    VersionMismatch,
 )
 from onesource.catalog.resources.events import ResourceChanged, ResourcePublished, ResourceRetired
 from onesource.catalog.resources.schemas import (
@@ -43,11 +43,18 @@ from onesource.catalog.resources.schemas import (
     ResourceVersion,
     SearchPage,
 )
-from onesource.catalog.resources.search import attribute_term, query_terms, resource_terms, to_tsquery
+from onesource.catalog.resources.search import (
+    attribute_term,
+    query_terms,
+    resource_terms,
+    tier_queries,
+    to_tsquery,
+)
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
+from onesource.kit.concurrency import check_version
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
+from onesource.kit.pagination import Slice, cursor_after, paginate
 
 CATEGORY_CODES = {"base": 1, "theme": 2, "department": 3}
 AUTHORITY_INDEX = "uq_element_claim_authority"
@@ -66,27 +73,11 @@ REQUIRED = (
     "fields",
     "filters",
 )
-_ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
 
 
 def directory_code(category: str, sequence: int) -> str:
     """``<category code>/<six-digit sequence code>``, e.g. ``1/000001``."""
     return f"{CATEGORY_CODES[category]}/{sequence:06d}"
-
-
-def etag(version: int) -> str:
-    """The ``ETag`` of a resource version."""
-    return f'"{version}"'
-
-
-def parse_if_match(value: str | None) -> int | None:
-    """The version ``If-Match`` names (``None`` without the header); ``*`` is not accepted for changes."""
-    if value is None:
-        return None
-    match = _ETAG.match(value.strip())
-    if match is None:
-        raise VersionMismatch(f"If-Match {value!r} names no version of this resource; send the ETag you read")
-    return int(match.group(1))
 
 
 # --- access -------------------------------------------------------------------------------------------------
@@ -223,6 +214,7 @@ def _terms(document: dict[str, Any]) -> list[str]:
     fields: list[ResourceField] = document["fields"]
     return resource_terms(
         resource_id=document["id"],
+        code=document["code"],
         name=document["name"],
         summary=document["summary"],
         fields=[(field.name, field.description) for field in fields],
@@ -291,16 +283,18 @@ async def create(session: AsyncSession, principal: Principal, create: ResourceCr
     document["status"] = "draft"
     _validated(document)
     await registries.ensure_provider_owns(session, create.provider, create.service, create.topic)
+    await departments.ensure_exists(session, create.provider)
     if await repository.exists(session, create.id):
         raise DuplicateResource(f"a resource with id {create.id!r} exists already", resource=create.id)
     await _refuse_taken_elements(session, create.id, create.fields)
     now = datetime.now(UTC)
+    document["code"] = directory_code(
+        create.category, await repository.next_sequence(session, CATEGORY_CODES[create.category])
+    )
     values = {
         **create.model_dump(exclude={"fields"}),
         "fields": [field.model_dump() for field in create.fields],
-        "code": directory_code(
-            create.category, await repository.next_sequence(session, CATEGORY_CODES[create.category])
-        ),
+        "code": document["code"],
         "status": "draft",
         "version": 1,
         "elements": _elements(create.fields),
@@ -340,11 +334,7 @@ async def _managed(
     if resource is None:
         raise ResourceNotFound(f"no resource {resource_id!r}")
     ensure_can_manage(principal, resource.provider, action=action)
-    if expected is not None and expected != resource.version:
-        raise VersionMismatch(
-            f"If-Match names version {expected}, but the resource is at version {resource.version}",
-            current_version=resource.version,
-        )
+    check_version(resource.version, expected)
     return resource
 
 
@@ -356,9 +346,7 @@ def _next_version(resource: ResourceRow) -> None:
 async def update(
     session: AsyncSession, principal: Principal, resource_id: str, change: ResourceUpdate, if_match: int | None
 ) -> Resource:
-    """Change a draft or published resource at the version ``If-Match`` names; 428 without it."""
-    if if_match is None:
-        raise PreconditionRequired("send If-Match with the ETag of the version you are changing")
+    """Change a draft or published resource at the version ``If-Match`` named (``None``: ``*``, any version)."""
     resource = await _managed(session, principal, resource_id, action="change", expected=if_match)
     if resource.status == "retired":
         raise RetiredResource(f"resource {resource_id!r} is retired and cannot change")
@@ -443,27 +431,27 @@ async def history(
 ) -> Slice[ResourceVersion]:
     """The resource's versions, oldest first, for callers who may read the resource."""
     await _readable(session, principal, resource_id)
-    after = decode_cursor(cursor)
-    if after is not None and not after.isdigit():
-        raise InvalidCursor(
-            "the cursor is not valid; pass the next_cursor of a previous page",
-            invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
-        )
-    rows = await repository.versions(session, resource_id, after=int(after) if after else None, limit=limit + 1)
+    page = await paginate(
+        session, repository.versions(resource_id), order=[ResourceVersionRow.version], limit=limit, cursor=cursor
+    )
     versions = [
         ResourceVersion(
             version=row.version,
-            action=row.action,  # type: ignore[arg-type]
+            action=row.action,
             changed_by=row.changed_by,
             changed_at=row.changed_at,
             document=Resource.model_validate(row.document),
         )
-        for row in rows
+        for row in page.items
     ]
-    return cut(versions, limit, lambda version: str(version.version))
+    return Slice(items=versions, next_cursor=page.next_cursor)
 
 
 # --- search -------------------------------------------------------------------------------------------------
+
+
+#: A tier whose share of the (capped) matches is at least this is walked in id order; a rarer one is fetched whole.
+DENSE = 0.05
 
 
 async def search(
@@ -480,27 +468,29 @@ async def search(
     cursor: str | None,
     facet_cap: int,
 ) -> SearchPage:
-    """Resources matching the text and filters that the caller may see, with facets over all matches."""
+    """Resources matching the text and filters that the caller may see, most relevant first, with facets.
+
+    With text, hits come in relevance tiers (``search.TIERS``): an exact name, code or id first, then names holding
+    every term, then the other matches; within a tier, in id order. The cursor holds (tier, id).
+    """
     everything = sees_everything(principal)
     steward_of = principal.department if principal.has_role("steward") else None
     if status is None and not everything:
         status = "published"  # others see drafts only when they ask for them (stewards: their own)
+    required = [
+        attribute_term(name, value)
+        for name, value in (
+            ("provider", provider),
+            ("category", category),
+            ("share_type", share_type),
+            ("status", status),
+            ("element", element),
+        )
+        if value is not None
+    ]
+    any_of = [] if everything else ["status=published", *([f"provider={steward_of}"] if steward_of else [])]
     filters = repository.SearchFilter(
-        tsquery=to_tsquery(
-            query_terms(text) if text else [],
-            required=[
-                attribute_term(name, value)
-                for name, value in (
-                    ("provider", provider),
-                    ("category", category),
-                    ("share_type", share_type),
-                    ("status", status),
-                    ("element", element),
-                )
-                if value is not None
-            ],
-            any_of=[] if everything else ["status=published", *([f"provider={steward_of}"] if steward_of else [])],
-        ),
+        tsquery=to_tsquery(query_terms(text) if text else [], required=required, any_of=any_of),
         provider=provider,
         category=category,
         share_type=share_type,
@@ -509,23 +499,44 @@ async def search(
         visible_provider=steward_of,
         sees_everything=everything,
     )
+    tiers = (tier_queries(text, required=required, any_of=any_of) if text else None) or []
     await repository.plan_each_search(session)
-    # Facets first: their (capped) count tells whether the match set is large, which decides the page's plan.
+    # Facets first: their (capped) counts tell how large the match set and each tier are, which decides the plans.
     counts: dict[str, list[FacetCount]] = {"provider": [], "category": [], "share_type": [], "status": []}
-    total = 0
-    for facet, value, count in await repository.facet_counts(session, filters, cap=facet_cap):
+    total, in_tiers = 0, [0] * len(tiers)
+    for facet, value, count, tier_counts in await repository.facet_counts(session, filters, cap=facet_cap, tiers=tiers):
         if facet == "total":
-            total = count
+            total, in_tiers = count, tier_counts
         elif value is not None:
             counts[facet].append(FacetCount(value=value, count=count))
     for values in counts.values():
         values.sort(key=lambda facet: (-facet.count, facet.value))
-    rows = await repository.search_page(
-        session, filters, after=decode_cursor(cursor), limit=limit + 1, many=total >= facet_cap
-    )
-    page = cut([ResourceSummary.model_validate(row) for row in rows], limit, lambda summary: summary.id)
+    facets = Facets(**counts, total=total, capped=total >= facet_cap)
+    capped = total >= facet_cap
+    if not tiers:
+        page = await repository.search_page(session, filters, tier=0, limit=limit, cursor=cursor, many=capped)
+        return _search_page(page.items, page.next_cursor, facets)
+    # One statement per tier, best first, until the page is full; an earlier tier than the cursor's yields nothing.
+    found: list[Any] = []
+    for tier, tsquery in enumerate(tiers):
+        tier_filters = replace(filters, tsquery=tsquery)
+        if len(found) == limit:  # the page ended with the previous tier: does any later tier hold a match?
+            for later in tiers[tier:]:
+                if await repository.any_match(session, replace(filters, tsquery=later)):
+                    last = found[-1]
+                    return _search_page(found, cursor_after([last.rank, last.id]), facets)
+            return _search_page(found, None, facets)
+        many = capped and in_tiers[tier] >= DENSE * facet_cap
+        page = await repository.search_page(
+            session, tier_filters, tier=tier, limit=limit - len(found), cursor=cursor, many=many
+        )
+        found.extend(page.items)
+        if page.next_cursor is not None:
+            return _search_page(found, page.next_cursor, facets)
+    return _search_page(found, None, facets)
+
+
+def _search_page(rows: list[Any], next_cursor: str | None, facets: Facets) -> SearchPage:
     return SearchPage(
-        items=page.items,
-        next_cursor=page.next_cursor,
-        facets=Facets(**counts, total=total, capped=total >= facet_cap),
+        items=[ResourceSummary.model_validate(row) for row in rows], next_cursor=next_cursor, facets=facets
     )
