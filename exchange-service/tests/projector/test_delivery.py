@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -240,3 +242,41 @@ async def test_a_resource_over_another_departments_topic_carries_nothing(world, 
     assert len(await world.feed_until(owners, owners_reader, 1)) == 1
     await asyncio.sleep(1)
     assert (await rogue.feed(mirrored, reader))["items"] == []
+
+
+async def test_an_event_made_before_every_subscription_is_passed_over_without_a_transaction(exchange_app) -> None:
+    from datetime import timedelta
+
+    from onesource.exchange.projector.consumer import Projector
+    from onesource.kit.events import CloudEvent
+    from onesource.kit.tables import handled_event
+
+    projector = Projector(
+        kafka=exchange_app.state.projector.projector.kafka,
+        sessionmaker=exchange_app.state.sessionmaker,
+        name=f"horizon-{uuid.uuid4().hex[:8]}",
+    )
+    await projector.source_topics()
+    horizon = projector._horizon
+    assert horizon is not None
+
+    def event(at: datetime) -> CloudEvent:
+        return CloudEvent.model_validate(
+            {
+                "id": str(uuid.uuid4()),
+                "source": "/onesource/population",
+                "type": f"{PERSON}.registered.v1",
+                "subject": "K",
+                "time": at.isoformat(),
+                "data": {"record": {"id_number": "K"}},
+            }
+        )
+
+    before, after = event(horizon - timedelta(seconds=1)), event(datetime.now(UTC) + timedelta(seconds=1))
+    assert await projector.handle(before) == "before-every-subscription"
+    assert await projector.handle(after) == "handled"
+    async with exchange_app.state.sessionmaker() as session:
+        recorded = set(
+            await session.scalars(select(handled_event.c.event_id).where(handled_event.c.consumer == projector.name))
+        )
+    assert recorded == {after.id}, "only the event a subscription could have wanted was recorded as handled"

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from onesource.exchange.projector import service
+from onesource.exchange.projector import repository, service
 from onesource.exchange.resources import repository as resources
 from onesource.kit.consumer import EventConsumer, dead_letter_topic
 from onesource.kit.events import CloudEvent
@@ -48,13 +48,30 @@ class Projector(EventConsumer):
         # The topic of the message being handled: messages are handled one at a time, and the kit's handler
         # signature carries only the event.
         self._topic = ""
+        self._horizon: datetime | None = None
+        """Events made before this moment reach no subscription (see :meth:`handle`); ``None`` until read."""
+
+    async def handle(self, event: CloudEvent) -> str:
+        """The kit's handling, except for an event made before every subscription: no transaction, nothing recorded.
+
+        A subscription receives the changes made from its creation on, so such an event is delivered to nobody,
+        whenever it is handled: a new subscription is created later still. This is what lets a projector behind by
+        the thousands of events a registry's bulk load made get to the first subscribed change quickly.
+        """
+        if self._horizon is not None and service.aware(event.time) < self._horizon:
+            return "before-every-subscription"
+        return await super().handle(event)
 
     async def _project(self, session: AsyncSession, event: CloudEvent) -> None:
         await service.project(session, self._topic, event, datetime.now(UTC))
 
     async def source_topics(self) -> list[str]:
-        """The source topics of the catalog's published resources."""
+        """The source topics of the catalog's published resources.
+
+        Read with them: the horizon of :meth:`handle` (the earliest subscription's creation, or now if none).
+        """
         async with self.sessionmaker() as session:
+            self._horizon = await repository.subscription_horizon(session)
             return list(await resources.source_topics(session))
 
     async def run(self) -> None:

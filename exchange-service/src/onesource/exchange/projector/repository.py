@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,16 @@ async def subscriptions_on(session: AsyncSession, topic: str) -> Sequence[Subscr
         .execution_options(populate_existing=True)
     )
     return (await session.scalars(statement)).all()
+
+
+async def subscription_horizon(session: AsyncSession) -> datetime:
+    """The earliest creation of any subscription there is, or now (the transaction's time) when there is none.
+
+    Any subscription created later is created after now, so no event made before the horizon reaches one.
+    """
+    now, earliest = (await session.execute(select(func.now(), func.min(Subscription.created_at)))).one()
+    horizon: datetime = now if earliest is None else min(now, earliest)
+    return horizon
 
 
 async def grants_in_force(session: AsyncSession, grant_ids: list[str]) -> dict[str, AccessGrant]:

@@ -56,7 +56,8 @@ def mask(data: Mapping[str, Any], fields: Collection[str]) -> dict[str, Any] | N
     return masked
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
+    """``moment`` with a time zone (UTC if it had none)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -100,7 +101,7 @@ async def project(session: AsyncSession, topic: str, event: CloudEvent, now: dat
         if not _in_force(grant, now) or grant is None:
             continue
         # A subscription receives the changes made from its creation on, not the topic's history.
-        if _aware(event.time) < subscription.created_at:
+        if aware(event.time) < subscription.created_at:
             continue
         # Row scope on the unmasked record: a field may scope rows without being delivered.
         if not in_scope(event.data["record"], grant.row_scope):
