@@ -7,8 +7,8 @@ others and is reported with its line, the field at fault and why. Progress is co
 
 A registry declares its job once (:class:`ImportJob`) and mounts :func:`onesource.registry.imports.router.router`.
 The rows of a block are checked concurrently (a check may ask another service, such as the gateway) and
-registered together (``records.register_many``: the same rows, versions and events as ``records.register`` writes,
-by a few statements per block).
+registered together (``loading.register_block``: the same rows, versions and events as ``records.register`` writes,
+by ``COPY`` and a few statements per block, the events deferred to the relay).
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from onesource.kit.auth import Principal
 from onesource.kit.errors import NotFound, ServiceError
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
-from onesource.registry import records
-from onesource.registry.imports import parsing, repository
+from onesource.registry.imports import loading, parsing, repository
 from onesource.registry.imports.schemas import ImportReport, RecordImport, RowError
 from onesource.registry.records import RecordKind, Row
 from onesource.registry.rules import FieldProblem
@@ -170,7 +169,7 @@ class _Loader(Generic[Row]):
                 continue
             self._seen[record_key] = lines[record_key] = row.line
             good.append(outcome)
-        registered, taken = await records.register_many(self.session, kind, good, self.by)
+        registered, taken = await loading.register_block(self.session, kind, good, self.by, self.import_id)
         refusals.extend(_Refusal(lines[key], key, kind.key, kind.duplicate(key).detail) for key in taken)
         refusals.sort(key=lambda refusal: refusal.line)
         return len(registered)
