@@ -212,3 +212,15 @@ async def test_imported_records_have_the_version_and_event_an_api_registration_h
     first, update = await events(imported[0]["uscc"])
     assert first["data"]["record"]["address"] == imported[0]["address"], "the registered event keeps version 1"
     assert update["data"]["record"]["address"] == "北京市东城区新地址1号"
+
+
+async def test_imports_one_after_another_on_the_same_connections(
+    committing_client: httpx.AsyncClient, registrar: dict[str, str], people: Any, entity_factory: Any
+) -> None:
+    # Each import's transaction commits (and drops its staging table); the next ones still load.
+    factory = entity_factory(await people.living())
+    for _ in range(3):
+        body = b"".join(to_csv(factory.entities(3)))
+        response = await committing_client.post("/v1/imports", content=body, headers={**registrar, **CSV})
+        assert response.status_code == 201, response.text
+        assert response.json()["accepted"] == 3

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text, column, select, table
+from sqlalchemy import JSON, Text, column, select, table, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -60,13 +60,15 @@ async def register_block(
     records = kind.table.__table__
     names = list(many[0])
     as_json = _json_columns(kind) & set(names)
-    staging = f"import_{records.name}"
+    # The import's own temporary table, gone with its transaction, emptied for each block. Named after the import:
+    # asyncpg keeps the statements of a COPY prepared, and none may name an earlier import's table, dropped since.
+    staging = f"import_{records.name}_{import_id.hex}"
     driver = await driver_connection(session)
-    # A session's temporary table, gone with the import's transaction; emptied for each block.
-    await driver.execute(
-        f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" (LIKE "{records.name}" INCLUDING DEFAULTS) ON COMMIT DROP;'
-        f'TRUNCATE "{staging}"'
-    )
+    # Through the session, which begins the import's transaction on the connection if nothing did yet (a
+    # statement sent straight to the driver would run outside it, and the table be dropped at once).
+    like = f'(LIKE "{records.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    await session.execute(text(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" {like}'))
+    await session.execute(text(f'TRUNCATE "{staging}"'))
     rows = [
         tuple(
             json.dumps(values[name], ensure_ascii=False)
