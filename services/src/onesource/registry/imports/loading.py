@@ -91,12 +91,15 @@ async def register_block(
     taken = [str(values[kind.key]) for values in many if str(values[kind.key]) not in registered]
     if ordered:
         request_id = request_id_var.get()
+        shape, fields = kind.shape, set(kind.record_fields)
         versions = [
             (
                 kind.key_of(row),
                 1,
                 "registered",
-                json.dumps(kind.record_of(row), ensure_ascii=False),
+                # the record as ``kind.record_of`` makes it, written as JSON text at once (from the row's mapping:
+                # pydantic reads a dict several times faster than a row's attributes)
+                shape.model_validate(row._mapping).model_dump_json(include=fields),
                 row.updated_at,
                 by.client_id,
                 by.department,

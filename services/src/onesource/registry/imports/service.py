@@ -115,19 +115,27 @@ class _Loader(Generic[Row]):
         self._seen: dict[str, int] = {}
 
     async def _checked(self, rows: Sequence[parsing.RawRow]) -> list[dict[str, Any] | list[FieldProblem] | None]:
-        """Each row's check, in order (``None`` for an unreadable row); the checks of a block run concurrently."""
-        limit = asyncio.Semaphore(self.job.concurrency)
+        """Each row's check, in order (``None`` for an unreadable row); up to ``concurrency`` checks run at once.
 
-        async def one(values: Mapping[str, Any]) -> dict[str, Any] | list[FieldProblem]:
-            async with limit:
-                return await self.check(values)
+        A few workers take the rows in turn rather than a task per row: most checks finish without waiting (a
+        person already asked about), and a task per row cost an import more than its checks.
+        """
+        results: list[dict[str, Any] | list[FieldProblem] | None] = [None] * len(rows)
+        pending = iter(range(len(rows)))
+
+        async def worker() -> None:
+            for index in pending:
+                values = rows[index].values
+                if values is not None:
+                    results[index] = await self.check(values)
 
         try:
             async with asyncio.TaskGroup() as group:  # the first check that cannot decide stops the others
-                tasks = [None if row.values is None else group.create_task(one(row.values)) for row in rows]
+                for _ in range(min(self.job.concurrency, len(rows))):
+                    group.create_task(worker())
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        return [None if task is None else task.result() for task in tasks]
+        return results
 
     async def load(self, rows: Sequence[parsing.RawRow]) -> None:
         """Check the rows of one block and register the good ones, in file order."""
