@@ -192,6 +192,9 @@ async def _import(client: httpx.AsyncClient, registrar: dict[str, str], body: by
     return seconds
 
 
+#: The stand-in keeps idle connections open across rounds: uvicorn's 5 s default closes them between rounds, and a
+#: client that reuses one just then gets no answer (the registry rightly answers 503 to that).
+STAND_IN_ENV = {"UVICORN_TIMEOUT_KEEP_ALIVE": "600"}
 FRAME_DSN_ENV = "FRAME_DSN"
 FRAME_GATEWAY_ENV = "FRAME_GATEWAY"
 
@@ -343,7 +346,8 @@ async def _against_the_frame(
     entities = EntityFactory(99, REPRESENTATIVES).entities(10**9)
     logs = Path("/tmp") / f"onesource-bench-{dsn.rsplit('/', 1)[-1]}"
     logs.mkdir(exist_ok=True)
-    with jwks_server(tokens) as auth, served("tests.bench.legal_entity:stand_in_gateway", {}, logs / "gw.log") as gw:
+    stand_in = "tests.bench.legal_entity:stand_in_gateway"
+    with jwks_server(tokens) as auth, served(stand_in, STAND_IN_ENV, logs / "gw.log") as gw:
         gateway = f"http://127.0.0.1:{gw}"
         env = {
             **auth,
