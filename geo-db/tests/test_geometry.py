@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import shapely
+import shapely.geometry
 
-from onesource.geo.geometry import area_problems, point_problems, to_element, to_geojson
+from onesource.geo.geometry import SRID, area_problems, point_problems, to_element, to_geojson
 
 RING = [[120.1, 30.27], [120.101, 30.27], [120.101, 30.271], [120.1, 30.27]]
 
@@ -64,3 +66,16 @@ def test_geojson_and_wkb_round_trip_exactly() -> None:
         element = to_element(geometry)
         assert element.srid == 4490
         assert to_geojson(element) == geometry
+
+
+@pytest.mark.parametrize("srid", [None, SRID])
+@pytest.mark.parametrize("byte_order", ["little", "big"])
+def test_points_read_from_wkb_equal_shapelys_reading(srid: int | None, byte_order: str) -> None:
+    for longitude, latitude in [(116.397026, 39.918058), (120.1 + 1e-12, 30.2700000001), (73.5, 53.56)]:
+        point = shapely.Point(longitude, latitude)
+        if srid is not None:
+            point = shapely.set_srid(point, srid)
+        data = shapely.to_wkb(point, include_srid=srid is not None, byte_order=0 if byte_order == "big" else 1)
+        expected = shapely.geometry.mapping(shapely.from_wkb(data))
+        assert to_geojson(data) == {"type": "Point", "coordinates": list(expected["coordinates"])}
+        assert to_geojson(data)["coordinates"] == [longitude, latitude]

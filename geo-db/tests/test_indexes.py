@@ -13,6 +13,7 @@ from onesource.geo.addresses import repository as addresses
 from onesource.geo.geojson import Box, Position
 from onesource.geo.models import Address
 from onesource.geo.parcels import repository as parcels
+from onesource.geo.reads import Prepared
 
 ROWS = 5000
 
@@ -54,33 +55,67 @@ async def plan(connection, statement: Any) -> str:
     return "\n".join(row[0] for row in rows)
 
 
+def _literal(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value).lower() if isinstance(value, bool) else repr(value)
+
+
+async def plans(connection, prepared: Prepared, values: dict[str, Any]) -> list[str]:
+    """The plans of a search as the read pool runs it (a prepared statement): custom, then generic.
+
+    A prepared statement may be planned once for any values (a generic plan, which PostgreSQL picks after a few
+    executions); both plans must use the index.
+    """
+    arguments = ", ".join(_literal(values.get(name, prepared.defaults.get(name))) for name in prepared.names)
+    await connection.execute(text(f"PREPARE search AS {prepared.sql}"))
+    shown = []
+    try:
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            await connection.execute(text(f"SET LOCAL plan_cache_mode = {mode}"))
+            rows = await connection.execute(text(f"EXPLAIN EXECUTE search({arguments})"))
+            shown.append("\n".join(row[0] for row in rows))
+    finally:
+        await connection.execute(text("DEALLOCATE search"))
+        await connection.execute(text("SET LOCAL plan_cache_mode = auto"))
+    return shown
+
+
 async def test_point_in_parcel_uses_the_gist_index(connection, many) -> None:
     statement = parcels.search(
-        contains=Position(120.0504, 30.0204), bbox=None, division=None, land_use=None, include_retired=False
-    ).limit(51)
-    shown = await plan(connection, statement)
-    assert "ix_parcel_geometry" in shown, shown
-    assert "Seq Scan" not in shown, shown
+        contains=True, bbox=False, division=False, land_use=False, include_retired=False, after=False
+    )
+    for shown in await plans(connection, statement, {"longitude": 120.0504, "latitude": 30.0204, "limit": 51}):
+        assert "ix_parcel_geometry" in shown, shown
+        assert "Seq Scan" not in shown, shown
 
 
 async def test_bounding_box_uses_the_gist_index(connection, many) -> None:
+    box = spatial.box_values(Box(120.01, 30.01, 120.012, 30.012))
     statement = parcels.search(
-        contains=None, bbox=Box(120.01, 30.01, 120.012, 30.012), division=None, land_use=None, include_retired=False
-    ).limit(51)
-    shown = await plan(connection, statement)
-    assert "ix_parcel_geometry" in shown, shown
-    addresses_in_box = addresses.search(bbox=Box(120.01, 30.01, 120.012, 30.012), division=None, include_retired=False)
-    shown = await plan(connection, addresses_in_box.limit(51))
-    assert "ix_address_geometry" in shown, shown
+        contains=False, bbox=True, division=False, land_use=False, include_retired=False, after=False
+    )
+    for shown in await plans(connection, statement, {**box, "limit": 51}):
+        assert "ix_parcel_geometry" in shown, shown
+    addresses_in_box = addresses.search(bbox=True, division=False, include_retired=False, after=False)
+    for shown in await plans(connection, addresses_in_box, {**box, "limit": 51}):
+        assert "ix_address_geometry" in shown, shown
 
 
 async def test_nearby_uses_the_geography_index_for_the_radius_and_the_order(connection, many) -> None:
     # a small radius: the index finds the few candidates (Index Cond), which are then ordered
-    statement, distance = addresses.near(Position(120.05, 30.02), 200, division=None, include_retired=False)
-    shown = await plan(connection, statement.order_by(distance).limit(51))
-    assert "ix_address_geography" in shown, shown
-    assert "Index Cond: (geography(geometry) && _st_expand(" in shown, shown
-    assert "Seq Scan" not in shown, shown
+    statement = addresses.near(division=False, include_retired=False, after=False)
+    values = {"longitude": 120.05, "latitude": 30.02, "radius": 200.0, "limit": 51}
+    for shown in await plans(connection, statement, values):
+        assert "ix_address_geography" in shown, shown
+        assert "Index Cond: (geography(geometry) && _st_expand(" in shown, shown
+        assert "Seq Scan" not in shown, shown
+    # the next page too
+    statement = addresses.near(division=True, include_retired=False, after=True)
+    values = {**values, "division": "3301%", "after_distance": 20.0, "after_code": "330106001001000000"}
+    for shown in await plans(connection, statement, values):
+        assert "ix_address_geography" in shown, shown
+        assert "Seq Scan" not in shown, shown
     # the order is the index's: without a radius the nearest come straight from it (KNN ``<->``), no sort
     knn = select(
         addresses.geography()

@@ -4,7 +4,7 @@ and a real population app behind a stand-in for the gateway (for the check of le
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,9 +20,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from onesource.kit.auth import GATEWAY_ROLE
+from onesource.kit.outbox import Renderer
 from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_service_database, rolled_back, running_app
 from onesource.kit.testing.tokens import TestTokens
 from onesource.legal_entity.demo import EntityFactory
+from onesource.legal_entity.imports import RENDERERS
 from onesource.legal_entity.main import create_app
 from onesource.legal_entity.representatives import RepresentativeCheck
 from onesource.legal_entity.settings import PERSONS_PATH, REPRESENTATIVE_CHECK_PURPOSE, Settings
@@ -126,6 +128,12 @@ async def legal_entity_database(infrastructure: Infrastructure) -> str:
 async def population_database(infrastructure: Infrastructure) -> str:
     # not population's own tests' database name: the two suites may share a test worker
     return await prepare_service_database(infrastructure, "population_for_legal_entity", POPULATION_MIGRATIONS)
+
+
+@pytest.fixture
+def outbox_renderers() -> Mapping[str, Renderer]:
+    """The registry's renderers: an import's registrations are deferred events (``registry.imports.loading``)."""
+    return RENDERERS
 
 
 @pytest.fixture(scope="session")

@@ -161,3 +161,66 @@ async def test_a_row_with_text_no_database_can_store_is_refused_alone(
     assert response.status_code == 201, response.text
     assert (response.json()["accepted"], response.json()["rejected"]) == (2, 1)
     assert [(error["line"], error["field"]) for error in response.json()["errors"]] == [(2, "address")]
+
+
+async def test_imported_records_have_the_version_and_event_an_api_registration_has(
+    client: httpx.AsyncClient,
+    registrar: dict[str, str],
+    people: Any,
+    entity_factory: Any,
+    events: Events,
+) -> None:
+    factory = entity_factory(await people.living())
+    by_api, taken, *imported = list(factory.entities(4))
+    imported[0]["former_names"] = ["旧名\t一", '引号"名']  # text COPY would have to escape; binary does not
+    answer = await client.post("/v1/entities", json=by_api, headers=registrar)
+    assert answer.status_code == 201, answer.text
+    assert (await client.post("/v1/entities", json=taken, headers=registrar)).status_code == 201
+    body = b"".join(to_csv([taken, *imported]))
+    report = (await client.post("/v1/imports", content=body, headers={**registrar, **CSV})).json()
+    assert (report["accepted"], report["rejected"]) == (2, 1), report
+    assert report["errors"][0]["line"] == 2
+    assert "already registered" in report["errors"][0]["reason"]
+
+    api_event = (await events(by_api["uscc"]))[0]
+    for entity in imported:
+        read = (await client.get(f"/v1/entities/{entity['uscc']}", headers=registrar)).json()
+        assert read["version"] == 1
+        first, again = await events(entity["uscc"]), await events(entity["uscc"])
+        assert len(first) == 1
+        assert first == again, "rendered again (after a relay failure), an event keeps its id"
+        event = first[0]
+        assert {name: event[name] for name in ("type", "source", "dataschema", "subject")} == {
+            "type": api_event["type"],
+            "source": api_event["source"],
+            "dataschema": api_event["dataschema"],
+            "subject": entity["uscc"],
+        }
+        record = event["data"]["record"]
+        assert set(record) == set(api_event["data"]["record"])
+        assert record == {name: read[name] for name in record}
+        history = (await client.get(f"/v1/entities/{entity['uscc']}/history", headers=registrar)).json()["items"]
+        assert [(version["version"], version["change"]) for version in history] == [(1, "registered")]
+        assert history[0]["recorded_by"] == "amr-registrar"
+        assert history[0]["record"] == record
+    changed = await client.patch(
+        f"/v1/entities/{imported[0]['uscc']}",
+        json={"address": "北京市东城区新地址1号"},
+        headers={**registrar, "If-Match": '"1"'},
+    )
+    assert changed.status_code == 200, changed.text
+    first, update = await events(imported[0]["uscc"])
+    assert first["data"]["record"]["address"] == imported[0]["address"], "the registered event keeps version 1"
+    assert update["data"]["record"]["address"] == "北京市东城区新地址1号"
+
+
+async def test_imports_one_after_another_on_the_same_connections(
+    committing_client: httpx.AsyncClient, registrar: dict[str, str], people: Any, entity_factory: Any
+) -> None:
+    # Each import's transaction commits (and drops its staging table); the next ones still load.
+    factory = entity_factory(await people.living())
+    for _ in range(3):
+        body = b"".join(to_csv(factory.entities(3)))
+        response = await committing_client.post("/v1/imports", content=body, headers={**registrar, **CSV})
+        assert response.status_code == 201, response.text
+        assert response.json()["accepted"] == 3

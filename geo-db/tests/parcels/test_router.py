@@ -258,6 +258,12 @@ async def test_point_in_parcel_and_bounding_box(client, registrar) -> None:
     assert await ids(bbox="120.0,30.0,121.0,31.0") == [CODE, "330106001002GB00002"]
     assert await ids(bbox="120.0,30.0,121.0,31.0", land_use="07") == [CODE, "330106001002GB00002"]
     assert await ids(division_code="3301") == [CODE, "330106001002GB00002"]
+    assert await ids(division_code="3302") == []
+    assert await ids(contains="120.1005,30.2705", land_use="08") == []
+    assert await ids(contains="120.101,30.2705", division_code="330106", land_use="0701") == [
+        CODE,
+        "330106001002GB00002",
+    ]
     first = await client.get(PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "limit": 1}, headers=registrar)
     cursor = first.json()["next_cursor"]
     assert [found["id"] for found in first.json()["features"]] == [CODE]
@@ -266,6 +272,12 @@ async def test_point_in_parcel_and_bounding_box(client, registrar) -> None:
     )
     assert [found["id"] for found in rest.json()["features"]] == ["330106001002GB00002"]
     assert rest.json()["next_cursor"] is None
+    for foreign in ("WzEuNSwiYSJd", "bm90IGpzb24", "WzFd"):  # [1.5,"a"] (a nearby cursor), not JSON, [1]
+        refused = await client.get(
+            PARCELS, params={"bbox": "120.0,30.0,121.0,31.0", "cursor": foreign}, headers=registrar
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"].endswith("/invalid-cursor")
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Query
@@ -103,6 +104,16 @@ def box(name: str, text: str | None) -> Box | None:
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise InvalidQuery(name, "must be minlon,minlat,maxlon,maxlat with min ≤ max, in degrees")
     return Box(west, south, east, north)
+
+
+def json_ready(value: Any) -> Any:
+    """A column's value as the record shapes' ``model_dump(mode="json")`` writes it (dates ISO 8601, UTC as ``Z``)."""
+    if isinstance(value, datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def feature(record: Mapping[str, Any], key: str, crs: Crs, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:

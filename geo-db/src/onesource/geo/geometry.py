@@ -9,6 +9,7 @@ converts between GeoJSON and the WKB that PostGIS reads and writes.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any, Final
 
 import shapely
@@ -115,11 +116,31 @@ def _lists(coordinates: Any) -> Any:
     return coordinates
 
 
+#: The (E)WKB type flag of a geometry that carries its SRID, and the type code of a point.
+_EWKB_SRID, _WKB_POINT = 0x20000000, 1
+
+
+def _point(data: bytes) -> dict[str, Any] | None:
+    """A 2D point's (E)WKB as GeoJSON, read directly (the commonest answer: nearby addresses); else ``None``."""
+    if len(data) not in (21, 25) or data[0] not in (0, 1):
+        return None
+    order = "<" if data[0] == 1 else ">"
+    (kind,) = struct.unpack_from(order + "I", data, 1)
+    offset = 9 if kind & _EWKB_SRID else 5
+    if kind & ~_EWKB_SRID != _WKB_POINT or len(data) != offset + 16:
+        return None
+    longitude, latitude = struct.unpack_from(order + "dd", data, offset)
+    return {"type": "Point", "coordinates": [longitude, latitude]}
+
+
 def to_geojson(value: Any) -> Any:
     """A stored geometry (WKB, as the database answers it) as a GeoJSON geometry; GeoJSON passes unchanged."""
     if isinstance(value, WKBElement):
         value = bytes(value.data) if not isinstance(value.data, str) else bytes.fromhex(value.data)
     if isinstance(value, bytes | memoryview):
+        point = _point(bytes(value))
+        if point is not None:
+            return point
         geometry = mapping(shapely.from_wkb(bytes(value)))
         return {"type": geometry["type"], "coordinates": _lists(geometry["coordinates"])}
     return value

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from geoalchemy2 import WKBElement
-from sqlalchemy import ColumnElement, func, text
+from sqlalchemy import ColumnElement, Float, String, bindparam, func, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.geo.geojson import Box, Position
@@ -22,9 +22,42 @@ def point(position: Position) -> ColumnElement[Any]:
     return func.ST_SetSRID(func.ST_MakePoint(position.longitude, position.latitude), SRID)
 
 
-def envelope(box: Box) -> ColumnElement[Any]:
-    """The box as a CGCS2000 polygon."""
-    return func.ST_MakeEnvelope(box.west, box.south, box.east, box.north, SRID)
+def point_parameter() -> ColumnElement[Any]:
+    """A CGCS2000 point of the bind parameters ``longitude`` and ``latitude`` (:func:`position_values`)."""
+    return func.ST_SetSRID(
+        func.ST_MakePoint(bindparam("longitude", type_=Float), bindparam("latitude", type_=Float)), SRID
+    )
+
+
+def envelope_parameter() -> ColumnElement[Any]:
+    """A CGCS2000 box of the bind parameters ``west``, ``south``, ``east``, ``north`` (:func:`box_values`)."""
+    corners = (bindparam(name, type_=Float) for name in ("west", "south", "east", "north"))
+    return func.ST_MakeEnvelope(*corners, SRID)
+
+
+def position_values(position: Position) -> dict[str, float]:
+    """The values of :func:`point_parameter`."""
+    return {"longitude": position.longitude, "latitude": position.latitude}
+
+
+def box_values(box: Box) -> dict[str, float]:
+    """The values of :func:`envelope_parameter`."""
+    return {"west": box.west, "south": box.south, "east": box.east, "north": box.north}
+
+
+#: ``LIKE`` patterns escape with ``/``, as SQLAlchemy's ``startswith(autoescape=True)`` does.
+LIKE_ESCAPE = "/"
+_LIKE_ESCAPES = str.maketrans({"/": "//", "%": "/%", "_": "/_"})
+
+
+def starts_with(column: ColumnElement[str], parameter: str) -> ColumnElement[bool]:
+    """``column`` starts with the bind parameter ``parameter``'s prefix (given as :func:`prefix_pattern`)."""
+    return column.like(bindparam(parameter, type_=String), escape=LIKE_ESCAPE)
+
+
+def prefix_pattern(prefix: str) -> str:
+    """A ``LIKE ... ESCAPE '/'`` pattern of the values starting with ``prefix``."""
+    return prefix.translate(_LIKE_ESCAPES) + "%"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Bulk import of entities: the registry core's import job (``registry.imports``), with the registry's own rules.
 
 Each row is checked exactly as a registration through the API is — the same rules, and population-db's answer about
-the legal representative (asked once per person per import) — and registered through ``records.register``. When
-population-db cannot be asked, the import fails as a whole (503) rather than guess.
+the legal representative (asked once per person per import) — and registered with the same row, first version and
+event (``registry.imports.loading``: the events deferred to the relay, which renders them with :data:`RENDERERS`).
+When population-db cannot be asked, the import fails as a whole (503) rather than guess.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from typing import Any
 from fastapi import Request
 from pydantic import ValidationError
 
+from onesource.kit.outbox import Renderer
 from onesource.legal_entity.entities import service
 from onesource.legal_entity.entities.errors import InvalidEntity
 from onesource.legal_entity.entities.schemas import IMPORT_COLUMNS, ImportRow
 from onesource.legal_entity.models import EntityImport, EntityImportError
 from onesource.legal_entity.representatives import RepresentativeCheck
+from onesource.registry.imports.loading import registrations_renderer
 from onesource.registry.imports.router import router as import_router
 from onesource.registry.imports.service import ImportJob, RowCheck
 from onesource.registry.rules import FieldProblem, validation_problems
@@ -52,6 +55,9 @@ ENTITY_IMPORTS: ImportJob[Any] = ImportJob(
     records_name="entities",
 )
 """Entity imports, as the registry core runs them."""
+
+RENDERERS: dict[str, Renderer] = dict([registrations_renderer(service.ENTITIES)])
+"""The relay's renderers of the registry's deferred events: an import's registrations."""
 
 router = import_router(
     ENTITY_IMPORTS,

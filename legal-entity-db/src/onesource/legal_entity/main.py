@@ -14,6 +14,7 @@ from onesource.legal_entity.entities.events import ENTITY_TOPIC
 from onesource.legal_entity.entities.router import router as entities_router
 from onesource.legal_entity.findings.consumer import person_consumer
 from onesource.legal_entity.findings.router import router as findings_router
+from onesource.legal_entity.imports import RENDERERS
 from onesource.legal_entity.imports import router as imports_router
 from onesource.legal_entity.models import Base, IdempotencyRecord
 from onesource.legal_entity.representatives import RepresentativeCheck
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             migrations_dir=service_migrations_dir(onesource.legal_entity.__file__),
             routers=[entities_router, imports_router, findings_router],
             topics=[ENTITY_TOPIC],
+            renderers=RENDERERS,
             consumers=consumers,
             idempotency_record=IdempotencyRecord,
             extensions=[representative_check],

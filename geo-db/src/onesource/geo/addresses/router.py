@@ -30,7 +30,7 @@ from onesource.geo.geojson import (
 )
 from onesource.geo.models import Address as AddressRow
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
-from onesource.kit.db import SessionDep
+from onesource.kit.db import ReadDep, SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -83,7 +83,7 @@ async def register_address(
     },
 )
 async def search_addresses(
-    session: SessionDep,
+    connection: ReadDep,
     reader: ReaderDep,
     near: Annotated[
         str | None,
@@ -111,14 +111,20 @@ async def search_addresses(
         if bbox is not None:
             raise InvalidQuery("bbox", "cannot be combined with near")
         found = await service.near(
-            session, centre, radius, division=division_code, include_retired=include_retired, limit=limit, cursor=cursor
+            connection,
+            centre,
+            radius,
+            division=division_code,
+            include_retired=include_retired,
+            limit=limit,
+            cursor=cursor,
         )
-        features = [address_document(row[0], crs, row.distance_m) for row in found.items]
+        features = [address_document(dict(row), crs, row["distance_m"]) for row in found.items]
     else:
         if radius is not None:
             raise InvalidQuery("radius", "only goes with near")
         page = await service.search(
-            session,
+            connection,
             bbox=box("bbox", bbox),
             division=division_code,
             include_retired=include_retired,
@@ -126,7 +132,7 @@ async def search_addresses(
             cursor=cursor,
         )
         found = page
-        features = [address_document(address, crs) for address in page.items]
+        features = [address_document(dict(address), crs) for address in page.items]
     return GeoJSONResponse(collection(features, found.next_cursor))
 
 

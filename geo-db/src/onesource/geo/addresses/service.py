@@ -12,8 +12,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from onesource.geo import reads, spatial
 from onesource.geo.addresses import repository
 from onesource.geo.addresses.errors import AddressNotFound, AddressRetired, DuplicateAddress, InvalidAddress
 from onesource.geo.addresses.events import AddressRegistered, AddressUpdated
@@ -34,7 +36,7 @@ from onesource.geo.models import AddressVersion as AddressVersionRow
 from onesource.geo.rules import FieldProblem
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
-from onesource.kit.pagination import Slice, paginate
+from onesource.kit.pagination import Slice
 from onesource.registry import records
 from onesource.registry.records import RecordKind
 
@@ -158,21 +160,31 @@ async def history(session: AsyncSession, code: str, *, limit: int, cursor: str |
 
 
 async def search(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     bbox: Box | None,
     division: str | None,
     include_retired: bool,
     limit: int,
     cursor: str | None,
-) -> Slice[AddressRow]:
-    """One page of addresses in a box or division, in address-code order."""
-    statement = repository.search(bbox=bbox, division=division, include_retired=include_retired)
-    return await paginate(session, statement, order=[AddressRow.address_code], limit=limit, cursor=cursor)
+) -> Slice[asyncpg.Record]:
+    """One page of addresses in a box or division, in address-code order (rows of the address table)."""
+    after = reads.cursor_keys(cursor, (str,))
+    statement = repository.search(
+        bbox=bbox is not None, division=division is not None, include_retired=include_retired, after=after is not None
+    )
+    values: dict[str, Any] = {"limit": limit + 1}
+    if bbox is not None:
+        values.update(spatial.box_values(bbox))
+    if division is not None:
+        values["division"] = spatial.prefix_pattern(division)
+    if after is not None:
+        values["after_code"] = after[0]
+    return reads.page(await statement.fetch(connection, values), limit, ("address_code",))
 
 
 async def near(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     centre: Position,
     radius_m: float,
     *,
@@ -180,9 +192,13 @@ async def near(
     include_retired: bool,
     limit: int,
     cursor: str | None,
-) -> Slice[Any]:
-    """One page of the addresses within ``radius_m`` of ``centre``, nearest first (rows of address, distance)."""
-    statement, distance = repository.near(centre, radius_m, division=division, include_retired=include_retired)
-    return await paginate(
-        session, statement, order=[distance, AddressRow.address_code], limit=limit, cursor=cursor, rows=True
-    )
+) -> Slice[asyncpg.Record]:
+    """One page of the addresses within ``radius_m`` of ``centre``, nearest first (rows with ``distance_m``)."""
+    after = reads.cursor_keys(cursor, (float, str))
+    statement = repository.near(division=division is not None, include_retired=include_retired, after=after is not None)
+    values: dict[str, Any] = {"limit": limit + 1, "radius": radius_m, **spatial.position_values(centre)}
+    if division is not None:
+        values["division"] = spatial.prefix_pattern(division)
+    if after is not None:
+        values["after_distance"], values["after_code"] = after
+    return reads.page(await statement.fetch(connection, values), limit, ("distance_m", "address_code"))

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Path, Query, Request
 from onesource.geo.features import service
 from onesource.geo.features.schemas import Collection, Collections, Conformance, Extent, ItemsPage, LandingPage, Link
 from onesource.geo.geojson import GEOJSON_MEDIA_TYPE, CrsQuery, GeoJSONResponse, InvalidQuery, box
-from onesource.kit.db import SessionDep
+from onesource.kit.db import ReadDep, SessionDep
 from onesource.kit.errors import BadRequest, problem_responses
 from onesource.kit.pagination import MAX_LIMIT, Cursor
 from onesource.registry.access import ReaderDep
@@ -102,7 +102,7 @@ def _items_link(request: Request, rel: str, title: str, **replace: str) -> dict[
 async def list_items(
     collection_id: CollectionPath,
     request: Request,
-    session: SessionDep,
+    connection: ReadDep,
     reader: ReaderDep,
     bbox: Annotated[
         str | None, Query(description="``minlon,minlat,maxlon,maxlat`` (CRS84 = CGCS2000 at this scale).")
@@ -124,7 +124,7 @@ async def list_items(
     if bbox is not None and len(bbox.split(",")) == 6:
         raise InvalidQuery("bbox", "three-dimensional boxes are not supported; give minlon,minlat,maxlon,maxlat")
     page = await service.items(
-        session, collection_id, bbox=box("bbox", bbox), crs=crs, limit=min(limit, MAX_LIMIT), cursor=cursor
+        connection, collection_id, bbox=box("bbox", bbox), crs=crs, limit=min(limit, MAX_LIMIT), cursor=cursor
     )
     links = [
         _items_link(request, "self", "This page"),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.geo.addresses import service as addresses
@@ -77,20 +78,20 @@ class ItemsSlice:
 
 
 async def items(
-    session: AsyncSession, collection_id: str, *, bbox: Box | None, crs: Crs, limit: int, cursor: str | None
+    connection: asyncpg.Connection, collection_id: str, *, bbox: Box | None, crs: Crs, limit: int, cursor: str | None
 ) -> ItemsSlice:
     """One page of the collection's active items in key order, meeting ``bbox`` when given."""
     kind(collection_id)
     if collection_id == "addresses":
         found_addresses = await addresses.search(
-            session, bbox=bbox, division=None, include_retired=False, limit=limit, cursor=cursor
+            connection, bbox=bbox, division=None, include_retired=False, limit=limit, cursor=cursor
         )
         return ItemsSlice(
-            [address_document(row, crs) for row in found_addresses.items],
+            [address_document(dict(row), crs) for row in found_addresses.items],
             found_addresses.next_cursor,
         )
     found_parcels = await parcels.search(
-        session,
+        connection,
         contains=None,
         bbox=bbox,
         division=None,
@@ -99,7 +100,7 @@ async def items(
         limit=limit,
         cursor=cursor,
     )
-    return ItemsSlice([parcel_document(row, crs) for row in found_parcels.items], found_parcels.next_cursor)
+    return ItemsSlice([parcel_document(dict(row), crs) for row in found_parcels.items], found_parcels.next_cursor)
 
 
 async def item(session: AsyncSession, collection_id: str, feature_id: str, crs: Crs) -> dict[str, Any]:

@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+import functools
 
-from onesource.geo import spatial
-from onesource.geo.geojson import Box, Position
+from sqlalchemy import Integer, String, bindparam, func, select
+
+from onesource.geo import reads, spatial
 from onesource.geo.models import Parcel
 
 
+@functools.cache
 def search(
-    *,
-    contains: Position | None,
-    bbox: Box | None,
-    division: str | None,
-    land_use: str | None,
-    include_retired: bool,
-) -> Select[tuple[Parcel]]:
-    """Parcels matching every given filter (the caller orders and pages them).
+    *, contains: bool, bbox: bool, division: bool, land_use: bool, include_retired: bool, after: bool
+) -> reads.Prepared:
+    """Parcels matching the filters named, in parcel-code order: one page (``limit`` + 1 rows) after ``after_code``.
 
-    ``contains``: the parcels that cover the point (``ST_Covers``: a point on the boundary counts), ``bbox``: those
-    that meet the box; both are answered from the GiST index on ``parcel.geometry``.
+    Compiled once per combination of filters; the values are bind parameters (``spatial.POINT``/``BOX`` names,
+    ``division`` and ``land_use`` as ``LIKE`` patterns, ``after_code``, ``limit``). ``contains``: the parcels
+    that cover the point (``ST_Covers``: a point on the boundary counts), ``bbox``: those that meet the box; both
+    are answered from the GiST index on ``parcel.geometry``.
     """
-    statement = select(Parcel)
-    if contains is not None:
-        statement = statement.where(func.ST_Covers(Parcel.geometry, spatial.point(contains)))
-    if bbox is not None:
-        statement = statement.where(func.ST_Intersects(Parcel.geometry, spatial.envelope(bbox)))
-    if division is not None:
-        statement = statement.where(Parcel.division_code.startswith(division, autoescape=True))
-    if land_use is not None:
-        statement = statement.where(Parcel.land_use.startswith(land_use, autoescape=True))
+    table = Parcel.__table__
+    statement = select(table)
+    if contains:
+        statement = statement.where(func.ST_Covers(table.c.geometry, spatial.point_parameter()))
+    if bbox:
+        statement = statement.where(func.ST_Intersects(table.c.geometry, spatial.envelope_parameter()))
+    if division:
+        statement = statement.where(spatial.starts_with(table.c.division_code, "division"))
+    if land_use:
+        statement = statement.where(spatial.starts_with(table.c.land_use, "land_use"))
     if not include_retired:
-        statement = statement.where(Parcel.status == "active")
-    return statement
+        statement = statement.where(table.c.status == "active")
+    if after:
+        statement = statement.where(table.c.parcel_code > bindparam("after_code", type_=String))
+    statement = statement.order_by(table.c.parcel_code).limit(bindparam("limit", type_=Integer))
+    return reads.Prepared.of(statement)

@@ -21,7 +21,7 @@ from onesource.geo.parcels.schemas import (
     parcel_feature,
 )
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag
-from onesource.kit.db import SessionDep
+from onesource.kit.db import ReadDep, SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.idempotency import idempotent
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -72,7 +72,7 @@ async def register_parcel(
     },
 )
 async def search_parcels(
-    session: SessionDep,
+    connection: ReadDep,
     reader: ReaderDep,
     contains: Annotated[
         str | None, Query(description="``<lon>,<lat>``: only the parcels covering this point (CGCS2000).")
@@ -93,7 +93,7 @@ async def search_parcels(
 ) -> GeoJSONResponse:
     """Parcels covering a point, meeting a box, in a division or of a land use: a FeatureCollection page."""
     found = await service.search(
-        session,
+        connection,
         contains=position("contains", contains),
         bbox=box("bbox", bbox),
         division=division_code,
@@ -102,7 +102,8 @@ async def search_parcels(
         limit=limit,
         cursor=cursor,
     )
-    return GeoJSONResponse(collection([parcel_document(parcel, crs) for parcel in found.items], found.next_cursor))
+    features = [parcel_document(dict(parcel), crs) for parcel in found.items]
+    return GeoJSONResponse(collection(features, found.next_cursor))
 
 
 @router.get("/{code}", response_class=GeoJSONResponse, responses=problem_responses(401, 403, 404, 422))

@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.geo import spatial
+from onesource.geo import reads, spatial
 from onesource.geo.geojson import Box, Position
 from onesource.geo.geometry import area_problems
 from onesource.geo.models import Parcel as ParcelRow
@@ -28,7 +29,7 @@ from onesource.geo.parcels.schemas import RECORD_FIELDS, ParcelCreate, ParcelRec
 from onesource.geo.rules import FieldProblem
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
-from onesource.kit.pagination import Slice, paginate
+from onesource.kit.pagination import Slice
 from onesource.registry import records
 from onesource.registry.records import RecordKind
 
@@ -160,7 +161,7 @@ async def history(session: AsyncSession, code: str, *, limit: int, cursor: str |
 
 
 async def search(
-    session: AsyncSession,
+    connection: asyncpg.Connection,
     *,
     contains: Position | None,
     bbox: Box | None,
@@ -169,9 +170,26 @@ async def search(
     include_retired: bool,
     limit: int,
     cursor: str | None,
-) -> Slice[ParcelRow]:
-    """One page of parcels matching the filters, in parcel-code order."""
+) -> Slice[asyncpg.Record]:
+    """One page of parcels matching the filters, in parcel-code order (rows of the parcel table)."""
+    after = reads.cursor_keys(cursor, (str,))
     statement = repository.search(
-        contains=contains, bbox=bbox, division=division, land_use=land_use, include_retired=include_retired
+        contains=contains is not None,
+        bbox=bbox is not None,
+        division=division is not None,
+        land_use=land_use is not None,
+        include_retired=include_retired,
+        after=after is not None,
     )
-    return await paginate(session, statement, order=[ParcelRow.parcel_code], limit=limit, cursor=cursor)
+    values: dict[str, Any] = {"limit": limit + 1}
+    if contains is not None:
+        values.update(spatial.position_values(contains))
+    if bbox is not None:
+        values.update(spatial.box_values(bbox))
+    if division is not None:
+        values["division"] = spatial.prefix_pattern(division)
+    if land_use is not None:
+        values["land_use"] = spatial.prefix_pattern(land_use)
+    if after is not None:
+        values["after_code"] = after[0]
+    return reads.page(await statement.fetch(connection, values), limit, ("parcel_code",))

@@ -4,8 +4,11 @@
   their line numbers (header and UTF-8 checks);
 - :mod:`.models`: the columns of a registry's import and import-error tables (mixins, as ``RecordVersionColumns``);
 - :mod:`.service`: an import as one transaction — every row checked by the registry's rules and registered as
-  ``records.register`` registers (``records.register_many``, a block at a time), refused rows reported with line,
-  field and reason, progress committed on the side;
+  ``records.register`` registers, a block at a time, refused rows reported with line, field and reason, progress
+  committed on the side;
+- :mod:`.loading`: a block of checked records written by ``COPY`` and one set-based insert, their first versions
+  copied, their ``registered`` events deferred to the relay (a registry lists
+  ``loading.registrations_renderer(kind)`` in its ``ServiceSpec.renderers``);
 - :mod:`.router`: the endpoints ``POST /v1/imports``, ``GET /v1/imports``, ``GET /v1/imports/{id}`` and
   ``GET /v1/imports/{id}/errors`` for a registry's :class:`~.service.ImportJob`.
 

@@ -11,7 +11,7 @@ from onesource.kit.db import SessionDep
 from onesource.kit.errors import UnsupportedMediaType, problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
 from onesource.registry.access import OwnerDep, RegistrarDep
-from onesource.registry.imports import service
+from onesource.registry.imports import loading, service
 from onesource.registry.imports.parsing import MEDIA_TYPES
 from onesource.registry.imports.schemas import ImportReport, RecordImport, RowError
 from onesource.registry.settings import RegistrySettings
@@ -35,6 +35,12 @@ def router(job: service.ImportJob[Any], *, body_description: str) -> APIRouter:
         if file_format is None:
             raise UnsupportedMediaType(
                 f"send the file as one of {', '.join(MEDIA_TYPES)}, not {media_type or 'no Content-Type'}"
+            )
+        if loading.renderer_name(job.kind) not in request.app.state.spec.renderers:
+            # else the import's events would hold up their shards in the relay, never published
+            raise RuntimeError(
+                f"the service's relay cannot write imported {noun}' events: list "
+                "registry.imports.loading.registrations_renderer(kind) in its ServiceSpec.renderers"
             )
         settings: RegistrySettings = request.app.state.settings
         # The import runs its own transactions (see imports.service): its progress and its failure must be recorded

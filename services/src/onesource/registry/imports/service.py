@@ -7,8 +7,8 @@ others and is reported with its line, the field at fault and why. Progress is co
 
 A registry declares its job once (:class:`ImportJob`) and mounts :func:`onesource.registry.imports.router.router`.
 The rows of a block are checked concurrently (a check may ask another service, such as the gateway) and
-registered together (``records.register_many``: the same rows, versions and events as ``records.register`` writes,
-by a few statements per block).
+registered together (``loading.register_block``: the same rows, versions and events as ``records.register`` writes,
+by ``COPY`` and a few statements per block, the events deferred to the relay).
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from onesource.kit.auth import Principal
 from onesource.kit.errors import NotFound, ServiceError
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
-from onesource.registry import records
-from onesource.registry.imports import parsing, repository
+from onesource.registry.imports import loading, parsing, repository
 from onesource.registry.imports.schemas import ImportReport, RecordImport, RowError
 from onesource.registry.records import RecordKind, Row
 from onesource.registry.rules import FieldProblem
@@ -116,19 +115,27 @@ class _Loader(Generic[Row]):
         self._seen: dict[str, int] = {}
 
     async def _checked(self, rows: Sequence[parsing.RawRow]) -> list[dict[str, Any] | list[FieldProblem] | None]:
-        """Each row's check, in order (``None`` for an unreadable row); the checks of a block run concurrently."""
-        limit = asyncio.Semaphore(self.job.concurrency)
+        """Each row's check, in order (``None`` for an unreadable row); up to ``concurrency`` checks run at once.
 
-        async def one(values: Mapping[str, Any]) -> dict[str, Any] | list[FieldProblem]:
-            async with limit:
-                return await self.check(values)
+        A few workers take the rows in turn rather than a task per row: most checks finish without waiting (a
+        person already asked about), and a task per row cost an import more than its checks.
+        """
+        results: list[dict[str, Any] | list[FieldProblem] | None] = [None] * len(rows)
+        pending = iter(range(len(rows)))
+
+        async def worker() -> None:
+            for index in pending:
+                values = rows[index].values
+                if values is not None:
+                    results[index] = await self.check(values)
 
         try:
             async with asyncio.TaskGroup() as group:  # the first check that cannot decide stops the others
-                tasks = [None if row.values is None else group.create_task(one(row.values)) for row in rows]
+                for _ in range(min(self.job.concurrency, len(rows))):
+                    group.create_task(worker())
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        return [None if task is None else task.result() for task in tasks]
+        return results
 
     async def load(self, rows: Sequence[parsing.RawRow]) -> None:
         """Check the rows of one block and register the good ones, in file order."""
@@ -170,7 +177,7 @@ class _Loader(Generic[Row]):
                 continue
             self._seen[record_key] = lines[record_key] = row.line
             good.append(outcome)
-        registered, taken = await records.register_many(self.session, kind, good, self.by)
+        registered, taken = await loading.register_block(self.session, kind, good, self.by, self.import_id)
         refusals.extend(_Refusal(lines[key], key, kind.key, kind.duplicate(key).detail) for key in taken)
         refusals.sort(key=lambda refusal: refusal.line)
         return len(registered)
