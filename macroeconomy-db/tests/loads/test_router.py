@@ -147,3 +147,57 @@ async def test_an_sdmx_json_load_is_checked_the_same_way(client, gdp_csv, regist
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"].startswith("/data/dataSets/0/series/")
+
+
+async def test_a_revision_load_settles_each_status_against_the_latest_earlier_value(
+    client, gdp_csv, registrar, events
+) -> None:
+    def q(area: str, period: str, value: str, status: str = "") -> tuple[str, str, str, str, str, str, str]:
+        return ("Q", area, "GDP", "CUR", period, value, status)
+
+    loads = [
+        [q("350000", "2024-Q1", "10"), q("350000", "2024-Q2", "20", "P"), q("360000", "2024-Q1", "5")],
+        [q("350000", "2024-Q1", "11"), q("350000", "2024-Q2", "20")],
+        [
+            q("350000", "2024-Q1", "11"),  # as the latest earlier vintage has it: A, not a revision
+            q("350000", "2024-Q2", "21", "E"),  # changed, and loaded with a status: kept, still a revision
+            q("350000", "2024-Q3", "30"),  # a period new to an existing series: A
+            q("360000", "2024-Q1", ""),  # a value withdrawn (missing): R
+            q("370000", "2024-Q1", "7"),  # a new series: A
+        ],
+    ]
+    answers = []
+    for rows in loads:
+        response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    assert [answer["revised_count"] for answer in answers] == [0, 1, 2]
+    now = await client.get("/v1/data/GDP_Q/Q..GDP.CUR", headers={**registrar, "Accept": CSV})
+    rows = [line.split(",") for line in now.text.strip().split("\r\n")[1:]]
+    assert {(row[4], row[7]): (row[8], row[9]) for row in rows} == {
+        ("350000", "2024-Q1"): ("11.0", "A"),
+        ("350000", "2024-Q2"): ("21.0", "E"),
+        ("350000", "2024-Q3"): ("30.0", "A"),
+        ("360000", "2024-Q1"): ("", "R"),
+        ("370000", "2024-Q1"): ("7.0", "A"),
+    }
+    history = await client.get(
+        "/v1/data/GDP_Q/Q.350000.GDP.CUR?includeHistory=true", headers={**registrar, "Accept": CSV}
+    )
+    statuses = [tuple(line.split(",")[7:10]) for line in history.text.strip().split("\r\n")[1:]]
+    assert statuses == [
+        ("2024-Q1", "10.0", "A"),
+        ("2024-Q2", "20.0", "P"),
+        ("2024-Q1", "11.0", "R"),
+        ("2024-Q2", "20.0", "A"),
+        ("2024-Q1", "11.0", "A"),
+        ("2024-Q2", "21.0", "E"),
+        ("2024-Q3", "30.0", "A"),
+    ]
+    revised = await events("GDP_Q:Q.350000.GDP.CUR")
+    assert [(e["data"]["record"]["vintage"], e["data"]["record"]["time_periods"]) for e in revised] == [
+        (answers[1]["vintage"], ["2024-Q1"]),
+        (answers[2]["vintage"], ["2024-Q2"]),
+    ]
+    assert [e["data"]["record"]["time_periods"] for e in await events("GDP_Q:Q.360000.GDP.CUR")] == [["2024-Q1"]]
+    assert await events("GDP_Q:Q.370000.GDP.CUR") == []

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onesource.kit.auth import Principal
 from onesource.macroeconomy.dataflows.definitions import Dataflow
 from onesource.macroeconomy.loads import repository
-from onesource.macroeconomy.loads.checking import MAX_PROBLEMS, CheckedObservation, RowChecker, RowProblem
+from onesource.macroeconomy.loads.checking import MAX_PROBLEMS, CheckedLoad, CheckedObservation, RowChecker, RowProblem
 from onesource.macroeconomy.loads.errors import InvalidLoad
 from onesource.macroeconomy.loads.parsing import Row, UnreadableLoad, csv_rows, json_rows
+from onesource.macroeconomy.loads.quick import quick_csv
 from onesource.macroeconomy.models import Vintage
 from onesource.macroeconomy.releases import service as releases
 
@@ -44,22 +45,25 @@ def _checked(rows: Iterator[Row | RowProblem], flow: Dataflow) -> list[CheckedOb
     return accepted
 
 
-def check_csv(text: str, flow: Dataflow) -> list[CheckedObservation]:
+def check_csv(text: str, flow: Dataflow) -> CheckedLoad:
     """The observations of an SDMX-CSV 2.0 load, every row checked; :class:`InvalidLoad` otherwise."""
-    try:
-        return _checked(csv_rows(text, flow), flow)
+    found = quick_csv(text, flow)
+    if found is not None:
+        return found
+    try:  # a row the quick check could not accept: every row again, each problem found and worded
+        return CheckedLoad.of(_checked(csv_rows(text, flow), flow))
     except UnreadableLoad as error:
         raise InvalidLoad(error.problems) from None
 
 
-def check_json(body: bytes, flow: Dataflow) -> list[CheckedObservation]:
+def check_json(body: bytes, flow: Dataflow) -> CheckedLoad:
     """The observations of an SDMX-JSON 2.0 load, every observation checked; :class:`InvalidLoad` otherwise."""
     try:
         message = json.loads(body)
     except ValueError as error:
         raise InvalidLoad([RowProblem(None, None, None, f"not JSON: {error}")]) from None
     try:
-        return _checked(json_rows(message, flow), flow)
+        return CheckedLoad.of(_checked(json_rows(message, flow), flow))
     except UnreadableLoad as error:
         raise InvalidLoad(error.problems) from None
 
@@ -67,7 +71,7 @@ def check_json(body: bytes, flow: Dataflow) -> list[CheckedObservation]:
 async def load(
     session: AsyncSession,
     flow: Dataflow,
-    observations: list[CheckedObservation],
+    observations: CheckedLoad,
     *,
     format: str,
     release_at: datetime | None,
@@ -76,22 +80,21 @@ async def load(
     """Store checked observations as a new vintage of ``flow``; released now unless ``release_at`` is later."""
     await repository.lock_flow(session, flow.id)
     now = await repository.now(session)
-    keys = list(dict.fromkeys(observation.key for observation in observations))
+    keys = [series.key for series in observations.series]
     existing = await repository.series_of(session, flow.id, keys)
-    first_of: dict[str, CheckedObservation] = {}
-    for observation in observations:
-        first_of.setdefault(observation.key, observation)
     problems = []
-    for key, series in existing.items():
-        given = first_of[key].series_attributes
-        for name, value in given.items():
-            if series.attributes.get(name) not in (None, value):
+    for series in observations.series:
+        known = existing.get(series.key)
+        if known is None:
+            continue
+        for name, value in series.attributes.items():
+            if known.attributes.get(name) not in (None, value):
                 problems.append(
                     RowProblem(
-                        first_of[key].line,
+                        series.line,
                         None,
                         name,
-                        f"series {key} has {name} {series.attributes[name]!r}; a load cannot change it",
+                        f"series {series.key} has {name} {known.attributes[name]!r}; a load cannot change it",
                     )
                 )
     if problems:
@@ -108,26 +111,21 @@ async def load(
         observation_count=len(observations),
         revised_count=0,
     )
-    new = [(key, first_of[key].dimensions, first_of[key].series_attributes) for key in keys if key not in existing]
+    new = [
+        (series.key, series.dimensions, series.attributes)
+        for series in observations.series
+        if series.key not in existing
+    ]
     ids = {key: series.id for key, series in existing.items()}
     ids.update(await repository.add_series(session, flow.id, new, vintage.id))
-    lines = [
-        repository.observation_line(
-            ids[o.key],
-            o.period.text,
-            vintage.id,
-            o.period.start.isoformat(),
-            o.period.end.isoformat(),
-            o.value,
-            # a new series revises nothing; an existing one's status is settled against earlier vintages below
-            o.status or ("" if o.key in existing else "A"),
-        )
-        for o in observations
-    ]
-    await repository.copy_observations(session, lines)
+    series_ids = [ids[key] for key in keys]
     if existing:
-        await repository.settle_statuses(session, vintage.id)
-        vintage.revised_count = sum(len(row.periods) for row in await repository.revised(session, vintage.id))
+        # statuses left to the registry are settled against the earlier vintages as the rows go in
+        lines = repository.observation_lines(series_ids, vintage.id, observations, undecided="")
+        vintage.revised_count = await repository.insert_settled(session, lines, vintage.id)
+    else:  # only new series: nothing earlier to revise, a status not loaded is A
+        lines = repository.observation_lines(series_ids, vintage.id, observations, undecided="A")
+        await repository.copy_observations(session, lines)
     if not embargoed:
         await releases.release(session, vintage, now)
     await session.flush()
