@@ -52,6 +52,9 @@ GOOD = [
     load(row(), row(period="2024-Q2", value="-2e3", status="P"), row(area="320000", value="")),
     load(row(), "", row(period="2024-Q2")),  # an empty line is skipped
     load(row(), row(period="2024-Q2"), end="\n"),
+    load(row(), row(period="2024-Q2"), end="\r"),  # read by the CSV reader: lone carriage returns
+    load(row(), row(period="2024-Q2")).replace("\r\n", "\n", 1),  # line ends mixed
+    load(row(), "", "", row(area="320000")),  # the second series' line counts the empty ones
     load(row(value="+.5"), row(period="2024-Q2", value="7.")),
     load(row(ACTION="R"), row(period="2024-Q2", ACTION="Append")),
     load(row(FREQ="A", period="2020"), row(FREQ="S", period="2020-S2"), row(area="330185", period="2014-Q1")),
