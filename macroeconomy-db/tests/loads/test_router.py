@@ -201,3 +201,53 @@ async def test_a_revision_load_settles_each_status_against_the_latest_earlier_va
     ]
     assert [e["data"]["record"]["time_periods"] for e in await events("GDP_Q:Q.360000.GDP.CUR")] == [["2024-Q1"]]
     assert await events("GDP_Q:Q.370000.GDP.CUR") == []
+
+
+async def test_a_load_checked_and_stored_block_by_block_is_one_vintage(client, gdp_csv, registrar, monkeypatch) -> None:
+    from onesource.macroeconomy.loads import service
+
+    monkeypatch.setattr(service, "BLOCK_ROWS", 2)
+    first = gdp_csv(("Q", "450000", "GDP", "CUR", "2024-Q1", "1", ""))
+    assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    rows = [
+        ("Q", "460000", "GDP", "CUR", "2024-Q1", "5", ""),  # blocks of new series first: straight in
+        ("Q", "460000", "GDP", "CUR", "2024-Q2", "6", ""),
+        ("Q", "500000", "GDP", "CUR", "2024-Q1", "7", ""),
+        ("Q", "450000", "GDP", "CUR", "2024-Q1", "2", ""),  # then a series the registry has: revised
+        ("Q", "460000", "GDP", "CUR", "2024-Q3", "8", ""),
+    ]
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    assert {k: response.json()[k] for k in ("series_count", "observation_count", "revised_count")} == {
+        "series_count": 3,
+        "observation_count": 5,
+        "revised_count": 1,
+    }
+    answer = await client.get("/v1/data/GDP_Q/Q..GDP.CUR", headers={**registrar, "Accept": CSV})
+    found = {(row[4], row[7]): (row[8], row[9]) for row in (line.split(",") for line in answer.text.split()[1:])}
+    assert found == {
+        ("450000", "2024-Q1"): ("2.0", "R"),
+        ("460000", "2024-Q1"): ("5.0", "A"),
+        ("460000", "2024-Q2"): ("6.0", "A"),
+        ("460000", "2024-Q3"): ("8.0", "A"),
+        ("500000", "2024-Q1"): ("7.0", "A"),
+    }
+    # a bad row in a later block: the blocks before it are undone, every problem is reported, nothing is stored
+    bad = [
+        *rows[:4],
+        ("Q", "460000", "GDP", "CUR", "2024-Q2", "x", ""),
+        ("Q", "510000", "GDP", "CUR", "2024-Q1", "1", ""),
+    ]
+    response = await client.post(LOADS, content=gdp_csv(*bad), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert [(e["line"], e["component"]) for e in response.json()["errors"]] == [(6, "OBS_VALUE")]
+    # a series' unit changed in a later block
+    changed = gdp_csv(*rows[:4], ("Q", "450000", "GDP", "CUR", "2024-Q2", "3", "")).replace(
+        b"2024-Q2,3,,CNY,8,2", b"2024-Q2,3,,CNY,4,2"
+    )
+    response = await client.post(LOADS, content=changed, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["component"] == "UNIT_MULT"
+    calendar = (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"]
+    assert len(calendar) == 2
+    assert (await client.get("/v1/data/GDP_Q/Q.480000.GDP.CUR", headers=registrar)).status_code == 404

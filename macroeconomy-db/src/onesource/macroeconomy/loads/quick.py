@@ -14,6 +14,7 @@ import csv
 import io
 import itertools
 import math
+import sys
 from collections.abc import Iterator, Mapping
 from operator import itemgetter
 
@@ -135,75 +136,115 @@ def _records(text: str) -> tuple[Iterator[list[str]], bool]:
     return map(str.split, text.replace("\r\n", "\n").split("\n"), itertools.repeat(",")), True
 
 
+class QuickCsv:
+    """The quick check of one SDMX-CSV load, block by block (the next block is checked while one loads)."""
+
+    def __init__(self, text: str, flow: Dataflow) -> None:
+        records, self._plain = _records(text)
+        self._check: QuickCsvCheck | None = None
+        try:
+            header = csv_header(next(records, None), flow)
+        except (UnreadableLoad, csv.Error):
+            return
+        check = QuickCsvCheck(flow, header.columns)
+        if check.usable:
+            self._check = check
+            self._header = header
+            # an accepted record is one line (no field it accepts holds a line break): its line is its number
+            self._lines = enumerate(records, start=2)
+            self._known: dict[tuple[str, ...], _SeriesState] = {}
+        self.finished = False
+        """Whether every row has been read."""
+
+    @property
+    def usable(self) -> bool:
+        """Whether its header lets it check rows at all (else ``RowChecker`` has the load)."""
+        return self._check is not None
+
+    def block(self, size: int) -> CheckedLoad | None:
+        """The next ``size`` observations at most (none: the load is read); ``None`` at a row it cannot accept.
+
+        The block's :attr:`~.checking.CheckedLoad.series` are those first seen in it (numbered from the load's
+        first), its periods every period seen so far.
+        """
+        check = self._check
+        if check is None:
+            return None
+        header, plain, known = self._header, self._plain, self._known
+        fields, structure_id, action = header.fields, check.flow.structure_id, header.action_column
+        series_of = itemgetter(*check.series_positions)
+        time, value_at, status_at = check.time_position, check.value_position, check.status_position
+        statuses = check.statuses
+        first_new = len(check.found.series)
+        series_numbers: list[int] = []
+        period_numbers: list[int] = []
+        values: list[float | None] = []
+        loaded_statuses: list[str | None] = []
+        number = NUMBER.match
+        isfinite = math.isfinite
+        read = 0
+        try:
+            for line, record in itertools.islice(self._lines, size):
+                read += 1
+                if len(record) != fields:
+                    if not record or (plain and record == [""]):
+                        continue  # an empty line
+                    return None
+                if (
+                    record[0] != "dataflow"
+                    or record[1] != structure_id
+                    or (action is not None and record[action] not in LOADABLE_ACTIONS)
+                ):
+                    return None
+                cells = series_of(record)
+                state = known.get(cells)
+                if state is None:
+                    state = check.series(cells, line)
+                    if state is None:
+                        return None
+                    known[cells] = state
+                text = record[time]
+                period = state.periods.get(text)
+                if period is None:
+                    period = check.period(state, text)
+                    if period is None:
+                        return None
+                if period in state.seen:
+                    return None
+                for area in state.areas:  # one for each area-coded dimension
+                    if area.get(period) is not True and not check.area(state, period):
+                        return None
+                state.seen.add(period)
+                given = record[value_at] if value_at is not None else ""
+                if given:
+                    if not number(given):
+                        return None
+                    value: float | None = float(given)
+                    if not isfinite(value):  # type: ignore[arg-type]
+                        return None
+                else:
+                    value = None
+                status = record[status_at] if status_at is not None else ""
+                if status and statuses is not None and status not in statuses:
+                    return None
+                series_numbers.append(state.number)
+                period_numbers.append(period)
+                values.append(value)
+                loaded_statuses.append(status or None)
+        except csv.Error:
+            return None
+        self.finished = read < size
+        return CheckedLoad(
+            check.found.series[first_new:],
+            list(check.found.periods),
+            series_numbers,
+            period_numbers,
+            values,
+            loaded_statuses,
+        )
+
+
 def quick_csv(text: str, flow: Dataflow) -> CheckedLoad | None:
     """The observations of an SDMX-CSV 2.0 load when every row passes; ``None`` when one may not (check it again)."""
-    records, plain = _records(text)
-    try:
-        header = csv_header(next(records, None), flow)
-    except (UnreadableLoad, csv.Error):
-        return None
-    check = QuickCsvCheck(flow, header.columns)
-    if not check.usable:
-        return None
-    found = check.found
-    fields, structure_id = header.fields, flow.structure_id
-    action = header.action_column
-    series_of = itemgetter(*check.series_positions)
-    time, value_at, status_at = check.time_position, check.value_position, check.status_position
-    statuses = check.statuses
-    known: dict[tuple[str, ...], _SeriesState] = {}
-    series_numbers, period_numbers = found.series_numbers, found.period_numbers
-    values, loaded_statuses = found.values, found.statuses
-    number = NUMBER.match
-    isfinite = math.isfinite
-    try:
-        # an accepted record is one line (no field it accepts holds a line break): its line is its number
-        for line, record in enumerate(records, start=2):
-            if len(record) != fields:
-                if not record or (plain and record == [""]):
-                    continue  # an empty line
-                return None
-            if (
-                record[0] != "dataflow"
-                or record[1] != structure_id
-                or (action is not None and record[action] not in LOADABLE_ACTIONS)
-            ):
-                return None
-            cells = series_of(record)
-            state = known.get(cells)
-            if state is None:
-                state = check.series(cells, line)
-                if state is None:
-                    return None
-                known[cells] = state
-            text_ = record[time]
-            period = state.periods.get(text_)
-            if period is None:
-                period = check.period(state, text_)
-                if period is None:
-                    return None
-            if period in state.seen:
-                return None
-            for area in state.areas:  # one for each area-coded dimension
-                if area.get(period) is not True and not check.area(state, period):
-                    return None
-            state.seen.add(period)
-            given = record[value_at] if value_at is not None else ""
-            if given:
-                if not number(given):
-                    return None
-                value: float | None = float(given)
-                if not isfinite(value):  # type: ignore[arg-type]
-                    return None
-            else:
-                value = None
-            status = record[status_at] if status_at is not None else ""
-            if status and statuses is not None and status not in statuses:
-                return None
-            series_numbers.append(state.number)
-            period_numbers.append(period)
-            values.append(value)
-            loaded_statuses.append(status or None)
-    except csv.Error:
-        return None
-    return found if series_numbers else None
+    found = QuickCsv(text, flow).block(sys.maxsize)
+    return found if found else None
