@@ -10,8 +10,9 @@ observation.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -138,6 +139,12 @@ def _indexes(values: _Values, cells: Sequence[str | None] | None) -> list[int | 
     return list(map(values.index.get, cells))  # type: ignore[arg-type]  # None cells: no index
 
 
+#: Stands in the message for a series' observations until their JSON text is put in its place (``data_json``).
+_PLACE: Final = "\ue000"
+_PLACE_JSON: Final = f'"{_PLACE}"'
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _time_series(
     series_list: Sequence[SeriesAnswer],
     columns: _Columns,
@@ -145,39 +152,50 @@ def _time_series(
     series_dims: Sequence[Component],
     series_attributes: Sequence[Component],
     observation_attributes: Sequence[Component],
+    rendered: list[str],
 ) -> dict[str, dict[str, Any]]:
     """Series keyed by their dimension values' indexes, observations by the period's (``TIME_PERIOD`` layout).
 
     The default layout, and the one large answers take: the work is per series, and per observation only what
-    runs inside the interpreter's built-ins (``map``, ``zip``, ``dict``), without a Python step per observation.
+    runs inside the interpreter's built-ins. Each series' observations are written as JSON text at once (added to
+    ``rendered``, their place in the message marked), not as a list per observation for the encoder to walk.
     """
     time = values["TIME_PERIOD"]
     keys_of: dict[tuple[str, ...], list[str]] = {}
     found: dict[str, dict[str, Any]] = {}
     for series in series_list:
         key = ":".join(str(values[c.id].of(columns.first(c, series))) for c in series_dims)
-        entry = found.setdefault(
-            key,
-            {
-                "attributes": _trimmed([values[c.id].of(columns.first(c, series)) for c in series_attributes]),
-                "observations": {},
-            },
-        )
+        attributes = _trimmed([values[c.id].of(columns.first(c, series)) for c in series_attributes])
+        found[key] = {"attributes": attributes, "observations": _PLACE}  # a series key is once in a data set
         periods = tuple(series.periods)
         period_keys = keys_of.get(periods)
         if period_keys is None:  # series of one frequency and range mostly share their periods
-            period_keys = keys_of[periods] = [str(time.of(period)) for period in periods]
+            period_keys = keys_of[periods] = [f'"{time.of(period)}":[' for period in periods]
         indexes = [_indexes(values[c.id], columns.of(c, series)) for c in observation_attributes]
         while indexes and indexes[-1] is None:
             indexes.pop()
         count = len(periods)
         attribute_columns = [[None] * count if column is None else column for column in indexes]
-        arrays: Iterable[list[Any]] = map(list, zip(series.values, *attribute_columns, strict=True))
         if attribute_columns and None in attribute_columns[-1]:
-            # some observations lack the last attribute: their arrays end before it
-            arrays = ([array[0], *_trimmed(array[1:])] for array in arrays)
-        entry["observations"].update(zip(period_keys, arrays, strict=True))
+            # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
+            arrays = (
+                [value, *_trimmed(list(rest))] for value, *rest in zip(series.values, *attribute_columns, strict=True)
+            )
+            observations = dict(zip((k[1:-3] for k in period_keys), arrays, strict=True))
+            rendered.append(_json_text(observations))
+            continue
+        # the values as the encoder writes them (null, shortest round-trip floats), split at the commas
+        value_texts = _json_text(series.values)[1:-1].split(",")
+        index_texts = [map(_index_text, column) for column in attribute_columns]
+        template = "%s%s" + ",%s" * len(attribute_columns) + "]"
+        rendered.append(
+            "{" + ",".join(map(template.__mod__, zip(period_keys, value_texts, *index_texts, strict=True))) + "}"
+        )
     return found
+
+
+def _index_text(index: int | None) -> str:
+    return "null" if index is None else str(index)
 
 
 def _observations(
@@ -206,8 +224,20 @@ def _observations(
             yield series_key, key(observation_dims, at_observation), [value, *indexes]
 
 
-def data_message(answer: DataAnswer) -> dict[str, Any]:
-    """The SDMX-JSON 2.0 data message of a query's answer."""
+def data_json(answer: DataAnswer) -> str:
+    """The SDMX-JSON 2.0 data message of a query's answer, as JSON text."""
+    rendered: list[str] = []
+    text = _json_text(_data_message(answer, rendered))
+    if not rendered:
+        return text
+    parts = text.split(_PLACE_JSON)
+    if len(parts) != len(rendered) + 1:  # no value the message holds is the mark: codes and periods are checked
+        raise ValueError("a value of the message is the placeholder of a series' observations")
+    return "".join(part for pair in zip(parts, [*rendered, ""], strict=True) for part in pair)
+
+
+def _data_message(answer: DataAnswer, rendered: list[str]) -> dict[str, Any]:
+    """The SDMX-JSON 2.0 data message of a query's answer (time series' observations as marks: ``data_json``)."""
     structure = answer.flow.structure
     dimension_ids = [dimension.id for dimension in structure.dimensions]
     every_dimension = [*structure.dimensions, structure.time_dimension]
@@ -237,7 +267,7 @@ def data_message(answer: DataAnswer) -> dict[str, Any]:
             dataset["validFrom"] = timestamp(max(vintage.release_at, vintage.loaded_at))
         if by_time:
             dataset["series"] = _time_series(
-                series_list, columns, values, series_dims, series_attributes, observation_attributes
+                series_list, columns, values, series_dims, series_attributes, observation_attributes, rendered
             )
         elif series_dims:
             # a cross-section: its series are periods (with the other dimensions), each spanning stored series
