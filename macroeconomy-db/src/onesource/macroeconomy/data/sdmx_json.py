@@ -186,7 +186,7 @@ def _time_series(
             continue
         # the values as the encoder writes them (null, shortest round-trip floats), split at the commas
         value_texts = _json_text(series.values)[1:-1].split(",")
-        index_texts = [map(_index_text, column) for column in attribute_columns]
+        index_texts = [map(_INDEX_TEXTS.__getitem__, column) for column in attribute_columns]
         template = "%s%s" + ",%s" * len(attribute_columns) + "]"
         rendered.append(
             "{" + ",".join(map(template.__mod__, zip(period_keys, value_texts, *index_texts, strict=True))) + "}"
@@ -194,8 +194,15 @@ def _time_series(
     return found
 
 
-def _index_text(index: int | None) -> str:
-    return "null" if index is None else str(index)
+class _IndexTexts(dict[int | None, str]):
+    """A value index as JSON text (``null`` for none), written once per index."""
+
+    def __missing__(self, index: int | None) -> str:
+        text = self[index] = "null" if index is None else str(index)
+        return text
+
+
+_INDEX_TEXTS: Final = _IndexTexts()
 
 
 def _observations(
