@@ -1,7 +1,8 @@
 """A load: every row checked, then stored whole as a new vintage (or nothing at all), released now or at ``release_at``.
 
-All rows are checked before anything is written; one bad row refuses the whole load (422, each problem with its
-line and column). Observations are appended under the new vintage by ``COPY``; no earlier value is touched.
+One bad row refuses the whole load (422, each problem with its line and column) and nothing of it stays: a CSV
+load is checked and written block by block inside a savepoint (:func:`load_csv`), undone when a row is refused.
+Observations are appended under the new vintage by ``COPY``; no earlier value is touched.
 """
 
 from __future__ import annotations
