@@ -147,3 +147,107 @@ async def test_an_sdmx_json_load_is_checked_the_same_way(client, gdp_csv, regist
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["pointer"].startswith("/data/dataSets/0/series/")
+
+
+async def test_a_revision_load_settles_each_status_against_the_latest_earlier_value(
+    client, gdp_csv, registrar, events
+) -> None:
+    def q(area: str, period: str, value: str, status: str = "") -> tuple[str, str, str, str, str, str, str]:
+        return ("Q", area, "GDP", "CUR", period, value, status)
+
+    loads = [
+        [q("350000", "2024-Q1", "10"), q("350000", "2024-Q2", "20", "P"), q("360000", "2024-Q1", "5")],
+        [q("350000", "2024-Q1", "11"), q("350000", "2024-Q2", "20")],
+        [
+            q("350000", "2024-Q1", "11"),  # as the latest earlier vintage has it: A, not a revision
+            q("350000", "2024-Q2", "21", "E"),  # changed, and loaded with a status: kept, still a revision
+            q("350000", "2024-Q3", "30"),  # a period new to an existing series: A
+            q("360000", "2024-Q1", ""),  # a value withdrawn (missing): R
+            q("370000", "2024-Q1", "7"),  # a new series: A
+        ],
+    ]
+    answers = []
+    for rows in loads:
+        response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+        assert response.status_code == 201, response.text
+        answers.append(response.json())
+    assert [answer["revised_count"] for answer in answers] == [0, 1, 2]
+    now = await client.get("/v1/data/GDP_Q/Q..GDP.CUR", headers={**registrar, "Accept": CSV})
+    rows = [line.split(",") for line in now.text.strip().split("\r\n")[1:]]
+    assert {(row[4], row[7]): (row[8], row[9]) for row in rows} == {
+        ("350000", "2024-Q1"): ("11.0", "A"),
+        ("350000", "2024-Q2"): ("21.0", "E"),
+        ("350000", "2024-Q3"): ("30.0", "A"),
+        ("360000", "2024-Q1"): ("", "R"),
+        ("370000", "2024-Q1"): ("7.0", "A"),
+    }
+    history = await client.get(
+        "/v1/data/GDP_Q/Q.350000.GDP.CUR?includeHistory=true", headers={**registrar, "Accept": CSV}
+    )
+    statuses = [tuple(line.split(",")[7:10]) for line in history.text.strip().split("\r\n")[1:]]
+    assert statuses == [
+        ("2024-Q1", "10.0", "A"),
+        ("2024-Q2", "20.0", "P"),
+        ("2024-Q1", "11.0", "R"),
+        ("2024-Q2", "20.0", "A"),
+        ("2024-Q1", "11.0", "A"),
+        ("2024-Q2", "21.0", "E"),
+        ("2024-Q3", "30.0", "A"),
+    ]
+    revised = await events("GDP_Q:Q.350000.GDP.CUR")
+    assert [(e["data"]["record"]["vintage"], e["data"]["record"]["time_periods"]) for e in revised] == [
+        (answers[1]["vintage"], ["2024-Q1"]),
+        (answers[2]["vintage"], ["2024-Q2"]),
+    ]
+    assert [e["data"]["record"]["time_periods"] for e in await events("GDP_Q:Q.360000.GDP.CUR")] == [["2024-Q1"]]
+    assert await events("GDP_Q:Q.370000.GDP.CUR") == []
+
+
+async def test_a_load_checked_and_stored_block_by_block_is_one_vintage(client, gdp_csv, registrar, monkeypatch) -> None:
+    from onesource.macroeconomy.loads import service
+
+    monkeypatch.setattr(service, "BLOCK_ROWS", 2)
+    first = gdp_csv(("Q", "450000", "GDP", "CUR", "2024-Q1", "1", ""))
+    assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    rows = [
+        ("Q", "460000", "GDP", "CUR", "2024-Q1", "5", ""),  # blocks of new series first: straight in
+        ("Q", "460000", "GDP", "CUR", "2024-Q2", "6", ""),
+        ("Q", "500000", "GDP", "CUR", "2024-Q1", "7", ""),
+        ("Q", "450000", "GDP", "CUR", "2024-Q1", "2", ""),  # then a series the registry has: revised
+        ("Q", "460000", "GDP", "CUR", "2024-Q3", "8", ""),
+    ]
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    assert {k: response.json()[k] for k in ("series_count", "observation_count", "revised_count")} == {
+        "series_count": 3,
+        "observation_count": 5,
+        "revised_count": 1,
+    }
+    answer = await client.get("/v1/data/GDP_Q/Q..GDP.CUR", headers={**registrar, "Accept": CSV})
+    found = {(row[4], row[7]): (row[8], row[9]) for row in (line.split(",") for line in answer.text.split()[1:])}
+    assert found == {
+        ("450000", "2024-Q1"): ("2.0", "R"),
+        ("460000", "2024-Q1"): ("5.0", "A"),
+        ("460000", "2024-Q2"): ("6.0", "A"),
+        ("460000", "2024-Q3"): ("8.0", "A"),
+        ("500000", "2024-Q1"): ("7.0", "A"),
+    }
+    # a bad row in a later block: the blocks before it are undone, every problem is reported, nothing is stored
+    bad = [
+        *rows[:4],
+        ("Q", "460000", "GDP", "CUR", "2024-Q2", "x", ""),
+        ("Q", "510000", "GDP", "CUR", "2024-Q1", "1", ""),
+    ]
+    response = await client.post(LOADS, content=gdp_csv(*bad), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert [(e["line"], e["component"]) for e in response.json()["errors"]] == [(6, "OBS_VALUE")]
+    # a series' unit changed in a later block
+    changed = gdp_csv(*rows[:4], ("Q", "450000", "GDP", "CUR", "2024-Q2", "3", "")).replace(
+        b"2024-Q2,3,,CNY,8,2", b"2024-Q2,3,,CNY,4,2"
+    )
+    response = await client.post(LOADS, content=changed, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["component"] == "UNIT_MULT"
+    calendar = (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"]
+    assert len(calendar) == 2
+    assert (await client.get("/v1/data/GDP_Q/Q.480000.GDP.CUR", headers=registrar)).status_code == 404

@@ -1,12 +1,17 @@
 """Every SQL statement of data queries: the dataflow's vintages, the series a key selects, their observations.
 
-Observations are read with the driver (asyncpg) directly: a 10-year query over 1,000 series returns 40,000 rows,
-and ORM rows would cost more than the query.
+Series and observations are read with the driver (asyncpg) directly, and observations come one row per series
+(with ``includeHistory``: per series and vintage) holding its periods, values, statuses and vintages as arrays: a
+10-year query over 1,000 series answers 40,000 observations, and a Python object per observation would cost more
+than the query. Each series' observations are read by its primary-key range (``series_id``, ``time_period``,
+``vintage_id``), already in the order ``DISTINCT ON`` needs, so nothing is sorted but the periods of one series.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -14,8 +19,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.db import driver_connection
-from onesource.macroeconomy.models import Series, Vintage
+from onesource.macroeconomy.models import Vintage
 from onesource.macroeconomy.series.keys import KeyQuery
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRow:
+    """A series as a query answers it: its key, dimension values and series-level attributes."""
+
+    id: int
+    key: str
+    dimensions: list[str]
+    attributes: dict[str, str]
 
 
 async def vintages(session: AsyncSession, flow_id: str) -> list[Vintage]:
@@ -23,27 +38,68 @@ async def vintages(session: AsyncSession, flow_id: str) -> list[Vintage]:
     return list(await session.scalars(select(Vintage).where(Vintage.flow_id == flow_id).order_by(Vintage.id)))
 
 
-async def series(session: AsyncSession, flow_id: str, query: KeyQuery) -> list[Series]:
+async def series(session: AsyncSession, flow_id: str, query: KeyQuery) -> list[SeriesRow]:
     """The dataflow's series the key selects, in key order."""
-    statement = select(Series).where(Series.flow_id == flow_id)
+    conditions = ["flow_id = $1"]
+    arguments: list[Any] = [flow_id]
     for position, allowed in enumerate(query.positions, start=1):
         if allowed is not None:
-            statement = statement.where(Series.dimensions[position].in_(sorted(allowed)))
-    return list(await session.scalars(statement.order_by(Series.key)))
+            arguments.append(sorted(allowed))
+            conditions.append(f"dimensions[{position}] = ANY(${len(arguments)}::text[])")
+    statement = (
+        "SELECT id, key, dimensions, attributes::text AS attributes FROM series "
+        f'WHERE {" AND ".join(conditions)} ORDER BY key COLLATE "C"'
+    )
+    connection = await driver_connection(session)
+    return [
+        SeriesRow(row["id"], row["key"], row["dimensions"], json.loads(row["attributes"]))
+        for row in await connection.fetch(statement, *arguments)
+    ]
 
 
+# Per series (in the order given), its observations in the vintages and period: the latest vintage's value of each
+# period, or (history) every vintage's, one row per vintage. The latest ones are read backwards along the primary
+# key (period, then vintage, both descending), the order DISTINCT ON needs, and aggregated in that order (the periods
+# of one series are of one frequency, so their text order is their time order): nothing is sorted.
 _LATEST = (
-    "SELECT DISTINCT ON (series_id, time_period) series_id, time_period, vintage_id, value, status, period_start "
-    "FROM observation WHERE series_id = ANY($1::bigint[]) AND vintage_id = ANY($2::int[]) "
-    "AND period_end >= $3 AND period_start <= $4 "
-    "ORDER BY series_id, time_period, vintage_id DESC"
+    "SELECT s.number, 0 AS vintage, o.periods, o.values, o.statuses, o.vintages "
+    "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
+    "  SELECT array_agg(time_period ORDER BY time_period DESC) AS periods,"
+    "    array_agg(value ORDER BY time_period DESC) AS values,"
+    "    array_agg(status ORDER BY time_period DESC) AS statuses,"
+    "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
+    "  FROM (SELECT DISTINCT ON (time_period) time_period, value, status, vintage_id FROM observation"
+    "    WHERE series_id = s.id AND vintage_id = ANY($2::int[]) AND period_end >= $3 AND period_start <= $4"
+    "    ORDER BY time_period DESC, vintage_id DESC) AS latest"
+    ") AS o WHERE o.periods IS NOT NULL ORDER BY s.number"
 )
 _EVERY = (
-    "SELECT series_id, time_period, vintage_id, value, status, period_start "
-    "FROM observation WHERE series_id = ANY($1::bigint[]) AND vintage_id = ANY($2::int[]) "
-    "AND period_end >= $3 AND period_start <= $4 "
-    "ORDER BY vintage_id, series_id, period_start"
+    "SELECT s.number, o.vintage, o.periods, o.values, o.statuses, o.vintages "
+    "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
+    "  SELECT vintage_id AS vintage, array_agg(time_period ORDER BY time_period DESC) AS periods,"
+    "    array_agg(value ORDER BY time_period DESC) AS values,"
+    "    array_agg(status ORDER BY time_period DESC) AS statuses,"
+    "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
+    "  FROM observation"
+    "  WHERE series_id = s.id AND vintage_id = ANY($2::int[]) AND period_end >= $3 AND period_start <= $4"
+    "  GROUP BY vintage_id"
+    ") AS o ORDER BY o.vintage, s.number"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesObservations:
+    """The observations found of one series (of one vintage, with history), in period order."""
+
+    number: int
+    """The series' position in the list asked about (from 0)."""
+    vintage: int
+    """With history, the vintage they are of; else 0."""
+    periods: list[str]
+    values: list[float | None]
+    statuses: list[str]
+    vintages: list[int]
+    """The vintage each value is of."""
 
 
 async def observations(
@@ -54,7 +110,14 @@ async def observations(
     end: date,
     *,
     history: bool,
-) -> list[Any]:
-    """Observations of the series in the vintages and period: the latest vintage's of each, or every vintage's."""
+) -> list[SeriesObservations]:
+    """Observations of the series in the vintages and period: the latest vintage's of each, or every vintage's.
+
+    In series order (with history: by vintage, then series order); series without observations are left out.
+    """
     connection = await driver_connection(session)
-    return list(await connection.fetch(_EVERY if history else _LATEST, series_ids, vintage_ids, start, end))
+    rows = await connection.fetch(_EVERY if history else _LATEST, series_ids, vintage_ids, start, end)
+    # latest period first, as read: turned round here, where it costs a C loop per series
+    return [
+        SeriesObservations(row[0] - 1, row[1], row[2][::-1], row[3][::-1], row[4][::-1], row[5][::-1]) for row in rows
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from onesource.kit.errors import problem_responses
 from onesource.macroeconomy.data import service
 from onesource.macroeconomy.data.errors import NotAcceptable
 from onesource.macroeconomy.data.sdmx_csv import data_csv
-from onesource.macroeconomy.data.sdmx_json import data_message
+from onesource.macroeconomy.data.sdmx_json import data_json
 from onesource.macroeconomy.dataflows.dependencies import FlowDep
 from onesource.macroeconomy.dependencies import DataReaderDep, NowDep
 from onesource.registry.shapes.sdmx import CSV_MEDIA_TYPE, JSON_MEDIA_TYPE
@@ -79,8 +78,7 @@ async def _answer(
     answer = await service.query(session, flow, query, reader, now)
     if csv_wanted:
         return Response(data_csv(answer), media_type=CSV_MEDIA_TYPE)
-    body = json.dumps(data_message(answer), ensure_ascii=False, separators=(",", ":"))
-    return Response(body, media_type=JSON_MEDIA_TYPE)
+    return Response(data_json(answer), media_type=JSON_MEDIA_TYPE)
 
 
 StartPeriod = Annotated[

@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterable
 
 from onesource.macroeconomy.data.sdmx_json import timestamp
 from onesource.macroeconomy.data.service import DataAnswer
 from onesource.macroeconomy.dataflows.definitions import Role
+
+#: Attributes whose values are the observation's (the others are the series'); a query answers them per row.
+_OBSERVATION_LEVEL = ("OBS_STATUS", "EMBARGO_TIME")
+
+
+def _line(cells: list[str]) -> str:
+    """One CSV line, quoted where RFC 4180 needs it."""
+    output = io.StringIO(newline="")
+    csv.writer(output, lineterminator="\r\n").writerow(cells)
+    return output.getvalue()
 
 
 def data_csv(answer: DataAnswer) -> str:
@@ -23,37 +35,50 @@ def data_csv(answer: DataAnswer) -> str:
     dimensions = [component.id for component in structure.dimensions]
     attributes = [component.id for component in structure.components if component.role is Role.ATTRIBUTE]
     history = any(vintage is not None for vintage, _ in answer.datasets)
-    output = io.StringIO(newline="")
-    writer = csv.writer(output, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "STRUCTURE",
-            "STRUCTURE_ID",
-            "ACTION",
-            *dimensions,
-            "TIME_PERIOD",
-            *(m.id for m in structure.measures),
-            *attributes,
-            *(["VALID_FROM"] if history else []),
-        ]
-    )
-    head = ["dataflow", answer.flow.structure_id, "I"]
-    for vintage, rows in answer.datasets:
+    header = [
+        "STRUCTURE",
+        "STRUCTURE_ID",
+        "ACTION",
+        *dimensions,
+        "TIME_PERIOD",
+        *(m.id for m in structure.measures),
+        *attributes,
+        *(["VALID_FROM"] if history else []),
+    ]
+    lines = [_line(header)]
+    embargo = {vintage: timestamp(moment) for vintage, moment in answer.embargoed.items()}
+    # Per series, a line template (its cells quoted once, ``%s`` where each observation's own cells go): the
+    # period, the value, the status and the embargo time are the registry's own text, never needing quotes.
+    own = ["TIME_PERIOD", "OBS_VALUE", *(name for name in attributes if name in _OBSERVATION_LEVEL)]
+    placeholder = "\x00"
+    for vintage, found in answer.datasets:
         valid_from = [timestamp(max(vintage.release_at, vintage.loaded_at))] if vintage is not None else []
-        for row in rows:
-            values = {
-                **row.series.attributes,
-                "OBS_STATUS": row.status,
-                "EMBARGO_TIME": timestamp(row.embargo_time) if row.embargo_time is not None else "",
-            }
-            writer.writerow(
-                [
-                    *head,
-                    *row.series.dimensions,
-                    row.time_period,
-                    "" if row.value is None else repr(row.value),
-                    *(values.get(name, "") for name in attributes),
-                    *valid_from,
-                ]
+        for series in found:
+            given = series.series.attributes
+            cells = [
+                "dataflow",
+                answer.flow.structure_id,
+                "I",
+                *series.series.dimensions,
+                placeholder,
+                placeholder,
+                *(placeholder if name in _OBSERVATION_LEVEL else str(given.get(name, "")) for name in attributes),
+                *valid_from,
+            ]
+            template = _line(cells).replace("%", "%%").replace(placeholder, "%s")
+            values: Iterable[str] = (
+                map(repr, series.values)
+                if None not in series.values
+                else ("" if value is None else repr(value) for value in series.values)
             )
-    return output.getvalue()
+            columns = {
+                "TIME_PERIOD": series.periods,
+                "OBS_VALUE": values,
+                "OBS_STATUS": series.statuses,
+                "EMBARGO_TIME": map(embargo.get, series.vintages, itertools.repeat(""))
+                if embargo
+                else itertools.repeat(""),
+            }
+            # the periods end it: the other columns may repeat for ever
+            lines.extend(map(template.__mod__, zip(*(columns[name] for name in own), strict=False)))
+    return "".join(lines)

@@ -10,15 +10,16 @@ observation.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from onesource.macroeconomy.data.service import DataAnswer, ObservationRow
+from onesource.macroeconomy.data.service import DataAnswer, SeriesAnswer
 from onesource.macroeconomy.dataflows.codes import code_name
 from onesource.macroeconomy.dataflows.definitions import AGENCY_ID, AGENCY_NAME, Attachment, Component
-from onesource.macroeconomy.series.periods import parse
+from onesource.macroeconomy.series.periods import parse_any
 
 SCHEMA: Final = (
     "https://raw.githubusercontent.com/sdmx-twg/sdmx-json/master/data-message/tools/schemas/2.0.0/"
@@ -53,31 +54,6 @@ def _code(codelist: str, value: str) -> dict[str, Any]:
     return {"id": value, "name": name, "names": {LANGUAGE: name}}
 
 
-def _value_of(component: Component, row: ObservationRow) -> str | None:
-    """The row's value of a dimension or attribute (``None``: no value)."""
-    if component.id == "TIME_PERIOD":
-        return row.time_period
-    if component.id == "OBS_STATUS":
-        return row.status
-    if component.id == "EMBARGO_TIME":
-        return timestamp(row.embargo_time) if row.embargo_time is not None else None
-    value = row.series.attributes.get(component.id)
-    return None if value is None else str(value)
-
-
-def _entry(component: Component, value: str, frequency: str | None) -> dict[str, Any]:
-    if component.codelist is not None:
-        return _code(component.codelist, value)
-    if component.id == "TIME_PERIOD" and frequency is not None:
-        period = parse(value, frequency)
-        return {
-            "value": value,
-            "start": f"{period.start.isoformat()}T00:00:00Z",
-            "end": f"{period.end.isoformat()}T23:59:59Z",
-        }
-    return {"value": value}
-
-
 class _Values:
     """The values a component takes in the answer, in first-use order, with their indexes."""
 
@@ -86,18 +62,189 @@ class _Values:
         self.index: dict[str, int] = {}
         self.entries: list[dict[str, Any]] = []
 
-    def of(self, value: str | None, frequency: str | None) -> int | None:
+    def of(self, value: str | None) -> int | None:
         if value is None:
             return None
         found = self.index.get(value)
         if found is None:
             found = self.index[value] = len(self.entries)
-            self.entries.append(_entry(self.component, value, frequency))
+            self.entries.append(_entry(self.component, value))
         return found
 
 
-def data_message(answer: DataAnswer) -> dict[str, Any]:
-    """The SDMX-JSON 2.0 data message of a query's answer."""
+def _entry(component: Component, value: str) -> dict[str, Any]:
+    if component.codelist is not None:
+        return _code(component.codelist, value)
+    if component.id == "TIME_PERIOD":
+        # the forms of the frequencies' periods are disjoint: the text alone says which period it is
+        period = parse_any(value)
+        return {
+            "value": value,
+            "start": f"{period.start.isoformat()}T00:00:00Z",
+            "end": f"{period.end.isoformat()}T23:59:59Z",
+        }
+    return {"value": value}
+
+
+def _trimmed(found: list[int | None]) -> list[int | None]:
+    """Attribute value indexes without the trailing ones that have no value (SDMX-JSON lets them be left out)."""
+    while found and found[-1] is None:
+        found.pop()
+    return found
+
+
+class _Columns:
+    """A component's value at each observation of a series (``None``: no value), read from the answer's lists."""
+
+    def __init__(self, answer: DataAnswer) -> None:
+        dimensions = [dimension.id for dimension in answer.flow.structure.dimensions]
+        self.positions = {dimension: position for position, dimension in enumerate(dimensions)}
+        self.embargo = {vintage: timestamp(moment) for vintage, moment in answer.embargoed.items()}
+
+    def of(self, component: Component, series: SeriesAnswer) -> Sequence[str | None] | None:
+        """One value per observation of ``series``; ``None`` when it has none at any."""
+        if component.id == "TIME_PERIOD":
+            return series.periods
+        if component.id == "OBS_STATUS":
+            return series.statuses
+        if component.id == "EMBARGO_TIME":
+            embargo = self.embargo
+            return list(map(embargo.get, series.vintages)) if embargo else None
+        value = self.first(component, series)
+        return None if value is None else [value] * len(series.periods)
+
+    def cells(self, component: Component, series: SeriesAnswer) -> Sequence[str | None]:
+        """One value per observation of ``series`` (``None`` where it has none)."""
+        found = self.of(component, series)
+        return [None] * len(series.periods) if found is None else found
+
+    def first(self, component: Component, series: SeriesAnswer) -> str | None:
+        """The value at the series' first observation (for what is the same at each: dimensions, series attributes)."""
+        position = self.positions.get(component.id)
+        if position is not None:
+            return series.series.dimensions[position]
+        if component.attachment is Attachment.SERIES:
+            value = series.series.attributes.get(component.id)
+            return None if value is None else str(value)
+        found = self.of(component, series)
+        return None if found is None else found[0]
+
+
+def _indexes(values: _Values, cells: Sequence[str | None] | None) -> list[int | None] | None:
+    """The value index of each cell (``None`` for none at all)."""
+    if cells is None:
+        return None
+    for value in set(cells):
+        values.of(value)
+    return list(map(values.index.get, cells))  # type: ignore[arg-type]  # None cells: no index
+
+
+#: Stands in the message for a series' observations until their JSON text is put in its place (``data_json``).
+_PLACE: Final = "\ue000"
+_PLACE_JSON: Final = f'"{_PLACE}"'
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _time_series(
+    series_list: Sequence[SeriesAnswer],
+    columns: _Columns,
+    values: dict[str, _Values],
+    series_dims: Sequence[Component],
+    series_attributes: Sequence[Component],
+    observation_attributes: Sequence[Component],
+    rendered: list[str],
+) -> dict[str, dict[str, Any]]:
+    """Series keyed by their dimension values' indexes, observations by the period's (``TIME_PERIOD`` layout).
+
+    The default layout, and the one large answers take: the work is per series, and per observation only what
+    runs inside the interpreter's built-ins. Each series' observations are written as JSON text at once (added to
+    ``rendered``, their place in the message marked), not as a list per observation for the encoder to walk.
+    """
+    time = values["TIME_PERIOD"]
+    keys_of: dict[tuple[str, ...], list[str]] = {}
+    found: dict[str, dict[str, Any]] = {}
+    for series in series_list:
+        key = ":".join(str(values[c.id].of(columns.first(c, series))) for c in series_dims)
+        attributes = _trimmed([values[c.id].of(columns.first(c, series)) for c in series_attributes])
+        found[key] = {"attributes": attributes, "observations": _PLACE}  # a series key is once in a data set
+        periods = tuple(series.periods)
+        period_keys = keys_of.get(periods)
+        if period_keys is None:  # series of one frequency and range mostly share their periods
+            period_keys = keys_of[periods] = [f'"{time.of(period)}":[' for period in periods]
+        indexes = [_indexes(values[c.id], columns.of(c, series)) for c in observation_attributes]
+        while indexes and indexes[-1] is None:
+            indexes.pop()
+        count = len(periods)
+        attribute_columns = [[None] * count if column is None else column for column in indexes]
+        if attribute_columns and None in attribute_columns[-1]:
+            # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
+            arrays = (
+                [value, *_trimmed(list(rest))] for value, *rest in zip(series.values, *attribute_columns, strict=True)
+            )
+            observations = dict(zip((k[1:-3] for k in period_keys), arrays, strict=True))
+            rendered.append(_json_text(observations))
+            continue
+        # the values as the encoder writes them (null, shortest round-trip floats), split at the commas
+        value_texts = _json_text(series.values)[1:-1].split(",")
+        index_texts = [map(_INDEX_TEXTS.__getitem__, column) for column in attribute_columns]
+        template = "%s%s" + ",%s" * len(attribute_columns) + "]"
+        rendered.append(
+            "{" + ",".join(map(template.__mod__, zip(period_keys, value_texts, *index_texts, strict=True))) + "}"
+        )
+    return found
+
+
+class _IndexTexts(dict[int | None, str]):
+    """A value index as JSON text (``null`` for none), written once per index."""
+
+    def __missing__(self, index: int | None) -> str:
+        text = self[index] = "null" if index is None else str(index)
+        return text
+
+
+_INDEX_TEXTS: Final = _IndexTexts()
+
+
+def _observations(
+    series_list: Sequence[SeriesAnswer],
+    columns: _Columns,
+    values: dict[str, _Values],
+    series_dims: Sequence[Component],
+    observation_dims: Sequence[Component],
+    observation_attributes: Sequence[Component],
+) -> Iterator[tuple[str, str, list[Any]]]:
+    """Each observation's series key, observation key and array (value, attribute indexes), in other layouts.
+
+    A cross-section (a dimension at the observation) or flat (``AllDimensions``, no series key).
+    """
+
+    def key(components: Sequence[Component], cells: Sequence[str | None]) -> str:
+        return ":".join(str(values[c.id].of(cell)) for c, cell in zip(components, cells, strict=True))
+
+    for series in series_list:
+        series_cells = zip(*(columns.cells(c, series) for c in series_dims), strict=True) if series_dims else None
+        observation_cells = zip(*(columns.cells(c, series) for c in observation_dims), strict=True)
+        attribute_cells = zip(*(columns.cells(c, series) for c in observation_attributes), strict=True)
+        for value, at_observation, given in zip(series.values, observation_cells, attribute_cells, strict=True):
+            indexes = _trimmed([values[c.id].of(cell) for c, cell in zip(observation_attributes, given, strict=True)])
+            series_key = key(series_dims, next(series_cells)) if series_cells is not None else ""
+            yield series_key, key(observation_dims, at_observation), [value, *indexes]
+
+
+def data_json(answer: DataAnswer) -> str:
+    """The SDMX-JSON 2.0 data message of a query's answer, as JSON text."""
+    rendered: list[str] = []
+    text = _json_text(_data_message(answer, rendered))
+    if not rendered:
+        return text
+    parts = text.split(_PLACE_JSON)
+    if len(parts) != len(rendered) + 1:  # no value the message holds is the mark: codes and periods are checked
+        raise ValueError("a value of the message is the placeholder of a series' observations")
+    return "".join(part for pair in zip(parts, [*rendered, ""], strict=True) for part in pair)
+
+
+def _data_message(answer: DataAnswer, rendered: list[str]) -> dict[str, Any]:
+    """The SDMX-JSON 2.0 data message of a query's answer (time series' observations as marks: ``data_json``)."""
     structure = answer.flow.structure
     dimension_ids = [dimension.id for dimension in structure.dimensions]
     every_dimension = [*structure.dimensions, structure.time_dimension]
@@ -114,26 +261,10 @@ def data_message(answer: DataAnswer) -> dict[str, Any]:
         *([] if by_time else structure.series_attributes()),
     ]
     values = {component.id: _Values(component) for component in (*every_dimension, *structure.attributes)}
-
-    def frequency_of(row: ObservationRow) -> str:
-        return row.series.dimensions[dimension_ids.index("FREQ")]
-
-    def value(component: Component, row: ObservationRow) -> str | None:
-        if component.id in dimension_ids:
-            return row.series.dimensions[dimension_ids.index(component.id)]
-        return _value_of(component, row)
-
-    def indexes(components: Sequence[Component], row: ObservationRow) -> list[int | None]:
-        found = [values[c.id].of(value(c, row), frequency_of(row)) for c in components]
-        while found and found[-1] is None:
-            found.pop()
-        return found
-
-    def key(components: Sequence[Component], row: ObservationRow) -> str:
-        return ":".join(str(values[c.id].of(value(c, row), frequency_of(row))) for c in components)
+    columns = _Columns(answer)
 
     datasets = []
-    for vintage, rows in answer.datasets:
+    for vintage, series_list in answer.datasets:
         dataset: dict[str, Any] = {
             "structure": 0,
             "action": "Information",
@@ -141,17 +272,25 @@ def data_message(answer: DataAnswer) -> dict[str, Any]:
         }
         if vintage is not None:
             dataset["validFrom"] = timestamp(max(vintage.release_at, vintage.loaded_at))
-        if series_dims:
+        if by_time:
+            dataset["series"] = _time_series(
+                series_list, columns, values, series_dims, series_attributes, observation_attributes, rendered
+            )
+        elif series_dims:
+            # a cross-section: its series are periods (with the other dimensions), each spanning stored series
             series: dict[str, dict[str, Any]] = {}
-            for row in rows:
-                entry = series.setdefault(
-                    key(series_dims, row), {"attributes": indexes(series_attributes, row), "observations": {}}
-                )
-                entry["observations"][key(observation_dims, row)] = [row.value, *indexes(observation_attributes, row)]
+            for series_key, observation_key, array in _observations(
+                series_list, columns, values, series_dims, observation_dims, observation_attributes
+            ):
+                entry = series.setdefault(series_key, {"attributes": [], "observations": {}})
+                entry["observations"][observation_key] = array
             dataset["series"] = series
         else:
             dataset["observations"] = {
-                key(observation_dims, row): [row.value, *indexes(observation_attributes, row)] for row in rows
+                key: array
+                for _, key, array in _observations(
+                    series_list, columns, values, [], observation_dims, observation_attributes
+                )
             }
         datasets.append(dataset)
 

@@ -16,6 +16,7 @@ observations whose periods overlap them; ``lastNObservations`` the last N period
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -23,9 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.errors import BadRequest, NotFound
 from onesource.macroeconomy.data import repository
+from onesource.macroeconomy.data.repository import SeriesRow
 from onesource.macroeconomy.dataflows.definitions import Dataflow
 from onesource.macroeconomy.dependencies import DataReader
-from onesource.macroeconomy.models import Series, Vintage
+from onesource.macroeconomy.models import Vintage
 from onesource.macroeconomy.series.keys import MalformedKey, parse_query
 from onesource.macroeconomy.series.periods import PeriodError, parse_any
 
@@ -59,17 +61,15 @@ class DataQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class ObservationRow:
-    """One observation as answered."""
+class SeriesAnswer:
+    """One series' observations as answered (in period order): parallel lists, one entry per observation."""
 
-    series: Series
-    time_period: str
-    period_start: date
-    value: float | None
-    status: str
-    vintage: Vintage
-    embargo_time: datetime | None
-    """``release_at`` of a vintage not yet released, else ``None``."""
+    series: SeriesRow
+    periods: Sequence[str]
+    values: Sequence[float | None]
+    statuses: Sequence[str]
+    vintages: Sequence[int]
+    """The vintage each value is of (its ``EMBARGO_TIME``: :attr:`DataAnswer.embargoed`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +77,16 @@ class DataAnswer:
     """What a query found: the data sets (one, or one per vintage with ``includeHistory``) and how to lay them out."""
 
     flow: Dataflow
-    datasets: list[tuple[Vintage | None, list[ObservationRow]]]
+    datasets: list[tuple[Vintage | None, list[SeriesAnswer]]]
+    """Each data set's series in key order."""
+    embargoed: Mapping[int, datetime]
+    """``release_at`` of the answer's vintages not yet released, by vintage id (``EMBARGO_TIME``)."""
     dimension_at_observation: str
     prepared: datetime
+
+    def observation_count(self) -> int:
+        """How many observations the answer holds."""
+        return sum(len(series.periods) for _, found in self.datasets for series in found)
 
 
 def _visible(vintage: Vintage, reader: DataReader, at: datetime, now: datetime) -> bool:
@@ -129,45 +136,30 @@ async def query(
     series = await repository.series(session, flow.id, selection) if seen else []
     if not series:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
-    by_id = {row.id: row for row in series}
     vintages = {vintage.id: vintage for vintage in seen}
-    rows = await repository.observations(
-        session, list(by_id), list(vintages), start, end, history=query.include_history
+    found = await repository.observations(
+        session, [row.id for row in series], list(vintages), start, end, history=query.include_history
     )
-    answered = [
-        ObservationRow(
-            series=by_id[row["series_id"]],
-            time_period=row["time_period"],
-            period_start=row["period_start"],
-            value=row["value"],
-            status=row["status"],
-            vintage=vintages[row["vintage_id"]],
-            embargo_time=vintages[row["vintage_id"]].release_at
-            if vintages[row["vintage_id"]].release_at > now
-            else None,
-        )
-        for row in rows
-    ]
-    if not answered:
+    if not found:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
+    embargoed = {vintage.id: vintage.release_at for vintage in seen if vintage.release_at > now}
+    answered = [_answered(series[row.number], row, query.last_n) for row in found]
     if query.include_history:
-        grouped: dict[int, list[ObservationRow]] = defaultdict(list)
-        for observation in answered:
-            grouped[observation.vintage.id].append(observation)
-        datasets: list[tuple[Vintage | None, list[ObservationRow]]] = [
-            (vintages[vintage_id], _last(rows_, query.last_n)) for vintage_id, rows_ in sorted(grouped.items())
+        grouped: dict[int, list[SeriesAnswer]] = defaultdict(list)
+        for row, answer in zip(found, answered, strict=True):
+            grouped[row.vintage].append(answer)
+        datasets: list[tuple[Vintage | None, list[SeriesAnswer]]] = [
+            (vintages[vintage_id], found_) for vintage_id, found_ in sorted(grouped.items())
         ]
     else:
-        datasets = [(None, _last(answered, query.last_n))]
-    return DataAnswer(flow, datasets, query.dimension_at_observation, now)
+        datasets = [(None, answered)]
+    return DataAnswer(flow, datasets, embargoed, query.dimension_at_observation, now)
 
 
-def _last(rows: list[ObservationRow], n: int | None) -> list[ObservationRow]:
-    """In series and period order; with ``n``, the last ``n`` periods of each series."""
-    ordered = sorted(rows, key=lambda row: (row.series.key, row.period_start))
-    if n is None:
-        return ordered
-    by_series: dict[int, list[ObservationRow]] = defaultdict(list)
-    for row in ordered:
-        by_series[row.series.id].append(row)
-    return [row for group in by_series.values() for row in group[-n:]]
+def _answered(series: SeriesRow, found: repository.SeriesObservations, last_n: int | None) -> SeriesAnswer:
+    """The series' observations, in period order; with ``last_n``, its last ``last_n`` periods."""
+    if last_n is None or last_n >= len(found.periods):
+        return SeriesAnswer(series, found.periods, found.values, found.statuses, found.vintages)
+    return SeriesAnswer(
+        series, found.periods[-last_n:], found.values[-last_n:], found.statuses[-last_n:], found.vintages[-last_n:]
+    )

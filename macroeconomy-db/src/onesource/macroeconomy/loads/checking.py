@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -22,7 +22,7 @@ from onesource.macroeconomy.series.periods import Period, PeriodError, parse
 #: Problems reported at most (a file of a million bad rows answers with the first ones).
 MAX_PROBLEMS: Final = 100
 #: A decimal number as SDMX-CSV writes it (no thousands separators, no ``NaN`` or ``inf``).
-_NUMBER: Final = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+NUMBER: Final = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,9 +166,66 @@ class RowChecker:
     def _value(cell: Cell | None, refuse: object) -> float | None:
         if cell is None or cell.value == "":
             return None
-        number = float(cell.value) if _NUMBER.match(cell.value) else math.nan
+        number = float(cell.value) if NUMBER.match(cell.value) else math.nan
         if not math.isfinite(number):
             assert callable(refuse)
             refuse("OBS_VALUE", f"{cell.value!r} is not a number")
             return None
         return number
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedSeries:
+    """A series of a load: its key, dimension values, series attributes, and where it first appears."""
+
+    key: str
+    dimensions: tuple[str, ...]
+    attributes: dict[str, str]
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedLoad:
+    """Every observation of a load that passed, as parallel lists (one entry per observation, in load order).
+
+    A million observations are a few lists of numbers and shared strings rather than a million objects.
+    """
+
+    series: list[LoadedSeries]
+    periods: list[Period]
+    series_numbers: list[int]
+    """Each observation's series (position in :attr:`series`)."""
+    period_numbers: list[int]
+    """Each observation's period (position in :attr:`periods`)."""
+    values: list[float | None]
+    statuses: list[str | None]
+    """``OBS_STATUS`` as loaded (``None``: the registry decides, ``A`` or ``R``)."""
+
+    def __len__(self) -> int:
+        return len(self.series_numbers)
+
+    @classmethod
+    def of(cls, observations: Sequence[CheckedObservation]) -> CheckedLoad:
+        """The columns of checked observations."""
+        series: dict[str, int] = {}
+        periods: dict[tuple[str, str], int] = {}
+        found = cls([], [], [], [], [], [])
+        for observation in observations:
+            number = series.get(observation.key)
+            if number is None:
+                number = series[observation.key] = len(found.series)
+                found.series.append(
+                    LoadedSeries(
+                        observation.key, observation.dimensions, observation.series_attributes, observation.line
+                    )
+                )
+            period = (observation.period.frequency, observation.period.text)
+            period_number = periods.get(period)
+            if period_number is None:
+                period_number = periods[period] = len(found.periods)
+                found.periods.append(observation.period)
+            found.series_numbers.append(number)
+            found.period_numbers.append(period_number)
+            found.values.append(observation.value)
+            found.statuses.append(observation.status)
+        return found

@@ -43,13 +43,19 @@ def _loadable(flow: Dataflow) -> set[str]:
     return {component.id for component in flow.structure.components if not component.derived}
 
 
-def csv_rows(text: str, flow: Dataflow) -> Iterator[Row | RowProblem]:
-    """The rows of SDMX-CSV 2.0 ``text`` (header problems raise :class:`UnreadableLoad`)."""
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as error:
-        raise UnreadableLoad([RowProblem(1, None, None, f"not CSV: {error}")]) from None
+@dataclass(frozen=True, slots=True)
+class CsvHeader:
+    """What an SDMX-CSV 2.0 header row says: each loaded column's component, and where ``ACTION`` is."""
+
+    fields: int
+    """How many fields every row has."""
+    columns: dict[int, str]
+    """0-based position → component id."""
+    action_column: int | None
+
+
+def csv_header(header: list[str] | None, flow: Dataflow) -> CsvHeader:
+    """The header row's columns; :class:`UnreadableLoad` when it is not an SDMX-CSV 2.0 header of ``flow``."""
     if not header:
         raise UnreadableLoad([RowProblem(1, None, None, "the load is empty: an SDMX-CSV 2.0 header row is required")])
     problems = []
@@ -73,14 +79,26 @@ def csv_rows(text: str, flow: Dataflow) -> Iterator[Row | RowProblem]:
         problems.append(RowProblem(1, None, None, f"the header lacks the column(s) {', '.join(missing)}"))
     if problems:
         raise UnreadableLoad(problems)
+    return CsvHeader(len(header), columns, action_column)
+
+
+def csv_rows(text: str, flow: Dataflow) -> Iterator[Row | RowProblem]:
+    """The rows of SDMX-CSV 2.0 ``text`` (header problems raise :class:`UnreadableLoad`)."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as error:
+        raise UnreadableLoad([RowProblem(1, None, None, f"not CSV: {error}")]) from None
+    found = csv_header(header, flow)
+    columns, action_column = found.columns, found.action_column
     line = 2
     try:
         for record in reader:
             if not record:
                 line = reader.line_num + 1
                 continue
-            if len(record) != len(header):
-                yield RowProblem(line, None, None, f"the row has {len(record)} fields, the header {len(header)}")
+            if len(record) != found.fields:
+                yield RowProblem(line, None, None, f"the row has {len(record)} fields, the header {found.fields}")
             elif record[0] != "dataflow" or record[1] != flow.structure_id:
                 yield RowProblem(line, 2, None, f"the row is not of dataflow {flow.structure_id}")
             elif action_column is not None and record[action_column] not in LOADABLE_ACTIONS:

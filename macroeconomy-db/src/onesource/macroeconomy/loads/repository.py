@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Text, cast, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.kit.db import copy_text, copy_text_rows
+from onesource.kit.db import COPY_NULL, copy_text, copy_text_rows
 from onesource.kit.telemetry import request_id_var
+from onesource.macroeconomy.loads.checking import CheckedLoad
 from onesource.macroeconomy.models import Series, Vintage
 
 #: Namespace of the per-dataflow advisory lock (first half of the two-int key): loads and releases of one dataflow
@@ -36,10 +39,22 @@ async def clock(session: AsyncSession) -> datetime:
     return moment
 
 
-async def series_of(session: AsyncSession, flow_id: str, keys: Sequence[str]) -> dict[str, Series]:
+@dataclass(frozen=True, slots=True)
+class KnownSeries:
+    """A series already in the registry: its id and series-level attributes."""
+
+    id: int
+    attributes: dict[str, str]
+
+
+async def series_of(session: AsyncSession, flow_id: str, keys: Sequence[str]) -> dict[str, KnownSeries]:
     """The dataflow's series among ``keys``, by key."""
-    rows = await session.scalars(select(Series).where(Series.flow_id == flow_id, Series.key.in_(list(keys))))
-    return {row.key: row for row in rows}
+    rows = await session.execute(
+        select(Series.key, Series.id, Series.attributes).where(
+            Series.flow_id == flow_id, Series.key == func.any(cast(list(keys), ARRAY(Text)))
+        )
+    )
+    return {row.key: KnownSeries(row.id, row.attributes) for row in rows}
 
 
 async def add_vintage(session: AsyncSession, **columns: Any) -> Vintage:
@@ -82,35 +97,75 @@ def _json(attributes: dict[str, str]) -> str:
 
 
 OBSERVATION_COLUMNS = ("series_id", "time_period", "vintage_id", "period_start", "period_end", "value", "status")
+#: Where a load's observations of series the registry already has wait, so that their statuses are settled against
+#: the earlier vintages as they are inserted (one statement) instead of updated after (a second write of each row).
+_STAGED = "observation_load"
 
 
-def observation_line(
-    series_id: int, period: str, vintage: int, start: str, end: str, value: float | None, status: str
-) -> str:
-    """One observation as a line of ``COPY … (FORMAT text)`` data."""
-    number = "\\N" if value is None else repr(value)
-    return f"{series_id}\t{copy_text(period)}\t{vintage}\t{start}\t{end}\t{number}\t{status}\n"
+def observation_lines(series_ids: Sequence[int], vintage: int, load: CheckedLoad, *, undecided: str) -> str:
+    """The load's observations as ``COPY … (FORMAT text)`` data; a status left to the registry is ``undecided``.
+
+    Built by the interpreter's built-ins (``map``, ``zip``, ``%``), from a text per series and per period, without
+    a Python step per observation: a million observations are most of a load's time otherwise.
+    """
+    series = [f"{series_id}\t" for series_id in series_ids]
+    periods = [f"{copy_text(p.text)}\t{vintage}\t{p.start.isoformat()}\t{p.end.isoformat()}\t" for p in load.periods]
+    values: Iterable[str] = (
+        map(repr, load.values)
+        if None not in load.values
+        else (COPY_NULL if value is None else repr(value) for value in load.values)
+    )
+    decided: dict[str | None, str] = {None: undecided}
+    statuses = map(decided.get, load.statuses, load.statuses)  # the status loaded, or ``undecided``
+    return "".join(
+        map(
+            "%s%s%s\t%s\n".__mod__,
+            zip(
+                map(series.__getitem__, load.series_numbers),
+                map(periods.__getitem__, load.period_numbers),
+                values,
+                statuses,
+                strict=True,
+            ),
+        )
+    )
 
 
-async def copy_observations(session: AsyncSession, lines: Sequence[str]) -> None:
-    """``COPY`` observation lines into the table, in the session's transaction."""
-    await copy_text_rows(session, "observation", OBSERVATION_COLUMNS, lines)
+async def copy_observations(session: AsyncSession, lines: str) -> None:
+    """``COPY`` observation lines (:func:`observation_lines`) into the table, in the session's transaction."""
+    await copy_text_rows(session, "observation", OBSERVATION_COLUMNS, [lines])
 
 
-async def settle_statuses(session: AsyncSession, vintage: int) -> None:
-    """Observations loaded without a status (left empty): ``R`` where they change the latest earlier value, else A."""
+async def insert_settled(session: AsyncSession, lines: str, vintage: int) -> int:
+    """Insert observation lines whose status may be left to the registry (empty), settling it; how many revise.
+
+    Such an observation is ``R`` where it changes the latest earlier value of its period, else ``A``; it revises
+    (whatever its status) when an earlier vintage holds the period with another value.
+    """
     await session.execute(
+        text(f"CREATE TEMPORARY TABLE {_STAGED} (LIKE observation) ON COMMIT DROP")  # dropped below, or at rollback
+    )
+    await copy_text_rows(session, _STAGED, OBSERVATION_COLUMNS, [lines])
+    result = await session.execute(
         text(
-            "UPDATE observation o SET status = CASE WHEN EXISTS ("
-            "  SELECT 1 FROM observation p WHERE p.series_id = o.series_id AND p.time_period = o.time_period"
-            "  AND p.vintage_id < o.vintage_id) AND ("
-            "  SELECT p.value FROM observation p WHERE p.series_id = o.series_id AND p.time_period = o.time_period"
-            "  AND p.vintage_id < o.vintage_id ORDER BY p.vintage_id DESC LIMIT 1"
-            ") IS DISTINCT FROM o.value THEN 'R' ELSE 'A' END "
-            "WHERE o.vintage_id = :vintage AND o.status = ''"
+            f"WITH settled AS ("
+            f"  SELECT o.series_id, o.time_period, o.period_start, o.period_end, o.value, o.status,"
+            f"    earlier.vintage_id IS NOT NULL AND earlier.value IS DISTINCT FROM o.value AS revises"
+            f"  FROM {_STAGED} o LEFT JOIN LATERAL ("
+            f"    SELECT p.vintage_id, p.value FROM observation p WHERE p.series_id = o.series_id"
+            f"    AND p.time_period = o.time_period AND p.vintage_id < :vintage ORDER BY p.vintage_id DESC LIMIT 1"
+            f"  ) AS earlier ON true"
+            f"), inserted AS ("
+            f"  INSERT INTO observation ({', '.join(OBSERVATION_COLUMNS)})"
+            f"  SELECT series_id, time_period, :vintage, period_start, period_end, value,"
+            f"    CASE WHEN status <> '' THEN status WHEN revises THEN 'R' ELSE 'A' END FROM settled"
+            f") SELECT count(*) FILTER (WHERE revises) FROM settled"
         ),
         {"vintage": vintage},
     )
+    revising: int = result.scalar_one()
+    await session.execute(text(f"DROP TABLE {_STAGED}"))
+    return revising
 
 
 REVISED = text(

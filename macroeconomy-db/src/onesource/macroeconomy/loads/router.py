@@ -67,12 +67,10 @@ async def load_observations(
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise UnsupportedMediaType("SDMX-CSV loads are UTF-8") from None
-        checked = await asyncio.to_thread(service.check_csv, text, flow)
-        format_ = "sdmx-csv"
+        vintage = await service.load_csv(session, flow, text, release_at=release_at, by=registrar)
     elif media in {"application/json", "application/vnd.sdmx.data+json"}:
         checked = await asyncio.to_thread(service.check_json, body, flow)
-        format_ = "sdmx-json"
+        vintage = await service.load(session, flow, checked, format="sdmx-json", release_at=release_at, by=registrar)
     else:
         raise UnsupportedMediaType(f"send {CSV_MEDIA_TYPE} (or text/csv) or {JSON_MEDIA_TYPE}")
-    vintage = await service.load(session, flow, checked, format=format_, release_at=release_at, by=registrar)
     return release_of(vintage, now)

@@ -1,13 +1,15 @@
 """A load: every row checked, then stored whole as a new vintage (or nothing at all), released now or at ``release_at``.
 
-All rows are checked before anything is written; one bad row refuses the whole load (422, each problem with its
-line and column). Observations are appended under the new vintage by ``COPY``; no earlier value is touched.
+One bad row refuses the whole load (422, each problem with its line and column) and nothing of it stays: a CSV
+load is checked and written block by block inside a savepoint (:func:`load_csv`), undone when a row is refused.
+Observations are appended under the new vintage by ``COPY``; no earlier value is touched.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,9 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from onesource.kit.auth import Principal
 from onesource.macroeconomy.dataflows.definitions import Dataflow
 from onesource.macroeconomy.loads import repository
-from onesource.macroeconomy.loads.checking import MAX_PROBLEMS, CheckedObservation, RowChecker, RowProblem
+from onesource.macroeconomy.loads.checking import (
+    MAX_PROBLEMS,
+    CheckedLoad,
+    CheckedObservation,
+    LoadedSeries,
+    RowChecker,
+    RowProblem,
+)
 from onesource.macroeconomy.loads.errors import InvalidLoad
 from onesource.macroeconomy.loads.parsing import Row, UnreadableLoad, csv_rows, json_rows
+from onesource.macroeconomy.loads.quick import QuickCsv, quick_csv
 from onesource.macroeconomy.models import Vintage
 from onesource.macroeconomy.releases import service as releases
 
@@ -44,58 +54,98 @@ def _checked(rows: Iterator[Row | RowProblem], flow: Dataflow) -> list[CheckedOb
     return accepted
 
 
-def check_csv(text: str, flow: Dataflow) -> list[CheckedObservation]:
+def check_csv(text: str, flow: Dataflow) -> CheckedLoad:
     """The observations of an SDMX-CSV 2.0 load, every row checked; :class:`InvalidLoad` otherwise."""
-    try:
-        return _checked(csv_rows(text, flow), flow)
+    found = quick_csv(text, flow)
+    if found is not None:
+        return found
+    try:  # a row the quick check could not accept: every row again, each problem found and worded
+        return CheckedLoad.of(_checked(csv_rows(text, flow), flow))
     except UnreadableLoad as error:
         raise InvalidLoad(error.problems) from None
 
 
-def check_json(body: bytes, flow: Dataflow) -> list[CheckedObservation]:
+def check_json(body: bytes, flow: Dataflow) -> CheckedLoad:
     """The observations of an SDMX-JSON 2.0 load, every observation checked; :class:`InvalidLoad` otherwise."""
     try:
         message = json.loads(body)
     except ValueError as error:
         raise InvalidLoad([RowProblem(None, None, None, f"not JSON: {error}")]) from None
     try:
-        return _checked(json_rows(message, flow), flow)
+        return CheckedLoad.of(_checked(json_rows(message, flow), flow))
     except UnreadableLoad as error:
         raise InvalidLoad(error.problems) from None
 
 
-async def load(
-    session: AsyncSession,
-    flow: Dataflow,
-    observations: list[CheckedObservation],
-    *,
-    format: str,
-    release_at: datetime | None,
-    by: Principal,
-) -> Vintage:
-    """Store checked observations as a new vintage of ``flow``; released now unless ``release_at`` is later."""
-    await repository.lock_flow(session, flow.id)
-    now = await repository.now(session)
-    keys = list(dict.fromkeys(observation.key for observation in observations))
-    existing = await repository.series_of(session, flow.id, keys)
-    first_of: dict[str, CheckedObservation] = {}
-    for observation in observations:
-        first_of.setdefault(observation.key, observation)
+#: Rows checked and loaded at a time: the next block is checked (in a thread) while the database loads one.
+BLOCK_ROWS = 100_000
+
+
+def _conflicts(series: list[LoadedSeries], existing: Mapping[str, repository.KnownSeries]) -> list[RowProblem]:
+    """Series-level attributes a load gives otherwise than the registry's series have them."""
     problems = []
-    for key, series in existing.items():
-        given = first_of[key].series_attributes
-        for name, value in given.items():
-            if series.attributes.get(name) not in (None, value):
+    for found in series:
+        known = existing.get(found.key)
+        if known is None:
+            continue
+        for name, value in found.attributes.items():
+            if known.attributes.get(name) not in (None, value):
                 problems.append(
                     RowProblem(
-                        first_of[key].line,
+                        found.line,
                         None,
                         name,
-                        f"series {key} has {name} {series.attributes[name]!r}; a load cannot change it",
+                        f"series {found.key} has {name} {known.attributes[name]!r}; a load cannot change it",
                     )
                 )
-    if problems:
-        raise InvalidLoad(problems[:MAX_PROBLEMS])
+    return problems
+
+
+class _Storing:
+    """Stores the checked blocks of one load, in order, under its vintage."""
+
+    def __init__(self, session: AsyncSession, flow: Dataflow, vintage: Vintage) -> None:
+        self.session = session
+        self.flow = flow
+        self.vintage = vintage
+        self.series_ids: list[int] = []
+        """Of each series of the load, by its number."""
+        self.observations = 0
+        self.revised = 0
+        self.problems: list[RowProblem] = []
+        self._revising = False
+
+    async def store(self, block: CheckedLoad) -> None:
+        """Write the block's new series and its observations (after a problem: only look for more problems)."""
+        if not len(block):
+            return  # empty lines only
+        session, vintage = self.session, self.vintage
+        keys = [series.key for series in block.series]
+        existing = await repository.series_of(session, self.flow.id, keys) if keys else {}
+        self.problems.extend(_conflicts(block.series, existing))
+        if self.problems:
+            return
+        new = [(s.key, s.dimensions, s.attributes) for s in block.series if s.key not in existing]
+        created = await repository.add_series(session, self.flow.id, new, vintage.id)
+        self.series_ids.extend(existing[key].id if key in existing else created[key] for key in keys)
+        self.observations += len(block)
+        # from the first series the registry has, statuses left to it are settled against the earlier vintages
+        # as the rows go in; before, every row is of a new series: nothing earlier to revise, its status is A
+        self._revising = self._revising or bool(existing)
+        if self._revising:
+            lines = repository.observation_lines(self.series_ids, vintage.id, block, undecided="")
+            self.revised += await repository.insert_settled(session, lines, vintage.id)
+        else:
+            lines = repository.observation_lines(self.series_ids, vintage.id, block, undecided="A")
+            await repository.copy_observations(session, lines)
+
+
+async def _begin(
+    session: AsyncSession, flow: Dataflow, format: str, release_at: datetime | None, by: Principal
+) -> tuple[_Storing, datetime]:
+    """The dataflow locked and the load's vintage added (counts follow when it is stored): how to store it, now."""
+    await repository.lock_flow(session, flow.id)
+    now = await repository.now(session)
     embargoed = release_at is not None and release_at > now
     vintage = await repository.add_vintage(
         session,
@@ -104,31 +154,87 @@ async def load(
         loaded_by=by.client_id,
         department=by.department,
         release_at=release_at if embargoed else now,
-        series_count=len(keys),
-        observation_count=len(observations),
+        series_count=0,
+        observation_count=0,
         revised_count=0,
     )
-    new = [(key, first_of[key].dimensions, first_of[key].series_attributes) for key in keys if key not in existing]
-    ids = {key: series.id for key, series in existing.items()}
-    ids.update(await repository.add_series(session, flow.id, new, vintage.id))
-    lines = [
-        repository.observation_line(
-            ids[o.key],
-            o.period.text,
-            vintage.id,
-            o.period.start.isoformat(),
-            o.period.end.isoformat(),
-            o.value,
-            # a new series revises nothing; an existing one's status is settled against earlier vintages below
-            o.status or ("" if o.key in existing else "A"),
-        )
-        for o in observations
-    ]
-    await repository.copy_observations(session, lines)
-    if existing:
-        await repository.settle_statuses(session, vintage.id)
-        vintage.revised_count = sum(len(row.periods) for row in await repository.revised(session, vintage.id))
-    if not embargoed:
-        await releases.release(session, vintage, now)
-    await session.flush()
+    return _Storing(session, flow, vintage), now
+
+
+async def _finish(storing: _Storing, now: datetime) -> Vintage:
+    """Refuse the load for its conflicts, or count it and release it unless embargoed."""
+    if storing.problems:
+        raise InvalidLoad(storing.problems[:MAX_PROBLEMS])
+    vintage = storing.vintage
+    vintage.series_count = len(storing.series_ids)
+    vintage.observation_count = storing.observations
+    vintage.revised_count = storing.revised
+    if vintage.release_at <= now:
+        await releases.release(storing.session, vintage, now)
+    await storing.session.flush()
     return vintage
+
+
+async def load(
+    session: AsyncSession,
+    flow: Dataflow,
+    observations: CheckedLoad,
+    *,
+    format: str,
+    release_at: datetime | None,
+    by: Principal,
+) -> Vintage:
+    """Store checked observations as a new vintage of ``flow``; released now unless ``release_at`` is later."""
+    storing, now = await _begin(session, flow, format, release_at, by)
+    await storing.store(observations)
+    return await _finish(storing, now)
+
+
+async def load_csv(
+    session: AsyncSession, flow: Dataflow, text: str, *, release_at: datetime | None, by: Principal
+) -> Vintage:
+    """Check and store an SDMX-CSV 2.0 load as a new vintage of ``flow`` (every row checked, or nothing stored).
+
+    The quick check (``loads.quick``) reads it a block at a time, each block checked in a thread while the one
+    before loads: the database and the interpreter work at the same time. Where the quick check cannot accept a
+    row, what it stored is rolled back (a savepoint) and the load is checked again row by row (:func:`check_csv`):
+    refused with every problem, or stored whole.
+    """
+    quick = await asyncio.to_thread(QuickCsv, text, flow)  # it splits the text into lines
+    if quick.usable:
+        savepoint = await session.begin_nested()
+        try:
+            vintage = await _load_quickly(session, flow, quick, release_at, by)
+        except BaseException:
+            await savepoint.rollback()
+            raise
+        if vintage is not None:
+            await savepoint.commit()
+            return vintage
+        await savepoint.rollback()
+    checked = await asyncio.to_thread(check_csv, text, flow)
+    return await load(session, flow, checked, format="sdmx-csv", release_at=release_at, by=by)
+
+
+async def _load_quickly(
+    session: AsyncSession, flow: Dataflow, quick: QuickCsv, release_at: datetime | None, by: Principal
+) -> Vintage | None:
+    storing, now = await _begin(session, flow, "sdmx-csv", release_at, by)
+    pending: asyncio.Future[CheckedLoad | None] | None = asyncio.ensure_future(
+        asyncio.to_thread(quick.block, BLOCK_ROWS)
+    )
+    try:
+        while pending is not None:
+            block = await pending
+            if block is None:
+                return None
+            pending = None if quick.finished else asyncio.ensure_future(asyncio.to_thread(quick.block, BLOCK_ROWS))
+            await storing.store(block)
+    finally:
+        if pending is not None:  # a failed store: let the block in flight finish (its thread cannot be stopped)
+            await asyncio.wait([pending])
+            if not pending.cancelled():
+                pending.exception()
+    if not storing.observations and not storing.problems:
+        return None  # nothing but a header: refused, in RowChecker's words
+    return await _finish(storing, now)

@@ -46,7 +46,8 @@ async def release(session: AsyncSession, vintage: Vintage, at: datetime) -> None
     record: dict[str, Any] = release_of(vintage, at).model_dump(mode="json")
     outbox.add(session, ReleasePublished(record=record))
     names = [dimension.id.lower() for dimension in flow.structure.dimensions]
-    for row in await loads.revised(session, vintage.id):
+    # the load counted what it revises: only then is there anything to look up
+    for row in await loads.revised(session, vintage.id) if vintage.revised_count else []:
         outbox.add(
             session,
             SeriesRevised(

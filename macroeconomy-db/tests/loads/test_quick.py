@@ -1,0 +1,108 @@
+"""The quick check accepts exactly what RowChecker accepts, with the same observations, and gives up otherwise."""
+
+from __future__ import annotations
+
+import pytest
+
+from onesource.macroeconomy.dataflows.definitions import DATAFLOWS
+from onesource.macroeconomy.loads.checking import CheckedLoad
+from onesource.macroeconomy.loads.errors import InvalidLoad
+from onesource.macroeconomy.loads.parsing import UnreadableLoad, csv_rows
+from onesource.macroeconomy.loads.quick import quick_csv
+from onesource.macroeconomy.loads.service import _checked, check_csv
+
+FLOW = DATAFLOWS["GDP_Q"]
+HEAD = "STRUCTURE,STRUCTURE_ID,ACTION,FREQ,REF_AREA,INDICATOR,PRICE_BASIS,TIME_PERIOD,OBS_VALUE,OBS_STATUS,"
+HEADER = HEAD + "UNIT_MEASURE,UNIT_MULT,DECIMALS"
+
+
+def row(area: str = "330000", period: str = "2024-Q1", value: str = "1.5", status: str = "", **changes: str) -> str:
+    cells = {
+        "STRUCTURE": "dataflow",
+        "STRUCTURE_ID": "CN_STATS:GDP_Q(1.0.0)",
+        "ACTION": "I",
+        "FREQ": "Q",
+        "REF_AREA": area,
+        "INDICATOR": "GDP",
+        "PRICE_BASIS": "CUR",
+        "TIME_PERIOD": period,
+        "OBS_VALUE": value,
+        "OBS_STATUS": status,
+        "UNIT_MEASURE": "CNY",
+        "UNIT_MULT": "8",
+        "DECIMALS": "2",
+        **changes,
+    }
+    return ",".join(cells.values())
+
+
+def load(*rows: str, header: str = HEADER, end: str = "\r\n") -> str:
+    return end.join([header, *rows]) + end
+
+
+def slow(text: str) -> CheckedLoad | None:
+    """What the row-by-row check makes of ``text`` (``None``: refused)."""
+    try:
+        return CheckedLoad.of(_checked(csv_rows(text, FLOW), FLOW))
+    except (InvalidLoad, UnreadableLoad):
+        return None
+
+
+GOOD = [
+    load(row(), row(period="2024-Q2", value="-2e3", status="P"), row(area="320000", value="")),
+    load(row(), "", row(period="2024-Q2")),  # an empty line is skipped
+    load(row(), row(period="2024-Q2"), end="\n"),
+    load(row(), row(period="2024-Q2"), end="\r"),  # read by the CSV reader: lone carriage returns
+    load(row(), row(period="2024-Q2")).replace("\r\n", "\n", 1),  # line ends mixed
+    load(row(), "", "", row(area="320000")),  # the second series' line counts the empty ones
+    load(row(value="+.5"), row(period="2024-Q2", value="7.")),
+    load(row(ACTION="R"), row(period="2024-Q2", ACTION="Append")),
+    load(row(FREQ="A", period="2020"), row(FREQ="S", period="2020-S2"), row(area="330185", period="2014-Q1")),
+    load(row(), header=HEADER.replace("STRUCTURE_ID,ACTION,", "STRUCTURE_ID,")).replace(",I,", ",", 1),
+    load('"dataflow",CN_STATS:GDP_Q(1.0.0),I,Q,"330000",GDP,CUR,2024-Q1,1,,CNY,8,2'),  # quoted fields
+]
+BAD = [
+    load(row(), row()),  # a period twice
+    load(row(), row(period="2024-Q2", UNIT_MULT="4")),  # a series' attribute changes
+    load(row(area="330185", period="2020-Q1")),  # abolished by then
+    load(row(area="999999")),
+    load(row(period="2024-13")),
+    load(row(period="")),
+    load(row(value="abc")),
+    load(row(value="nan")),
+    load(row(value="inf")),
+    load(row(value="1e999")),
+    load(row(value="1_000")),
+    load(row(value=" 1")),
+    load(row(status="Z")),
+    load(row(FREQ="M", period="2024-01")),
+    load(row(INDICATOR="NOPE")),
+    load(row(INDICATOR="")),
+    load(row(UNIT_MEASURE="")),
+    load(row(ACTION="D")),
+    load(row(STRUCTURE_ID="CN_STATS:CPI_M(1.0.0)")),
+    load(row(STRUCTURE="datastructure")),
+    load(row() + ",extra"),
+    load(row(), header=HEAD + "UNIT_MEASURE,UNIT_MULT"),  # a mandatory attribute's column missing
+    load(row(), header=HEADER + ",EMBARGO_TIME"),
+    load('dataflow,CN_STATS:GDP_Q(1.0.0),I,Q,"330\n000",GDP,CUR,2024-Q1,1,,CNY,8,2'),
+    load('dataflow,CN_STATS:GDP_Q(1.0.0),I,Q,330000,GDP,CUR,2024-Q1,"1,,CNY,8,2'),  # an unclosed quote
+    load(),
+    "",
+]
+
+
+@pytest.mark.parametrize("text", GOOD)
+def test_a_good_load_is_accepted_quickly_with_the_same_observations(text: str) -> None:
+    expected = slow(text)
+    assert expected is not None
+    assert quick_csv(text, FLOW) == expected
+    assert check_csv(text, FLOW) == expected
+
+
+@pytest.mark.parametrize("text", BAD)
+def test_the_quick_check_gives_up_where_a_row_may_be_refused(text: str) -> None:
+    assert quick_csv(text, FLOW) is None
+    assert slow(text) is None
+    with pytest.raises(InvalidLoad):
+        check_csv(text, FLOW)
