@@ -21,7 +21,9 @@ from tests.conftest import ADMIN_SECRET, Mesh
 
 def test_mesh_json_is_as_pinned(mesh: Mesh) -> None:
     document = mesh.document
-    assert set(document) == {"gateway", "kafka_bootstrap", "services", "admin", "demo_clients"}
+    assert set(document) == {"gateway", "portal", "kafka_bootstrap", "services", "admin", "demo_clients", "demo_users"}
+    assert document["portal"] == document["services"]["portal"]
+    assert {user["department"] for user in document["demo_users"]} >= {"psb", "amr", "nrb", "stats", "bdb", "mca"}
     assert set(document["services"]) == {spec.name for spec in SERVICES}
     assert document["admin"] == {"client_id": "admin", "client_secret": ADMIN_SECRET}
     clients = document["demo_clients"]

@@ -31,18 +31,22 @@ def bar_chart(title: str, bars: Sequence[Bar], series: Sequence[str] = ("",), un
     total = max((sum(bar.values) for bar in bars), default=0.0) or 1.0
     span = _WIDTH - _LABEL - 60
     legend = len(series) > 1
-    top = 28 if legend else 6
+    keys: list[str] = []
+    key_x, key_y = _LABEL, 6
+    for index, name in enumerate(series if legend else ()):
+        key_width = 16 + 14 * len(name) + 16
+        if key_x + key_width > _WIDTH:  # wrap the legend onto another line
+            key_x, key_y = _LABEL, key_y + 20
+        keys.append(f'<rect x="{key_x}" y="{key_y}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>')
+        keys.append(f'<text x="{key_x + 16}" y="{key_y + 10}" font-size="12">{escape(name)}</text>')
+        key_x += key_width
+    top = key_y + 22 if legend else 6
     height = top + _ROW * max(len(bars), 1) + 6
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {_WIDTH} {height}" '
-        f'width="{_WIDTH}" height="{height}" class="chart"><title>{escape(title)}</title>'
+        f'width="{_WIDTH}" height="{height}" class="chart"><title>{escape(title)}</title>',
+        *keys,
     ]
-    if legend:
-        key_x = _LABEL
-        for index, name in enumerate(series):
-            parts.append(f'<rect x="{key_x}" y="6" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>')
-            parts.append(f'<text x="{key_x + 16}" y="16" font-size="12">{escape(name)}</text>')
-            key_x += 16 + 13 * len(name) + 18
     if not bars:
         parts.append(f'<text x="{_LABEL}" y="{top + 17}" font-size="13" fill="#666">暂无数据</text>')
     for row, bar in enumerate(bars):

@@ -14,7 +14,7 @@ router = APIRouter(include_in_schema=False)
 STATUS_ORDER = ("pending_provider", "pending_confirmation", "granted", "rejected", "disputed", "refused", "upheld")
 
 
-def charts(statistics: dict[str, Any]) -> list[Any]:
+def charts(statistics: dict[str, Any]) -> list[tuple[str, Any]]:
     """The statistics page's charts: requests by status, time to decision, overdue, grants and delivered events."""
     providers, consumers = statistics.get("providers", []), statistics.get("consumers", [])
     series = [STATUS_NAMES[status] for status in STATUS_ORDER]
@@ -28,14 +28,15 @@ def charts(statistics: dict[str, Any]) -> list[Any]:
     def single(parties: list[dict[str, Any]], key: str) -> list[Bar]:
         return [Bar(party["department"], [float(party.get(key) or 0)]) for party in parties]
 
-    return [
-        bar_chart("各提供方收到的申请（按状态）", by_status(providers), series),
-        bar_chart("各使用方提交的申请（按状态）", by_status(consumers), series),
-        bar_chart("提供方答复用时中位数", single(providers, "median_decision_hours"), unit=" 小时"),
-        bar_chart("逾期未答复的申请", single(providers, "overdue")),
-        bar_chart("各提供方有效授权", single(providers, "active_grants")),
-        bar_chart("各使用方收到的变更事件", single(consumers, "events_delivered")),
+    drawn = [
+        ("各提供方收到的申请（按状态）", by_status(providers), series, ""),
+        ("各使用方提交的申请（按状态）", by_status(consumers), series, ""),
+        ("提供方答复用时（中位数）", single(providers, "median_decision_hours"), ("",), " 小时"),
+        ("各提供方逾期的申请", single(providers, "overdue"), ("",), ""),
+        ("各提供方的有效授权", single(providers, "active_grants"), ("",), ""),
+        ("各使用方收到的变更事件", single(consumers, "events_delivered"), ("",), ""),
     ]
+    return [(title, bar_chart(title, bars, names, unit)) for title, bars, names, unit in drawn]
 
 
 @router.get("/statistics")
