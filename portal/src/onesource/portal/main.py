@@ -39,13 +39,15 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the portal app."""
+def create_app(settings: Settings | None = None, gateway_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Build the portal app; ``gateway_transport`` replaces the network to the gateway (tests: an app in process)."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with httpx.AsyncClient(base_url=settings.gateway_url, timeout=settings.request_timeout_seconds) as http:
+        async with httpx.AsyncClient(
+            base_url=settings.gateway_url, timeout=settings.request_timeout_seconds, transport=gateway_transport
+        ) as http:
             app.state.gateway = Gateway(settings, http)
             yield
 
