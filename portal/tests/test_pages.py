@@ -231,3 +231,38 @@ def test_a_session_cookie_cannot_be_read_altered_or_reused_for_another_purpose()
     assert sealer.open_login(sealed, max_age=600) is None
     expired = Session("a", "r", 0, "li.na", "李娜", "psb", ["steward"], 1.0)
     assert sealer.open_session(sealer.seal_session(expired)) is None
+
+
+async def test_the_consumer_disputes_a_rejection_and_the_coordinator_mediates(portal_with_fake, fake) -> None:
+    http, app = portal_with_fake
+    consumer = signed_in_as(http, app, ["consumer"], department="mca", username="mca.consumer")
+    rejected = share_request("r2", None) | {"status": "rejected", "decision_reason": "不符合条件"}
+    fake.answer("GET", f"{REQUESTS}/r2", body=rejected)
+    fake.answer("POST", f"{REQUESTS}/r2/dispute", body=rejected | {"status": "disputed"})
+    page = await http.get("/requests/r2")
+    assert "提出异议" in page.text
+    assert "确认并授权" not in page.text
+    disputed = await http.post("/requests/r2/dispute", data={"csrf": consumer.csrf, "reason": "依法履职需要"})
+    assert disputed.status_code == 303
+    assert json.loads(fake.sent[-1].content) == {"reason": "依法履职需要"}
+
+    http.cookies.clear()
+    coordinator = signed_in_as(http, app, ["coordinator"], department="bdb", username="bdb.coordinator")
+    fake.answer("GET", f"{REQUESTS}/r2", body=rejected | {"status": "disputed", "dispute_reason": "依法履职需要"})
+    fake.answer("POST", f"{REQUESTS}/r2/mediate", body=rejected | {"status": "granted"})
+    page = await http.get("/requests/r2")
+    assert "准予共享" in page.text
+    assert "维持驳回" in page.text
+    mediated = await http.post(
+        "/requests/r2/mediate",
+        data={"csrf": coordinator.csrf, "grant": "true", "fields": "id_number", "reason": "依法准予"},
+    )
+    assert mediated.status_code == 303
+    assert json.loads(fake.sent[-1].content) == {"grant": True, "reason": "依法准予", "fields": ["id_number"]}
+    # The consumer cannot mediate, whatever it posts: the page refuses before the gateway would.
+    http.cookies.clear()
+    consumer = signed_in_as(http, app, ["consumer"], department="mca", username="mca.consumer")
+    sent = len(fake.sent)
+    refused = await http.post("/requests/r2/mediate", data={"csrf": consumer.csrf, "grant": "true", "reason": "x"})
+    assert refused.status_code == 403
+    assert len(fake.sent) == sent
