@@ -266,3 +266,25 @@ async def test_the_consumer_disputes_a_rejection_and_the_coordinator_mediates(po
     refused = await http.post("/requests/r2/mediate", data={"csrf": consumer.csrf, "grant": "true", "reason": "x"})
     assert refused.status_code == 403
     assert len(fake.sent) == sent
+
+
+async def test_a_record_is_read_only_by_a_form_post_never_by_a_link(portal_with_fake, fake) -> None:
+    http, app = portal_with_fake
+    session = signed_in_as(http, app, ["consumer"], department="mca")
+    linked = await http.get("/records", params={"resource": "population.person", "key": "110", "purpose": "x"})
+    assert linked.status_code == 200
+    assert fake.sent == [], "a link makes no audited read in the person's name"
+    resource = {"id": "population.person", "service": "population", "paths": ["/v1/persons/{id_number}"]}
+    fake.answer("GET", "/api/catalog/v1/resources/population.person", body=resource)
+    fake.answer("GET", "/api/population/v1/persons/110", body={"id_number": "110", "name": "王五"})
+    form = {"resource": "population.person", "key": "110", "purpose": "最低生活保障资格审核"}
+    assert (await http.post("/records", data=form)).status_code == 403
+    read = await http.post("/records", data={**form, "csrf": session.csrf})
+    assert read.status_code == 200
+    assert "王五" in read.text
+    data_call = fake.sent[-1]
+    assert data_call.url.path == "/api/population/v1/persons/110"
+    assert (
+        data_call.headers["x-onesource-purpose"]
+        == "%E6%9C%80%E4%BD%8E%E7%94%9F%E6%B4%BB%E4%BF%9D%E9%9A%9C%E8%B5%84%E6%A0%BC%E5%AE%A1%E6%A0%B8"
+    )
