@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -244,9 +244,18 @@ def parse_time(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+#: China Standard Time, where the deadlines run (no daylight saving).
+CHINA = timezone(timedelta(hours=8), "CST")
+
+
+def china_date(moment: datetime) -> date:
+    """The calendar day of ``moment`` in China Standard Time."""
+    return moment.astimezone(CHINA).date()
+
+
 def today() -> date:
-    """Today in China Standard Time (UTC+8), where the deadlines run."""
-    return (datetime.now(UTC) + timedelta(hours=8)).date()
+    """Today in China Standard Time."""
+    return china_date(datetime.now(UTC))
 
 
 def set_session_cookie(response: Response, value: str, settings: Settings, expires_at: float) -> None:

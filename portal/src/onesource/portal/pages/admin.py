@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from onesource.portal.gateway import ApiProblem, segment
+from onesource.portal.gateway import ApiProblem, Gateway, segment
+from onesource.portal.sessions import Session
 from onesource.portal.web import GatewayDep, SignedIn, checked_form, redirect, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -15,7 +16,7 @@ IDENTITY = "/api/identity/v1"
 KINDS = {"clients": "client_id", "people": "username"}
 
 
-async def _departments(request: Request, session: Any, gateway: Any, **extra: Any) -> Response:
+async def _departments(request: Request, session: Session, gateway: Gateway, **extra: Any) -> Response:
     page = await gateway.get(session, f"{IDENTITY}/departments", limit=200)
     return render(request, "admin/departments.html", departments=page["items"], created={}, **extra)
 
@@ -40,7 +41,7 @@ async def register_department(request: Request, session: SignedIn, gateway: Gate
     return redirect("/admin/departments", f"部门 {body['code']} 已登记。")
 
 
-async def _parties(request: Request, session: Any, gateway: Any, kind: str, **extra: Any) -> Response:
+async def _parties(request: Request, session: Session, gateway: Gateway, kind: str, **extra: Any) -> Response:
     page = await gateway.get(session, f"{IDENTITY}/{kind}", limit=200)
     departments = await gateway.get(session, f"{IDENTITY}/departments", limit=200)
     context = {"items": page["items"], "kind": kind, "departments": departments["items"], "form": {}, "shown": None}

@@ -6,9 +6,10 @@ import base64
 import hashlib
 import secrets
 import time
+from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from onesource.portal.gateway import ApiProblem, SignInExpired
@@ -47,14 +48,14 @@ async def home(request: Request) -> Response:
 
 
 @router.get("/login")
-async def start_login(request: Request, next: str = "/catalog") -> Response:
+async def start_login(request: Request, next_path: Annotated[str, Query(alias="next")] = "/catalog") -> Response:
     """Send the browser to the gateway's login page with a fresh state, PKCE challenge and nonce."""
     settings = settings_of(request)
     login = PendingLogin(
         state=secrets.token_urlsafe(24),
         verifier=secrets.token_urlsafe(48),
         nonce=secrets.token_urlsafe(24),
-        next_path=_local(next),
+        next_path=_local(next_path),
         started_at=time.time(),
     )
     challenge = base64.urlsafe_b64encode(hashlib.sha256(login.verifier.encode()).digest()).decode().rstrip("=")

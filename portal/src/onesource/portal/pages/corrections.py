@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from onesource.portal.gateway import ApiProblem, segment
+from onesource.portal.gateway import ApiProblem, Gateway, segment
+from onesource.portal.sessions import Session
 from onesource.portal.web import GatewayDep, SignedIn, checked_form, redirect, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -14,7 +15,7 @@ router = APIRouter(include_in_schema=False)
 CORRECTIONS = "/api/exchange/v1/corrections"
 
 
-async def _page(request: Request, session: Any, gateway: Any, status: str, **extra: Any) -> Response:
+async def _page(request: Request, session: Session, gateway: Gateway, status: str, **extra: Any) -> Response:
     page = await gateway.get(session, CORRECTIONS, status=status, limit=200)
     reported = [item for item in page["items"] if item["reporter_department"] == session.department]
     received = [item for item in page["items"] if item["provider"] == session.department]

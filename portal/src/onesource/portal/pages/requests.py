@@ -6,11 +6,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from onesource.portal.gateway import ApiProblem, segment
+from onesource.portal.gateway import ApiProblem, Gateway, segment
+from onesource.portal.sessions import Session
 from onesource.portal.web import (
     GatewayDep,
     SignedIn,
     checked_form,
+    china_date,
     parse_time,
     redirect,
     render,
@@ -29,7 +31,7 @@ OPEN_FOR = {"steward": ["pending_provider"], "coordinator": ["pending_confirmati
 def with_deadline(request: dict[str, Any]) -> dict[str, Any]:
     """The request with the working days left to its due date (negative: overdue)."""
     due = parse_time(request.get("due_at"))
-    left = working_days_until((due.astimezone().date()), today()) if due else None
+    left = working_days_until(china_date(due), today()) if due else None
     return {**request, "days_left": left}
 
 
@@ -85,7 +87,13 @@ async def show_request(request: Request, request_id: str, session: SignedIn, gat
 
 
 async def _act(
-    request: Request, request_id: str, session: Any, gateway: Any, action: str, body: dict[str, Any] | None, done: str
+    request: Request,
+    request_id: str,
+    session: Session,
+    gateway: Gateway,
+    action: str,
+    body: dict[str, Any] | None,
+    done: str,
 ) -> Response:
     path = f"{REQUESTS}/{segment(request_id)}"
     try:

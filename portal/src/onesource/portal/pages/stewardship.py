@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from onesource.portal.gateway import ApiProblem, segment
+from onesource.portal.gateway import ApiProblem, Gateway, segment
+from onesource.portal.sessions import Session
 from onesource.portal.web import Form, GatewayDep, SignedIn, checked_form, redirect, render, require
 
 router = APIRouter(include_in_schema=False)
@@ -137,7 +138,7 @@ async def update_resource(request: Request, resource_id: str, session: SignedIn,
     return redirect(f"/catalog/{segment(resource_id)}", "修改已保存。")
 
 
-async def _transition(request: Request, resource_id: str, session: Any, gateway: Any, action: str) -> Response:
+async def _transition(request: Request, resource_id: str, session: Session, gateway: Gateway, action: str) -> Response:
     require(session, "steward")
     await checked_form(request, session)
     path = f"{CATALOG}/resources/{segment(resource_id)}"
