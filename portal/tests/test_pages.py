@@ -288,3 +288,15 @@ async def test_a_record_is_read_only_by_a_form_post_never_by_a_link(portal_with_
         data_call.headers["x-onesource-purpose"]
         == "%E6%9C%80%E4%BD%8E%E7%94%9F%E6%B4%BB%E4%BF%9D%E9%9A%9C%E8%B5%84%E6%A0%BC%E5%AE%A1%E6%A0%B8"
     )
+
+
+async def test_more_field_rows_keep_what_was_typed_without_calling_the_catalog(portal_with_fake, fake) -> None:
+    http, app = portal_with_fake
+    session = signed_in_as(http, app, ["steward"])
+    form = {"csrf": session.csrf, "id": "population.x", "name": "名称", "fields.0.name": "a", "more_rows": "6"}
+    page = await http.post("/stewardship/new", data=form)
+    assert page.status_code == 200
+    assert fake.sent == []
+    assert 'value="population.x"' in page.text
+    assert 'name="fields.6.name"' in page.text
+    assert 'name="fields.7.name"' not in page.text

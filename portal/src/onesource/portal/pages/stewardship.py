@@ -39,6 +39,7 @@ def _blank(rows: int) -> dict[str, Any]:
 async def new_resource(request: Request, session: SignedIn, rows: int = FIELD_ROWS) -> Response:
     """The registration form."""
     require(session, "steward")
+    rows = max(1, min(rows, MAX_FIELD_ROWS))
     draft = {"provider": session.department, "share_type": "conditional", "category": "department", **_blank(rows)}
     return render(request, "stewardship/form.html", resource=draft, editing=False)
 
@@ -85,11 +86,12 @@ def resource_body(form: Form, *, creating: bool) -> dict[str, Any]:
     return body
 
 
-def _rows_for_display(body: dict[str, Any]) -> dict[str, Any]:
+def _rows_for_display(body: dict[str, Any], blank_rows: int = 2) -> dict[str, Any]:
     shown = dict(body)
     shown["paths_text"] = "\n".join(body.get("paths") or [])
-    fields = list(body.get("fields") or [])
-    fields += [dict.fromkeys(FIELD_KEYS, "") | {"authoritative": False} for _ in range(2)]
+    fields = list(body.get("fields") or [])[:MAX_FIELD_ROWS]
+    blank_rows = max(0, min(blank_rows, MAX_FIELD_ROWS - len(fields)))
+    fields += [dict.fromkeys(FIELD_KEYS, "") | {"authoritative": False} for _ in range(blank_rows)]
     shown["fields"] = fields
     return shown
 
@@ -100,6 +102,8 @@ async def register_resource(request: Request, session: SignedIn, gateway: Gatewa
     require(session, "steward")
     form = await checked_form(request, session)
     body = resource_body(form, creating=True)
+    if form.get("more_rows"):  # the form again with what was typed and more blank rows (no script needed)
+        return render(request, "stewardship/form.html", resource=_rows_for_display(body, FIELD_ROWS), editing=False)
     try:
         created = await gateway.post(session, f"{CATALOG}/resources", body)
     except ApiProblem as problem:
@@ -123,6 +127,9 @@ async def update_resource(request: Request, resource_id: str, session: SignedIn,
     require(session, "steward")
     form = await checked_form(request, session)
     body = resource_body(form, creating=False)
+    if form.get("more_rows"):
+        shown = _rows_for_display(body, FIELD_ROWS) | {"id": resource_id, "version": form.get("version")}
+        return render(request, "stewardship/form.html", resource=shown, editing=True)
     path = f"{CATALOG}/resources/{segment(resource_id)}"
     try:
         await gateway.call(
