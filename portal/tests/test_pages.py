@@ -300,3 +300,12 @@ async def test_more_field_rows_keep_what_was_typed_without_calling_the_catalog(p
     assert 'value="population.x"' in page.text
     assert 'name="fields.6.name"' in page.text
     assert 'name="fields.7.name"' not in page.text
+
+
+async def test_ready_only_while_the_gateway_answers(portal_with_fake, fake) -> None:
+    http, _ = portal_with_fake
+    assert (await http.get("/readyz")).status_code == 503
+    fake.answer("GET", "/healthz", body={"status": "ok"})
+    ready = await http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"gateway": "ok"}

@@ -117,10 +117,13 @@ def create_app(settings: Settings | None = None, gateway_transport: httpx.AsyncB
         """Readiness: the gateway, through which every page works, answers."""
         try:
             answer = await request.app.state.gateway.http.get("/healthz", timeout=2.0)
-        except httpx.HTTPError:
-            return JSONResponse({"status": "gateway unreachable"}, status_code=503)
-        ok = answer.status_code == 200
-        return JSONResponse({"status": "ok" if ok else "gateway not ready"}, status_code=200 if ok else 503)
+            state = "ok" if answer.status_code == 200 else f"unavailable: HTTP {answer.status_code}"
+        except httpx.HTTPError as error:
+            state = f"unavailable: {type(error).__name__}"
+        ready = state == "ok"
+        # The kit's shape (``checks`` by dependency); the portal's one dependency is the gateway.
+        body = {"status": "ready" if ready else "not ready", "service": "portal", "checks": {"gateway": state}}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     for module in (auth, catalog, stewardship, requests, grants, corrections, records, audit, statistics, admin):
         app.include_router(module.router)
