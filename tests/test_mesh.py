@@ -21,7 +21,9 @@ from tests.conftest import ADMIN_SECRET, Mesh
 
 def test_mesh_json_is_as_pinned(mesh: Mesh) -> None:
     document = mesh.document
-    assert set(document) == {"gateway", "kafka_bootstrap", "services", "admin", "demo_clients"}
+    assert set(document) == {"gateway", "portal", "kafka_bootstrap", "services", "admin", "demo_clients", "demo_users"}
+    assert document["portal"] == document["services"]["portal"]
+    assert {user["department"] for user in document["demo_users"]} >= {"psb", "amr", "nrb", "stats", "bdb", "mca"}
     assert set(document["services"]) == {spec.name for spec in SERVICES}
     assert document["admin"] == {"client_id": "admin", "client_secret": ADMIN_SECRET}
     clients = document["demo_clients"]
@@ -37,7 +39,9 @@ def test_every_service_is_ready(mesh: Mesh) -> None:
     for name, url in services.items():
         response = httpx.get(f"{url}/readyz")
         assert response.status_code == 200, f"{name}: {response.text}"
-        assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+        # The portal holds no data: its one dependency is the gateway.
+        expected = {"gateway": "ok"} if name == "portal" else {"database": "ok", "broker": "ok"}
+        assert response.json()["checks"] == expected
 
 
 def test_admin_creates_a_department_and_a_client_that_gets_a_token(mesh: Mesh) -> None:

@@ -20,6 +20,8 @@ from onesource.kit.testing.plugin import Infrastructure, api_client, prepare_ser
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 ADMIN_SECRET = "test-bootstrap-admin-secret"
+#: The public client that signs people in, in every gateway test (the portal's callback).
+PORTAL_REDIRECT = "http://portal.test/auth/callback"
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -39,6 +41,7 @@ def settings(gateway_database: str, infrastructure: Infrastructure) -> Settings:
         revocation_refresh_seconds=60,
         # One address (the test transport's) makes every test's failed logins; the throttle tests use their own.
         login_failure_threshold=100,
+        oidc_clients={"portal": [PORTAL_REDIRECT]},
     )
 
 
@@ -122,6 +125,14 @@ class Identity:
         if client_id is not None:
             payload["client_id"] = client_id
         response = await self.http.post("/api/identity/v1/clients", json=payload, headers=self.admin)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def person(self, department: str, roles: list[str], username: str, password: str) -> dict[str, Any]:
+        """Give a person an account with ``password`` and return it."""
+        payload = {"username": username, "department": department, "name": "张三", "roles": roles, "password": password}
+        response = await self.http.post("/api/identity/v1/people", json=payload, headers=self.admin)
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body

@@ -18,6 +18,7 @@ def create_app() -> FastAPI:
     app = FastAPI()
     departments: dict[str, dict[str, Any]] = {}
     clients: dict[str, dict[str, Any]] = {}
+    people: dict[str, dict[str, Any]] = {}
     admin_secret = os.environ.get("ONESOURCE_BOOTSTRAP_ADMIN_SECRET")
 
     @app.get("/readyz")
@@ -134,5 +135,20 @@ def create_app() -> FastAPI:
         require_admin(request)
         clients[client_id]["client_secret"] = secrets.token_urlsafe(8)
         return clients[client_id]
+
+    @app.post("/api/identity/v1/people", status_code=201)
+    async def create_person(request: Request) -> Any:
+        require_admin(request)
+        body = await request.json()
+        if body["username"] in people:
+            return JSONResponse({"title": "exists"}, status_code=409)
+        people[body["username"]] = body
+        return {**body, "password": None}
+
+    @app.post("/api/identity/v1/people/{username}/password")
+    async def reset_password(username: str, request: Request) -> Any:
+        require_admin(request)
+        people[username]["password"] = (await request.json())["password"]
+        return {**people[username], "password": None}
 
     return app

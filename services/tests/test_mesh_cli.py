@@ -15,7 +15,7 @@ import pytest
 
 from onesource.kit.embedded import find_free_port, port_is_free
 from onesource.mesh.cli import UpOptions, build_parser, port_requests
-from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DemoClient
+from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DEMO_PEOPLE, DemoClient, demo_password
 from onesource.mesh.services import (
     RELAY,
     SERVICES,
@@ -38,6 +38,7 @@ def test_ports_are_offsets_from_the_gateway() -> None:
         "gateway": 8000,
         "catalog": 8001,
         "exchange": 8002,
+        "portal": 8003,
         "population": 8101,
         "legal-entity": 8102,
         "geo": 8103,
@@ -55,6 +56,7 @@ def test_databases_are_named_after_packages() -> None:
         "onesource_legal_entity",
         "onesource_geo",
         "onesource_macroeconomy",
+        "onesource_portal",
     ]
     assert {spec.name: spec.app_factory for spec in SERVICES}["legal-entity"] == (
         "onesource.legal_entity.main:create_app"
@@ -74,9 +76,11 @@ def _infra(*, embedded_kafka: bool = True) -> InfraPlan:
 def test_the_relay_process_gets_every_relayed_services_settings() -> None:
     urls = service_urls(plan_ports(8000))
     env = relay_env(SERVICES, _infra(), urls)
-    assert env["ONESOURCE_RELAY_APPS"].split(",") == [spec.app_factory for spec in SERVICES]
-    for spec in SERVICES:
+    relayed = [spec for spec in SERVICES if spec.name != "portal"]
+    assert env["ONESOURCE_RELAY_APPS"].split(",") == [spec.app_factory for spec in relayed]
+    for spec in relayed:
         assert env[f"{spec.env_prefix}DATABASE_URL"].endswith(f"/{database_name(spec)}")
+    assert "ONESOURCE_PORTAL_DATABASE_URL" not in env, "the portal has no outbox to relay"
 
 
 def test_service_env_for_a_registry() -> None:
@@ -112,6 +116,16 @@ def test_service_env_for_the_gateway_against_real_kafka() -> None:
         "geo": "http://127.0.0.1:8103",
         "macroeconomy": "http://127.0.0.1:8104",
     }
+    assert env["ONESOURCE_GATEWAY_PUBLIC_URL"] == "http://127.0.0.1:8000"
+    assert json.loads(env["ONESOURCE_GATEWAY_OIDC_CLIENTS"]) == {"portal": ["http://127.0.0.1:8003/auth/callback"]}
+
+
+def test_service_env_for_the_portal() -> None:
+    urls = service_urls(plan_ports(8000))
+    portal = next(spec for spec in SERVICES if spec.name == "portal")
+    env = service_env(portal, _infra(), urls)
+    assert env["ONESOURCE_PORTAL_GATEWAY_URL"] == "http://127.0.0.1:8000"
+    assert env["ONESOURCE_PORTAL_PUBLIC_URL"] == "http://127.0.0.1:8003"
 
 
 def test_external_database_template_keeps_credentials_and_options() -> None:
@@ -135,13 +149,27 @@ def test_mesh_json_has_the_pinned_shape(tmp_path: Path) -> None:
     )
     path = write_mesh_json(tmp_path, document)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text(encoding="utf-8")) == {
+    written = json.loads(path.read_text(encoding="utf-8"))
+    users = written.pop("demo_users")
+    assert written == {
         "gateway": "http://127.0.0.1:8000",
+        "portal": "http://127.0.0.1:8003",
         "kafka_bootstrap": "127.0.0.1:19092",
         "services": urls,
         "admin": {"client_id": "admin", "client_secret": "adm"},
         "demo_clients": [{"client_id": "mca-app", "client_secret": "sec", "department": "mca", "roles": ["consumer"]}],
     }
+    assert {user["username"] for user in users} == {person.username for person in DEMO_PEOPLE}
+    mca = next(user for user in users if user["username"] == "mca.consumer")
+    assert mca == {"username": "mca.consumer", "password": demo_password("adm", "mca.consumer"), "department": "mca",
+                   "roles": ["consumer"]}  # fmt: skip
+    assert demo_password("adm", "mca.consumer") != demo_password("other", "mca.consumer")
+
+
+def test_demo_people_cover_every_demo_role_of_a_person() -> None:
+    codes = {department.code for department in DEMO_DEPARTMENTS} | {"platform"}
+    assert {person.department for person in DEMO_PEOPLE} <= codes
+    assert {role for person in DEMO_PEOPLE for role in person.roles} == {"steward", "coordinator", "consumer", "admin"}
 
 
 def test_admin_secret_comes_from_env_or_is_kept(tmp_path: Path) -> None:
@@ -263,6 +291,8 @@ def test_up_runs_seeds_writes_mesh_json_and_stops_cleanly(tmp_path: Path) -> Non
         assert document["admin"]["client_secret"] == (var / "admin-secret").read_text().strip()
         assert [client["client_id"] for client in document["demo_clients"]] == [c.client_id for c in DEMO_CLIENTS]
         assert all(client["client_secret"] for client in document["demo_clients"])
+        assert document["portal"] == document["services"]["portal"]
+        assert [user["username"] for user in document["demo_users"]] == [p.username for p in DEMO_PEOPLE]
 
         catalog_env = httpx.get(f"{document['services']['catalog']}/env").json()
         assert catalog_env["ONESOURCE_CATALOG_DATABASE_URL"] == (

@@ -28,6 +28,8 @@ from onesource.gateway.keys.router import router as keys_router
 from onesource.gateway.models import Base
 from onesource.gateway.oauth.router import router as oauth_router
 from onesource.gateway.oauth.throttle import login_throttle
+from onesource.gateway.people.events import PERSON_TOPIC
+from onesource.gateway.people.router import router as people_router
 from onesource.gateway.readmodels.sync import read_models
 from onesource.gateway.settings import Settings
 from onesource.kit.app import ServiceSpec, create_service_app
@@ -82,20 +84,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 jwks_router,
                 departments_router,
                 clients_router,
+                people_router,
                 revocations_router,
                 keys_router,
                 audit_router,
                 forwarding_router,
             ],
-            topics=[DEPARTMENT_TOPIC, CLIENT_TOPIC],
+            topics=[DEPARTMENT_TOPIC, CLIENT_TOPIC, PERSON_TOPIC],
             extensions=[bootstrap, revocation_list, login_throttle, audit_log, read_models, door],
             token_verifier=own_keys_verifier,
             idempotency=sealed_store,
             tags=[
-                {"name": "oauth", "description": "OAuth 2.0 client credentials tokens (RFC 6749 §4.4)."},
+                {
+                    "name": "oauth",
+                    "description": (
+                        "OAuth 2.0 tokens: client credentials for systems (RFC 6749 §4.4); for people, sign-in "
+                        "with authorization code + PKCE, refresh and revocation, and OpenID Connect discovery."
+                    ),
+                },
                 {"name": "keys", "description": "Token signing keys and their public key set."},
                 {"name": "departments", "description": "Departments: the parties that own and use data."},
                 {"name": "clients", "description": "Client systems acting for departments, and their secrets."},
+                {"name": "people", "description": "People acting for departments: accounts, passwords, roles."},
                 {
                     "name": "audit",
                     "description": "The tamper-evident audit log: verification and record access history.",

@@ -92,3 +92,57 @@ class IdempotencyRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     body_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Person(Base):
+    """A person acting for a department (steward, coordinator, auditor, admin), signing in with a password."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        CheckConstraint(r"username ~ '^[a-z][a-z0-9._-]{2,63}$'", name="username_format"),
+        Index("ix_person_department", "department", "username"),
+    )
+
+    username: Mapped[str] = mapped_column(Text, primary_key=True)
+    department: Mapped[str] = mapped_column(Text, ForeignKey("department.code"))
+    name: Mapped[str] = mapped_column(Text)
+    roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    password_hash: Mapped[str] = mapped_column(Text)
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    password_reset_at: Mapped[datetime | None]
+    disabled_at: Mapped[datetime | None]
+    signed_out_at: Mapped[datetime | None]
+    """Tokens issued before it are refused: the person signed out (every session) at this moment."""
+
+
+class AuthorizationCode(Base):
+    """A one-time OAuth 2 authorization code (RFC 6749 §4.1.2), stored as its SHA-256, bound to a PKCE challenge."""
+
+    __tablename__ = "authorization_code"
+
+    code_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    client_id: Mapped[str] = mapped_column(Text)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(Text)
+    username: Mapped[str] = mapped_column(Text, ForeignKey("person.username", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(Text)
+    nonce: Mapped[str | None]
+    auth_time: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class RefreshToken(Base):
+    """A person's refresh token, stored as its SHA-256; each use replaces it (RFC 9700 §4.14.2 rotation)."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (Index("ix_refresh_token_username", "username"),)
+
+    token_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, ForeignKey("person.username", ondelete="CASCADE"))
+    client_id: Mapped[str] = mapped_column(Text)
+    scope: Mapped[str] = mapped_column(Text)
+    auth_time: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

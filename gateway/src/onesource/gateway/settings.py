@@ -67,6 +67,15 @@ class Settings(ServiceSettings):
     trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
     """Reverse proxies (addresses or networks, a JSON list) whose ``X-Forwarded-For`` names the caller's address;
     from any other peer the header is ignored. Empty: the peer is the caller."""
+    public_url: str = "http://127.0.0.1:8000"
+    """The gateway's address as browsers and OpenID Connect clients reach it (the discovery document's endpoints)."""
+    oidc_clients: dict[str, list[str]] = Field(default_factory=dict)
+    """Public OAuth clients that sign people in (authorization code + PKCE), each with its exact redirect URIs
+    (a JSON object, e.g. ``{"portal": ["https://portal.example/auth/callback"]}``)."""
+    authorization_code_lifetime_seconds: int = Field(default=60, ge=10, le=600)
+    """How long an authorization code may wait to be exchanged (RFC 6749 §4.1.2: ten minutes at most)."""
+    refresh_token_lifetime_seconds: int = Field(default=8 * 3600, ge=300, le=30 * 86_400)
+    """How long a person's refresh token lasts (a working day): after it the person signs in again."""
     login_lock_seconds: float = Field(default=1.0, gt=0, le=60)
     """The first wait after the threshold; it doubles with every further failure."""
     login_max_lock_seconds: float = Field(default=300.0, gt=0, le=86_400)

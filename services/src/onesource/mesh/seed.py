@@ -2,11 +2,14 @@
 
 Departments and their clients, the registries' catalog resources, and synthetic records.
 Seeding is idempotent: existing departments are kept, existing clients get a rotated secret so the mesh
-can print a working one.
+can print a working one. Demo people (who sign in to the portal) get passwords derived from the admin secret, so
+``mesh.json`` can list them without the mesh keeping another secret; existing people get theirs set again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,13 +25,17 @@ from onesource.registry.directory import DemoBatch, PlatformReader, Registry, Sh
 __all__ = [
     "DEMO_CLIENTS",
     "DEMO_DEPARTMENTS",
+    "DEMO_PEOPLE",
     "ClientSeed",
     "DemoClient",
     "DepartmentSeed",
+    "PersonSeed",
     "SeedError",
     "catalog_seed_steps",
     "client_secret_file",
     "client_token",
+    "demo_password",
+    "demo_users",
     "platform_seed_steps",
     "record_seed_steps",
     "seed_catalog",
@@ -105,6 +112,47 @@ DEMO_CLIENTS: tuple[ClientSeed, ...] = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class PersonSeed:
+    """A demo person who signs in to the portal."""
+
+    username: str
+    department: str
+    name: str
+    roles: tuple[str, ...]
+
+
+#: One person per demo role and department: the people who run the demo in the portal.
+DEMO_PEOPLE: tuple[PersonSeed, ...] = (
+    PersonSeed("psb.steward", "psb", "公安局数据管理员 张伟", ("steward",)),
+    PersonSeed("amr.steward", "amr", "市场监管数据管理员 王芳", ("steward",)),
+    PersonSeed("nrb.steward", "nrb", "自然资源数据管理员 李强", ("steward",)),
+    PersonSeed("stats.steward", "stats", "统计数据管理员 刘洋", ("steward",)),
+    PersonSeed("bdb.coordinator", "bdb", "大数据局共享协调员 陈静", ("coordinator",)),
+    PersonSeed("mca.consumer", "mca", "民政局业务人员 杨帆", ("consumer",)),
+    PersonSeed("platform.admin", "platform", "平台管理员 赵敏", ("admin",)),
+)
+
+
+def demo_password(admin_secret: str, username: str) -> str:
+    """A demo person's password: derived from the mesh's admin secret, so it is known without being stored."""
+    digest = hmac.new(admin_secret.encode(), f"demo-person:{username}".encode(), hashlib.sha256).hexdigest()
+    return f"demo-{digest[:16]}"
+
+
+def demo_users(admin_secret: str, people: Sequence[PersonSeed] = DEMO_PEOPLE) -> list[dict[str, Any]]:
+    """The demo people as `mesh.json` lists them (`demo_users`)."""
+    return [
+        {
+            "username": person.username,
+            "password": demo_password(admin_secret, person.username),
+            "department": person.department,
+            "roles": list(person.roles),
+        }
+        for person in people
+    ]
+
+
 class SeedError(RuntimeError):
     """The gateway answered a seeding call with something unexpected."""
 
@@ -115,7 +163,7 @@ class SeedError(RuntimeError):
 
 def seed_steps() -> int:
     """How many progress steps `seed_demo` reports (for a progress bar)."""
-    return 1 + len(DEMO_DEPARTMENTS) + len(DEMO_CLIENTS)
+    return 1 + len(DEMO_DEPARTMENTS) + len(DEMO_CLIENTS) + len(DEMO_PEOPLE)
 
 
 def seed_demo(
@@ -124,6 +172,7 @@ def seed_demo(
     report: Callable[[str], None] = lambda step: None,
     departments: Sequence[DepartmentSeed] = DEMO_DEPARTMENTS,
     clients: Sequence[ClientSeed] = DEMO_CLIENTS,
+    people: Sequence[PersonSeed] = DEMO_PEOPLE,
 ) -> list[DemoClient]:
     """Seed departments and clients through `gateway` (base URL set) and return the clients with their secrets.
 
@@ -140,6 +189,9 @@ def seed_demo(
         demo, outcome = _ensure_client(gateway, client)
         seeded.append(demo)
         report(f"client {client.client_id} {outcome}")
+    for person in people:
+        outcome = _ensure_person(gateway, person, demo_password(admin_secret, person.username))
+        report(f"person {person.username} {outcome}")
     return seeded
 
 
@@ -187,6 +239,28 @@ def _ensure_client(gateway: httpx.Client, client: ClientSeed) -> tuple[DemoClien
         raise SeedError(f"create client {client.client_id}", response)
     secret: str = response.json()["client_secret"]
     return DemoClient(client.client_id, secret, client.department, client.roles), outcome
+
+
+def _ensure_person(gateway: httpx.Client, person: PersonSeed, password: str) -> str:
+    response = gateway.post(
+        "/api/identity/v1/people",
+        json={
+            "username": person.username,
+            "department": person.department,
+            "name": person.name,
+            "roles": list(person.roles),
+            "password": password,
+        },
+    )
+    if response.status_code == 201:
+        return "created"
+    if response.status_code != 409:
+        raise SeedError(f"create person {person.username}", response)
+    # The admin secret (and so the derived password) may have changed since: set it again.
+    reset = gateway.post(f"/api/identity/v1/people/{person.username}/password", json={"password": password})
+    if reset.status_code != 200:
+        raise SeedError(f"reset password of person {person.username}", reset)
+    return "exists, password set"
 
 
 def client_token(gateway: httpx.Client, client: DemoClient) -> str:

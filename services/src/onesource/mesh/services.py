@@ -38,6 +38,8 @@ class ServiceSpec:
     """Its database needs PostGIS (on the mesh's PostgreSQL with PostGIS rather than the embedded one)."""
     factory: str | None = None
     """The `module:factory` uvicorn imports, when not the package's `main:create_app`."""
+    outbox: bool = True
+    """It writes events through an outbox (the relay process publishes them); the portal holds no data at all."""
 
     @property
     def app_factory(self) -> str:
@@ -53,6 +55,7 @@ SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("legal-entity", "legal_entity", "ONESOURCE_LEGAL_ENTITY_", 102),
     ServiceSpec("geo", "geo", "ONESOURCE_GEO_", 103, postgis=True),
     ServiceSpec("macroeconomy", "macroeconomy", "ONESOURCE_MACROECONOMY_", 104),
+    ServiceSpec("portal", "portal", "ONESOURCE_PORTAL_", 3, outbox=False),
 )
 
 
@@ -122,8 +125,14 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
     if spec.name == "gateway":
         env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"] = infra.admin_secret
         env["ONESOURCE_GATEWAY_SERVICE_URLS"] = json.dumps(
-            {name: url for name, url in urls.items() if name != "gateway"}, separators=(",", ":")
+            {name: url for name, url in urls.items() if name not in ("gateway", "portal")}, separators=(",", ":")
         )
+        env["ONESOURCE_GATEWAY_PUBLIC_URL"] = gateway_url
+        if "portal" in urls:  # the portal signs people in through the gateway (a public client: PKCE)
+            env["ONESOURCE_GATEWAY_OIDC_CLIENTS"] = json.dumps({"portal": [f"{urls['portal']}/auth/callback"]})
+    if spec.name == "portal":
+        env["ONESOURCE_PORTAL_GATEWAY_URL"] = gateway_url
+        env["ONESOURCE_PORTAL_PUBLIC_URL"] = urls["portal"]
     return env
 
 
@@ -142,8 +151,9 @@ def platform_env(spec: ServiceSpec, gateway_url: str, client_id: str, secret_fil
 
 def relay_env(specs: Sequence[ServiceSpec], infra: InfraPlan, urls: Mapping[str, str]) -> dict[str, str]:
     """The environment of the relay process: every relayed service's own settings, and which they are."""
+    relayed = [spec for spec in specs if spec.outbox]
     env: dict[str, str] = {}
-    for spec in specs:
+    for spec in relayed:
         env.update(service_env(spec, infra, urls))
-    env[APPS_ENV] = ",".join(spec.app_factory for spec in specs)
+    env[APPS_ENV] = ",".join(spec.app_factory for spec in relayed)
     return env

@@ -12,7 +12,7 @@ from typing import Any
 
 import psutil
 
-from onesource.mesh.seed import DemoClient
+from onesource.mesh.seed import DemoClient, demo_users
 
 __all__ = [
     "ADMIN_SECRET_ENV",
@@ -63,13 +63,19 @@ def mesh_document(
     admin_secret: str,
     demo_clients: Sequence[DemoClient],
 ) -> dict[str, Any]:
-    """The pinned `var/mesh.json` content."""
+    """The pinned `var/mesh.json` content.
+
+    Demo people are listed when the demo was seeded (there are demo clients); their passwords derive from the admin
+    secret (`seed.demo_password`).
+    """
     return {
         "gateway": urls["gateway"],
+        "portal": urls.get("portal"),
         "kafka_bootstrap": kafka_bootstrap,
         "services": dict(urls),
         "admin": {"client_id": "admin", "client_secret": admin_secret},
         "demo_clients": [client.as_json() for client in demo_clients],
+        "demo_users": demo_users(admin_secret) if demo_clients else [],
     }
 
 

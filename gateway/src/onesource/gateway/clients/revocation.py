@@ -1,5 +1,8 @@
 """Revoked tokens: a disabled client's tokens stop working at once, and so do tokens issued before a rotation.
 
+People are listed the same way under their token subject (``person:<username>``): disabled, or refusing tokens from
+before a password reset or a sign-out.
+
 Tokens are short-lived JWTs that services verify on their own, so every service must refuse the same tokens as the
 gateway: the gateway enforces the list where every call enters, and publishes it
 (``GET /api/identity/v1/revocations``) for every service's verifier to honour (see ``onesource.kit.auth``). The list
@@ -22,7 +25,8 @@ from fastapi import FastAPI
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from onesource.gateway.models import Client
+from onesource.gateway.models import Client, Person
+from onesource.gateway.people.schemas import subject_of
 from onesource.kit.app import background
 from onesource.kit.auth import RevocationList as KitRevocationList
 from onesource.kit.db import sessionmaker_for
@@ -50,8 +54,28 @@ class RevocationList(KitRevocationList):
                 or_(Client.disabled, Client.secret_rotated_at.is_not(None), Client.disabled_at.is_not(None))
             )
         )
+        people = await session.execute(
+            select(
+                Person.username, Person.disabled, Person.password_reset_at, Person.signed_out_at, Person.disabled_at
+            ).where(
+                or_(
+                    Person.disabled,
+                    Person.password_reset_at.is_not(None),
+                    Person.signed_out_at.is_not(None),
+                    Person.disabled_at.is_not(None),
+                )
+            )
+        )
+        # A person's password reset or sign-out ends older tokens the way a client's rotation does.
+        listed = [
+            *rows,
+            *(
+                (subject_of(username), disabled, _latest(reset_at, signed_out_at), disabled_at)
+                for username, disabled, reset_at, signed_out_at, disabled_at in people
+            ),
+        ]
         fresh = KitRevocationList()
-        for client_id, disabled, rotated_at, disabled_at in rows:
+        for client_id, disabled, rotated_at, disabled_at in listed:
             if disabled:
                 fresh.disabled(client_id)
                 continue
@@ -59,6 +83,11 @@ class RevocationList(KitRevocationList):
             if not_before > cutoff:  # older limits no longer matter: tokens from before them have expired
                 fresh.refuse_before(client_id, not_before)
         self.replace(fresh)
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
 
 
 def _not_before(rotated_at: datetime | None, disabled_at: datetime | None) -> float:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-OAuthErrorCode = Literal["invalid_request", "invalid_client", "unsupported_grant_type", "slow_down"]
+OAuthErrorCode = Literal[
+    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type", "slow_down"
+]
 
 
 class OAuthError(Exception):
@@ -36,8 +38,20 @@ class InvalidClient(OAuthError):
         """The client tried HTTP Basic authentication (RFC 6749 §5.2: answer with ``WWW-Authenticate``)."""
 
 
+class InvalidGrant(OAuthError):
+    """The authorization code or refresh token is unknown, used, expired, revoked, or does not match (400)."""
+
+    error = "invalid_grant"
+
+
+class UnauthorizedClient(OAuthError):
+    """The client may not use this grant: it is not a registered public client of people's sign-in (400)."""
+
+    error = "unauthorized_client"
+
+
 class UnsupportedGrantType(OAuthError):
-    """Only ``client_credentials`` is supported (400)."""
+    """Only ``client_credentials``, ``authorization_code`` and ``refresh_token`` are supported (400)."""
 
     error = "unsupported_grant_type"
 

@@ -1,4 +1,4 @@
-"""API shapes of the token endpoint (RFC 6749 §4.4, §5.1, §5.2)."""
+"""API shapes of the token endpoint (RFC 6749 §4.1, §4.4, §5.1, §5.2) and of OpenID Connect discovery."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ class TokenResponse(BaseModel):
     """Send it as ``Authorization: Bearer <access_token>``."""
     expires_in: int
     """Seconds until it expires."""
+    id_token: str | None = None
+    """For a person (authorization code and refresh grants): the OpenID Connect ID token, for the client named in
+    its ``aud``."""
+    refresh_token: str | None = None
+    """For a person: exchanged at this endpoint (``grant_type=refresh_token``) for new tokens; each use replaces it."""
+    scope: str | None = None
+    """For a person: the granted scope (``openid``)."""
 
 
 class TokenError(BaseModel):
@@ -31,3 +38,20 @@ class TokenError(BaseModel):
     """The OAuth error code."""
     error_description: str
     """What went wrong, for the developer."""
+
+
+class UserInfo(BaseModel):
+    """Who the signed-in person is (OpenID Connect Core §5.3)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    sub: str
+    """The person's token subject, ``person:<username>``."""
+    preferred_username: str
+    """The username the person signs in with."""
+    name: str
+    """The person's name."""
+    dept: str
+    """Code of the department the person acts for."""
+    roles: list[str]
+    """The person's roles."""
