@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -263,25 +264,41 @@ async def search_page(
     statement: Select[Any] = select(rank, *_SUMMARY).where(*_conditions(search))
     # Each plan has its own statement text, so a prepared plan is never reused under the other settings.
     statement = statement.prefix_with("/* id-ordered */" if many else "/* bitmap */")
-    await _allow(session, "indexscan" if many else "bitmapscan", on=True)
-    await _allow(session, "bitmapscan" if many else "indexscan", on=False)
-    await _allow(session, "seqscan", on=False)
-    try:
+    async with _planned(session, id_ordered=many):
         return await paginate(session, statement, order=[rank, Resource.id], limit=limit, cursor=cursor, rows=True)
-    finally:
-        for plan in ("bitmapscan", "indexscan", "seqscan"):
-            await _allow(session, plan, on=True)
 
 
 async def any_match(session: AsyncSession, search: SearchFilter) -> bool:
-    """Whether any resource matches ``search`` (to tell whether a page that ends a tier is the last)."""
-    statement = select(Resource.id).where(*_conditions(search)).limit(1)
-    return (await session.execute(statement)).first() is not None
+    """Whether any resource matches ``search`` (to tell whether a page that ends a tier is the last).
+
+    Always from the index's bitmap: left to itself the planner walks the primary key for a ``LIMIT 1`` and, when
+    nothing matches, reads the whole table.
+    """
+    statement = select(Resource.id).where(*_conditions(search)).limit(1).prefix_with("/* bitmap */")
+    async with _planned(session, id_ordered=False):
+        return (await session.execute(statement)).first() is not None
 
 
-async def _allow(session: AsyncSession, plan: str, *, on: bool) -> None:
-    """Allow or forbid one kind of scan for the rest of the transaction."""
-    await session.execute(text(f"SET LOCAL enable_{plan} = {'on' if on else 'off'}"))
+@asynccontextmanager
+async def _planned(session: AsyncSession, *, id_ordered: bool) -> AsyncIterator[None]:
+    """Allow only the id-ordered index walk, or only the bitmap, for the statements inside (one round trip each way)."""
+    walk, bitmap = ("on", "off") if id_ordered else ("off", "on")
+    await session.execute(
+        text(
+            "SELECT set_config('enable_indexscan', :walk, true), set_config('enable_bitmapscan', :bitmap, true), "
+            "set_config('enable_seqscan', 'off', true)"
+        ),
+        {"walk": walk, "bitmap": bitmap},
+    )
+    try:
+        yield
+    finally:
+        await session.execute(
+            text(
+                "SELECT set_config('enable_indexscan', 'on', true), set_config('enable_bitmapscan', 'on', true), "
+                "set_config('enable_seqscan', 'on', true)"
+            )
+        )
 
 
 async def plan_each_search(session: AsyncSession) -> None:

@@ -450,10 +450,6 @@ async def history(
 # --- search -------------------------------------------------------------------------------------------------
 
 
-#: A tier whose share of the (capped) matches is at least this is walked in id order; a rarer one is fetched whole.
-DENSE = 0.05
-
-
 async def search(
     session: AsyncSession,
     principal: Principal,
@@ -517,18 +513,29 @@ async def search(
         page = await repository.search_page(session, filters, tier=0, limit=limit, cursor=cursor, many=capped)
         return _search_page(page.items, page.next_cursor, facets)
     # One statement per tier, best first, until the page is full; an earlier tier than the cursor's yields nothing.
+    # Uncapped, the facet pass counted every tier exactly (an empty one needs no statement); capped, its counts
+    # are a sample: a tier seen in it exists, and one filling half of it is dense enough to walk in id order.
     found: list[Any] = []
     for tier, tsquery in enumerate(tiers):
-        tier_filters = replace(filters, tsquery=tsquery)
         if len(found) == limit:  # the page ended with the previous tier: does any later tier hold a match?
-            for later in tiers[tier:]:
-                if await repository.any_match(session, replace(filters, tsquery=later)):
-                    last = found[-1]
-                    return _search_page(found, cursor_after([last.rank, last.id]), facets)
-            return _search_page(found, None, facets)
-        many = capped and in_tiers[tier] >= DENSE * facet_cap
+            later = range(tier, len(tiers))
+            more = any(in_tiers[index] > 0 for index in later)
+            if capped and not more:
+                for index in later:
+                    if await repository.any_match(session, replace(filters, tsquery=tiers[index])):
+                        more = True
+                        break
+            last = found[-1]
+            return _search_page(found, cursor_after([last.rank, last.id]) if more else None, facets)
+        if not capped and in_tiers[tier] == 0:
+            continue
         page = await repository.search_page(
-            session, tier_filters, tier=tier, limit=limit - len(found), cursor=cursor, many=many
+            session,
+            replace(filters, tsquery=tsquery),
+            tier=tier,
+            limit=limit - len(found),
+            cursor=cursor,
+            many=capped and in_tiers[tier] * 2 >= facet_cap,
         )
         found.extend(page.items)
         if page.next_cursor is not None:
