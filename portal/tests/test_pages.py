@@ -219,6 +219,25 @@ def test_charts_escape_every_label() -> None:
     assert svg.count("<rect") == 4  # two legend keys, two bar segments
 
 
+def test_the_call_charts_split_each_departments_calls_into_answered_and_refused() -> None:
+    from onesource.portal.pages.statistics import charts
+
+    calls = {
+        "consumers": [{"department": "mca", "calls": 5, "answered": 3}],
+        "providers": [
+            {"department": "psb", "calls": 5, "answered": 3},
+            {"department": "amr", "calls": 1, "answered": 1},
+        ],
+    }
+    drawn = dict(charts({"providers": [], "consumers": []}, calls))
+    consumers, providers = drawn["各使用方的数据调用（近 30 日）"], drawn["各提供方数据被调用（近 30 日）"]
+    assert "mca" in str(consumers)
+    assert "psb" in str(providers)
+    assert "amr" in str(providers)
+    # two legend keys, then one segment per value: mca 3 and 2
+    assert str(consumers).count("<rect") == 2 + 2
+
+
 def test_a_session_cookie_cannot_be_read_altered_or_reused_for_another_purpose() -> None:
     sealer = Sealer("secret-one")
     session = Session("a", "r", 1e12, "li.na", "李娜", "psb", ["steward"], 1e12)

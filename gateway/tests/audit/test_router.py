@@ -203,3 +203,42 @@ async def test_odd_keys_and_cursors_are_answered_not_crashed_on(
     for cursor in ("wrI", "OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OQ"):  # "²", and a number beyond bigint
         response = await client.get(f"{RECORDS}/audit-test.person/x", params={"cursor": cursor}, headers=admin)
         assert response.status_code == 422, response.text
+
+
+async def test_call_statistics_count_data_calls_per_consumer_and_provider(
+    client: httpx.AsyncClient,
+    gateway_app: FastAPI,
+    catalog: None,
+    amr_steward: dict[str, str],
+    psb_steward: dict[str, str],
+) -> None:
+    from datetime import UTC, datetime
+
+    started = datetime.now(UTC)
+    consumer = f"stat-{uuid.uuid4().hex[:8]}"
+    for status, resources in (
+        (200, ("audit-test.person",)),
+        (200, ("audit-test.person", "audit-test.company")),
+        (403, ("audit-test.person",)),
+        (200, ()),  # not a data call: it named no resource
+    ):
+        await gateway_app.state.audit.record(audit_entry(department=consumer, status=status, resources=resources))
+    url = "/api/audit/v1/statistics"
+    answer = await client.get(url, params={"since": started.isoformat()}, headers=amr_steward)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert [party for party in body["consumers"] if party["department"] == consumer] == [
+        {"department": consumer, "calls": 3, "answered": 2}
+    ]
+    providers = {party["department"]: party for party in body["providers"]}
+    assert providers["psb-audit"] == {"department": "psb-audit", "calls": 3, "answered": 2}
+    assert providers["amr-audit"] == {"department": "amr-audit", "calls": 1, "answered": 1}
+    later = await client.get(url, params={"since": datetime.now(UTC).isoformat()}, headers=amr_steward)
+    assert consumer not in {party["department"] for party in later.json()["consumers"]}
+
+    refused = await client.get(url, headers=psb_steward)
+    assert refused.status_code == 403
+    backwards = {"since": datetime.now(UTC).isoformat(), "until": started.isoformat()}
+    invalid = await client.get(url, params=backwards, headers=amr_steward)
+    assert invalid.status_code == 422
+    assert invalid.json()["invalid_params"][0]["name"] == "query.since"

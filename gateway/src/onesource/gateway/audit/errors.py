@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from onesource.kit.errors import Forbidden, NotFound, ServiceUnavailable
+from onesource.kit.errors import Forbidden, NotFound, ServiceError, ServiceUnavailable
 
 
 class AuditUnavailable(ServiceUnavailable):
@@ -31,3 +31,14 @@ class AccessHistoryForbidden(Forbidden):
 
     type = "forbidden"
     title = "Not allowed"
+
+
+class InvalidPeriod(ServiceError):
+    """The statistics' period is not a period (422, naming ``since``)."""
+
+    status = 422
+    type = "validation-error"
+    title = "Invalid period"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, invalid_params=[{"name": "query.since", "reason": reason}])

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, Text, column, func, select, table
+from sqlalchemy import Row, Select, Text, column, func, select, table, true
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.gateway.audit.models import ChainCheckpoint, ChainEntry, ChainHead
 from onesource.gateway.models import SigningKey
+from onesource.gateway.resources.models import CatalogResource
 
 Executor = AsyncConnection | AsyncSession
 """Where a statement runs."""
@@ -216,3 +217,43 @@ def accesses(resource: str, key: str) -> Select[tuple[ChainEntry]]:
     """The entries that touched record ``key`` of ``resource`` (the caller orders and pages them)."""
     refs = func.audit_record_refs(ChainEntry.resources, ChainEntry.record_keys, type_=ARRAY(Text))
     return select(ChainEntry).where(refs.contains([resource + REF_SEPARATOR + key]))  # ix_audit_entry_record_refs
+
+
+async def calls_by_consumer(session: AsyncSession, since: datetime, until: datetime) -> Sequence[Row[Any]]:
+    """Per calling department: its data calls (entries naming a resource) in ``[since, until)``, and those answered."""
+    entry = ChainEntry.__table__
+    statement = (
+        select(
+            entry.c.department,
+            func.count().label("calls"),
+            func.count().filter(entry.c.status < 400).label("answered"),
+        )
+        .where(
+            entry.c.time >= since,
+            entry.c.time < until,
+            entry.c.department.is_not(None),
+            func.cardinality(entry.c.resources) > 0,
+        )
+        .group_by(entry.c.department)
+        .order_by(entry.c.department)
+    )
+    return (await session.execute(statement)).all()
+
+
+async def calls_by_provider(session: AsyncSession, since: datetime, until: datetime) -> Sequence[Row[Any]]:
+    """Per providing department (the provider of a resource a call named): data calls in ``[since, until)``."""
+    entry = ChainEntry.__table__
+    named = func.unnest(entry.c.resources).table_valued("resource").render_derived(name="named")
+    resource = CatalogResource.__table__
+    statement = (
+        select(
+            resource.c.provider.label("department"),
+            func.count(func.distinct(entry.c.seq)).label("calls"),
+            func.count(func.distinct(entry.c.seq)).filter(entry.c.status < 400).label("answered"),
+        )
+        .select_from(entry.join(named, true()).join(resource, resource.c.id == named.c.resource))
+        .where(entry.c.time >= since, entry.c.time < until)
+        .group_by(resource.c.provider)
+        .order_by(resource.c.provider)
+    )
+    return (await session.execute(statement)).all()

@@ -1,15 +1,17 @@
-"""Audit endpoints: ``/api/audit/v1`` — chain verification, signed checkpoints, per-record access history."""
+"""Audit endpoints: ``/api/audit/v1`` — chain verification, checkpoints, record access history, call statistics."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Depends, Path, Query
 
-from onesource.gateway.audit import service
-from onesource.gateway.audit.schemas import ChainVerification, Checkpoint, RecordAccess
+from onesource.gateway.audit import repository, service
+from onesource.gateway.audit.errors import InvalidPeriod
+from onesource.gateway.audit.schemas import CallStatistics, ChainVerification, Checkpoint, PartyCalls, RecordAccess
 from onesource.gateway.dependencies import AdminDep, SettingsDep
-from onesource.kit.auth import CurrentPrincipal
+from onesource.kit.auth import CurrentPrincipal, Principal, require_roles
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
 from onesource.kit.pagination import Cursor, Limit, Page
@@ -51,3 +53,29 @@ async def list_record_accesses(
     """Who accessed one record of a resource, when and why, newest first (the provider's stewards, admins)."""
     found = await service.access_history(session, principal, resource, key, limit=limit, cursor=cursor)
     return Page[RecordAccess].model_validate(found, from_attributes=True)
+
+
+#: The period the statistics cover when the caller names none.
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+@router.get("/statistics", responses=problem_responses(401, 403, 422))
+async def call_statistics(
+    session: SessionDep,
+    coordinator: Annotated[Principal, Depends(require_roles("coordinator", "admin"))],
+    since: Annotated[datetime | None, Query(description="Start (inclusive); default 30 days before `until`.")] = None,
+    until: Annotated[datetime | None, Query(description="End (exclusive); default now.")] = None,
+) -> CallStatistics:
+    """Data calls per consumer and per provider department in a period, from the audit log (coordinators, admins)."""
+    end = until or datetime.now(UTC)
+    start = since or end - DEFAULT_PERIOD
+    if start.tzinfo is None or end.tzinfo is None:
+        raise InvalidPeriod("since and until need a time zone (an offset or Z)")
+    if start >= end:
+        raise InvalidPeriod("since must be before until")
+    return CallStatistics(
+        since=start,
+        until=end,
+        consumers=[PartyCalls.model_validate(row) for row in await repository.calls_by_consumer(session, start, end)],
+        providers=[PartyCalls.model_validate(row) for row in await repository.calls_by_provider(session, start, end)],
+    )

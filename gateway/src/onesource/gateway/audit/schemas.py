@@ -85,3 +85,31 @@ class Checkpoint(BaseModel):
     """The signing key (a ``kid`` of ``/.well-known/jwks.json`` while the key is published)."""
     signature: str
     """Compact JWS; its payload is ``{"hash", "iss", "seq", "time"}`` (RFC 8785 JSON)."""
+
+
+class PartyCalls(BaseModel):
+    """One department's data calls through the gateway in a period."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True, from_attributes=True)
+
+    department: str
+    """The department's code."""
+    calls: int
+    """Data calls: calls that named a catalog resource (as consumer: made; as provider: on its resources)."""
+    answered: int
+    """Of those, the ones answered with data (status below 400); the rest were refused or failed."""
+
+
+class CallStatistics(BaseModel):
+    """Data calls per consumer and per provider in ``[since, until)``, counted from the audit log."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+    since: datetime
+    """Start of the period (inclusive)."""
+    until: datetime
+    """End of the period (exclusive)."""
+    consumers: list[PartyCalls]
+    """Per calling department."""
+    providers: list[PartyCalls]
+    """Per department providing the resources called (a call naming two providers' resources counts for each)."""
