@@ -24,7 +24,7 @@ class SealedIdempotency(Idempotency):
     """The kit's store, keeping each first answer encrypted."""
 
     def __init__(self, key: str | None, principal: str, fingerprint: str, box: SecretBox) -> None:
-        super().__init__(key, principal, fingerprint, IdempotencyRecord, etag_from_version=False)
+        super().__init__(key, principal, fingerprint, IdempotencyRecord)
         self._box = box
 
     async def first_answer(self, session: AsyncSession) -> StoredAnswer | None:

@@ -98,11 +98,7 @@ class Idempotency:
         principal: str,
         fingerprint: str,
         record_type: type[Any],
-        *,
-        etag_from_version: bool = False,
     ) -> None:
-        # Ignored: :func:`idempotent` sets a replay's ``ETag`` itself. Accepted because the gateway's store passes it.
-        del etag_from_version
         self.key = key
         self.principal = principal
         self.fingerprint = fingerprint
