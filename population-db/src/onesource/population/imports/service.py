@@ -37,8 +37,10 @@ from onesource.population.imports.checking import Checked, CheckerPool, Job
 from onesource.population.imports.errors import ImportNotFound, InvalidImportFile
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
 from onesource.population.models import PersonImport as PersonImportRow
+from onesource.population.models import PersonImportError
 from onesource.population.persons import repository as persons_repository
 from onesource.registry.imports import parsing
+from onesource.registry.imports import repository as imports
 
 logger = logging.getLogger(__name__)
 
@@ -172,8 +174,14 @@ async def run(
     import_id = uuid.UUID(str(uuid_utils.uuid7()))
     # The import's own row commits first, so that its progress is visible while it runs and its failure is kept.
     async with sessionmaker() as session, session.begin():
-        await repository.create(
-            session, import_id, file_format, principal.client_id, principal.department, request_id_var.get()
+        await imports.create(
+            session,
+            PersonImportRow,
+            import_id,
+            file_format,
+            principal.client_id,
+            principal.department,
+            request_id_var.get(),
         )
     logger.info("import %s started by %s (%s)", import_id, principal.client_id, file_format)
     next_progress = time.monotonic() + progress_seconds
@@ -190,8 +198,9 @@ async def run(
             blocks = parsing.blocks(body, file_format, IMPORT_COLUMNS, block_lines=batch_rows)
             await loader.load(blocks, loaded=loaded)
             counts = loader.counts
-            finished = await repository.finish(
+            finished = await imports.finish(
                 session,
+                PersonImportRow,
                 import_id,
                 status="completed",
                 rows_read=counts.rows_read,
@@ -225,8 +234,13 @@ async def _transaction_time(session: AsyncSession) -> datetime:
 
 async def _progress(sessionmaker: async_sessionmaker[AsyncSession], import_id: uuid.UUID, counts: _Counts) -> None:
     async with sessionmaker() as side, side.begin():
-        await repository.record_progress(
-            side, import_id, rows_read=counts.rows_read, accepted=counts.accepted, rejected=counts.rejected
+        await imports.record_progress(
+            side,
+            PersonImportRow,
+            import_id,
+            rows_read=counts.rows_read,
+            accepted=counts.accepted,
+            rejected=counts.rejected,
         )
 
 
@@ -234,8 +248,15 @@ async def _fail(sessionmaker: async_sessionmaker[AsyncSession], import_id: uuid.
     logger.warning("import %s failed: %s", import_id, reason)
     try:
         async with sessionmaker() as session, session.begin():
-            await repository.finish(
-                session, import_id, status="failed", rows_read=0, accepted=0, rejected=0, failure=reason
+            await imports.finish(
+                session,
+                PersonImportRow,
+                import_id,
+                status="failed",
+                rows_read=0,
+                accepted=0,
+                rejected=0,
+                failure=reason,
             )
     except Exception:  # the import already failed; keep its first error, not this one
         logger.exception("could not record the failure of import %s", import_id)
@@ -249,7 +270,7 @@ def _report(row: PersonImportRow, errors: list[RowError], *, truncated: bool) ->
 
 async def get(session: AsyncSession, import_id: uuid.UUID, department: str) -> PersonImportRow:
     """An import of ``department``; 404 for anyone else's."""
-    found = await repository.get(session, import_id)
+    found: PersonImportRow | None = await imports.get(session, PersonImportRow, import_id)
     if found is None or found.department != department:
         raise ImportNotFound(f"no import {import_id} of department {department!r}")
     return found
@@ -262,7 +283,7 @@ async def page(session: AsyncSession, department: str, *, limit: int, cursor: st
         before_id = uuid.UUID(before) if before is not None else None
     except ValueError:
         raise InvalidCursor("the cursor is not valid; pass the next_cursor of a previous page") from None
-    rows = await repository.page(session, department, before=before_id, limit=limit + 1)
+    rows = await imports.page(session, PersonImportRow, department, before=before_id, limit=limit + 1)
     return cut(rows, limit, lambda row: str(row.id))
 
 
@@ -278,6 +299,7 @@ async def errors(
         raise InvalidCursor("the cursor is not valid; pass the next_cursor of a previous page") from None
     if position is not None and len(position) != 2:
         raise InvalidCursor("the cursor is not valid; pass the next_cursor of a previous page")
-    rows = await repository.errors(session, import_id, after=position, limit=limit + 1)
+    pair = (position[0], position[1]) if position is not None else None
+    rows = await imports.errors(session, PersonImportError, import_id, after=pair, limit=limit + 1)
     found = cut(rows, limit, lambda row: f"{row.line}:{row.id}")
     return Slice(items=[RowError.model_validate(row) for row in found.items], next_cursor=found.next_cursor)

@@ -65,7 +65,7 @@ async def finish(
             accepted=accepted,
             rejected=rejected,
             failure=failure,
-            finished_at=func.now(),
+            finished_at=func.clock_timestamp(),  # an import is one long transaction: its end, not its start
         )
         .returning(imports)
         .execution_options(populate_existing=True)
