@@ -3,7 +3,9 @@
 For every message: open a transaction, record the event id in ``handled_event`` (a duplicate is skipped),
 run the handler in that same transaction, commit, and only then commit the Kafka offset. A crash between
 the two commits redelivers the message, and the recorded id turns the redelivery into a no-op.
-A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on.
+A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on. A failure
+because the database is unreachable (restarting, its connections cut) is no fault of the message: it is tried again
+until the database answers, however long that takes, and never dead-lettered.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit.events import CloudEvent
@@ -38,6 +42,33 @@ _tracer = tracer(__name__)
 def dead_letter_topic(consumer: str) -> str:
     """Where a consumer's poison messages go."""
     return f"onesource.dlq.{consumer}"
+
+
+#: What an unreachable database raises: refused or dropped connections, a server starting or shutting down
+#: (SQLSTATE classes 08 and 57), a connection closed under the driver.
+_OUTAGES = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+#: The longest wait between tries while the database is unreachable.
+OUTAGE_BACKOFF_MAX_SECONDS = 5.0
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the database is unreachable rather than that the handler failed on this message."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    seen: BaseException | None = error
+    for _ in range(5):  # SQLAlchemy wraps the driver's error; asyncpg's own may wrap the socket's
+        if seen is None:
+            return False
+        if isinstance(seen, _OUTAGES):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 class EventConsumer:
@@ -101,10 +132,19 @@ class EventConsumer:
             except ValidationError as error:
                 await self._dead_letter(message, dead_letters, f"not a CloudEvent: {error}")
                 return
-            for attempt in range(1, self.max_attempts + 1):
+            attempt, outages = 1, 0
+            while attempt <= self.max_attempts:
                 try:
                     outcome = await self.handle(event)
                 except Exception as error:  # a handler bug or outage must not stop the group
+                    if is_outage(error):
+                        # Not the message's fault: wait for the database rather than dead-letter the event (its
+                        # partition waits too, so later events keep their order behind it).
+                        outages += 1
+                        logger.warning("database unavailable (try %d) for event %s: %r", outages, event.id, error)
+                        delay = min(OUTAGE_BACKOFF_MAX_SECONDS, self.retry_seconds * 2 ** min(outages, 8))
+                        await asyncio.sleep(delay)
+                        continue
                     logger.warning(
                         "handler failed (attempt %d/%d) for event %s: %r",
                         attempt,
@@ -116,6 +156,7 @@ class EventConsumer:
                         await self._dead_letter(message, dead_letters, repr(error))
                         return
                     await asyncio.sleep(self.retry_seconds * 2 ** (attempt - 1))
+                    attempt += 1
                 else:
                     HANDLED.labels(self.name, outcome).inc()
                     return
