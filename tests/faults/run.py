@@ -26,7 +26,9 @@ import httpx
 from onesource.kit.embedded import EmbeddedKafka, find_free_port
 from onesource.kit.testing.kafka import Record, TopicReader
 from onesource.kit.testing.proxy import TcpProxy
+from onesource.mesh.seed import seed_catalog, seed_demo, seed_platform, seed_subscriptions
 from onesource.mesh.state import read_health
+from onesource.registry.directory import registries
 from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.faults.checker import Observed, Report, check
 from tests.faults.history import History
@@ -97,9 +99,7 @@ async def _eventually(check: Any, what: str, timeout: float = 60.0) -> Any:
         await asyncio.sleep(0.3)
 
 
-async def _grantee(
-    client: httpx.AsyncClient, gateway: str, admin: dict[str, str], sample: str
-) -> tuple[Grantee, datetime]:
+async def _grantee(client: httpx.AsyncClient, gateway: str, admin: dict[str, str]) -> tuple[Grantee, datetime]:
     """A department of its own with a consumer, a grant on population.person and a feed and a Kafka subscription."""
     code = "f" + secrets.token_hex(4)
     created = await client.post(
@@ -140,7 +140,7 @@ async def _grantee(
         subscriptions[delivery] = subscribed.json()
 
     async def readable() -> bool:
-        return (await client.get(f"{gateway}{PERSONS}/{sample}", headers=headers)).status_code == 200
+        return (await client.get(f"{gateway}{PERSONS}", params={"limit": 1}, headers=headers)).status_code == 200
 
     await _eventually(readable, "the grant reaches the gateway")
     subscribed_at = max(datetime.fromisoformat(s["created_at"]) for s in subscriptions.values())
@@ -245,6 +245,19 @@ async def _audit(
     return found
 
 
+def _seed(var: Path, document: dict[str, Any], admin_secret: str) -> list[dict[str, Any]]:
+    """What `onesource up` seeds but the demo records: departments, clients, catalog, registries' own clients and
+    subscriptions."""
+    running = set(document["services"])
+    found = [registry for registry in registries() if registry.service in running]
+    with httpx.Client(base_url=str(document["gateway"]), timeout=30.0) as gateway:
+        clients = seed_demo(gateway, admin_secret)
+        seed_catalog(gateway, {client.client_id: client for client in clients}, found=found)
+        clients += seed_platform(gateway, var.resolve() / "secrets", found=found)
+        seed_subscriptions(gateway, {client.client_id: client for client in clients}, found=found)
+    return [client.as_json() for client in clients]
+
+
 @contextlib.contextmanager
 def _broker(log_dir: Path) -> Iterator[tuple[EmbeddedKafka, int]]:
     door = find_free_port()
@@ -277,8 +290,12 @@ async def run(seed: int, faults: int, work: Path, *, writers: int = 3, readers: 
         }
         env.pop("ONESOURCE_MESH_DATABASE_URL", None)  # the nemesis restarts the mesh's own PostgreSQL
         var = work / "var"
-        process, document = await asyncio.to_thread(start_mesh, var, env, pg_port=pg_port)
+        # Without the demo records: thousands of registrations the projector would work through before the run's.
+        process, document = await asyncio.to_thread(start_mesh, var, env, pg_port=pg_port, seed=False)
         try:
+            document["demo_clients"] = await asyncio.to_thread(
+                _seed, var, document, env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"]
+            )
             return await _run_on(
                 seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, writers, readers
             )
@@ -314,9 +331,7 @@ async def _run_on(
         registrar = await _token(client, gateway, "psb-registrar", secrets_of["psb-registrar"])
         owner = {"Authorization": f"Bearer {registrar}", "X-OneSource-Purpose": OWNER_PURPOSE}
         steward = {"Authorization": f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"}
-        listed = await client.get(f"{gateway}{PERSONS}", params={"limit": 1}, headers=owner)
-        listed.raise_for_status()
-        grantee, subscribed_at = await _grantee(client, gateway, admin, listed.json()["items"][0]["id_number"])
+        grantee, subscribed_at = await _grantee(client, gateway, admin)
 
         workload = Workload(gateway, owner, grantee, history, random.Random(rng.randrange(2**32)), writers, readers)
         nemesis = Nemesis(
