@@ -42,7 +42,7 @@ GRANTED = ("id_number", "name", "sex")
 #: How long the mesh gets, once healed, to publish and deliver everything.
 SETTLE_S = 120.0
 #: How long the projector gets to catch up (it works through the demo data's events too).
-PROJECTED_S = 600.0
+PROJECTED_S = 300.0
 
 
 @dataclass
@@ -199,7 +199,9 @@ async def _settle(pg_port: int, workload: Workload, services: dict[str, str], bo
             await connection.close()
         return int(handled) == len(ours)
 
-    await _eventually(projected, f"the projector handled the run's {len(ours)} events", PROJECTED_S)
+    # Not fatal: an event the projector never handles is a finding of the checker's ("never delivered").
+    with contextlib.suppress(RuntimeError):
+        await _eventually(projected, f"the projector handled the run's {len(ours)} events", PROJECTED_S)
     await _eventually(lambda: published("onesource_exchange"), "the exchange's outbox published", SETTLE_S)
     quiet_since, seen = time.monotonic(), len(workload.feed_events)
     deadline = time.monotonic() + SETTLE_S
