@@ -7,7 +7,8 @@
 - the record in the database is the last write of its chain of events (version, address, death);
 - every delivered event (HTTP feed and Kafka delivery topic) is masked to its grant, comes from a source event,
   arrives once after deduplication, in version order per record, and none of the source events it is due is lost;
-- every data answer that reached a caller is masked to its grant and has its audit entry; the audit chain verifies.
+- every data answer that reached a caller is masked to its grant and has its audit entry; the audit chain verifies;
+- no call is answered 500: an outage is a 502, 503 or 504 the caller may retry.
 """
 
 from __future__ import annotations
@@ -266,6 +267,10 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
     if not observed.audit_verified.get("ok"):
         anomalies.append(Anomaly(f"the audit chain does not verify: {observed.audit_verified}"))
     report.counts["audit entries verified"] = int(observed.audit_verified.get("entries", 0))
+    # An outage is answered 502/503/504 (retry later); a 500 is a crash of ours, whatever the nemesis did.
+    for call in history.of("call"):
+        if call.detail.get("status") == 500:
+            anomalies.append(Anomaly(f"{call.name} answered 500 (a crash, not an outage)", call.index, call.key))
     report.counts["calls"] = len(history.of("call"))
     report.counts["events"] = len(history.of("event"))
     return report
