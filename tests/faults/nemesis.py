@@ -33,8 +33,9 @@ KINDS = (
 #: The exchange's projector group (``exchange.projector.consumer.PROJECTOR_GROUP``).
 PROJECTOR_GROUP = "exchange-projector"
 SOURCE_TOPIC = "onesource.population.person.v1"
-#: How long a killed service may take to be restarted and ready.
-BACK_WITHIN_S = 90.0
+#: How long a killed service may take to be restarted and ready (the relay imports every service's app: on two
+#: busy cores that alone can take a minute).
+BACK_WITHIN_S = 240.0
 
 
 class NemesisFailed(RuntimeError):

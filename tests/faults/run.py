@@ -343,14 +343,14 @@ async def _run_on(
         feed = asyncio.create_task(workload.follow_feed(client, feed_done))
         load = asyncio.create_task(workload.run(client))
         try:
-            await asyncio.sleep(2.0)  # some records exist before the first fault
-            await nemesis.run(faults)
-            await asyncio.sleep(2.0)
-        finally:
-            workload.stopping.set()
-            await load
-        history.record("checker", "fault", "healed", outcome="ok", faults=nemesis.injected)
-        try:
+            try:
+                await asyncio.sleep(2.0)  # some records exist before the first fault
+                await nemesis.run(faults)
+                await asyncio.sleep(2.0)
+            finally:
+                workload.stopping.set()
+                await load
+            history.record("checker", "fault", "healed", outcome="ok", faults=nemesis.injected)
             source = await _settle(pg_port, workload, services, bootstrap)
         finally:
             feed_done.set()
