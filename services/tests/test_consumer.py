@@ -180,3 +180,25 @@ def test_a_handler_bug_is_no_outage() -> None:
     assert not is_outage(DBAPIError("INSERT", None, ValueError("bad value")))
     assert is_outage(DBAPIError("SELECT 1", None, asyncpg.CannotConnectNowError("starting up")))
     assert is_outage(ConnectionRefusedError(111, "Connection refused"))
+
+
+async def test_a_consumer_that_stops_on_an_error_is_started_again(
+    engine: AsyncEngine, infrastructure: Infrastructure
+) -> None:
+    runs: list[int] = []
+
+    class Fragile(EventConsumer):
+        async def run(self) -> None:
+            runs.append(len(runs))
+            if len(runs) < 3:  # as a commit raises while the broker is cut off
+                raise ConnectionRefusedError(111, "Connection refused")
+
+    consumer = Fragile(
+        name="kit-fragile",
+        topics=[],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+    )
+    await asyncio.wait_for(consumer.run_forever(), 10)
+    assert runs == [0, 1, 2], "run again after each failure, until it ends normally"

@@ -358,7 +358,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
             tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
         for factory in spec.consumers:
             consumer = factory(app)
-            tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
+            tasks.append(asyncio.create_task(consumer.run_forever(), name=consumer.name))
         async with contextlib.AsyncExitStack() as stack:
             for extension in spec.extensions:
                 await stack.enter_async_context(extension(app))

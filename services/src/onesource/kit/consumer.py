@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -55,6 +56,9 @@ _OUTAGES = (
 )
 #: The longest wait between tries while the database is unreachable.
 OUTAGE_BACKOFF_MAX_SECONDS = 5.0
+#: The longest wait before a stopped consumer starts again; a run that lasted this long starts the count afresh.
+RESTART_MAX_SECONDS = 10.0
+RESTART_RESET_SECONDS = 60.0
 
 
 def is_outage(error: BaseException) -> bool:
@@ -119,6 +123,26 @@ class EventConsumer:
         finally:
             await consumer.stop()
             await dead_letters.stop()
+
+    async def run_forever(self) -> None:
+        """:meth:`run`, started again after whatever ends it but cancellation.
+
+        An error outside a message's handling (a commit while the broker is cut off, a query while the database
+        restarts) ends ``run``; a consumer that stayed stopped would leave every later event unhandled, silently,
+        in a process that still answers ready. The offsets are committed after each effect, so a new ``run``
+        resumes where the last left off.
+        """
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                await self.run()
+                return
+            except Exception as error:
+                failures = 1 if time.monotonic() - started > RESTART_RESET_SECONDS else failures + 1
+                delay = min(RESTART_MAX_SECONDS, 0.5 * 2 ** (failures - 1))
+                logger.error("consumer %s stopped: %r; starting it again in %.1f s", self.name, error, delay)
+                await asyncio.sleep(delay)
 
     async def _process(self, message: ConsumerRecord[bytes, bytes], dead_letters: AIOKafkaProducer) -> None:
         parent = context_from_headers(message.headers)
