@@ -43,6 +43,7 @@ GRANTED = ("id_number", "name", "sex")
 SETTLE_S = 120.0
 #: How long the projector gets to catch up (it works through the demo data's events too).
 PROJECTED_S = 300.0
+TOKEN_REFRESH_S = 300.0
 
 
 @dataclass
@@ -153,6 +154,7 @@ async def _grantee(client: httpx.AsyncClient, gateway: str, admin: dict[str, str
             feed=subscriptions["feed"]["id"],
             topic_subscription=subscriptions["kafka"]["id"],
             topic=subscriptions["kafka"]["topic"],
+            secret=secret,
         ),
         subscribed_at,
     )
@@ -245,6 +247,19 @@ async def _audit(
                 break
         found[key] = ids
     return found
+
+
+async def _keep_tokens(client: httpx.AsyncClient, gateway: str, holders: list[tuple[dict[str, str], str, str]]) -> None:
+    """Give the workload's clients new tokens every few minutes (they live 15 minutes; a full run is longer)."""
+    while True:
+        await asyncio.sleep(TOKEN_REFRESH_S)
+        for headers, client_id, secret in holders:
+            while True:
+                try:
+                    headers["Authorization"] = f"Bearer {await _token(client, gateway, client_id, secret)}"
+                    break
+                except httpx.HTTPError:  # the gateway is down for a moment
+                    await asyncio.sleep(2.0)
 
 
 def _seed(var: Path, document: dict[str, Any], admin_secret: str) -> list[dict[str, Any]]:
@@ -342,6 +357,16 @@ async def _run_on(
             var, pg_port, proxy, services, history, workload, random.Random(rng.randrange(2**32)), bootstrap
         )
         feed_done = asyncio.Event()
+        refresh = asyncio.create_task(
+            _keep_tokens(
+                client,
+                gateway,
+                [
+                    (owner, "psb-registrar", secrets_of["psb-registrar"]),
+                    (grantee.headers, grantee.client_id, grantee.secret),
+                ],
+            )
+        )
         feed = asyncio.create_task(workload.follow_feed(client, feed_done))
         load = asyncio.create_task(workload.run(client))
         try:
@@ -357,6 +382,12 @@ async def _run_on(
         finally:
             feed_done.set()
             await feed
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+        # A run may outlast the tokens of its start.
+        admin["Authorization"] = f"Bearer {await _token(client, gateway, 'admin', document['admin']['client_secret'])}"
+        steward["Authorization"] = f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"
         delivered: list[Record] = await TopicReader(bootstrap).read(grantee.topic, settle=3.0)
         for record in delivered:
             history.record(

@@ -66,6 +66,8 @@ class Grantee:
     topic_subscription: str
     topic: str
     """Its Kafka delivery topic."""
+    secret: str = ""
+    """Its consumer's client secret (a run outlasts a token)."""
 
 
 @dataclass
