@@ -93,8 +93,9 @@ class RestartPolicy:
     """
 
     first_delay: float = 0.5
-    max_delay: float = 8.0
-    give_up_after: int = 5
+    max_delay: float = 15.0
+    give_up_after: int = 8
+    """With the delays above, about 45 s of crashing: a service waiting out its database's restart is not given up."""
 
     def delay(self, crashes_in_row: int) -> float:
         """Seconds to wait before the next start, after ``crashes_in_row`` (≥ 1) crashes without becoming ready."""
