@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 export UV_PYTHON_DOWNLOADS ?= never
 
 .DEFAULT_GOAL := help
-.PHONY: help uv install install-runtime run test test-fast lint format typecheck contracts contracts-check bench clean
+.PHONY: help uv install install-runtime run test test-fast test-faults lint format typecheck contracts contracts-check bench clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  \033[1m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,11 @@ run: install-runtime ## start the whole mesh on embedded PostgreSQL and Kafka (C
 test: install ## run every test against real PostgreSQL and Kafka (embedded unless env vars name servers)
 	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not mesh"
 	$(UV) run --frozen --no-sync pytest -m mesh
+
+# The full fault suite: 105 faults (15 of each kind) over a mesh of its own, then the checker; `make test` runs a
+# short one (21 faults) among the mesh tests. SEED= replays a run.
+test-faults: install ## the fault suite (a nemesis, a recorded history, a checker); writes tests/faults/RESULTS.md
+	$(UV) run --frozen --no-sync python -m tests.faults --faults 105 $(if $(SEED),--seed $(SEED))
 
 test-fast: install ## the tests without the slow fault tests and without the mesh
 	$(UV) run --frozen --no-sync pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow and not mesh"

@@ -26,7 +26,7 @@ def free_gateway_port() -> int:
 
 
 def start_mesh(
-    var: Path, env: Mapping[str, str], *, pg_port: int, timeout: float = 240.0, attempts: int = 3
+    var: Path, env: Mapping[str, str], *, pg_port: int, timeout: float = 240.0, attempts: int = 3, seed: bool = True
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Run `onesource up` with its state in ``var`` (log beside it in ``up.log``); wait for `mesh.json`.
 
@@ -35,7 +35,7 @@ def start_mesh(
     """
     for attempt in range(1, attempts + 1):
         try:
-            return _start_once(var, env, pg_port=pg_port, timeout=timeout)
+            return _start_once(var, env, pg_port=pg_port, timeout=timeout, seed=seed)
         except MeshDidNotStart as error:
             if attempt == attempts or "address already in use" not in str(error):
                 raise
@@ -43,12 +43,12 @@ def start_mesh(
 
 
 def _start_once(
-    var: Path, env: Mapping[str, str], *, pg_port: int, timeout: float
+    var: Path, env: Mapping[str, str], *, pg_port: int, timeout: float, seed: bool
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     command = [
         sys.executable, "-m", "onesource.mesh", "up", "--var", str(var),
         "--pg-port", str(pg_port), "--postgis-port", str(find_free_port()), "--kafka-port", str(find_free_port()),
-        "--gateway-port", str(free_gateway_port()),
+        "--gateway-port", str(free_gateway_port()), *([] if seed else ["--no-seed"]),
     ]  # fmt: skip
     var.parent.mkdir(parents=True, exist_ok=True)
     log_path = var.parent / "up.log"

@@ -7,6 +7,7 @@ seeder makes, in memory.
 import base64
 import os
 import secrets
+import sys
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -14,7 +15,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 
+def _crash_if_told() -> None:
+    """Fail at start-up while ``$MESH_STUB_CRASH_DIR/crash-<port>`` exists: a service in a crash loop."""
+    directory = os.environ.get("MESH_STUB_CRASH_DIR")
+    port = sys.argv[sys.argv.index("--port") + 1] if "--port" in sys.argv else ""
+    if directory and port and os.path.exists(os.path.join(directory, f"crash-{port}")):
+        raise SystemExit(f"told to crash on port {port}")
+
+
 def create_app() -> FastAPI:
+    _crash_if_told()
     app = FastAPI()
     departments: dict[str, dict[str, Any]] = {}
     clients: dict[str, dict[str, Any]] = {}

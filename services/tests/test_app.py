@@ -72,6 +72,15 @@ async def test_unexpected_error_hides_internals(client: httpx.AsyncClient) -> No
     assert response.json()["request_id"] == response.headers["x-request-id"]
 
 
+async def test_an_unreachable_database_is_a_503_to_retry_not_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/widgets/crash/database")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/service-unavailable")
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
 async def test_request_id_is_propagated_or_generated(client: httpx.AsyncClient) -> None:
     given = await client.get("/healthz", headers={"X-Request-Id": "abc-123"})
     assert given.headers["x-request-id"] == "abc-123"

@@ -8,13 +8,15 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from kit_widgets.app import Widget
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from onesource.kit.consumer import EventConsumer, dead_letter_topic
+from onesource.kit.consumer import EventConsumer, dead_letter_topic, is_outage
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, ensure_topics
@@ -119,3 +121,84 @@ async def test_handling_an_event_twice_has_one_effect(engine: AsyncEngine, infra
     assert await consumer.handle(event) == "handled"
     assert await consumer.handle(event) == "duplicate"
     assert await widgets_named(engine, run) == 1
+
+
+async def test_an_unreachable_database_is_waited_for_never_dead_lettered(
+    engine: AsyncEngine, infrastructure: Infrastructure, topic_reader: TopicReader
+) -> None:
+    run = f"o-{uuid.uuid4().hex[:8]}"
+    topic = f"onesource.test.{run}.v1"
+    name = f"kit-outage-{run}"
+    failures = iter(
+        [
+            asyncpg.CannotConnectNowError("the database system is not yet accepting connections"),
+            ConnectionRefusedError(111, "Connection refused"),
+            asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command"),
+            ConnectionResetError(104, "Connection reset by peer"),
+        ]
+    )
+
+    async def during_a_restart(session: AsyncSession, event: CloudEvent) -> None:
+        failure = next(failures, None)
+        if failure is not None:  # as SQLAlchemy raises the driver's error
+            raise DBAPIError("SELECT 1", None, failure) from failure
+        await make_widget(session, event)
+
+    await ensure_topics(infrastructure.kafka, [topic], client_id="tests")
+    producer = create_producer(infrastructure.kafka, client_id="tests")
+    await producer.start()
+    event = widget_event(f"{run}-one", "red")
+    try:
+        await send(producer, topic, event.subject, event.model_dump_json().encode())
+    finally:
+        await producer.stop()
+    consumer = EventConsumer(
+        name=name,
+        topics=[topic],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=during_a_restart,
+        max_attempts=2,  # fewer than the outage's failures: they must not count
+        retry_seconds=0.01,
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        for _ in range(300):
+            if await widgets_named(engine, run) == 1:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert await widgets_named(engine, run) == 1, "handled once the database answered"
+    assert await topic_reader.read(dead_letter_topic(name), settle=1.0) == []
+
+
+def test_a_handler_bug_is_no_outage() -> None:
+    assert not is_outage(RuntimeError("this handler cannot take that event"))
+    assert not is_outage(DBAPIError("INSERT", None, ValueError("bad value")))
+    assert is_outage(DBAPIError("SELECT 1", None, asyncpg.CannotConnectNowError("starting up")))
+    assert is_outage(ConnectionRefusedError(111, "Connection refused"))
+
+
+async def test_a_consumer_that_stops_on_an_error_is_started_again(
+    engine: AsyncEngine, infrastructure: Infrastructure
+) -> None:
+    runs: list[int] = []
+
+    class Fragile(EventConsumer):
+        async def run(self) -> None:
+            runs.append(len(runs))
+            if len(runs) < 3:  # as a commit raises while the broker is cut off
+                raise ConnectionRefusedError(111, "Connection refused")
+
+    consumer = Fragile(
+        name="kit-fragile",
+        topics=[],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+    )
+    await asyncio.wait_for(consumer.run_forever(), 10)
+    assert runs == [0, 1, 2], "run again after each failure, until it ends normally"

@@ -6,7 +6,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -26,7 +26,13 @@ from onesource.mesh.services import (
     service_env,
     service_urls,
 )
-from onesource.mesh.state import load_or_create_admin_secret, mesh_document, read_pids, write_mesh_json
+from onesource.mesh.state import (
+    load_or_create_admin_secret,
+    mesh_document,
+    read_health,
+    read_pids,
+    write_mesh_json,
+)
 from onesource.mesh.supervisor import async_database_template, taken_ports
 from onesource.standards.uscc import uscc_problem
 
@@ -255,6 +261,8 @@ class StubSpec(ServiceSpec):
 
 cli.SERVICES = tuple(StubSpec(s.name, s.package, s.env_prefix, s.port_offset, s.postgis) for s in cli.SERVICES)
 cli.RELAY = StubSpec(cli.RELAY.name, cli.RELAY.package, cli.RELAY.env_prefix, cli.RELAY.port_offset)
+# Restarts without the production backoff, so a crash loop is given up within a test's patience.
+cli.RESTART_POLICY = cli.RestartPolicy(first_delay=0.1, max_delay=0.4, give_up_after=3)
 # The stub gateway knows population's seeding calls only; the mesh tests seed every registry for real.
 everything = cli.registries
 cli.registries = lambda: [registry for registry in everything() if registry.service == "population"]
@@ -456,4 +464,102 @@ def test_the_next_start_cleans_up_after_a_launcher_killed_outright(tmp_path: Pat
     finally:
         again.send_signal(signal.SIGINT)
         assert again.wait(timeout=60) == 0, output.read_text()
+    assert _all_ports_free(ports)
+
+
+def _wait_for(check: Callable[[], object], what: str, output: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"not after {timeout} s: {what}\n{output.read_text()}"
+        time.sleep(0.2)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _status(var: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "onesource.mesh", "status", "--var", str(var)],
+        env={**_harness_env(), "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout + done.stderr
+
+
+def _restarted(var: Path, name: str, before: int) -> bool:
+    pids = read_pids(var)
+    return (
+        pids is not None
+        and name in pids.services
+        and pids.services[name].pid != before
+        and (pids.services[name].alive())
+    )
+
+
+def test_a_killed_service_and_the_relay_are_restarted_and_counted(tmp_path: Path, ports: tuple[int, int, int]) -> None:
+    var, output = tmp_path / "var", tmp_path / "up.out"
+    mesh = _up(var, ports, output)
+    catalog = f"http://127.0.0.1:{ports[0] + 1}"
+    try:
+        for name in ("catalog", "relay"):
+            pids = read_pids(var)
+            assert pids is not None
+            killed = pids.services[name].pid
+            os.killpg(killed, signal.SIGKILL)
+            _wait_for(lambda name=name, killed=killed: _restarted(var, name, killed), f"{name} restarted", output)
+        _wait_for(lambda: _ready(catalog), "catalog ready again", output)
+        _wait_for(lambda: read_health(var).get("relay", {}).get("state") == "up", "the relay ready again", output)
+        text = output.read_text()
+        assert "catalog exited (-9); restarting" in text
+        assert "relay exited (-9); restarting" in text
+        health = read_health(var)
+        assert (health["catalog"]["restarts"], health["catalog"]["last_exit"]) == (1, -9)
+        assert (health["relay"]["restarts"], health["gateway"]["restarts"]) == (1, 0)
+        status = _status(var)
+        rows = {line.split("│")[1].strip(): line for line in status.splitlines() if line.count("│") > 3}
+        assert "1 (last exit -9)" in rows["catalog"], status
+        assert "1 (last exit -9)" in rows["relay"], status
+        assert "ready" in rows["gateway"]
+        mesh.send_signal(signal.SIGINT)
+        assert mesh.wait(timeout=60) == 0, output.read_text()
+    finally:
+        _kill(mesh)
+    assert not (var / "mesh.health.json").exists()
+    assert _all_ports_free(ports)
+
+
+def test_a_service_that_keeps_crashing_is_given_up_loudly(tmp_path: Path, ports: tuple[int, int, int]) -> None:
+    var, output = tmp_path / "var", tmp_path / "up.out"
+    crashes = tmp_path / "crashes"
+    crashes.mkdir()
+    os.environ["MESH_STUB_CRASH_DIR"] = str(crashes)  # read by _harness_env, for the stubs
+    try:
+        mesh = _up(var, ports, output)
+    finally:
+        del os.environ["MESH_STUB_CRASH_DIR"]
+    try:
+        (crashes / f"crash-{ports[0] + 1}").touch()
+        pids = read_pids(var)
+        assert pids is not None
+        os.killpg(pids.services["catalog"].pid, signal.SIGKILL)
+        _wait_for(lambda: "no more restarts" in output.read_text(), "the supervisor gives up", output)
+        text = output.read_text()
+        assert "catalog exited (1) 3 times in a row without becoming ready" in text
+        assert "told to crash on port" in text, "the log's tail says why"
+        assert mesh.poll() is None, "the rest of the mesh runs on"
+        assert httpx.get(f"http://127.0.0.1:{ports[0]}/readyz").status_code == 200
+        _wait_for(lambda: read_health(var).get("catalog", {}).get("state") == "gave up", "health says so", output)
+        assert read_health(var)["catalog"]["restarts"] == 2
+        status = _status(var)
+        assert "gave up, last exit 1" in status, status
+        mesh.send_signal(signal.SIGINT)
+        assert mesh.wait(timeout=60) == 0, output.read_text()
+    finally:
+        _kill(mesh)
     assert _all_ports_free(ports)

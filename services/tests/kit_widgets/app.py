@@ -9,6 +9,7 @@ from typing import Annotated, Any, ClassVar
 from fastapi import APIRouter, Depends, FastAPI, Query
 from pydantic import BaseModel
 from sqlalchemy import Text, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from onesource.kit import outbox
@@ -77,6 +78,12 @@ async def read_widget(name: str, session: SessionDep, limit: Annotated[int, Quer
 @router.get("/crash/now")
 async def crash() -> None:
     raise RuntimeError("secret internal detail")
+
+
+@router.get("/crash/database")
+async def database_restarting() -> None:
+    cause = ConnectionRefusedError(111, "Connection refused")
+    raise DBAPIError("SELECT 1", None, cause) from cause  # as SQLAlchemy reports a database it cannot reach
 
 
 def create_app(settings: ServiceSettings) -> FastAPI:

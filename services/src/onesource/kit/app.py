@@ -25,7 +25,7 @@ from sqlalchemy import MetaData, text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from onesource.kit.auth import HttpRevocations, TokenVerifier, http_jwks_source
-from onesource.kit.consumer import EventConsumer
+from onesource.kit.consumer import EventConsumer, is_outage
 from onesource.kit.db import create_engine, create_read_pool, reading, sessionmaker_for
 from onesource.kit.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, install_problem_handlers, problem_response
 from onesource.kit.idempotency import IdempotencyFactory, record_store
@@ -143,7 +143,19 @@ class RequestContextMiddleware:
                 await send_with_id({"type": "http.response.body", "body": body})
                 return
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as error:
+            if is_outage(error) and not status_sent:
+                # The database is restarting or unreachable: a 503 the caller may retry, not a 500 of ours.
+                logger.warning("database unavailable on %s %s: %r", scope["method"], scope["path"], error)
+                await send_with_id(
+                    {
+                        "type": "http.response.start",
+                        "status": 503,
+                        "headers": [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"retry-after", b"1")],
+                    }
+                )
+                await send_with_id({"type": "http.response.body", "body": _unavailable_body(scope, request_id)})
+                return
             # Answer here rather than in Starlette's outermost error middleware, so that the 500
             # problem carries the request id header like every other response.
             logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
@@ -205,6 +217,17 @@ def _internal_error_body(scope: Scope, request_id: str) -> bytes:
         slug="internal-error",
         title="Internal error",
         detail="The service failed to process the request; quote the request id when reporting it.",
+    )
+
+
+def _unavailable_body(scope: Scope, request_id: str) -> bytes:
+    return _problem_body(
+        scope,
+        request_id,
+        status=503,
+        slug="service-unavailable",
+        title="Service unavailable",
+        detail="The service's database is unavailable for a moment; try again shortly.",
     )
 
 
@@ -335,7 +358,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
             tasks.append(asyncio.create_task(relay.run(), name=f"{spec.name}-relay"))
         for factory in spec.consumers:
             consumer = factory(app)
-            tasks.append(asyncio.create_task(consumer.run(), name=consumer.name))
+            tasks.append(asyncio.create_task(consumer.run_forever(), name=consumer.name))
         async with contextlib.AsyncExitStack() as stack:
             for extension in spec.extensions:
                 await stack.enter_async_context(extension(app))

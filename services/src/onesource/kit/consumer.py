@@ -4,7 +4,9 @@ For every message: open a transaction, record the event id in ``handled_event`` 
 run the handler in that same transaction, commit, and only then commit the Kafka offset (once per partition of
 a fetched batch). A crash between the commits redelivers the messages, and the recorded ids turn the redelivery
 into no-ops.
-A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on.
+A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on. A failure
+because the database is unreachable (restarting, its connections cut) is no fault of the message: it is tried again
+until the database answers, however long that takes, and never dead-lettered.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit.events import CloudEvent
@@ -39,6 +44,36 @@ _tracer = tracer(__name__)
 def dead_letter_topic(consumer: str) -> str:
     """Where a consumer's poison messages go."""
     return f"onesource.dlq.{consumer}"
+
+
+#: What an unreachable database raises: refused or dropped connections, a server starting or shutting down
+#: (SQLSTATE classes 08 and 57), a connection closed under the driver.
+_OUTAGES = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.InterfaceError,
+)
+#: The longest wait between tries while the database is unreachable.
+OUTAGE_BACKOFF_MAX_SECONDS = 5.0
+#: The longest wait before a stopped consumer starts again; a run that lasted this long starts the count afresh.
+RESTART_MAX_SECONDS = 10.0
+RESTART_RESET_SECONDS = 60.0
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` says the database is unreachable rather than that the handler failed on this message."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    seen: BaseException | None = error
+    for _ in range(5):  # SQLAlchemy wraps the driver's error; asyncpg's own may wrap the socket's
+        if seen is None:
+            return False
+        if isinstance(seen, _OUTAGES):
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__ or seen.__context__
+    return False
 
 
 class EventConsumer:
@@ -92,6 +127,26 @@ class EventConsumer:
             await consumer.stop()
             await dead_letters.stop()
 
+    async def run_forever(self) -> None:
+        """:meth:`run`, started again after whatever ends it but cancellation.
+
+        An error outside a message's handling (a commit while the broker is cut off, a query while the database
+        restarts) ends ``run``; a consumer that stayed stopped would leave every later event unhandled, silently,
+        in a process that still answers ready. The offsets are committed after each effect, so a new ``run``
+        resumes where the last left off.
+        """
+        failures = 0
+        while True:
+            started = time.monotonic()
+            try:
+                await self.run()
+                return
+            except Exception as error:
+                failures = 1 if time.monotonic() - started > RESTART_RESET_SECONDS else failures + 1
+                delay = min(RESTART_MAX_SECONDS, 0.5 * 2 ** (failures - 1))
+                logger.error("consumer %s stopped: %r; starting it again in %.1f s", self.name, error, delay)
+                await asyncio.sleep(delay)
+
     async def _process(self, message: ConsumerRecord[bytes, bytes], dead_letters: AIOKafkaProducer) -> None:
         parent = context_from_headers(message.headers)
         with _tracer.start_as_current_span(
@@ -104,10 +159,19 @@ class EventConsumer:
             except ValidationError as error:
                 await self._dead_letter(message, dead_letters, f"not a CloudEvent: {error}")
                 return
-            for attempt in range(1, self.max_attempts + 1):
+            attempt, outages = 1, 0
+            while attempt <= self.max_attempts:
                 try:
                     outcome = await self.handle(event)
                 except Exception as error:  # a handler bug or outage must not stop the group
+                    if is_outage(error):
+                        # Not the message's fault: wait for the database rather than dead-letter the event (its
+                        # partition waits too, so later events keep their order behind it).
+                        outages += 1
+                        logger.warning("database unavailable (try %d) for event %s: %r", outages, event.id, error)
+                        delay = min(OUTAGE_BACKOFF_MAX_SECONDS, self.retry_seconds * 2 ** min(outages, 8))
+                        await asyncio.sleep(delay)
+                        continue
                     logger.warning(
                         "handler failed (attempt %d/%d) for event %s: %r",
                         attempt,
@@ -119,6 +183,7 @@ class EventConsumer:
                         await self._dead_letter(message, dead_letters, repr(error))
                         return
                     await asyncio.sleep(self.retry_seconds * 2 ** (attempt - 1))
+                    attempt += 1
                 else:
                     HANDLED.labels(self.name, outcome).inc()
                     return

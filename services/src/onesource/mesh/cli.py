@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import shlex
@@ -17,6 +18,7 @@ from types import FrameType
 from typing import Any
 
 import httpx
+import psutil
 from rich.console import Console
 from rich.live import Live
 from rich.markup import escape
@@ -65,7 +67,9 @@ from onesource.mesh.state import (
     ProcessRecord,
     load_or_create_admin_secret,
     mesh_document,
+    read_health,
     read_pids,
+    write_health,
     write_mesh_json,
     write_pids,
 )
@@ -75,6 +79,7 @@ from onesource.mesh.supervisor import (
     KAFKA_ENV,
     POSTGIS_DATABASE_ENV,
     PortRequest,
+    RestartPolicy,
     ServiceProcess,
     async_database_template,
     ensure_external_databases,
@@ -89,6 +94,9 @@ __all__ = ["UpOptions", "build_parser", "main", "port_requests"]
 
 READY_TIMEOUT_S = 90.0
 STATUS_REFRESH_S = 2.0
+#: How often the supervisor looks for exited services (a restart should not wait for the status line).
+SUPERVISE_S = 0.2
+RESTART_POLICY = RestartPolicy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +418,11 @@ class _Mesh:
         return server.async_dsn("{database}")
 
     def _write_pids(self) -> None:
-        services = {s.spec.name: ProcessRecord.of(s.pid) for s in self.services if s.pid is not None}
+        services: dict[str, ProcessRecord] = {}
+        for service in self.services:
+            if service.pid is not None and service.exit_code() is None:  # an exited one waits to be restarted
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    services[service.spec.name] = ProcessRecord.of(service.pid)
         kafka_pid = self.kafka.pid if self.kafka is not None else None
         write_pids(
             self.var,
@@ -530,29 +542,70 @@ class _Mesh:
         self.console.print(f"\nEverything above is in {path}. Press Ctrl-C to stop the mesh.\n")
 
     def _watch(self) -> None:
+        """Supervise: restart what exits (with backoff, giving up on a crash loop), and show the status line."""
         last: dict[str, str] = {}
+        ready: dict[str, bool] = {service.spec.name: True for service in self.services}
+        probed = 0.0
         with httpx.Client(timeout=1.5) as client, Live(console=self.console, auto_refresh=False) as live:
             while True:
-                states = {service.spec.name: self._state(client, service) for service in self.services}
-                line = Text()
-                for name, state in states.items():
-                    style = "green" if state == "up" else "red"
-                    line.append("● " if state == "up" else "✖ ", style=style)
-                    line.append(f"{name} {state}  ")
-                line.append(time.strftime("%H:%M:%S"), style="dim")
-                if self.console.is_terminal:
-                    live.update(line, refresh=True)
-                elif states != last:
-                    # Without a terminal Live shows nothing until the end; log changes instead.
-                    self.console.print(line)
-                last = states
-                time.sleep(STATUS_REFRESH_S)
+                now = time.monotonic()
+                changed = False
+                for service in self.services:
+                    happened = service.supervise(RESTART_POLICY, now)
+                    if happened is not None:
+                        changed = True
+                        ready[service.spec.name] = False
+                        self._report(service, happened)
+                if changed:
+                    self._write_pids()
+                if changed or now - probed >= STATUS_REFRESH_S:
+                    probed = now
+                    for service in self.services:
+                        if service.exit_code() is None and not service.gave_up:
+                            ready[service.spec.name] = probe_ready(client, service.url)
+                            if ready[service.spec.name]:
+                                service.became_ready()
+                    states = {
+                        service.spec.name: self._state(service, ready[service.spec.name]) for service in self.services
+                    }
+                    write_health(self.var, {s.spec.name: s.health(ready[s.spec.name]) for s in self.services})
+                    line = Text()
+                    for name, state in states.items():
+                        style = "green" if state.startswith("up") else "red"
+                        line.append("● " if state.startswith("up") else "✖ ", style=style)
+                        line.append(f"{name} {state}  ")
+                    line.append(time.strftime("%H:%M:%S"), style="dim")
+                    if self.console.is_terminal:
+                        live.update(line, refresh=True)
+                    elif states != last:
+                        # Without a terminal Live shows nothing until the end; log changes instead.
+                        self.console.print(line)
+                    last = states
+                time.sleep(SUPERVISE_S)
 
-    def _state(self, client: httpx.Client, service: ServiceProcess) -> str:
-        code = service.exit_code()
-        if code is not None:
-            return f"exited ({code}), see {service.log_path}"
-        return "up" if probe_ready(client, service.url) else "not ready"
+    def _report(self, service: ServiceProcess, happened: str) -> None:
+        name = service.spec.name
+        if happened == "exited":
+            delay = max(0.0, (service.restart_at or 0.0) - time.monotonic())
+            self.console.print(
+                f"[yellow]↻ {name} exited ({service.last_exit}); restarting in {delay:.1f} s "
+                f"(restart {service.restarts + 1}, see {service.log_path})[/]"
+            )
+        elif happened == "gave up":
+            self.console.print(
+                f"[bold red]✖ {name} exited ({service.last_exit}) {service.crashes_in_row} times in a row without "
+                f"becoming ready: no more restarts. Last lines of {service.log_path}:[/]\n"
+                f"{escape(log_tail(service.log_path))}"
+            )
+
+    @staticmethod
+    def _state(service: ServiceProcess, ready: bool) -> str:
+        restarts = f" ↻{service.restarts}" if service.restarts else ""
+        if service.gave_up:
+            return f"gave up after {service.crashes_in_row} crashes (exit {service.last_exit}), see {service.log_path}"
+        if service.restart_at is not None or service.exit_code() is not None:
+            return f"exited ({service.last_exit}), restarting{restarts}"
+        return ("up" if ready else "not ready") + restarts
 
     def shutdown(self) -> None:
         """Stop services, then Kafka, then PostgreSQL; safe to call more than once."""
@@ -577,6 +630,7 @@ class _Mesh:
             if processes or self.kafka is not None or self.postgres is not None:
                 (self.var / "mesh.pids").unlink(missing_ok=True)
                 (self.var / "mesh.json").unlink(missing_ok=True)
+                (self.var / "mesh.health.json").unlink(missing_ok=True)
                 self.console.print("[bold]Mesh stopped.[/]")
         finally:
             for signum, handler in self._previous_handlers.items():
@@ -672,16 +726,26 @@ def _status(var: Path, console: Console) -> int:
         console.print(f"No mesh is running from {var} ({path} does not exist). Start one with [bold]onesource up[/].")
         return 1
     document = json.loads(path.read_text(encoding="utf-8"))
+    health = read_health(var)
     table = Table(title=f"OneSource mesh ({path})", title_justify="left")
     table.add_column("service")
     table.add_column("URL")
     table.add_column("readyz")
+    table.add_column("restarts")
     all_ready = True
+    # The relay answers probes too, though it is no service of mesh.json's (pinned) list.
+    urls = {**document["services"], **{name: str(entry["url"]) for name, entry in health.items() if "url" in entry}}
     with httpx.Client(timeout=2.0) as client:
-        for name, url in document["services"].items():
+        for name, url in urls.items():
             ready = probe_ready(client, url)
             all_ready &= ready
-            table.add_row(name, url, "[green]ready[/]" if ready else "[red]not ready[/]")
+            entry = health.get(name, {})
+            restarts = str(entry.get("restarts", 0))
+            if entry.get("state") == "gave up":
+                restarts += f" [red](gave up, last exit {entry.get('last_exit')})[/]"
+            elif entry.get("last_exit") is not None:
+                restarts += f" (last exit {entry.get('last_exit')})"
+            table.add_row(name, url, "[green]ready[/]" if ready else "[red]not ready[/]", restarts)
     console.print(table)
     console.print(f"Kafka {document['kafka_bootstrap']}")
     return 0 if all_ready else 1
@@ -708,6 +772,7 @@ def _down(var: Path, console: Console) -> int:
         console.print(f"Stopped what the mesh left running: {', '.join(stopped)}")
     (var / "mesh.pids").unlink(missing_ok=True)
     (var / "mesh.json").unlink(missing_ok=True)
+    (var / "mesh.health.json").unlink(missing_ok=True)
     console.print("[bold]Mesh stopped.[/]")
     return 0
 

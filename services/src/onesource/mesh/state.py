@@ -1,4 +1,4 @@
-"""Files the local mesh keeps under `var/`: `mesh.json` (pinned public shape), `mesh.pids`, `admin-secret`."""
+"""Files the local mesh keeps under `var/`: `mesh.json` (pinned), `mesh.pids`, `mesh.health.json`, `admin-secret`."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ __all__ = [
     "ProcessRecord",
     "load_or_create_admin_secret",
     "mesh_document",
+    "read_health",
     "read_pids",
+    "write_health",
     "write_mesh_json",
     "write_pids",
     "write_private",
@@ -172,3 +174,19 @@ def read_pids(var_dir: Path) -> MeshPids | None:
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def write_health(var_dir: Path, services: Mapping[str, Mapping[str, Any]]) -> None:
+    """Record what the supervisor knows of each service (state, restarts, last exit) for `onesource status`."""
+    write_private(var_dir / "mesh.health.json", json.dumps(services, indent=2) + "\n")
+
+
+def read_health(var_dir: Path) -> dict[str, dict[str, Any]]:
+    """The supervisor's last record of each service; empty when there is none (or it is unreadable)."""
+    try:
+        document = json.loads((var_dir / "mesh.health.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    return {str(name): entry for name, entry in document.items() if isinstance(entry, dict)}

@@ -23,6 +23,7 @@ __all__ = [
     "KAFKA_ENV",
     "POSTGIS_DATABASE_ENV",
     "PortRequest",
+    "RestartPolicy",
     "ServiceProcess",
     "async_database_template",
     "ensure_external_databases",
@@ -82,15 +83,44 @@ def log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text[-lines:]) or f"({path} is empty)"
 
 
+@dataclass(frozen=True, slots=True)
+class RestartPolicy:
+    """How `onesource up` restarts a service that exited: after a growing delay, until it crash-loops.
+
+    A crash counts against the service only while it has not become ready since its last start: a service killed
+    after it ran is restarted however often that happens; one that cannot start is given up after ``give_up_after``
+    starts in a row that never became ready.
+    """
+
+    first_delay: float = 0.5
+    max_delay: float = 15.0
+    give_up_after: int = 8
+    """With the delays above, about 45 s of crashing: a service waiting out its database's restart is not given up."""
+
+    def delay(self, crashes_in_row: int) -> float:
+        """Seconds to wait before the next start, after ``crashes_in_row`` (≥ 1) crashes without becoming ready."""
+        return float(min(self.max_delay, self.first_delay * 2 ** max(0, crashes_in_row - 1)))
+
+
 @dataclass(slots=True)
 class ServiceProcess:
-    """One service of the mesh running under uvicorn in its own process group."""
+    """One service of the mesh running under uvicorn in its own process group, restarted when it exits."""
 
     spec: ServiceSpec
     port: int
     log_path: Path
     env: Mapping[str, str]
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    restarts: int = field(default=0, init=False)
+    """How often it was started again after it exited."""
+    crashes_in_row: int = field(default=0, init=False)
+    """Exits since it last became ready (reset when a probe finds it ready)."""
+    last_exit: int | None = field(default=None, init=False)
+    """The exit code of its last exit (negative: killed by that signal)."""
+    restart_at: float | None = field(default=None, init=False)
+    """When (``time.monotonic()``) it is due to start again, while it waits to."""
+    gave_up: bool = field(default=False, init=False)
+    """It crash-looped: no more restarts."""
 
     @property
     def url(self) -> str:
@@ -102,14 +132,17 @@ class ServiceProcess:
         """Process id, or None before start."""
         return self.process.pid if self.process is not None else None
 
-    def start(self) -> None:
-        """Spawn uvicorn for the service; its log starts afresh so a failure's tail is from this run."""
+    def start(self, *, restart: bool = False) -> None:
+        """Spawn uvicorn for the service; its log starts afresh, except on a restart (the crash stays readable)."""
         args = [
             sys.executable, "-m", "uvicorn", "--factory", self.spec.app_factory,
             "--host", HOST, "--port", str(self.port), "--no-access-log",
         ]  # fmt: skip
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("wb") as log:
+        with self.log_path.open("ab" if restart else "wb") as log:
+            if restart:
+                log.write(f"--- onesource up: restart {self.restarts} after exit {self.last_exit} ---\n".encode())
+                log.flush()
             self.process = subprocess.Popen(
                 args,
                 env={**os.environ, **self.env},
@@ -125,6 +158,45 @@ class ServiceProcess:
     def exit_code(self) -> int | None:
         """The exit code once the process has ended, else None."""
         return self.process.poll() if self.process is not None else None
+
+    def supervise(self, policy: RestartPolicy, now: float) -> str | None:
+        """One look at the process: note an exit, restart when due.
+
+        Returns what happened (``exited``, ``restarted``, ``gave up``), or None when nothing did.
+        """
+        if self.gave_up:
+            return None
+        if self.restart_at is not None:
+            if now < self.restart_at:
+                return None
+            self.restart_at = None
+            self.restarts += 1
+            self.start(restart=True)
+            return "restarted"
+        code = self.exit_code()
+        if code is None:
+            return None
+        self.last_exit = code
+        self.crashes_in_row += 1
+        if self.crashes_in_row >= policy.give_up_after:
+            self.gave_up = True
+            return "gave up"
+        self.restart_at = now + policy.delay(self.crashes_in_row)
+        return "exited"
+
+    def became_ready(self) -> None:
+        """A probe found it ready: earlier exits no longer count towards giving up."""
+        self.crashes_in_row = 0
+
+    def health(self, ready: bool) -> dict[str, object]:
+        """Its line of ``var/mesh.health.json``: state, restarts, last exit, URL."""
+        if self.gave_up:
+            state = "gave up"
+        elif self.restart_at is not None or self.exit_code() is not None:
+            state = "restarting"
+        else:
+            state = "up" if ready else "not ready"
+        return {"url": self.url, "state": state, "restarts": self.restarts, "last_exit": self.last_exit}
 
 
 def probe_ready(client: httpx.Client, url: str) -> bool:

@@ -128,7 +128,7 @@ class ProjectorRunner:
     def start(self) -> None:
         """Start consuming in the background."""
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self.projector.run(), name=self.projector.name)
+            self._task = asyncio.create_task(self.projector.run_forever(), name=self.projector.name)
 
     async def stop(self) -> None:
         """Stop consuming (as abruptly as a crash between messages: nothing after the last commit is kept)."""

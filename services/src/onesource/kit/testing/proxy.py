@@ -51,6 +51,10 @@ class TcpProxy:
         self._pipes.add(task)
         try:
             await asyncio.gather(_pump(client_reader, server_writer), _pump(server_reader, client_writer))
+        except asyncio.CancelledError:
+            # Cut: asyncio's stream callback asks this task for its exception, which raises (and is logged as an
+            # error) for a task that ends cancelled; a cut connection is how this task is meant to end.
+            pass
         finally:
             self._pipes.discard(task)
             for writer in (client_writer, server_writer):

@@ -1,0 +1,446 @@
+"""One fault run: a mesh whose broker sits behind a proxy, the workload, the nemesis, then the checker.
+
+``python -m tests.faults --seed 7 --faults 100`` runs one from the command line (``make test-faults``); the same
+seed makes the same choices (which faults, in what order, when; which records; which calls), so a failing run can
+be replayed — the timing of a real mesh under faults still varies from run to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import asyncpg
+import httpx
+
+from onesource.kit.embedded import EmbeddedKafka, find_free_port
+from onesource.kit.testing.kafka import Record, TopicReader
+from onesource.kit.testing.proxy import TcpProxy
+from onesource.mesh.seed import seed_catalog, seed_demo, seed_platform, seed_subscriptions
+from onesource.mesh.state import read_health
+from onesource.registry.directory import registries
+from onesource.standards.uscc import check_character, organisation_code_check_character
+from tests.faults.checker import Observed, Report, check
+from tests.faults.history import History
+from tests.faults.nemesis import KINDS, SOURCE_TOPIC, Nemesis
+from tests.faults.workload import PERSONS, Grantee, Workload
+from tests.mesh_process import start_mesh, stop_mesh
+
+PURPOSE = "最低生活保障资格审核"
+OWNER_PURPOSE = "registry-maintenance"
+GRANTED = ("id_number", "name", "sex")
+#: How long the mesh gets, once healed, to publish and deliver everything.
+SETTLE_S = 120.0
+#: How long the projector gets to catch up (it works through the demo data's events too).
+PROJECTED_S = 300.0
+TOKEN_REFRESH_S = 300.0
+
+
+@dataclass
+class Outcome:
+    seed: int
+    faults: dict[str, int]
+    report: Report
+    history: History
+    seconds: float
+    log_dir: Path
+    notes: list[str] = field(default_factory=list)
+
+    def failure_text(self, limit: int = 5) -> str:
+        lines = [
+            f"fault run with seed {self.seed}: {len(self.report.anomalies)} anomalies "
+            f"(replay: python -m tests.faults --seed {self.seed} --faults {sum(self.faults.values())}; "
+            f"history and logs in {self.log_dir})"
+        ]
+        for anomaly in self.report.anomalies[:limit]:
+            lines.append(f"\n✖ {anomaly.what} (record {anomaly.key}, entry {anomaly.op})")
+            if anomaly.op is not None or anomaly.key is not None:
+                index = (
+                    anomaly.op
+                    if anomaly.op is not None
+                    else next((op.index for op in self.history.ops if op.key == anomaly.key), 0)
+                )
+                lines.append(self.history.excerpt(index, key=anomaly.key))
+        return "\n".join(lines)
+
+
+def _uscc() -> str:
+    body8 = "".join(secrets.choice("0123456789") for _ in range(8))
+    body17 = "11110000" + body8 + organisation_code_check_character(body8)
+    return body17 + check_character(body17)
+
+
+async def _token(client: httpx.AsyncClient, gateway: str, client_id: str, secret: str) -> str:
+    response = await client.post(
+        f"{gateway}/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+async def _eventually(check: Any, what: str, timeout: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not true after {timeout} s: {what}")
+        await asyncio.sleep(0.3)
+
+
+async def _grantee(client: httpx.AsyncClient, gateway: str, admin: dict[str, str]) -> tuple[Grantee, datetime]:
+    """A department of its own with a consumer, a grant on population.person and a feed and a Kafka subscription."""
+    code = "f" + secrets.token_hex(4)
+    created = await client.post(
+        f"{gateway}/api/identity/v1/departments",
+        headers=admin,
+        json={"code": code, "name": f"故障测试局 {code}", "uscc": _uscc()},
+    )
+    created.raise_for_status()
+    made = await client.post(
+        f"{gateway}/api/identity/v1/clients",
+        headers=admin,
+        json={"department": code, "name": "故障测试系统", "roles": ["consumer"]},
+    )
+    made.raise_for_status()
+    client_id, secret = made.json()["client_id"], made.json()["client_secret"]
+    bearer = {"Authorization": f"Bearer {await _token(client, gateway, client_id, secret)}"}
+    asked = await client.post(
+        f"{gateway}/api/exchange/v1/share-requests",
+        headers=bearer,
+        json={
+            "resource": "population.person",
+            "fields": list(GRANTED),
+            "purpose": PURPOSE,
+            "legal_basis": "《社会救助暂行办法》第十一条",
+        },
+    )
+    asked.raise_for_status()
+    assert asked.json()["status"] == "granted", asked.json()
+    headers = {**bearer, "X-OneSource-Purpose": quote(PURPOSE, safe="")}
+    subscriptions = {}
+    for delivery in ("feed", "kafka"):
+        subscribed = await client.post(
+            f"{gateway}/api/exchange/v1/subscriptions",
+            headers=headers,
+            json={"resource": "population.person", "delivery": delivery},
+        )
+        subscribed.raise_for_status()
+        subscriptions[delivery] = subscribed.json()
+
+    async def readable() -> bool:
+        return (await client.get(f"{gateway}{PERSONS}", params={"limit": 1}, headers=headers)).status_code == 200
+
+    await _eventually(readable, "the grant reaches the gateway")
+    subscribed_at = max(datetime.fromisoformat(s["created_at"]) for s in subscriptions.values())
+    return (
+        Grantee(
+            client_id=client_id,
+            headers=headers,
+            fields=frozenset(GRANTED),
+            grant_id=asked.json()["grant_id"],
+            feed=subscriptions["feed"]["id"],
+            topic_subscription=subscriptions["kafka"]["id"],
+            topic=subscriptions["kafka"]["topic"],
+            secret=secret,
+        ),
+        subscribed_at,
+    )
+
+
+async def _pending(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM outbox_event WHERE published_at IS NULL"))
+    finally:
+        await connection.close()
+
+
+async def _settle(pg_port: int, workload: Workload, services: dict[str, str], bootstrap: str) -> list[Record]:
+    """Wait until every service is ready, the registry's outbox is published, the projector has handled every event
+    of the source topic about the run's records, and the exchange's outbox is published; the source topic then."""
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        for name, url in services.items():
+
+            async def ready(url: str = url) -> bool:
+                with contextlib.suppress(httpx.HTTPError):
+                    return (await client.get(f"{url}/readyz")).status_code == 200
+                return False
+
+            await _eventually(ready, f"{name} ready after the faults", SETTLE_S)
+
+    async def published(database: str) -> bool:
+        return await _pending(f"postgresql://postgres@127.0.0.1:{pg_port}/{database}") == 0
+
+    await _eventually(lambda: published("onesource_population"), "the registry's outbox published", SETTLE_S)
+    keys = {write.key for write in workload.writes}
+    source = await TopicReader(bootstrap).read(SOURCE_TOPIC, settle=3.0)
+    ours = {str(r.value["id"]) for r in source if isinstance(r.value, dict) and r.value.get("subject") in keys}
+
+    async def projected() -> bool:
+        connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_exchange")
+        try:
+            handled = await connection.fetchval(
+                "SELECT count(*) FROM handled_event"
+                " WHERE consumer = 'exchange-projector' AND event_id = ANY($1::text[])",
+                list(ours),
+            )
+        finally:
+            await connection.close()
+        return int(handled) == len(ours)
+
+    # Not fatal: an event the projector never handles is a finding of the checker's ("never delivered").
+    with contextlib.suppress(RuntimeError):
+        await _eventually(projected, f"the projector handled the run's {len(ours)} events", PROJECTED_S)
+    await _eventually(lambda: published("onesource_exchange"), "the exchange's outbox published", SETTLE_S)
+    quiet_since, seen = time.monotonic(), len(workload.feed_events)
+    deadline = time.monotonic() + SETTLE_S
+    while time.monotonic() - quiet_since < 4.0 and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        if len(workload.feed_events) != seen:
+            quiet_since, seen = time.monotonic(), len(workload.feed_events)
+    return source
+
+
+async def _final_rows(pg_port: int, keys: list[str]) -> dict[str, dict[str, Any]]:
+    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_population")
+    try:
+        rows = await connection.fetch(
+            "SELECT id_number, version, household_address, deceased FROM person WHERE id_number = ANY($1::text[])", keys
+        )
+    finally:
+        await connection.close()
+    return {row["id_number"]: dict(row) for row in rows}
+
+
+async def _audit(
+    client: httpx.AsyncClient, gateway: str, steward: dict[str, str], keys: set[str]
+) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for key in sorted(keys):
+        ids: set[str] = set()
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": 200}
+            if cursor:
+                params["cursor"] = cursor
+            response = await client.get(
+                f"{gateway}/api/audit/v1/records/population.person/{key}", params=params, headers=steward
+            )
+            response.raise_for_status()
+            page = response.json()
+            ids |= {item["request_id"] for item in page["items"]}
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        found[key] = ids
+    return found
+
+
+async def _keep_tokens(client: httpx.AsyncClient, gateway: str, holders: list[tuple[dict[str, str], str, str]]) -> None:
+    """Give the workload's clients new tokens every few minutes (they live 15 minutes; a full run is longer)."""
+    while True:
+        await asyncio.sleep(TOKEN_REFRESH_S)
+        for headers, client_id, secret in holders:
+            while True:
+                try:
+                    headers["Authorization"] = f"Bearer {await _token(client, gateway, client_id, secret)}"
+                    break
+                except httpx.HTTPError:  # the gateway is down for a moment
+                    await asyncio.sleep(2.0)
+
+
+def _seed(var: Path, document: dict[str, Any], admin_secret: str) -> list[dict[str, Any]]:
+    """What `onesource up` seeds but the demo records: departments, clients, catalog, registries' own clients and
+    subscriptions."""
+    running = set(document["services"])
+    # Not geo's resources: the projector would follow its topics and work through the thousands of division events
+    # geo publishes at its first start before the run's own. No registry of the run needs them.
+    found = [registry for registry in registries() if registry.service in running and registry.service != "geo"]
+    with httpx.Client(base_url=str(document["gateway"]), timeout=30.0) as gateway:
+        clients = seed_demo(gateway, admin_secret)
+        seed_catalog(gateway, {client.client_id: client for client in clients}, found=found)
+        clients += seed_platform(gateway, var.resolve() / "secrets", found=found)
+        seed_subscriptions(gateway, {client.client_id: client for client in clients}, found=found)
+    return [client.as_json() for client in clients]
+
+
+@contextlib.contextmanager
+def _broker(log_dir: Path) -> Iterator[tuple[EmbeddedKafka, int]]:
+    door = find_free_port()
+    broker = EmbeddedKafka(port=find_free_port(), advertised_port=door, log_path=log_dir / "tansu.log")
+    broker.start()
+    try:
+        yield broker, door
+    finally:
+        broker.stop()
+
+
+async def run(seed: int, faults: int, work: Path, *, writers: int = 3, readers: int = 2) -> Outcome:
+    """One run of ``faults`` faults over a mesh started in ``work``; the checker's report."""
+    rng = random.Random(seed)
+    history = History(seed)
+    started = time.monotonic()
+    work.mkdir(parents=True, exist_ok=True)
+    with _broker(work) as (broker, door):
+        # The mesh reaches the broker through the proxy only (Tansu tells clients to connect to the door), so
+        # cutting the proxy is an outage for every service, and the broker keeps its topics.
+        proxy = TcpProxy(door, broker.host, broker.port)
+        await proxy.start()
+        bootstrap = f"127.0.0.1:{door}"
+        pg_port = find_free_port()
+        env = {
+            **os.environ,
+            "ONESOURCE_BOOTSTRAP_ADMIN_SECRET": "faults-" + secrets.token_hex(8),
+            "ONESOURCE_KAFKA_BOOTSTRAP": bootstrap,
+            "ONESOURCE_KAFKA_IDEMPOTENCE": "false",  # Tansu rejects InitProducerId (see tests/faults/test_producer.py)
+        }
+        env.pop("ONESOURCE_MESH_DATABASE_URL", None)  # the nemesis restarts the mesh's own PostgreSQL
+        var = work / "var"
+        # Without the demo records: thousands of registrations the projector would work through before the run's.
+        process, document = await asyncio.to_thread(start_mesh, var, env, pg_port=pg_port, seed=False)
+        try:
+            document["demo_clients"] = await asyncio.to_thread(
+                _seed, var, document, env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"]
+            )
+            return await _run_on(
+                seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, writers, readers
+            )
+        finally:
+            await proxy.start()  # stopping needs the broker
+            await asyncio.to_thread(stop_mesh, process)
+            await proxy.stop()
+
+
+async def _run_on(
+    seed: int,
+    faults: int,
+    rng: random.Random,
+    history: History,
+    var: Path,
+    pg_port: int,
+    proxy: TcpProxy,
+    bootstrap: str,
+    document: dict[str, Any],
+    started: float,
+    writers: int,
+    readers: int,
+) -> Outcome:
+    gateway = str(document["gateway"])
+    secrets_of = {client["client_id"]: client["client_secret"] for client in document["demo_clients"]}
+    services = {**document["services"], **{name: str(entry["url"]) for name, entry in read_health(var).items()}}
+    timeout = httpx.Timeout(10.0, connect=3.0)
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+        admin = {
+            "Authorization": f"Bearer {await _token(client, gateway, 'admin', document['admin']['client_secret'])}"
+        }
+        registrar = await _token(client, gateway, "psb-registrar", secrets_of["psb-registrar"])
+        owner = {"Authorization": f"Bearer {registrar}", "X-OneSource-Purpose": OWNER_PURPOSE}
+        steward = {"Authorization": f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"}
+        grantee, subscribed_at = await _grantee(client, gateway, admin)
+
+        workload = Workload(gateway, owner, grantee, history, random.Random(rng.randrange(2**32)), writers, readers)
+        nemesis = Nemesis(
+            var, pg_port, proxy, services, history, workload, random.Random(rng.randrange(2**32)), bootstrap
+        )
+        feed_done = asyncio.Event()
+        refresh = asyncio.create_task(
+            _keep_tokens(
+                client,
+                gateway,
+                [
+                    (owner, "psb-registrar", secrets_of["psb-registrar"]),
+                    (grantee.headers, grantee.client_id, grantee.secret),
+                ],
+            )
+        )
+        feed = asyncio.create_task(workload.follow_feed(client, feed_done))
+        load = asyncio.create_task(workload.run(client))
+        try:
+            try:
+                await asyncio.sleep(2.0)  # some records exist before the first fault
+                await nemesis.run(faults)
+                await asyncio.sleep(2.0)
+            finally:
+                workload.stopping.set()
+                await load
+            history.record("checker", "fault", "healed", outcome="ok", faults=nemesis.injected)
+            source = await _settle(pg_port, workload, services, bootstrap)
+        finally:
+            feed_done.set()
+            await feed
+            refresh.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresh
+        # A run may outlast the tokens of its start.
+        admin["Authorization"] = f"Bearer {await _token(client, gateway, 'admin', document['admin']['client_secret'])}"
+        steward["Authorization"] = f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"
+        delivered: list[Record] = await TopicReader(bootstrap).read(grantee.topic, settle=3.0)
+        for record in delivered:
+            history.record(
+                "topic", "event", "delivered", key=record.key, offset=record.offset, id=(record.value or {}).get("id")
+            )
+        keys = sorted({write.key for write in workload.writes} - workload.foreign)
+        rows = await _final_rows(pg_port, keys)
+        read_keys = {str(op.key) for op in history.of("call", "read") if op.outcome == "ok"}
+        audit = await _audit(client, gateway, steward, read_keys)
+        verified = await client.get(f"{gateway}/api/audit/v1/verify", headers=admin, timeout=120)
+        verified.raise_for_status()
+    observed = Observed(
+        source=sorted(source, key=lambda r: (r.partition, r.offset)),
+        delivery_topic=sorted(delivered, key=lambda r: (r.partition, r.offset)),
+        feed=workload.feed_events,
+        database=rows,
+        audit_request_ids=audit,
+        audit_verified=verified.json(),
+        feed_subscription=grantee.feed,
+        topic_subscription=grantee.topic_subscription,
+        subscribed_at=subscribed_at,
+        fields=grantee.fields,
+    )
+    report = check(history, workload.writes, workload.foreign, observed)
+    history.write(var.parent / "history.jsonl")
+    (var.parent / "anomalies.txt").write_text(
+        "".join(f"{a.what} (record {a.key}, entry {a.op})\n" for a in report.anomalies), encoding="utf-8"
+    )
+    return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent)
+
+
+def results_markdown(outcome: Outcome, command: str) -> str:
+    """tests/faults/RESULTS.md: faults by kind, what was checked, anomalies."""
+    report = outcome.report
+    lines = [
+        "# Fault suite results",
+        "",
+        f"Written by `{command}` (seed {outcome.seed}, {outcome.seconds:.0f} s, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). The history of the run is in "
+        "`history.jsonl` beside the run's logs; the same seed replays the same choices.",
+        "",
+        "| fault | injected |",
+        "|---|---:|",
+        *(f"| {kind} | {outcome.faults.get(kind, 0)} |" for kind in KINDS),
+        f"| **total** | **{sum(outcome.faults.values())}** |",
+        "",
+        "| checked | count |",
+        "|---|---:|",
+        *(f"| {name} | {count} |" for name, count in report.counts.items()),
+        "",
+        f"**Anomalies: {len(report.anomalies)}**",
+        "",
+    ]
+    for anomaly in report.anomalies[:50]:
+        lines.append(f"- {anomaly.what} (record {anomaly.key}, entry {anomaly.op})")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,35 @@
+"""The short fault run of `make test` (the full one is `make test-faults`): at least 20 faults, every kind of them,
+over a mesh of its own, and no anomaly. ``ONESOURCE_FAULTS_SEED`` replays a failing run's seed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MeshKeeper
+from tests.faults.nemesis import KINDS
+from tests.faults.run import run
+
+SHORT_FAULTS = 21
+
+
+@pytest.mark.mesh
+@pytest.mark.slow
+@pytest.mark.stops_mesh
+@pytest.mark.timeout(1200)  # a few minutes alone; far longer on two cores shared with other test runs
+def test_nothing_is_lost_duplicated_reordered_or_unaudited_under_faults(
+    mesh_keeper: MeshKeeper, tmp_path: Path
+) -> None:
+    mesh_keeper.stop()  # the worker's shared mesh would only compete for the two cores
+    seed = int(os.environ.get("ONESOURCE_FAULTS_SEED") or random.SystemRandom().randrange(2**31))
+    outcome = asyncio.run(run(seed, SHORT_FAULTS, tmp_path / "faults"))
+    assert set(outcome.faults) == set(KINDS), outcome.faults
+    assert sum(outcome.faults.values()) >= 20
+    assert outcome.report.counts["acknowledged writes"] > 0
+    assert outcome.report.counts["data answers"] > 0
+    assert outcome.report.counts["feed events"] > 0
+    assert not outcome.report.anomalies, outcome.failure_text()
