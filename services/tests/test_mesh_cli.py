@@ -317,6 +317,9 @@ def test_up_runs_seeds_writes_mesh_json_and_stops_cleanly(tmp_path: Path) -> Non
         postgres_pid = int((var / "postgres" / "postmaster.pid").read_text().splitlines()[0])
         assert all(psutil.pid_exists(pid) for pid in [*children, postgres_pid])
         assert "Press Ctrl-C" in output.read_text()
+        printed = output.read_text()
+        assert "Demo sign-ins at the portal" in printed
+        assert all(user["password"] in printed for user in document["demo_users"])
 
         mesh.send_signal(signal.SIGINT)
         assert mesh.wait(timeout=60) == 0, output.read_text()

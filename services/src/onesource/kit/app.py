@@ -123,6 +123,17 @@ class RequestContextMiddleware:
         status = 500
         status_sent = False
 
+        from_client: list[BaseException] = []
+
+        async def receive_noting() -> Message:
+            # A caller that breaks off its upload shows as an error here (a reset connection, an OSError like a
+            # database's): it is the caller's doing, never a database outage.
+            try:
+                return await receive()
+            except Exception as error:
+                from_client.append(error)
+                raise
+
         async def send_with_id(message: Message) -> None:
             nonlocal status, status_sent
             if message["type"] == "http.response.start":
@@ -142,9 +153,9 @@ class RequestContextMiddleware:
                 body = _problem_body(scope, request_id, status=status, slug=slug, title=title, detail=detail)
                 await send_with_id({"type": "http.response.body", "body": body})
                 return
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_noting, send_with_id)
         except Exception as error:
-            if is_outage(error) and not status_sent:
+            if is_outage(error) and not status_sent and not _among(error, from_client):
                 # The database is restarting or unreachable: a 503 the caller may retry, not a 500 of ours.
                 logger.warning("database unavailable on %s %s: %r", scope["method"], scope["path"], error)
                 await send_with_id(
@@ -439,3 +450,15 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         light_tracing=light_tracing,
     )
     return app
+
+
+def _among(error: BaseException, raised: list[BaseException]) -> bool:
+    """Whether ``error`` is one of ``raised`` or was raised while handling or because of one."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if any(seen is other for other in raised):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -39,6 +39,7 @@ from onesource.mesh.seed import (
     SeedError,
     catalog_seed_steps,
     client_secret_file,
+    demo_users,
     platform_seed_steps,
     record_seed_steps,
     seed_catalog,
@@ -529,6 +530,12 @@ class _Mesh:
             for client in clients:
                 demo.add_row(client.client_id, client.department, ", ".join(client.roles), client.client_secret)
             self.console.print(demo)
+            # Lines, not a table: a narrow terminal would cut a table's password column short.
+            self.console.print(f"\n[bold]Demo sign-ins at the portal[/] {urls.get('portal', '')}")
+            for person in demo_users(admin_secret):
+                roles = ", ".join(person["roles"])
+                line = f"  {person['username']:<18} {person['password']}  ({person['department']}, {roles})"
+                self.console.print(Text(line), soft_wrap=True)
         gateway = urls["gateway"]
         token_call = (
             f"export TOKEN=$(curl -s {gateway}/oauth/token -d grant_type=client_credentials -d client_id=admin "
