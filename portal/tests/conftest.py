@@ -42,6 +42,8 @@ async def gateway_app(infrastructure: Infrastructure) -> AsyncIterator[FastAPI]:
         login_failure_threshold=100,
         public_url=GATEWAY,
         oidc_clients={"portal": [f"{PORTAL}/auth/callback"]},
+        # The gateway tests' gateway shares this worker's broker but not this database.
+        read_model_group="portal-gateway-read-models",
     )
     async with running_app(create_gateway(settings)) as app:
         yield app

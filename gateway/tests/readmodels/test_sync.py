@@ -11,7 +11,6 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from onesource.gateway.grants.schemas import EXPIRED, GRANT_TOPIC, ISSUED, REVOKED
-from onesource.gateway.readmodels.sync import CONSUMER_GROUP
 from onesource.gateway.resources.schemas import CHANGED, PUBLISHED, RETIRED
 
 from ..forwarding.conftest import Broker, eventually, grant_document, owned, resource_document, unique
@@ -22,7 +21,7 @@ async def handled(app: FastAPI, event_id: str) -> bool:
     async with app.state.engine.connect() as connection:
         count = await connection.scalar(
             text("SELECT count(*) FROM handled_event WHERE consumer = :consumer AND event_id = :event_id"),
-            {"consumer": CONSUMER_GROUP, "event_id": event_id},
+            {"consumer": app.state.settings.read_model_group, "event_id": event_id},
         )
     return bool(count)
 
@@ -162,7 +161,7 @@ async def test_a_redelivered_event_is_handled_once(caught_up: FastAPI, broker: B
     async with caught_up.state.engine.connect() as connection:
         count = await connection.scalar(
             text("SELECT count(*) FROM handled_event WHERE consumer = :consumer AND event_id = :event_id"),
-            {"consumer": CONSUMER_GROUP, "event_id": event_id},
+            {"consumer": caught_up.state.settings.read_model_group, "event_id": event_id},
         )
     assert count == 1
 

@@ -115,6 +115,10 @@ class Settings(ServiceSettings):
     """``Retry-After`` of 503 ``grants-unknown``."""
     read_model_reload_seconds: float = Field(default=60.0, gt=0)
     """How often each process reloads its resource and grant caches from the tables in full (a safety net)."""
+    read_model_group: str = Field(default="gateway-read-models", min_length=1)
+    """Kafka consumer group of the read models: every process on this database shares it, and another gateway
+    database on the same broker needs a group of its own (members of one group split the partitions between them,
+    and each writes only what it consumed to its own database)."""
 
     @property
     def issuer(self) -> str:

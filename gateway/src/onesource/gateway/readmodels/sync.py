@@ -1,9 +1,10 @@
 """Keeping each gateway process's resource and grant caches exact, with any number of gateway processes.
 
-- **Tables, once.** One consumer group, ``gateway-read-models``, shared by every gateway process, consumes the
-  catalog's resource and registry topics and the exchange's grant topic with the kit's :class:`EventConsumer`: each
-  event is applied to ``catalog_resource`` / ``catalog_registry`` / ``access_grant`` in the transaction that records
-  its id in the inbox (so a redelivery is a no-op), and its offset is committed after. Kafka gives each partition
+- **Tables, once.** One consumer group (``read_model_group``), shared by every gateway process on the database,
+  consumes the catalog's resource and registry topics and the exchange's grant topic with the kit's
+  :class:`EventConsumer`: each event is applied to ``catalog_resource`` / ``catalog_registry`` / ``access_grant``
+  in the transaction that records its id in the inbox (so a redelivery is a no-op), and its offset is committed
+  after. Kafka gives each partition
   to one member, so each event is written once, by whichever process holds its partition.
 - **Memory, in every process.** That same transaction sends ``NOTIFY onesource_gateway_read_models,
   '<kind>:<id>'``. PostgreSQL delivers a notification only when its transaction commits, and to every listening
@@ -64,7 +65,6 @@ from onesource.kit.kafka import ensure_topics, start_client
 logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "onesource_gateway_read_models"
-CONSUMER_GROUP = "gateway-read-models"
 TOPICS = (RESOURCE_TOPIC, GRANT_TOPIC, REGISTRY_TOPIC)
 _RESOURCE = "resource"
 _GRANT = "grant"
@@ -137,7 +137,7 @@ class ReadModelSync:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._apply(), name="gateway-read-models-apply")
             tasks.create_task(self._listen(), name="gateway-read-models-listen")
-            tasks.create_task(self._retrying("consumer", self._consume), name=CONSUMER_GROUP)
+            tasks.create_task(self._retrying("consumer", self._consume), name="gateway-read-models-consume")
             tasks.create_task(self._retrying("catch-up", self._catch_up), name="gateway-read-models-catch-up")
             tasks.create_task(self._reload_periodically(), name="gateway-read-models-reload")
 
@@ -249,7 +249,7 @@ class ReadModelSync:
 
     async def _consume(self) -> None:
         consumer = EventConsumer(
-            name=CONSUMER_GROUP,
+            name=self.settings.read_model_group,
             topics=list(TOPICS),
             kafka=self.settings.kafka,
             sessionmaker=self.sessionmaker,
@@ -261,8 +261,8 @@ class ReadModelSync:
         ends = await self._offsets_to_reach()
         watcher = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka.bootstrap,
-            group_id=CONSUMER_GROUP,  # never subscribes: it only reads the group's committed offsets
-            client_id=f"{CONSUMER_GROUP}-watch",
+            group_id=self.settings.read_model_group,  # never subscribes: it only reads the group's committed offsets
+            client_id=f"{self.settings.read_model_group}-watch",
             enable_auto_commit=False,
         )
         try:
@@ -282,8 +282,10 @@ class ReadModelSync:
 
     async def _offsets_to_reach(self) -> dict[str, dict[TopicPartition, int]]:
         """Per topic and partition: the end offset now, or nothing to reach when the partition holds no message."""
-        await ensure_topics(self.settings.kafka, TOPICS, client_id=CONSUMER_GROUP)
-        probe = AIOKafkaConsumer(bootstrap_servers=self.settings.kafka.bootstrap, client_id=f"{CONSUMER_GROUP}-ends")
+        await ensure_topics(self.settings.kafka, TOPICS, client_id=self.settings.read_model_group)
+        probe = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka.bootstrap, client_id=f"{self.settings.read_model_group}-ends"
+        )
         try:
             await start_client(probe)
             targets: dict[str, dict[TopicPartition, int]] = {}
