@@ -137,7 +137,7 @@ def test_one_departments_steward_cannot_reach_anothers_inbox(browser: Browser, m
     request_id = asked.json()["id"]
     context, page = signed_in(browser, mesh, "amr.steward")
     page.goto(f"{portal(mesh)}/requests?view=steward&status=pending_provider")
-    expect(page.get_by_test_id("requests")).not_to_contain_text(request_id[:8])
+    expect(page.get_by_test_id("requests")).not_to_contain_text(request_id[-8:])
     response = page.goto(f"{portal(mesh)}/requests/{request_id}")
     assert response is not None
     assert response.status in (403, 404)
@@ -147,7 +147,7 @@ def test_one_departments_steward_cannot_reach_anothers_inbox(browser: Browser, m
 
     context, page = signed_in(browser, mesh, "psb.steward")
     page.goto(f"{portal(mesh)}/requests")
-    expect(page.get_by_test_id("requests")).to_contain_text(request_id[:8])
+    expect(page.get_by_test_id("requests")).to_contain_text(request_id[-8:])
     context.close()
 
 
@@ -223,7 +223,7 @@ def test_the_pinned_flow_by_clicking(browser: Browser, mesh: Mesh) -> None:
     steward.goto(f"{base}/requests")
     expect(steward.get_by_test_id("requests")).to_contain_text("剩余")
     shot(steward, "14-provider-inbox")
-    steward.get_by_role("link", name=re.compile(request_id[:8])).click()
+    steward.get_by_role("link", name=re.compile(request_id[-8:])).click()
     steward.locator('input[name="fields"][value="sex"]').uncheck()
     steward.get_by_role("button", name="同意").click()
     expect(steward.get_by_test_id("request-status")).to_have_text("待协调确认")
@@ -234,7 +234,7 @@ def test_the_pinned_flow_by_clicking(browser: Browser, mesh: Mesh) -> None:
     coordinator_context, coordinator = signed_in(browser, mesh, "bdb.coordinator")
     coordinator.goto(f"{base}/requests")
     shot(coordinator, "40-coordinator-queue")
-    coordinator.get_by_role("link", name=re.compile(request_id[:8])).click()
+    coordinator.get_by_role("link", name=re.compile(request_id[-8:])).click()
     coordinator.get_by_role("button", name="确认并授权").click()
     expect(coordinator.get_by_test_id("request-status")).to_have_text("已授权")
 
