@@ -197,6 +197,39 @@ async def register(session: AsyncSession, kind: RecordKind[Row], values: dict[st
     return row
 
 
+async def register_on(
+    connection: asyncpg.Connection, kind: RecordKind[Row], values: dict[str, Any], by: Principal
+) -> tuple[BaseModel, int]:
+    """:func:`register` on a plain connection in the caller's transaction (a session's: ``driver_connection``).
+
+    The same row, first version and ``registered`` event, by three statements whose SQL is built once per set of
+    fields: SQLAlchemy compiles a PostgreSQL ``INSERT … ON CONFLICT`` anew on every execution (it has no cache key),
+    which was most of a registration's time. Answers the record in its API shape and its version. Not for columns
+    that need SQL around their values (geometry): those kinds use :func:`register`.
+    """
+    table = kind.table.__table__  # type: ignore[attr-defined]
+    names = tuple(values)
+    found = await connection.fetchrow(_register_statement(table, kind.key, names), *_parameters(table, names, values))
+    if found is None:
+        raise kind.duplicate(str(values[kind.key]))
+    columns = dict(found)
+    shaped = kind.shape.model_validate(columns)
+    record = shaped.model_dump(mode="json", include=set(kind.record_fields))
+    version = {
+        kind.key: columns[kind.key],
+        "version": columns["version"],
+        "change": "registered",
+        "changes": record,
+        "recorded_at": columns["updated_at"],
+        "recorded_by": by.client_id,
+        "department": by.department,
+        "request_id": request_id_var.get(),
+    }
+    await _insert(connection, kind.version_table, version)
+    await outbox.write(connection, kind.registered(record=record))
+    return shaped, columns["version"]
+
+
 #: Records one statement of :func:`register_many` inserts at most (PostgreSQL binds at most 65,535 parameters).
 _MANY = 1000
 
@@ -370,6 +403,12 @@ def _update_statement(table: Any, key: str, names: tuple[str, ...]) -> str:
         f'UPDATE "{table.name}" SET {assignments}, version = version + 1, updated_at = now()'
         f' WHERE "{key}" = $1 RETURNING *'
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _register_statement(table: Any, key: str, names: tuple[str, ...]) -> str:
+    """SQL inserting ``names`` (``$1``…) as a new record, nothing when its key is taken, answering the row."""
+    return f'{_insert_statement(table, names)} ON CONFLICT ("{key}") DO NOTHING RETURNING *'
 
 
 @functools.lru_cache(maxsize=256)

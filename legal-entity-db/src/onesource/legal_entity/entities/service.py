@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
+from onesource.kit.db import driver_connection
 from onesource.kit.pagination import Slice, paginate
 from onesource.legal_entity.entities import repository
 from onesource.legal_entity.entities.errors import (
@@ -113,10 +114,12 @@ async def checked_registration(values: dict[str, Any], check: RepresentativeChec
 
 async def register(
     session: AsyncSession, create: EntityCreate, principal: Principal, check: RepresentativeCheck, *, today: date
-) -> EntityRow:
+) -> Entity:
     """Register an entity; :class:`InvalidEntity` (422), :class:`DuplicateEntity` (409) or 503 (population unknown)."""
     values = await checked_registration(create.model_dump(), check, today=today)
-    return await records.register(session, ENTITIES, values, principal)
+    entity, _ = await records.register_on(await driver_connection(session), ENTITIES, values, principal)
+    assert isinstance(entity, Entity)
+    return entity
 
 
 async def read(connection: asyncpg.Connection, uscc: str) -> Entity:

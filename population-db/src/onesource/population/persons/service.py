@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
+from onesource.kit.db import driver_connection
 from onesource.kit.pagination import Slice, paginate
 from onesource.population.models import Person as PersonRow
 from onesource.population.models import PersonVersion as PersonVersionRow
@@ -86,13 +87,15 @@ def record_of(person: PersonRow) -> dict[str, Any]:
     return PERSONS.record_of(person)
 
 
-async def register(session: AsyncSession, create: PersonCreate, principal: Principal) -> PersonRow:
+async def register(session: AsyncSession, create: PersonCreate, principal: Principal) -> Person:
     """Register a person; :class:`InvalidPerson` (422) or :class:`DuplicatePerson` (409)."""
     values = create.model_dump()
     problems = record_problems(values)
     if problems:
         raise InvalidPerson(problems)
-    return await records.register(session, PERSONS, values, principal)
+    person, _ = await records.register_on(await driver_connection(session), PERSONS, values, principal)
+    assert isinstance(person, Person)
+    return person
 
 
 async def read(connection: asyncpg.Connection, id_number: str) -> Person:
