@@ -22,7 +22,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,6 +36,12 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
+#: Text, so that it is compiled once: SQLAlchemy compiles a PostgreSQL ``INSERT … ON CONFLICT`` construct on every
+#: execution (it has no cache key), and this runs for every event.
+_RECORD_HANDLED = text(
+    f"INSERT INTO {handled_event.name} (consumer, event_id) VALUES (:consumer, :event_id)"
+    " ON CONFLICT DO NOTHING RETURNING event_id"
+)
 HANDLED = Counter("onesource_consumer_handled_total", "Events handled", ["consumer", "outcome"])
 
 _tracer = tracer(__name__)
@@ -191,12 +197,7 @@ class EventConsumer:
     async def handle(self, event: CloudEvent) -> str:
         """Run the handler once for this event id; returns ``handled`` or ``duplicate``."""
         async with self.sessionmaker() as session, session.begin():
-            recorded = await session.execute(
-                insert(handled_event)
-                .values(consumer=self.name, event_id=event.id)
-                .on_conflict_do_nothing()
-                .returning(handled_event.c.event_id)
-            )
+            recorded = await session.execute(_RECORD_HANDLED, {"consumer": self.name, "event_id": event.id})
             if recorded.first() is None:
                 return "duplicate"
             await self.handler(session, event)
