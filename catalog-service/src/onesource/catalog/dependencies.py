@@ -10,7 +10,7 @@ from onesource.catalog.settings import Settings
 from onesource.kit.auth import Principal, require_roles
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -12,7 +12,7 @@ from onesource.exchange.workdays import WorkingCalendar
 from onesource.kit.auth import Principal, require_roles
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -26,7 +26,7 @@ def calendar_from(settings: Settings) -> WorkingCalendar:
     return WorkingCalendar.of(settings.holidays, settings.makeup_workdays, settings.utc_offset_hours)
 
 
-def _calendar(settings: SettingsDep) -> WorkingCalendar:
+async def _calendar(settings: SettingsDep) -> WorkingCalendar:
     return calendar_from(settings)
 
 
@@ -34,7 +34,7 @@ CalendarDep = Annotated[WorkingCalendar, Depends(_calendar)]
 """The working-day calendar."""
 
 
-def _bearer_token(request: Request) -> str | None:
+async def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
@@ -60,7 +60,7 @@ def sees_everything(principal: Principal) -> bool:
     return principal.has_role("coordinator", "admin")
 
 
-def _catalog(request: Request, settings: SettingsDep, token: BearerTokenDep) -> CatalogClient:
+async def _catalog(request: Request, settings: SettingsDep, token: BearerTokenDep) -> CatalogClient:
     return CatalogClient(http=request.app.state.http, base_url=settings.catalog_url, token=token)
 
 

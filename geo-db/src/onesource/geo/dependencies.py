@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from onesource.geo.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _today(request: Request) -> date:
+async def _today(request: Request) -> date:
     clock = getattr(request.app.state, "today", None)
     return clock() if clock is not None else date.today()
 

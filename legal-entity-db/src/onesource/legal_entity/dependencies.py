@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from onesource.legal_entity.settings import Settings
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def _today() -> date:
+async def _today() -> date:
     return date.today()
 
 

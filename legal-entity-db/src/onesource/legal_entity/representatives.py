@@ -84,7 +84,7 @@ class _Remembering(RepresentativeCheck):
             return known
 
 
-def _check(request: Request) -> RepresentativeCheck:
+async def _check(request: Request) -> RepresentativeCheck:
     check: RepresentativeCheck = request.app.state.representative_check
     return check
 

@@ -22,7 +22,7 @@ PRERELEASE_HEADER = "X-OneSource-Prerelease"
 PRERELEASE_GRANTED = "granted"
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -31,7 +31,7 @@ SettingsDep = Annotated[Settings, Depends(_settings)]
 """The registry's settings."""
 
 
-def _now() -> datetime:
+async def _now() -> datetime:
     return datetime.now(UTC)
 
 

@@ -110,7 +110,7 @@ def settings_of(request: Request) -> Settings:
     return settings
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
     """The running portal's gateway client."""
     gateway: Gateway = request.app.state.gateway
     return gateway
