@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 from onesource.standards._files import read_table
@@ -163,6 +163,7 @@ def _parent(code: str, level: Level, on: date) -> str | None:
     return next((candidate for candidate in candidates if _version(candidate, on) is not None), None)
 
 
+@lru_cache(maxsize=1 << 16)  # rules ask about a few codes on a few dates, once per field of every record checked
 def division(code: str, on: date) -> Division | None:
     """The division ``code`` denoted on ``on``, or ``None`` when it denoted none then."""
     version = _version(code, on)
