@@ -215,19 +215,31 @@ async def register_on(
     columns = dict(found)
     shaped = kind.shape.model_validate(columns)
     record = shaped.model_dump(mode="json", include=set(kind.record_fields))
+    await _versioned_on(connection, kind, columns, "registered", record, by)
+    await outbox.write(connection, kind.registered(record=record))
+    return shaped, columns["version"]
+
+
+async def _versioned_on(
+    connection: asyncpg.Connection,
+    kind: RecordKind[Row],
+    columns: Mapping[str, Any],
+    change: str,
+    changes: dict[str, Any],
+    by: Principal,
+) -> None:
+    """The version row of the change that left the record's row as ``columns`` (as :func:`_add_version` adds)."""
     version = {
         kind.key: columns[kind.key],
         "version": columns["version"],
-        "change": "registered",
-        "changes": record,
+        "change": change,
+        "changes": changes,
         "recorded_at": columns["updated_at"],
         "recorded_by": by.client_id,
         "department": by.department,
         "request_id": request_id_var.get(),
     }
     await _insert(connection, kind.version_table, version)
-    await outbox.write(connection, kind.registered(record=record))
-    return shaped, columns["version"]
 
 
 #: Records one statement of :func:`register_many` inserts at most (PostgreSQL binds at most 65,535 parameters).
@@ -368,17 +380,7 @@ async def change_fields_on(
     shaped = kind.shape.model_validate(columns)
     record = shaped.model_dump(mode="json", include=set(kind.record_fields))
     changes = {name: record[name] for name in values if name in record}
-    version = {
-        kind.key: columns[kind.key],
-        "version": columns["version"],
-        "change": "updated",
-        "changes": changes,
-        "recorded_at": columns["updated_at"],
-        "recorded_by": by.client_id,
-        "department": by.department,
-        "request_id": request_id_var.get(),
-    }
-    await _insert(connection, kind.version_table, version)
+    await _versioned_on(connection, kind, columns, "updated", changes, by)
     await outbox.write(connection, kind.updated(record=record, changes=changes))
     return shaped, columns["version"]
 
