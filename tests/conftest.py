@@ -67,6 +67,17 @@ class Mesh:
             headers["X-OneSource-Purpose"] = purpose
         return headers
 
+    def feed(self, subscription: str, headers: dict[str, str], subject: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The events about ``subject`` on one page of a feed subscription (waiting up to 2 s for a first one)."""
+        response = httpx.get(
+            f"{self.gateway}/api/exchange/v1/subscriptions/{subscription}/events",
+            params={"limit": limit, "wait": 2},
+            headers=headers,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return [event for event in response.json()["items"] if event["subject"] == subject]
+
     def dsn(self, service: str) -> str:
         """Async DSN of a service's database."""
         spec = next(spec for spec in SERVICES if spec.name == service)

@@ -195,17 +195,7 @@ def test_the_pinned_flow(mesh: Mesh) -> None:
     )
     assert patched.status_code == 200, patched.text
 
-    def delivered() -> list[dict[str, Any]]:
-        response = httpx.get(
-            f"{mesh.gateway}/api/exchange/v1/subscriptions/{subscription}/events",
-            params={"limit": 50, "wait": 2},
-            headers=consumer,
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        return [event for event in response.json()["items"] if event["subject"] == person["id_number"]]
-
-    events = eventually(delivered, timeout=60)
+    events = eventually(lambda: mesh.feed(subscription, consumer, person["id_number"]), timeout=60)
     record = events[-1]["data"]["record"]
     assert record["name"] == new_name
     assert set(record) <= {"id_number", "name", "sex"}

@@ -238,17 +238,8 @@ def test_mca_reads_entities_masked_to_its_grants_and_subscribes_to_their_changes
     )
     assert patched.status_code == 200, patched.text
 
-    def delivered() -> list[dict[str, Any]]:
-        response = httpx.get(
-            f"{mesh.gateway}/api/exchange/v1/subscriptions/{subscribed.json()['id']}/events",
-            params={"limit": 50, "wait": 2},
-            headers=consumer,
-            timeout=10,
-        )
-        assert response.status_code == 200, response.text
-        return [event for event in response.json()["items"] if event["subject"] == uscc]
-
-    events = eventually(delivered, timeout=180)  # behind the demo records, on a busy machine
+    # Behind the demo records, on a busy machine.
+    events = eventually(lambda: mesh.feed(subscribed.json()["id"], consumer, uscc), timeout=180)
     assert events[-1]["type"] == "gov.onesource.legal-entity.entity.updated.v1"
     assert events[-1]["data"]["record"]["name"] == new_name
     assert set(events[-1]["data"]["record"]) <= base
