@@ -32,7 +32,6 @@ KINDS = (
 )
 #: The exchange's projector group (``exchange.projector.consumer.PROJECTOR_GROUP``).
 PROJECTOR_GROUP = "exchange-projector"
-SOURCE_TOPIC = "onesource.population.person.v1"
 #: How long a killed service may take to be restarted and ready (the relay imports every service's app: on two
 #: busy cores that alone can take a minute).
 BACK_WITHIN_S = 240.0
@@ -74,7 +73,7 @@ class Nemesis:
 
     async def run(self, count: int) -> None:
         actions: dict[str, Callable[[random.Random], Awaitable[str]]] = {
-            "kill-registry": lambda _: self._kill("population", lambda: self.workload.inflight_writes > 0),
+            "kill-registry": self._kill_registry,
             "kill-relay": lambda _: self._kill("relay", lambda: True),
             "cut-broker": self._cut_broker,
             "restart-postgres": self._restart_postgres,
@@ -106,6 +105,12 @@ class Nemesis:
                 f"nemesis-{n}", "fault", f"{kind} healed", outcome="ok", began=start.index, how=how, took=took
             )
             self.injected[kind] = self.injected.get(kind, 0) + 1
+
+    async def _kill_registry(self, rng: random.Random) -> str:
+        """Kill one of the registries the workload drives, with a write of its own in flight."""
+        driven = self.workload.registries[rng.choice(sorted(self.workload.registries))]
+        how = await self._kill(driven.profile.name, lambda: driven.inflight_writes > 0)
+        return f"{driven.profile.name}: {how}"
 
     async def _kill(self, service: str, moment: Callable[[], bool]) -> str:
         """SIGKILL ``service``'s process group at a moment ``moment()`` holds (a call in flight), and wait until the
@@ -161,13 +166,14 @@ class Nemesis:
         await asyncio.to_thread(server.stop, "immediate")
         await asyncio.sleep(down)
         await asyncio.to_thread(server.start)
-        await self._ready("population")
+        for registry in self.workload.registries:
+            await self._ready(registry)
         return f"pg_ctl stop -m immediate, down {down:.1f} s"
 
     async def _rebalance(self, rng: random.Random) -> str:
         """A member joins the projector's group (it takes partitions, consumes, never commits), then leaves."""
         member = AIOKafkaConsumer(
-            SOURCE_TOPIC,
+            *(driven.profile.topic for driven in self.workload.registries.values()),
             bootstrap_servers=self.kafka_bootstrap,
             group_id=PROJECTOR_GROUP,
             client_id="nemesis-member",

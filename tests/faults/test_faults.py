@@ -1,5 +1,6 @@
 """The short fault run of `make test` (the full one is `make test-faults`): at least 20 faults, every kind of them,
-over a mesh of its own, and no anomaly. ``ONESOURCE_FAULTS_SEED`` replays a failing run's seed."""
+over a mesh of its own, every driven registry written, read and delivered, and no anomaly.
+``ONESOURCE_FAULTS_SEED`` replays a failing run's seed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from tests.conftest import MeshKeeper
 from tests.faults.nemesis import KINDS
+from tests.faults.registries import PROFILES
 from tests.faults.run import run
 
 SHORT_FAULTS = 21
@@ -29,7 +31,9 @@ def test_nothing_is_lost_duplicated_reordered_or_unaudited_under_faults(
     outcome = asyncio.run(run(seed, SHORT_FAULTS, tmp_path / "faults"))
     assert set(outcome.faults) == set(KINDS), outcome.faults
     assert sum(outcome.faults.values()) >= 20
-    assert outcome.report.counts["acknowledged writes"] > 0
-    assert outcome.report.counts["data answers"] > 0
-    assert outcome.report.counts["feed events"] > 0
+    assert set(outcome.report.by_registry) == {profile.name for profile in PROFILES}
+    for registry, counts in outcome.report.by_registry.items():
+        assert counts["acknowledged writes"] > 0, registry
+        assert counts["data answers"] > 0, registry
+        assert counts["feed events"] > 0, registry
     assert not outcome.report.anomalies, outcome.failure_text()
