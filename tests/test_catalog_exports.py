@@ -38,6 +38,7 @@ def whole_dcat_export(mesh: Mesh) -> tuple[Graph, int]:
         following = next(iter(page.objects(None, HYDRA.next)), None)
         if following is None:
             return merged, pages
+        assert str(following).startswith(f"{mesh.gateway}{EXPORTS}/dcat?"), following  # the mesh's gateway
         params = dict(httpx.URL(str(following)).params)
 
 

@@ -1,5 +1,6 @@
 """The geospatial registry on a running mesh, through the gateway only: nrb's registrar registers and reads a parcel,
-a department reads divisions by date under its grant, and (once the gateway masks GeoJSON) a masked parcel."""
+a department reads divisions by date under its grant, a parcel masked to its grant, and its subscription's events
+masked the same way."""
 
 from __future__ import annotations
 
@@ -198,3 +199,35 @@ def test_a_department_reads_a_masked_parcel_feature_through_the_gateway(mesh: Me
     located = httpx.get(f"{mesh.gateway}/api/geo/v1/parcels", params={"contains": "116.4,39.9"}, headers=blind_headers)
     assert located.status_code == 403
     assert located.json()["type"].endswith("/filter-not-granted")
+
+
+def test_a_parcel_subscription_delivers_events_masked_to_the_grant(mesh: Mesh) -> None:
+    department = Department(mesh)
+    _grant_parcels(mesh, department, ["parcel_code", "land_use"])  # no geometry
+    headers = department.headers(purpose_text=None)
+
+    def subscribe() -> httpx.Response | None:
+        response = httpx.post(
+            f"{mesh.gateway}/api/exchange/v1/subscriptions",
+            headers=headers,
+            json={"resource": "geo.parcel", "delivery": "feed"},
+        )
+        return response if response.status_code == 201 else None
+
+    subscription = eventually(subscribe).json()["id"]
+    feature = new_parcel(mesh)
+
+    def delivered() -> list[dict[str, Any]]:
+        response = httpx.get(
+            f"{mesh.gateway}/api/exchange/v1/subscriptions/{subscription}/events",
+            params={"limit": 200, "wait": 2},
+            headers=headers,
+            timeout=10,
+        )
+        assert response.status_code == 200, response.text
+        return [event for event in response.json()["items"] if event["subject"] == feature["id"]]
+
+    (event,) = eventually(delivered, timeout=180)  # behind the demo records, on a busy machine
+    assert event["type"] == "gov.onesource.geo.parcel.registered.v1"
+    # The granted properties only: neither the geometry nor the ungranted description nor the computed area.
+    assert event["data"]["record"] == {"parcel_code": feature["id"], "land_use": "0701"}

@@ -17,11 +17,14 @@ from onesource.kit.embedded import find_free_port, port_is_free
 from onesource.mesh.cli import UpOptions, build_parser, port_requests
 from onesource.mesh.seed import DEMO_CLIENTS, DEMO_DEPARTMENTS, DEMO_PEOPLE, DemoClient, demo_password
 from onesource.mesh.services import (
+    HOST,
     RELAY,
     SERVICES,
     InfraPlan,
+    ServiceSpec,
     database_name,
     plan_ports,
+    platform_env,
     relay_env,
     service_env,
     service_urls,
@@ -132,6 +135,37 @@ def test_service_env_for_the_portal() -> None:
     env = service_env(portal, _infra(), urls)
     assert env["ONESOURCE_PORTAL_GATEWAY_URL"] == "http://127.0.0.1:8000"
     assert env["ONESOURCE_PORTAL_PUBLIC_URL"] == "http://127.0.0.1:8003"
+
+
+def _strings(value: object) -> Iterator[tuple[str, str]]:
+    """Every string setting of a settings object, nested ones included, by dotted name."""
+    from pydantic import BaseModel
+
+    assert isinstance(value, BaseModel)
+    for name in type(value).model_fields:
+        field = getattr(value, name)
+        if isinstance(field, BaseModel):
+            yield from ((f"{name}.{inner}", text) for inner, text in _strings(field))
+        elif isinstance(field, str):
+            yield name, field
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda spec: spec.name)
+def test_no_service_is_left_pointing_at_a_default_port(spec: ServiceSpec, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On other ports than the defaults, every address a service is configured with is the mesh's, not a default."""
+    import importlib
+
+    urls = service_urls(plan_ports(28000))
+    defaults = {f"{HOST}:{port}" for port in plan_ports(8000).values()}
+    env = {**service_env(spec, _infra(), urls), **platform_env(spec, urls["gateway"], "client", Path("secret"))}
+    for name in list(os.environ):
+        if name.startswith("ONESOURCE_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = importlib.import_module(f"onesource.{spec.package}.settings").Settings()
+    stale = {name: text for name, text in _strings(settings) if any(address in text for address in defaults)}
+    assert stale == {}
 
 
 def test_external_database_template_keeps_credentials_and_options() -> None:

@@ -130,6 +130,10 @@ def service_env(spec: ServiceSpec, infra: InfraPlan, urls: Mapping[str, str]) ->
         env["ONESOURCE_GATEWAY_PUBLIC_URL"] = gateway_url
         if "portal" in urls:  # the portal signs people in through the gateway (a public client: PKCE)
             env["ONESOURCE_GATEWAY_OIDC_CLIENTS"] = json.dumps({"portal": [f"{urls['portal']}/auth/callback"]})
+    if spec.name == "catalog":  # exports name datasets by their addresses at the gateway
+        env["ONESOURCE_CATALOG_PUBLIC_BASE_URL"] = gateway_url
+    if spec.name == "exchange" and "catalog" in urls:  # asked for resources its read model does not know yet
+        env["ONESOURCE_EXCHANGE_CATALOG_URL"] = urls["catalog"]
     if spec.name == "portal":
         env["ONESOURCE_PORTAL_GATEWAY_URL"] = gateway_url
         env["ONESOURCE_PORTAL_PUBLIC_URL"] = urls["portal"]
