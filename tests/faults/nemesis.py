@@ -70,6 +70,8 @@ class Nemesis:
     rng: random.Random
     kafka_bootstrap: str
     injected: dict[str, int] = field(default_factory=dict)
+    registries_killed: dict[str, int] = field(default_factory=dict)
+    """How often each driven registry was the one ``kill-registry`` killed."""
 
     async def run(self, count: int) -> None:
         actions: dict[str, Callable[[random.Random], Awaitable[str]]] = {
@@ -110,6 +112,7 @@ class Nemesis:
         """Kill one of the registries the workload drives, with a write of its own in flight."""
         driven = self.workload.registries[rng.choice(sorted(self.workload.registries))]
         how = await self._kill(driven.profile.name, lambda: driven.inflight_writes > 0)
+        self.registries_killed[driven.profile.name] = self.registries_killed.get(driven.profile.name, 0) + 1
         return f"{driven.profile.name}: {how}"
 
     async def _kill(self, service: str, moment: Callable[[], bool]) -> str:

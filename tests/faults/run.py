@@ -447,7 +447,9 @@ async def _run_on(
     (var.parent / "anomalies.txt").write_text(
         "".join(f"{a.what} ({a.registry} record {a.key}, entry {a.op})\n" for a in report.anomalies), encoding="utf-8"
     )
-    return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent)
+    killed = ", ".join(f"{name} {count}" for name, count in sorted(nemesis.registries_killed.items()))
+    notes = [f"kill-registry killed: {killed or 'none'}"]
+    return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent, notes)
 
 
 def results_markdown(outcome: Outcome, command: str) -> str:
@@ -465,6 +467,8 @@ def results_markdown(outcome: Outcome, command: str) -> str:
         "|---|---:|",
         *(f"| {kind} | {outcome.faults.get(kind, 0)} |" for kind in KINDS),
         f"| **total** | **{sum(outcome.faults.values())}** |",
+        "",
+        *(f"{note}." for note in outcome.notes),
         "",
         "| checked | " + " | ".join(registries) + " | total |",
         "|---|" + "---:|" * (len(registries) + 1),
