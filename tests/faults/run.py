@@ -452,6 +452,19 @@ async def _run_on(
     return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent, notes)
 
 
+def _rows(report: Report) -> list[str]:
+    """The counts' names, each registry's in its own order (a registry's own kinds beside the others'), then the
+    run's."""
+    rows: list[str] = []
+    for counts in report.by_registry.values():
+        at = 0
+        for name in counts:
+            if name not in rows:
+                rows.insert(at, name)
+            at = rows.index(name) + 1
+    return rows + [name for name in report.counts if name not in rows]
+
+
 def results_markdown(outcome: Outcome, command: str) -> str:
     """tests/faults/RESULTS.md: faults by kind, what was checked (by registry), anomalies."""
     report = outcome.report
@@ -475,8 +488,8 @@ def results_markdown(outcome: Outcome, command: str) -> str:
         *(
             f"| {name} | "
             + " | ".join(str(report.by_registry[registry].get(name, "")) for registry in registries)
-            + f" | {count} |"
-            for name, count in report.counts.items()
+            + f" | {report.counts[name]} |"
+            for name in _rows(report)
         ),
         "",
         f"**Anomalies: {len(report.anomalies)}**",
