@@ -188,7 +188,9 @@ class Nemesis:
         stay = rng.uniform(2.0, 5.0)
         taken = 0
         try:
-            await start_client(member, timeout=20)
+            # The join completes once every member has rejoined, and the projector rejoins only between batches:
+            # a batch handled on busy cores, or waiting out a database restart, takes far longer than a join alone.
+            await start_client(member, timeout=BACK_WITHIN_S)
             loop = asyncio.get_running_loop()
             until = loop.time() + stay
             while loop.time() < until:
