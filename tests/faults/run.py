@@ -346,6 +346,7 @@ async def run(seed: int, faults: int, work: Path, *, profiles: tuple[Profile, ..
                 seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, profiles
             )
         finally:
+            history.write(work / "history.jsonl")  # a run that breaks off leaves its history too
             await proxy.start()  # stopping needs the broker
             await asyncio.to_thread(stop_mesh, process)
             await proxy.stop()
