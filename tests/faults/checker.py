@@ -1,10 +1,11 @@
-"""The checker: what the history, the topics and the final database must agree on.
+"""The checker: what the history, the topics and the final database must agree on, for each driven registry
+(records are told apart by registry and key).
 
 - every acknowledged write has exactly one event on its source topic (after deduplication by event id), and the
   events of a record come in version order (1, 2, … without a gap);
 - no event for a write that did not commit (refused or never sent), none for a write never made, and an unknown
   write has at most one event (it took effect or it did not, never both);
-- the record in the database is the last write of its chain of events (version, address, death);
+- the record in the database is the last write of its chain of events (its version, and what each write set);
 - every delivered event (HTTP feed and Kafka delivery topic) is masked to its grant, comes from a source event,
   arrives once after deduplication, in version order per record, and none of the source events it is due is lost;
 - every data answer that reached a caller is masked to its grant and has its audit entry; the audit chain verifies;
@@ -21,13 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from tests.faults.history import History
+from tests.faults.registries import Profile
 from tests.faults.workload import Write
 
 #: As the exchange names a delivered event (``exchange.projector.service.delivery_id``); restated so the checker
 #: does not trust the code it checks.
 DELIVERY_NAMESPACE = uuid.UUID("5d1f3a5e-0b7c-4c8e-9a51-6f0e2c9b7d11")
-EVENT_TYPE = "gov.onesource.population.person.{}.v1"
-KINDS = ("registered", "updated", "deceased")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Anomaly:
     op: int | None = None
     """The history entry it is about, if one."""
     key: str | None = None
+    registry: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,17 +51,21 @@ class SourceEvent:
 
 @dataclass
 class Observed:
-    """What the run saw besides the history: the topics, the feed, the database and the audit log at the end."""
+    """What the run saw of one registry besides the history: the writes made, the topics, the feed, the database
+    and the audit log at the end."""
 
+    profile: Profile
+    writes: Sequence[Write]
+    foreign: Iterable[str]
+    """Keys the registry held before the run (not ours to check)."""
     source: Sequence[Any]
     """Records of the source topic (``kit.testing.kafka.Record``), in partition and offset order."""
     delivery_topic: Sequence[Any]
     feed: Sequence[dict[str, Any]]
     database: Mapping[str, dict[str, Any]]
-    """Final rows of the workload's records: version, household_address, deceased, death_date."""
+    """Final rows of the workload's records: ``version`` and the profile's ``columns`` (dates as ISO strings)."""
     audit_request_ids: Mapping[str, set[str]]
     """Per record, the request ids of its audit entries."""
-    audit_verified: dict[str, Any]
     feed_subscription: str
     topic_subscription: str
     subscribed_at: datetime
@@ -71,24 +76,51 @@ class Observed:
 class Report:
     anomalies: list[Anomaly] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    """Over every registry (the sums of ``by_registry``) and of the whole run (calls, audit entries)."""
+    by_registry: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def delivery_id(subscription: str, source_event: str) -> str:
     return str(uuid.uuid5(DELIVERY_NAMESPACE, f"{subscription}/{source_event}"))
 
 
-def _kind(event_type: str) -> str | None:
-    return next((kind for kind in KINDS if event_type == EVENT_TYPE.format(kind)), None)
+def _kind(profile: Profile, event_type: str) -> str | None:
+    return next((kind for kind in profile.kinds if event_type == profile.event_type.format(kind)), None)
 
 
-def _marker(kind: str, record: Mapping[str, Any]) -> str:
-    return str(record.get("death_date") if kind == "deceased" else record.get("household_address"))
+def _marker(profile: Profile, kind: str, record: Mapping[str, Any]) -> str:
+    return str(record.get(profile.markers[kind]))
 
 
-def check(history: History, writes: Sequence[Write], foreign: Iterable[str], observed: Observed) -> Report:
+def check(history: History, observed: Sequence[Observed], audit_verified: Mapping[str, Any]) -> Report:
+    """Every registry's writes, events, rows and answers checked; then what holds for the whole run."""
     report = Report()
-    anomalies = report.anomalies
-    foreign_keys = set(foreign)
+    for seen in observed:
+        anomalies: list[Anomaly] = []
+        counts = _check_registry(history, seen, anomalies)
+        report.anomalies += [
+            Anomaly(a.what, a.op, a.key, seen.profile.name) if a.registry is None else a for a in anomalies
+        ]
+        report.by_registry[seen.profile.name] = counts
+        for name, count in counts.items():
+            report.counts[name] = report.counts.get(name, 0) + count
+    if not audit_verified.get("ok"):
+        report.anomalies.append(Anomaly(f"the audit chain does not verify: {audit_verified}"))
+    report.counts["audit entries verified"] = int(audit_verified.get("entries", 0))
+    # An outage is answered 502/503/504 (retry later); a 500 is a crash of ours, whatever the nemesis did.
+    for call in history.of("call"):
+        if call.detail.get("status") == 500:
+            report.anomalies.append(Anomaly(f"{call.name} answered 500 (a crash, not an outage)", call.index, call.key))
+    report.counts["calls"] = len(history.of("call"))
+    report.counts["events"] = len(history.of("event"))
+    return report
+
+
+def _check_registry(history: History, observed: Observed, anomalies: list[Anomaly]) -> dict[str, int]:
+    profile = observed.profile
+    writes = observed.writes
+    counts: dict[str, int] = {}
+    foreign_keys = set(observed.foreign)
     ours = {write.key for write in writes} - foreign_keys
     by_marker = {(write.key, write.kind, write.marker): write for write in writes if write.key in ours}
 
@@ -99,7 +131,7 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
         value = record.value
         if not isinstance(value, dict) or value.get("subject") not in ours:
             continue
-        kind = _kind(str(value.get("type")))
+        kind = _kind(profile, str(value.get("type")))
         if kind is None:
             anomalies.append(Anomaly(f"unknown event type {value.get('type')} on the source topic", key=record.key))
             continue
@@ -113,15 +145,15 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
         event = SourceEvent(event_id, str(value["subject"]), kind, (record.partition, record.offset), value)
         source[event_id] = event
         chains[event.key].append(event)
-    report.counts["source events"] = len(source)
-    report.counts["source copies"] = sum(
+    counts["source events"] = len(source)
+    counts["source copies"] = sum(
         1 for r in observed.source if isinstance(r.value, dict) and r.value.get("subject") in ours
     )
 
     matched: dict[int, list[SourceEvent]] = defaultdict(list)
     event_write: dict[str, Write] = {}
     for event in source.values():
-        write = by_marker.get((event.key, event.kind, _marker(event.kind, event.value["data"]["record"])))
+        write = by_marker.get((event.key, event.kind, _marker(profile, event.kind, event.value["data"]["record"])))
         if write is None:
             anomalies.append(Anomaly(f"{event.kind} event {event.id} for a write never made", key=event.key))
             continue
@@ -148,9 +180,13 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
             anomalies.append(
                 Anomaly(f"{write.kind} ({write.outcome}) has {len(events)} events: {ids}", write.op, write.key)
             )
-    report.counts["writes"] = sum(1 for write in writes if write.key in ours)
-    report.counts["acknowledged writes"] = sum(1 for write in writes if write.key in ours and write.outcome == "ok")
-    report.counts["unknown writes"] = sum(1 for write in writes if write.key in ours and write.outcome == "unknown")
+    counts["writes"] = sum(1 for write in writes if write.key in ours)
+    counts["acknowledged writes"] = sum(1 for write in writes if write.key in ours and write.outcome == "ok")
+    counts["unknown writes"] = sum(1 for write in writes if write.key in ours and write.outcome == "unknown")
+    for kind in profile.kinds:
+        counts[f"acknowledged {kind}"] = sum(
+            1 for write in writes if write.key in ours and write.outcome == "ok" and write.kind == kind
+        )
 
     # --- per record: version order, final state ------------------------------------------------------------------
     for key in sorted(ours):
@@ -177,9 +213,12 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
             anomalies.append(Anomaly(f"{len(chain)} events but no record in the database", chain[-1].op, key))
             continue
         last = chain[-1]
-        address = next((write.marker for write in reversed(chain) if write.kind != "deceased"), None)
-        expected = {"version": len(chain), "household_address": address, "deceased": last.kind == "deceased"}
-        actual = {name: row[name] for name in expected}
+        # What the row must hold: each write's fields over the ones before it, in the order of its events.
+        expected: dict[str, Any] = {}
+        for write in chain:
+            expected.update(write.sets)
+        expected["version"] = len(chain)
+        actual = {name: row.get(name) for name in expected}
         if actual != expected:
             anomalies.append(
                 Anomaly(f"database has {actual}, the last write of its events says {expected}", last.op, key)
@@ -191,12 +230,13 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
             )
 
     # --- deliveries ----------------------------------------------------------------------------------------------
+    # Due to a subscription: what happened after it was made, and of a change only one that set a granted field
+    # (the projector does not deliver a change of nothing the grant shows).
     due = [
         event
         for event in source.values()
-        if event.kind != "deceased"
-        and datetime.fromisoformat(event.value["time"]) >= observed.subscribed_at
-        and (event.kind == "registered" or set(event.value["data"].get("changes", {})) & observed.fields)
+        if datetime.fromisoformat(event.value["time"]) >= observed.subscribed_at
+        and ("changes" not in event.value["data"] or set(event.value["data"]["changes"]) & observed.fields)
     ]
     for name, subscription, delivered in (
         ("feed", observed.feed_subscription, list(observed.feed)),
@@ -250,10 +290,14 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
                         f"{name}: {owed.kind} event {owed.id} never delivered", write.op if write else None, owed.key
                     )
                 )
-        report.counts[f"{name} events"] = len(delivered)
+        counts[f"{name} events"] = len(delivered)
 
     # --- reads: masked, audited ----------------------------------------------------------------------------------
-    reads = [entry for entry in history.of("call", "read") if entry.outcome == "ok"]
+    reads = [
+        entry
+        for entry in history.of("call", "read")
+        if entry.outcome == "ok" and entry.detail.get("registry") == profile.name
+    ]
     for read in reads:
         answer = read.detail.get("answer") or {}
         if not set(answer) <= observed.fields:
@@ -263,14 +307,5 @@ def check(history: History, writes: Sequence[Write], foreign: Iterable[str], obs
             anomalies.append(
                 Anomaly(f"data answer {read.detail['request_id']} has no audit entry", read.index, read.key)
             )
-    report.counts["data answers"] = len(reads)
-    if not observed.audit_verified.get("ok"):
-        anomalies.append(Anomaly(f"the audit chain does not verify: {observed.audit_verified}"))
-    report.counts["audit entries verified"] = int(observed.audit_verified.get("entries", 0))
-    # An outage is answered 502/503/504 (retry later); a 500 is a crash of ours, whatever the nemesis did.
-    for call in history.of("call"):
-        if call.detail.get("status") == 500:
-            anomalies.append(Anomaly(f"{call.name} answered 500 (a crash, not an outage)", call.index, call.key))
-    report.counts["calls"] = len(history.of("call"))
-    report.counts["events"] = len(history.of("event"))
-    return report
+    counts["data answers"] = len(reads)
+    return counts

@@ -15,7 +15,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,13 +32,12 @@ from onesource.registry.directory import registries
 from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.faults.checker import Observed, Report, check
 from tests.faults.history import History
-from tests.faults.nemesis import KINDS, SOURCE_TOPIC, Nemesis
-from tests.faults.workload import PERSONS, Grantee, Workload
+from tests.faults.nemesis import KINDS, Nemesis
+from tests.faults.registries import PROFILES, Profile
+from tests.faults.workload import Driven, Grant, Grantee, Workload
 from tests.mesh_process import start_mesh, stop_mesh
 
-PURPOSE = "最低生活保障资格审核"
 OWNER_PURPOSE = "registry-maintenance"
-GRANTED = ("id_number", "name", "sex")
 #: How long the mesh gets, once healed, to publish and deliver everything.
 SETTLE_S = 120.0
 #: How long the projector gets to catch up (it works through the demo data's events too).
@@ -63,7 +62,7 @@ class Outcome:
             f"history and logs in {self.log_dir})"
         ]
         for anomaly in self.report.anomalies[:limit]:
-            lines.append(f"\n✖ {anomaly.what} (record {anomaly.key}, entry {anomaly.op})")
+            lines.append(f"\n✖ {anomaly.what} ({anomaly.registry} record {anomaly.key}, entry {anomaly.op})")
             if anomaly.op is not None or anomaly.key is not None:
                 index = (
                     anomaly.op
@@ -100,8 +99,11 @@ async def _eventually(check: Any, what: str, timeout: float = 60.0) -> Any:
         await asyncio.sleep(0.3)
 
 
-async def _grantee(client: httpx.AsyncClient, gateway: str, admin: dict[str, str]) -> tuple[Grantee, datetime]:
-    """A department of its own with a consumer, a grant on population.person and a feed and a Kafka subscription."""
+async def _grantee(
+    client: httpx.AsyncClient, gateway: str, admin: dict[str, str], profiles: tuple[Profile, ...]
+) -> Grantee:
+    """A department of its own with a consumer and, on each registry's resource, a grant and a feed and a Kafka
+    subscription."""
     code = "f" + secrets.token_hex(4)
     created = await client.post(
         f"{gateway}/api/identity/v1/departments",
@@ -116,48 +118,54 @@ async def _grantee(client: httpx.AsyncClient, gateway: str, admin: dict[str, str
     )
     made.raise_for_status()
     client_id, secret = made.json()["client_id"], made.json()["client_secret"]
-    bearer = {"Authorization": f"Bearer {await _token(client, gateway, client_id, secret)}"}
+    bearer = f"Bearer {await _token(client, gateway, client_id, secret)}"
+    grantee = Grantee(client_id=client_id, headers={}, grants={}, secret=secret)
+    for profile in profiles:
+        grantee.grants[profile.name], grantee.headers[profile.name] = await _grant(client, gateway, bearer, profile)
+    return grantee
+
+
+async def _grant(
+    client: httpx.AsyncClient, gateway: str, bearer: str, profile: Profile
+) -> tuple[Grant, dict[str, str]]:
+    """A grant on ``profile``'s resource (unconditional: granted at once) and the two subscriptions under it."""
     asked = await client.post(
         f"{gateway}/api/exchange/v1/share-requests",
-        headers=bearer,
+        headers={"Authorization": bearer},
         json={
-            "resource": "population.person",
-            "fields": list(GRANTED),
-            "purpose": PURPOSE,
-            "legal_basis": "《社会救助暂行办法》第十一条",
+            "resource": profile.resource,
+            "fields": list(profile.granted),
+            "purpose": profile.purpose,
+            "legal_basis": profile.legal_basis,
         },
     )
     asked.raise_for_status()
     assert asked.json()["status"] == "granted", asked.json()
-    headers = {**bearer, "X-OneSource-Purpose": quote(PURPOSE, safe="")}
+    headers = {"Authorization": bearer, "X-OneSource-Purpose": quote(profile.purpose, safe="")}
     subscriptions = {}
     for delivery in ("feed", "kafka"):
         subscribed = await client.post(
             f"{gateway}/api/exchange/v1/subscriptions",
             headers=headers,
-            json={"resource": "population.person", "delivery": delivery},
+            json={"resource": profile.resource, "delivery": delivery},
         )
         subscribed.raise_for_status()
         subscriptions[delivery] = subscribed.json()
 
     async def readable() -> bool:
-        return (await client.get(f"{gateway}{PERSONS}", params={"limit": 1}, headers=headers)).status_code == 200
+        answer = await client.get(f"{gateway}{profile.collection}", params={"limit": 1}, headers=headers)
+        return answer.status_code == 200
 
-    await _eventually(readable, "the grant reaches the gateway")
-    subscribed_at = max(datetime.fromisoformat(s["created_at"]) for s in subscriptions.values())
-    return (
-        Grantee(
-            client_id=client_id,
-            headers=headers,
-            fields=frozenset(GRANTED),
-            grant_id=asked.json()["grant_id"],
-            feed=subscriptions["feed"]["id"],
-            topic_subscription=subscriptions["kafka"]["id"],
-            topic=subscriptions["kafka"]["topic"],
-            secret=secret,
-        ),
-        subscribed_at,
+    await _eventually(readable, f"the grant on {profile.resource} reaches the gateway")
+    grant = Grant(
+        grant_id=asked.json()["grant_id"],
+        fields=frozenset(profile.granted),
+        feed=subscriptions["feed"]["id"],
+        topic_subscription=subscriptions["kafka"]["id"],
+        topic=subscriptions["kafka"]["topic"],
+        subscribed_at=max(datetime.fromisoformat(s["created_at"]) for s in subscriptions.values()),
     )
+    return grant, headers
 
 
 async def _pending(dsn: str) -> int:
@@ -168,9 +176,12 @@ async def _pending(dsn: str) -> int:
         await connection.close()
 
 
-async def _settle(pg_port: int, workload: Workload, services: dict[str, str], bootstrap: str) -> list[Record]:
-    """Wait until every service is ready, the registry's outbox is published, the projector has handled every event
-    of the source topic about the run's records, and the exchange's outbox is published; the source topic then."""
+async def _settle(
+    pg_port: int, workload: Workload, services: dict[str, str], bootstrap: str
+) -> dict[str, list[Record]]:
+    """Wait until every service is ready, the registries' outboxes are published, the projector has handled every
+    event of the source topics about the run's records, and the exchange's outbox is published; the source topics
+    then, by registry."""
     async with httpx.AsyncClient(timeout=2.0) as client:
         for name, url in services.items():
 
@@ -184,10 +195,15 @@ async def _settle(pg_port: int, workload: Workload, services: dict[str, str], bo
     async def published(database: str) -> bool:
         return await _pending(f"postgresql://postgres@127.0.0.1:{pg_port}/{database}") == 0
 
-    await _eventually(lambda: published("onesource_population"), "the registry's outbox published", SETTLE_S)
-    keys = {write.key for write in workload.writes}
-    source = await TopicReader(bootstrap).read(SOURCE_TOPIC, settle=3.0)
-    ours = {str(r.value["id"]) for r in source if isinstance(r.value, dict) and r.value.get("subject") in keys}
+    sources: dict[str, list[Record]] = {}
+    ours: set[str] = set()
+    for name, driven in workload.registries.items():
+        database = driven.profile.database
+        await _eventually(lambda d=database: published(d), f"{name}'s outbox published", SETTLE_S)  # type: ignore[misc]
+        keys = {write.key for write in driven.writes}
+        source = await TopicReader(bootstrap).read(driven.profile.topic, settle=3.0)
+        sources[name] = source
+        ours |= {str(r.value["id"]) for r in source if isinstance(r.value, dict) and r.value.get("subject") in keys}
 
     async def projected() -> bool:
         connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_exchange")
@@ -205,29 +221,40 @@ async def _settle(pg_port: int, workload: Workload, services: dict[str, str], bo
     with contextlib.suppress(RuntimeError):
         await _eventually(projected, f"the projector handled the run's {len(ours)} events", PROJECTED_S)
     await _eventually(lambda: published("onesource_exchange"), "the exchange's outbox published", SETTLE_S)
-    quiet_since, seen = time.monotonic(), len(workload.feed_events)
+
+    def fed() -> int:
+        return sum(len(driven.feed_events) for driven in workload.registries.values())
+
+    quiet_since, seen = time.monotonic(), fed()
     deadline = time.monotonic() + SETTLE_S
     while time.monotonic() - quiet_since < 4.0 and time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-        if len(workload.feed_events) != seen:
-            quiet_since, seen = time.monotonic(), len(workload.feed_events)
-    return source
+        if fed() != seen:
+            quiet_since, seen = time.monotonic(), fed()
+    return sources
 
 
-async def _final_rows(pg_port: int, keys: list[str]) -> dict[str, dict[str, Any]]:
-    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_population")
+async def _final_rows(pg_port: int, profile: Profile, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The rows of ``keys``: their version and the columns the checker compares, dates as ISO strings."""
+    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/{profile.database}")
     try:
+        columns = ", ".join([profile.key, "version", *profile.columns])
         rows = await connection.fetch(
-            "SELECT id_number, version, household_address, deceased FROM person WHERE id_number = ANY($1::text[])", keys
+            f"SELECT {columns} FROM {profile.table} WHERE {profile.key} = ANY($1::text[])",  # names of ours, not input
+            keys,
         )
     finally:
         await connection.close()
-    return {row["id_number"]: dict(row) for row in rows}
+    return {
+        row[profile.key]: {name: value.isoformat() if isinstance(value, date) else value for name, value in row.items()}
+        for row in rows
+    }
 
 
 async def _audit(
-    client: httpx.AsyncClient, gateway: str, steward: dict[str, str], keys: set[str]
+    client: httpx.AsyncClient, gateway: str, admin: dict[str, str], resource: str, keys: set[str]
 ) -> dict[str, set[str]]:
+    """Per record of ``resource``, the request ids of its audit entries (as an admin: every registry's)."""
     found: dict[str, set[str]] = {}
     for key in sorted(keys):
         ids: set[str] = set()
@@ -237,7 +264,7 @@ async def _audit(
             if cursor:
                 params["cursor"] = cursor
             response = await client.get(
-                f"{gateway}/api/audit/v1/records/population.person/{key}", params=params, headers=steward
+                f"{gateway}/api/audit/v1/records/{resource}/{key}", params=params, headers=admin
             )
             response.raise_for_status()
             page = response.json()
@@ -288,8 +315,8 @@ def _broker(log_dir: Path) -> Iterator[tuple[EmbeddedKafka, int]]:
         broker.stop()
 
 
-async def run(seed: int, faults: int, work: Path, *, writers: int = 3, readers: int = 2) -> Outcome:
-    """One run of ``faults`` faults over a mesh started in ``work``; the checker's report."""
+async def run(seed: int, faults: int, work: Path, *, profiles: tuple[Profile, ...] = PROFILES) -> Outcome:
+    """One run of ``faults`` faults over a mesh started in ``work``, driving ``profiles``; the checker's report."""
     rng = random.Random(seed)
     history = History(seed)
     started = time.monotonic()
@@ -316,9 +343,10 @@ async def run(seed: int, faults: int, work: Path, *, writers: int = 3, readers: 
                 _seed, var, document, env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"]
             )
             return await _run_on(
-                seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, writers, readers
+                seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, profiles
             )
         finally:
+            history.write(work / "history.jsonl")  # a run that breaks off leaves its history too
             await proxy.start()  # stopping needs the broker
             await asyncio.to_thread(stop_mesh, process)
             await proxy.stop()
@@ -335,8 +363,7 @@ async def _run_on(
     bootstrap: str,
     document: dict[str, Any],
     started: float,
-    writers: int,
-    readers: int,
+    profiles: tuple[Profile, ...],
 ) -> Outcome:
     gateway = str(document["gateway"])
     secrets_of = {client["client_id"]: client["client_secret"] for client in document["demo_clients"]}
@@ -344,30 +371,26 @@ async def _run_on(
     timeout = httpx.Timeout(10.0, connect=3.0)
     limits = httpx.Limits(max_connections=50, max_keepalive_connections=20)
     async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
-        admin = {
-            "Authorization": f"Bearer {await _token(client, gateway, 'admin', document['admin']['client_secret'])}"
-        }
-        registrar = await _token(client, gateway, "psb-registrar", secrets_of["psb-registrar"])
-        owner = {"Authorization": f"Bearer {registrar}", "X-OneSource-Purpose": OWNER_PURPOSE}
-        steward = {"Authorization": f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"}
-        grantee, subscribed_at = await _grantee(client, gateway, admin)
+        admin_secret = document["admin"]["client_secret"]
+        admin = {"Authorization": f"Bearer {await _token(client, gateway, 'admin', admin_secret)}"}
+        registries: dict[str, Driven] = {}
+        holders: list[tuple[dict[str, str], str, str]] = []
+        for profile in profiles:
+            registrar = f"{profile.owner}-registrar"
+            token = await _token(client, gateway, registrar, secrets_of[registrar])
+            owner = {"Authorization": f"Bearer {token}", "X-OneSource-Purpose": OWNER_PURPOSE}
+            registries[profile.name] = Driven(profile, owner)
+            holders.append((owner, registrar, secrets_of[registrar]))
+        grantee = await _grantee(client, gateway, admin, profiles)
+        holders += [(headers, grantee.client_id, grantee.secret) for headers in grantee.headers.values()]
 
-        workload = Workload(gateway, owner, grantee, history, random.Random(rng.randrange(2**32)), writers, readers)
+        workload = Workload(gateway, registries, grantee, history, random.Random(rng.randrange(2**32)))
         nemesis = Nemesis(
             var, pg_port, proxy, services, history, workload, random.Random(rng.randrange(2**32)), bootstrap
         )
         feed_done = asyncio.Event()
-        refresh = asyncio.create_task(
-            _keep_tokens(
-                client,
-                gateway,
-                [
-                    (owner, "psb-registrar", secrets_of["psb-registrar"]),
-                    (grantee.headers, grantee.client_id, grantee.secret),
-                ],
-            )
-        )
-        feed = asyncio.create_task(workload.follow_feed(client, feed_done))
+        refresh = asyncio.create_task(_keep_tokens(client, gateway, holders))
+        feeds = [asyncio.create_task(workload.follow_feed(client, driven, feed_done)) for driven in registries.values()]
         load = asyncio.create_task(workload.run(client))
         try:
             try:
@@ -378,50 +401,75 @@ async def _run_on(
                 workload.stopping.set()
                 await load
             history.record("checker", "fault", "healed", outcome="ok", faults=nemesis.injected)
-            source = await _settle(pg_port, workload, services, bootstrap)
+            sources = await _settle(pg_port, workload, services, bootstrap)
         finally:
             feed_done.set()
-            await feed
+            await asyncio.gather(*feeds)
             refresh.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresh
         # A run may outlast the tokens of its start.
-        admin["Authorization"] = f"Bearer {await _token(client, gateway, 'admin', document['admin']['client_secret'])}"
-        steward["Authorization"] = f"Bearer {await _token(client, gateway, 'psb-steward', secrets_of['psb-steward'])}"
-        delivered: list[Record] = await TopicReader(bootstrap).read(grantee.topic, settle=3.0)
-        for record in delivered:
-            history.record(
-                "topic", "event", "delivered", key=record.key, offset=record.offset, id=(record.value or {}).get("id")
+        admin["Authorization"] = f"Bearer {await _token(client, gateway, 'admin', admin_secret)}"
+        observed: list[Observed] = []
+        for name, driven in registries.items():
+            profile, grant = driven.profile, grantee.grants[name]
+            delivered: list[Record] = await TopicReader(bootstrap).read(grant.topic, settle=3.0)
+            for record in delivered:
+                history.record(
+                    f"{name}-topic", "event", "delivered", key=record.key, offset=record.offset,
+                    id=(record.value or {}).get("id"),
+                )  # fmt: skip
+            keys = sorted({write.key for write in driven.writes} - driven.foreign)
+            read_keys = {
+                str(op.key)
+                for op in history.of("call", "read")
+                if op.outcome == "ok" and op.detail.get("registry") == name
+            }
+            observed.append(
+                Observed(
+                    profile=profile,
+                    writes=driven.writes,
+                    foreign=driven.foreign,
+                    source=sorted(sources[name], key=lambda r: (r.partition, r.offset)),
+                    delivery_topic=sorted(delivered, key=lambda r: (r.partition, r.offset)),
+                    feed=driven.feed_events,
+                    database=await _final_rows(pg_port, profile, keys),
+                    audit_request_ids=await _audit(client, gateway, admin, profile.resource, read_keys),
+                    feed_subscription=grant.feed,
+                    topic_subscription=grant.topic_subscription,
+                    subscribed_at=grant.subscribed_at,
+                    fields=grant.fields,
+                )
             )
-        keys = sorted({write.key for write in workload.writes} - workload.foreign)
-        rows = await _final_rows(pg_port, keys)
-        read_keys = {str(op.key) for op in history.of("call", "read") if op.outcome == "ok"}
-        audit = await _audit(client, gateway, steward, read_keys)
         verified = await client.get(f"{gateway}/api/audit/v1/verify", headers=admin, timeout=120)
         verified.raise_for_status()
-    observed = Observed(
-        source=sorted(source, key=lambda r: (r.partition, r.offset)),
-        delivery_topic=sorted(delivered, key=lambda r: (r.partition, r.offset)),
-        feed=workload.feed_events,
-        database=rows,
-        audit_request_ids=audit,
-        audit_verified=verified.json(),
-        feed_subscription=grantee.feed,
-        topic_subscription=grantee.topic_subscription,
-        subscribed_at=subscribed_at,
-        fields=grantee.fields,
-    )
-    report = check(history, workload.writes, workload.foreign, observed)
+    report = check(history, observed, verified.json())
     history.write(var.parent / "history.jsonl")
     (var.parent / "anomalies.txt").write_text(
-        "".join(f"{a.what} (record {a.key}, entry {a.op})\n" for a in report.anomalies), encoding="utf-8"
+        "".join(f"{a.what} ({a.registry} record {a.key}, entry {a.op})\n" for a in report.anomalies), encoding="utf-8"
     )
-    return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent)
+    killed = ", ".join(f"{name} {count}" for name, count in sorted(nemesis.registries_killed.items()))
+    notes = [f"kill-registry killed: {killed or 'none'}"]
+    return Outcome(seed, dict(nemesis.injected), report, history, time.monotonic() - started, var.parent, notes)
+
+
+def _rows(report: Report) -> list[str]:
+    """The counts' names, each registry's in its own order (a registry's own kinds beside the others'), then the
+    run's."""
+    rows: list[str] = []
+    for counts in report.by_registry.values():
+        at = 0
+        for name in counts:
+            if name not in rows:
+                rows.insert(at, name)
+            at = rows.index(name) + 1
+    return rows + [name for name in report.counts if name not in rows]
 
 
 def results_markdown(outcome: Outcome, command: str) -> str:
-    """tests/faults/RESULTS.md: faults by kind, what was checked, anomalies."""
+    """tests/faults/RESULTS.md: faults by kind, what was checked (by registry), anomalies."""
     report = outcome.report
+    registries = list(report.by_registry)
     lines = [
         "# Fault suite results",
         "",
@@ -434,13 +482,20 @@ def results_markdown(outcome: Outcome, command: str) -> str:
         *(f"| {kind} | {outcome.faults.get(kind, 0)} |" for kind in KINDS),
         f"| **total** | **{sum(outcome.faults.values())}** |",
         "",
-        "| checked | count |",
-        "|---|---:|",
-        *(f"| {name} | {count} |" for name, count in report.counts.items()),
+        *(f"{note}." for note in outcome.notes),
+        "",
+        "| checked | " + " | ".join(registries) + " | total |",
+        "|---|" + "---:|" * (len(registries) + 1),
+        *(
+            f"| {name} | "
+            + " | ".join(str(report.by_registry[registry].get(name, "")) for registry in registries)
+            + f" | {report.counts[name]} |"
+            for name in _rows(report)
+        ),
         "",
         f"**Anomalies: {len(report.anomalies)}**",
         "",
     ]
     for anomaly in report.anomalies[:50]:
-        lines.append(f"- {anomaly.what} (record {anomaly.key}, entry {anomaly.op})")
+        lines.append(f"- {anomaly.what} ({anomaly.registry} record {anomaly.key}, entry {anomaly.op})")
     return "\n".join(lines) + "\n"

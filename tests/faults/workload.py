@@ -1,5 +1,5 @@
-"""The workload: registrars writing persons through the gateway, a department reading them under its grant and
-following its subscription on the HTTP feed; every call recorded with its outcome."""
+"""The workload: registrars writing the records of each driven registry through the gateway, a department reading
+them under its grants and following its subscriptions on the HTTP feed; every call recorded with its outcome."""
 
 from __future__ import annotations
 
@@ -7,19 +7,13 @@ import asyncio
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from onesource.population.demo import PersonFactory
 from tests.faults.history import History
-
-PERSONS = "/api/population/v1/persons"
-#: Names a registrar renames persons to (each update sets a granted field, so the subscription delivers it).
-#: Writes to one record at most (each rename keeps the old name among at most ten former names).
-MAX_WRITES = 9
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
+from tests.faults.registries import MAX_WRITES, Lifecycle, Move, Profile, new_marker, representative
 
 
 def outcome_of(result: httpx.Response | BaseException) -> str:
@@ -35,163 +29,213 @@ def outcome_of(result: httpx.Response | BaseException) -> str:
     return "refused"
 
 
+def _problem(response: httpx.Response) -> str | None:
+    try:
+        problem = response.json()
+    except ValueError:
+        return None
+    return str(problem.get("type")) if isinstance(problem, dict) else None
+
+
 @dataclass
 class Write:
     """One write call as the checker needs it: which record, what it set, on which version."""
 
     op: int
     """Its index in the history."""
+    registry: str
     key: str
     sequence: int
     """Its place among the writes to its record (one writer per record: they are made in this order)."""
     kind: str
-    """``registered``, ``updated`` or ``deceased`` (the event type it would cause)."""
+    """The event verb it would cause (``registered``, ``updated``, ``deceased``, ``status-changed`` …)."""
     marker: str
-    """The household address it sets: unique to this write, so its event names it."""
+    """A value unique to this write (an address, a reason, a date of death), so its event names it."""
     version: int
     """The version it creates if it commits."""
+    sets: dict[str, Any] = field(default_factory=dict)
+    """What the record's row holds after it, of the columns the checker compares."""
     outcome: str = "unknown"
 
 
 @dataclass
-class Grantee:
-    """The reading department: its consumer's headers, its grant and its subscriptions."""
+class Grant:
+    """The reading department's grant on one registry's resource and its two subscriptions to it."""
 
-    client_id: str
-    headers: dict[str, str]
-    fields: frozenset[str]
     grant_id: str
+    fields: frozenset[str]
     feed: str
     """The feed subscription's id."""
     topic_subscription: str
     topic: str
     """Its Kafka delivery topic."""
+    subscribed_at: datetime
+
+
+@dataclass
+class Grantee:
+    """The reading department: its consumer's headers and, per registry, its grant and subscriptions."""
+
+    client_id: str
+    headers: dict[str, dict[str, str]]
+    """Per registry: the bearer token and the grant's purpose."""
+    grants: dict[str, Grant]
     secret: str = ""
     """Its consumer's client secret (a run outlasts a token)."""
 
 
 @dataclass
-class Workload:
-    gateway: str
+class Driven:
+    """What the workload knows of one registry it drives."""
+
+    profile: Profile
     owner: dict[str, str]
     """Headers of the owning registrar (with the registry-maintenance purpose)."""
-    grantee: Grantee
-    history: History
-    rng: random.Random
-    writers: int = 3
-    readers: int = 2
     writes: list[Write] = field(default_factory=list)
     committed: list[str] = field(default_factory=list)
     """Records known to exist (a read may name them)."""
     foreign: set[str] = field(default_factory=set)
-    """Keys the mesh held before this run (a generated ID number that the demo data has already)."""
+    """Keys the mesh held before this run (a generated key that the registry has already)."""
     inflight_writes: int = 0
-    inflight_reads: int = 0
     feed_events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Workload:
+    gateway: str
+    registries: dict[str, Driven]
+    grantee: Grantee
+    history: History
+    rng: random.Random
+    living: list[str] = field(default_factory=list)
+    """Adults the workload registered and left alive, done with: legal representatives for entities."""
+    inflight_reads: int = 0
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
+    @property
+    def inflight_writes(self) -> int:
+        return sum(driven.inflight_writes for driven in self.registries.values())
+
+    @property
+    def writes(self) -> list[Write]:
+        return [write for driven in self.registries.values() for write in driven.writes]
+
     async def run(self, client: httpx.AsyncClient) -> None:
-        """Write and read until :attr:`stopping` is set; the feed reader goes on until :meth:`drain_feed`."""
-        factory = PersonFactory(seed=self.rng.randrange(2**32))
-        tasks = [asyncio.create_task(self._writer(client, n, factory)) for n in range(self.writers)]
-        tasks += [asyncio.create_task(self._reader(client, n)) for n in range(self.readers)]
+        """Write and read until :attr:`stopping` is set; the feed readers go on until :meth:`follow_feed` ends."""
+        tasks = []
+        for driven in self.registries.values():
+            profile = driven.profile
+            for n in range(profile.writers):
+                # Each writer's generator drawn in a fixed order: the same seed makes the same records.
+                rng = random.Random(self.rng.randrange(2**32))
+                tasks.append(asyncio.create_task(self._writer(client, driven, n, rng)))
+            tasks += [asyncio.create_task(self._reader(client, driven, n)) for n in range(profile.readers)]
         await asyncio.gather(*tasks)
 
     # --- writes -------------------------------------------------------------------------------------------------
 
     async def _call(
-        self, client: httpx.AsyncClient, process: str, name: str, key: str, method: str, path: str, **kwargs: Any
+        self, client: httpx.AsyncClient, driven: Driven, method: str, path: str, **kwargs: Any
     ) -> tuple[str, httpx.Response | None, float]:
         at = self.history.now()
-        self.inflight_writes += 1
+        driven.inflight_writes += 1
         try:
             result: httpx.Response | BaseException = await client.request(method, f"{self.gateway}{path}", **kwargs)
         except httpx.HTTPError as error:
             result = error
         finally:
-            self.inflight_writes -= 1
+            driven.inflight_writes -= 1
         response = result if isinstance(result, httpx.Response) else None
         return outcome_of(result), response, at
 
-    async def _writer(self, client: httpx.AsyncClient, n: int, factory: PersonFactory) -> None:
-        process = f"writer-{n}"
+    async def _writer(self, client: httpx.AsyncClient, driven: Driven, n: int, rng: random.Random) -> None:
+        process = f"{driven.profile.name}-writer-{n}"
+        make = driven.profile.records(rng)
         while not self.stopping.is_set():
-            person = factory.person()
-            person.pop("death_date", None)
-            await self._lifecycle(client, process, person)
+            record = make(self.living)
+            if record is None:
+                await asyncio.sleep(0.1)
+                continue
+            if await self._lifecycle(client, driven, process, record, rng) and driven.profile.gives_representatives:
+                if representative(record.key):
+                    self.living.append(record.key)
 
-    async def _lifecycle(self, client: httpx.AsyncClient, process: str, person: dict[str, Any]) -> None:
-        key = str(person["id_number"])
+    async def _lifecycle(
+        self, client: httpx.AsyncClient, driven: Driven, process: str, record: Lifecycle, rng: random.Random
+    ) -> bool:
+        """Register ``record``, update it a few times, then make its lifecycle calls; whether it is done and alive
+        (its last call known to have taken effect, none of them final)."""
+        profile, key = driven.profile, record.key
         sequence = 0
         version = 0  # the version the record is known to have (0: not registered)
-        updates = self.rng.randint(1, 5)
+        updates = rng.randint(1, 5)
+        step = 0  # lifecycle calls known to have taken effect
         while not self.stopping.is_set():
             sequence += 1
-            marker = f"故障测试路{uuid.uuid4().hex[:12]}号"
+            marker = new_marker()
             if version == 0:
-                kind, method, path, body, headers = (
-                    "registered",
-                    "POST",
-                    PERSONS,
-                    {**person, "household_address": marker},
-                    {},
-                )
+                move: Move | None = record.register(marker)
             elif updates > 0:
-                name = person["name"][0] + self.rng.choice(GIVEN) + self.rng.choice(GIVEN)
-                kind, method, path = "updated", "PATCH", f"{PERSONS}/{key}"
-                body, headers = {"name": name, "household_address": marker}, {"If-Match": f'"{version}"'}
-            elif self.rng.random() < 0.4:
-                kind, method, path = "deceased", "POST", f"{PERSONS}/{key}/death"
-                # A death sets no address: its date, unique among the record's death calls, names its event.
-                marker = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()
-                body, headers = {"death_date": marker}, {"If-Match": f'"{version}"'}
+                move = record.update(marker, rng)
             else:
-                return
+                move = record.transition(step, sequence)
+            if move is None:
+                return version > 0
             if sequence > MAX_WRITES:
-                return  # a record whose writes keep being refused (a bug the checker will name) holds no writer up
-            write = Write(len(self.history.ops), key, sequence, kind, marker, version + 1)
+                return False  # a record whose writes keep being refused (a bug the checker will name) holds no writer
+            headers = {} if move.kind == "registered" else {"If-Match": f'"{version}"'}
+            write = Write(
+                len(self.history.ops), profile.name, key, sequence, move.kind, move.marker, version + 1, move.sets
+            )
             outcome, response, at = await self._call(
-                client, process, kind, key, method, path, json=body, headers={**self.owner, **headers}
+                client, driven, move.method, move.path, json=move.body, headers={**driven.owner, **headers}
             )
             write.op = self.history.record(
-                process, "call", kind, key=key, outcome=outcome, at=at, sequence=sequence, marker=marker,
-                version=version + 1, status=response.status_code if response is not None else None,
+                process, "call", move.kind, key=key, outcome=outcome, at=at, registry=profile.name,
+                sequence=sequence, marker=move.marker, version=version + 1,
+                status=response.status_code if response is not None else None,
                 took=round(self.history.now() - at, 3),
-                problem=response.json().get("type") if response is not None and not response.is_success else None,
+                problem=_problem(response) if response is not None and not response.is_success else None,
             ).index  # fmt: skip
             write.outcome = outcome
-            self.writes.append(write)
+            driven.writes.append(write)
             if outcome == "ok":
                 assert response is not None
                 version = int(response.headers["etag"].strip('W/"'))
-                if kind == "registered":
-                    self.committed.append(key)
-                elif kind == "updated":
-                    updates -= 1
-                else:
-                    return
-            elif kind == "registered" and outcome == "refused" and sequence == 1:
-                self.foreign.add(key)  # already in the registry before this run: not ours to check
-                return
+                took = True
+            elif move.kind == "registered" and sequence == 1 and response is not None and response.status_code == 409:
+                driven.foreign.add(key)  # already in the registry before this run: not ours to check
+                return False
             else:
                 # Unknown, failed or refused: learn the record's state before going on (a killed registry may
                 # have committed the write, or not).
-                found = await self._sync(client, process, key)
+                found = await self._sync(client, driven, process, key)
                 if found is None:
-                    return  # the run is stopping
+                    return False  # the run is stopping
                 version = found
-                if version and key not in self.committed:
-                    self.committed.append(key)
-                if kind == "deceased" and outcome != "failed" and version == write.version:
-                    return
-            await asyncio.sleep(self.rng.uniform(0.0, 0.05))
+                took = outcome != "failed" and version == write.version
+                if version and key not in driven.committed:
+                    driven.committed.append(key)
+            if took:
+                if move.kind == "registered":
+                    if key not in driven.committed:
+                        driven.committed.append(key)
+                elif move.kind == "updated":
+                    updates -= 1
+                else:
+                    step += 1
+                if move.final:
+                    return False
+            await asyncio.sleep(rng.uniform(0.0, 0.05))
+        return False
 
-    async def _sync(self, client: httpx.AsyncClient, process: str, key: str) -> int | None:
+    async def _sync(self, client: httpx.AsyncClient, driven: Driven, process: str, key: str) -> int | None:
         """The record's current version (0 when it does not exist), read by its owner until an answer comes."""
+        path = f"{self.gateway}{driven.profile.record_path(key)}"
         while not self.stopping.is_set():
             at = self.history.now()
             try:
-                response = await client.get(f"{self.gateway}{PERSONS}/{key}", headers=self.owner)
+                response = await client.get(path, headers=driven.owner)
             except httpx.HTTPError as error:
                 self.history.record(process, "call", "sync-read", key=key, outcome=outcome_of(error), at=at)
                 await asyncio.sleep(0.3)
@@ -212,26 +256,27 @@ class Workload:
 
     # --- reads under the grant ----------------------------------------------------------------------------------
 
-    async def _reader(self, client: httpx.AsyncClient, n: int) -> None:
-        process = f"reader-{n}"
+    async def _reader(self, client: httpx.AsyncClient, driven: Driven, n: int) -> None:
+        process = f"{driven.profile.name}-reader-{n}"
+        headers = self.grantee.headers[driven.profile.name]
         while not self.stopping.is_set():
-            if not self.committed:
+            if not driven.committed:
                 await asyncio.sleep(0.1)
                 continue
-            key = self.rng.choice(self.committed)
+            key = self.rng.choice(driven.committed)
             request_id = uuid.uuid4().hex
             at = self.history.now()
             self.inflight_reads += 1
             try:
                 result: httpx.Response | BaseException = await client.get(
-                    f"{self.gateway}{PERSONS}/{key}", headers={**self.grantee.headers, "X-Request-Id": request_id}
+                    f"{self.gateway}{driven.profile.record_path(key)}", headers={**headers, "X-Request-Id": request_id}
                 )
             except httpx.HTTPError as error:
                 result = error
             finally:
                 self.inflight_reads -= 1
             outcome = outcome_of(result)
-            detail: dict[str, Any] = {"request_id": request_id}
+            detail: dict[str, Any] = {"registry": driven.profile.name, "request_id": request_id}
             if isinstance(result, httpx.Response):
                 detail["status"] = result.status_code
                 if result.status_code == 200:
@@ -239,10 +284,14 @@ class Workload:
             self.history.record(process, "call", "read", key=key, outcome=outcome, at=at, **detail)
             await asyncio.sleep(self.rng.uniform(0.02, 0.1))
 
-    # --- the subscription's HTTP feed ---------------------------------------------------------------------------
+    # --- the subscriptions' HTTP feeds --------------------------------------------------------------------------
 
-    async def follow_feed(self, client: httpx.AsyncClient, done: asyncio.Event) -> None:
-        """Read the feed from its start until ``done`` is set, recording each event and each failed poll."""
+    async def follow_feed(self, client: httpx.AsyncClient, driven: Driven, done: asyncio.Event) -> None:
+        """Read a registry's feed from its start until ``done`` is set, recording each event and each failed poll."""
+        name = driven.profile.name
+        process = f"{name}-feed"
+        headers = self.grantee.headers[name]
+        feed = self.grantee.grants[name].feed
         cursor: str | None = None
         while not done.is_set():
             at = self.history.now()
@@ -251,24 +300,22 @@ class Workload:
                 params["after"] = cursor
             try:
                 response = await client.get(
-                    f"{self.gateway}/api/exchange/v1/subscriptions/{self.grantee.feed}/events",
-                    params=params,
-                    headers=self.grantee.headers,
+                    f"{self.gateway}/api/exchange/v1/subscriptions/{feed}/events", params=params, headers=headers
                 )
             except httpx.HTTPError as error:
-                self.history.record("feed", "call", "feed-poll", outcome=outcome_of(error), at=at, error=repr(error))
+                self.history.record(process, "call", "feed-poll", outcome=outcome_of(error), at=at, error=repr(error))
                 await asyncio.sleep(0.3)
                 continue
             if response.status_code != 200:
                 self.history.record(
-                    "feed", "call", "feed-poll", outcome=outcome_of(response), at=at, status=response.status_code
+                    process, "call", "feed-poll", outcome=outcome_of(response), at=at, status=response.status_code
                 )
                 await asyncio.sleep(0.3)
                 continue
             page = response.json()
             for event in page["items"]:
-                self.feed_events.append(event)
+                driven.feed_events.append(event)
                 self.history.record(
-                    "feed", "event", "delivered", key=event.get("subject"), id=event["id"], data=event.get("data")
+                    process, "event", "delivered", key=event.get("subject"), id=event["id"], data=event.get("data")
                 )
             cursor = page["next_cursor"]

@@ -1,0 +1,258 @@
+"""The registries the fault workload drives, each as a small description: where its records are, what key names them,
+what a write of each kind sends and sets, which events it causes, what the grantee is granted, where it publishes.
+
+The workload's write lifecycle, the run's set-up and the checker are written once over these descriptions. Geo and
+macroeconomy are not driven (yet): geo's first start publishes thousands of division events the projector would work
+through before the run's own, and macroeconomy's loads are vintages rather than records with versions.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+from onesource.legal_entity.demo import EntityFactory
+from onesource.legal_entity.entities.rules import FINAL, EntityStatus, adult_on
+from onesource.population.demo import PersonFactory
+from onesource.standards.citizen_id import embedded_birth_date
+
+#: Writes to one record at most (a person's rename keeps the old name among at most ten former names).
+MAX_WRITES = 9
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰"
+
+
+def new_marker(kind: str = "路") -> str:
+    """A value unique to one write, so the event it causes names it."""
+    return f"故障测试{kind}{uuid.uuid4().hex[:12]}号"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One write call of a record's lifecycle."""
+
+    kind: str
+    """The event verb it causes: ``registered``, ``updated`` or the registry's lifecycle verb."""
+    method: str
+    path: str
+    """Below the gateway."""
+    body: dict[str, Any]
+    marker: str
+    """The value unique to this write that its event carries (in the field ``Profile.markers`` names)."""
+    sets: dict[str, Any]
+    """What the record's row holds after it (fields the checker compares; dates as ISO strings)."""
+    final: bool = False
+    """After it the record takes no more writes (a death, a deregistration)."""
+
+
+#: Makes a new record to write, given the living adults so far (``None``: it cannot yet).
+RecordMaker = Callable[[Sequence[str]], "Lifecycle | None"]
+
+
+class Lifecycle(Protocol):
+    """One record the workload writes: its registration, its updates, then its lifecycle calls in order."""
+
+    key: str
+
+    def register(self, marker: str) -> Move: ...
+
+    def update(self, marker: str, rng: random.Random) -> Move: ...
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        """The ``step``-th lifecycle call (``sequence``: its place among the record's writes); ``None``: done."""
+        ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A registry as the fault suite drives and checks it."""
+
+    name: str
+    """The mesh's service name (what the nemesis kills, what the gateway routes by)."""
+    resource: str
+    """The catalog resource the grantee is granted (an unconditional one: granted at once)."""
+    granted: tuple[str, ...]
+    purpose: str
+    legal_basis: str
+    collection: str
+    """The records' collection below the gateway."""
+    key: str
+    topic: str
+    event_type: str
+    """The CloudEvents type with ``{}`` for the verb."""
+    kinds: tuple[str, ...]
+    markers: dict[str, str]
+    """Per event verb, the record field its write's marker is in."""
+    owner: str
+    """The owning department: its ``<owner>-registrar`` writes."""
+    database: str
+    table: str
+    columns: tuple[str, ...]
+    """The row's columns the checker compares with the writes' ``sets`` (besides ``version``)."""
+    records: Callable[[random.Random], RecordMaker]
+    """One writer's maker of new records, seeded from the writer's generator."""
+    writers: int = 2
+    readers: int = 1
+    gives_representatives: bool = False
+    """Its records are persons: those left alive may represent entities."""
+
+    def record_path(self, key: str) -> str:
+        return f"{self.collection}/{key}"
+
+
+# --- population ------------------------------------------------------------------------------------------------
+
+PERSONS = "/api/population/v1/persons"
+
+
+@dataclass
+class PersonLifecycle:
+    person: dict[str, Any]
+    dies: bool
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = str(self.person["id_number"])
+
+    def register(self, marker: str) -> Move:
+        body = {**self.person, "household_address": marker}
+        sets = {"household_address": marker, "name": body["name"], "deceased": False, "death_date": None}
+        return Move("registered", "POST", PERSONS, body, marker, sets)
+
+    def update(self, marker: str, rng: random.Random) -> Move:
+        name = self.person["name"][0] + rng.choice(GIVEN) + rng.choice(GIVEN)
+        body = {"name": name, "household_address": marker}
+        return Move("updated", "PATCH", f"{PERSONS}/{self.key}", body, marker, dict(body))
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        if step > 0 or not self.dies:
+            return None
+        # A death sets no address: its date, unique among the record's death calls, names its event.
+        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()
+        return Move(
+            "deceased", "POST", f"{PERSONS}/{self.key}/death", {"death_date": day}, day,
+            {"deceased": True, "death_date": day}, final=True,
+        )  # fmt: skip
+
+
+def _persons(rng: random.Random) -> RecordMaker:
+    factory = PersonFactory(seed=rng.randrange(2**32))  # one per writer: it never repeats an ID number
+
+    def person(living: Sequence[str]) -> Lifecycle:
+        made = factory.person()
+        made.pop("death_date", None)
+        return PersonLifecycle(made, dies=rng.random() < 0.4)
+
+    return person
+
+
+def representative(id_number: str) -> bool:
+    """Whether a living person may represent an entity (an adult: 民法典 第十七条)."""
+    born = embedded_birth_date(id_number)
+    return born is not None and adult_on(born, date.today())
+
+
+POPULATION = Profile(
+    name="population",
+    resource="population.person",
+    granted=("id_number", "name", "sex"),
+    purpose="最低生活保障资格审核",
+    legal_basis="《社会救助暂行办法》第十一条",
+    collection=PERSONS,
+    key="id_number",
+    topic="onesource.population.person.v1",
+    event_type="gov.onesource.population.person.{}.v1",
+    kinds=("registered", "updated", "deceased"),
+    markers={"registered": "household_address", "updated": "household_address", "deceased": "death_date"},
+    owner="psb",
+    database="onesource_population",
+    table="person",
+    columns=("household_address", "name", "deceased", "death_date"),
+    records=_persons,
+    gives_representatives=True,
+)
+
+# --- legal entities --------------------------------------------------------------------------------------------
+
+ENTITIES = "/api/legal-entity/v1/entities"
+#: Status paths an entity takes after its updates, each a walk the lifecycle allows (DESIGN.md, legal-entity-db).
+STATUS_PATHS: tuple[tuple[EntityStatus, ...], ...] = (
+    (),
+    (EntityStatus.SUSPENDED,),
+    (EntityStatus.SUSPENDED, EntityStatus.ACTIVE),
+    (EntityStatus.SUSPENDED, EntityStatus.DEREGISTERED),
+    (EntityStatus.REVOKED, EntityStatus.DEREGISTERED),
+    (EntityStatus.DEREGISTERED,),
+)
+
+
+@dataclass
+class EntityLifecycle:
+    entity: dict[str, Any]
+    statuses: tuple[EntityStatus, ...]
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = str(self.entity["uscc"])
+
+    def register(self, marker: str) -> Move:
+        body = {**self.entity, "address": marker}
+        return Move("registered", "POST", ENTITIES, body, marker, {"address": marker, "status": "active"})
+
+    def update(self, marker: str, rng: random.Random) -> Move:
+        # The scope is not granted: the delivered change must come masked to the address alone.
+        body = {"address": marker, "business_scope": f"故障测试经营范围 {marker}"}
+        return Move("updated", "PATCH", f"{ENTITIES}/{self.key}", body, marker, {"address": marker})
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        if step >= len(self.statuses):
+            return None
+        status = self.statuses[step]
+        marker = new_marker("决定")
+        body = {"status": status.value, "reason": marker, "effective_on": self.entity["established_on"]}
+        return Move(
+            "status-changed", "POST", f"{ENTITIES}/{self.key}/status", body, marker,
+            {"status": status.value, "status_reason": marker}, final=status in FINAL,
+        )  # fmt: skip
+
+
+def _entities(rng: random.Random) -> RecordMaker:
+    seed = rng.randrange(2**32)
+    factories: list[EntityFactory] = []  # one per writer (it never repeats a USCC), made once someone lives
+
+    def entity(living: Sequence[str]) -> Lifecycle | None:
+        if not living:
+            return None  # no person is known to be alive yet: nobody may represent an entity
+        if not factories:
+            factories.append(EntityFactory(seed, living))
+        made = factories[0].entity()
+        made["legal_representative_id"] = rng.choice(living)  # any of the living so far, not those of the start
+        return EntityLifecycle(made, rng.choice(STATUS_PATHS))
+
+    return entity
+
+
+LEGAL_ENTITY = Profile(
+    name="legal-entity",
+    resource="legal-entity.entity",
+    granted=("uscc", "name", "status", "address"),
+    purpose="最低生活保障资格审核",
+    legal_basis="《社会救助暂行办法》第十一条",
+    collection=ENTITIES,
+    key="uscc",
+    topic="onesource.legal-entity.entity.v1",
+    event_type="gov.onesource.legal-entity.entity.{}.v1",
+    kinds=("registered", "updated", "status-changed"),
+    markers={"registered": "address", "updated": "address", "status-changed": "status_reason"},
+    owner="amr",
+    database="onesource_legal_entity",
+    table="entity",
+    columns=("address", "status", "status_reason"),
+    records=_entities,
+)
+
+#: What the fault suite drives, in the order the workload starts them (persons first: entities need them).
+PROFILES: tuple[Profile, ...] = (POPULATION, LEGAL_ENTITY)
