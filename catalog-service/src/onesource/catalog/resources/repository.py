@@ -12,6 +12,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    case,
     cast,
     delete,
     func,
@@ -56,6 +57,9 @@ class SearchFilter:
     """What a search asks for, after access rules were applied."""
 
     tsquery: str | None
+    tiers: tuple[str, str] | None
+    """With text: the ``tsquery`` texts over a match's ``naming`` terms that place it in the exact, else the name
+    tier, else the text tier (``search.tier_queries``)."""
     provider: str | None
     category: str | None
     share_type: str | None
@@ -246,47 +250,77 @@ _SUMMARY = (
 )
 
 
-async def search_page(
-    session: AsyncSession, search: SearchFilter, *, tier: int, limit: int, cursor: str | None, many: bool
-) -> Slice[Any]:
-    """One page of matching resources' summaries of relevance tier ``tier``, in id order, after ``cursor``.
+@dataclass(frozen=True)
+class Found:
+    """What a search found: facet counts over at most the cap of matches, and one page of matches."""
 
-    The key is (tier, id): one statement per tier, each with its tier as a constant, so a cursor from an earlier
-    tier passes every row of a later one and a cursor from a later tier none of an earlier one (the planner folds
-    the constant comparisons away, and the id condition remains).
+    total: int
+    """Matches counted (the cap when there are more)."""
+    counts: list[tuple[str, str, int]]
+    """``(facet, value, count)`` by provider, category, share type and status."""
+    page: Slice[Any]
+    """Rows with a ``rank`` (the relevance tier) and the summary columns, in (rank, id) order."""
 
-    The plan is chosen here, from ``many`` (the tier has many matches), because the planner cannot tell: it
-    estimates a conjunction of search terms badly in both directions. Few matches: fetch them all from the
-    index's bitmap and sort (at most the facet cap of rows). Many: walk an id-ordered index and stop after
-    ``limit`` matches (about ``limit`` × rows / matches rows). Either way the rows touched stay bounded.
+
+async def search(session: AsyncSession, search: SearchFilter, *, cap: int, limit: int, cursor: str | None) -> Found:
+    """Facets over at most ``cap`` matches of ``search``, and the page of ``limit`` matches after ``cursor``.
+
+    The page's key is (rank, id): with text the rank is the match's relevance tier, taken from its small ``naming``
+    terms, so every tier comes from one statement and each match is read once; without text it is 0.
+
+    Plans are chosen here, because the planner estimates a conjunction of search terms badly in both directions.
+    With text, always the text index's bitmap (no recheck: the terms are plain lexemes), for the facets and the
+    ranked page alike: the rows read are the matches, and ranking them touches no TOAST; a walk in id order could
+    not give the tier order, and whole tiers often sit together in it (ids and names share words). Without text,
+    for filters alone: few matches (fewer than ``cap``), fetch them all and sort; many, walk an id-ordered index and
+    stop after ``limit`` matches (about ``limit`` × rows / matches rows). Either way the rows touched stay bounded.
     """
-    rank = literal_column(str(int(tier)), Integer).label("rank")
+    if search.tiers is not None:
+        async with _planned(session, id_ordered=False):
+            total, counts = await _facet_counts(session, search, cap=cap)
+            page = await _page(session, search, limit=limit, cursor=cursor, plan="bitmap")
+        return Found(total=total, counts=counts, page=page)
+    # Planned for its parameters: a generic plan cannot know how many rows the filters leave.
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    total, counts = await _facet_counts(session, search, cap=cap)
+    many = total >= cap
+    async with _planned(session, id_ordered=many):
+        page = await _page(session, search, limit=limit, cursor=cursor, plan="id-ordered" if many else "bitmap")
+    return Found(total=total, counts=counts, page=page)
+
+
+def _rank(search: SearchFilter) -> ColumnElement[int]:
+    if search.tiers is None:
+        return literal_column("0", Integer)
+    exact, named = search.tiers
+    return case(
+        (Resource.naming.bool_op("@@")(cast(exact, TSQUERY)), 0),
+        (Resource.naming.bool_op("@@")(cast(named, TSQUERY)), 1),
+        else_=2,
+    )
+
+
+async def _page(
+    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, plan: str
+) -> Slice[Any]:
+    rank = _rank(search).label("rank")
     statement: Select[Any] = select(rank, *_SUMMARY).where(*_conditions(search))
     # Each plan has its own statement text, so a prepared plan is never reused under the other settings.
-    statement = statement.prefix_with("/* id-ordered */" if many else "/* bitmap */")
-    async with _planned(session, id_ordered=many):
-        return await paginate(session, statement, order=[rank, Resource.id], limit=limit, cursor=cursor, rows=True)
-
-
-async def any_match(session: AsyncSession, search: SearchFilter) -> bool:
-    """Whether any resource matches ``search`` (to tell whether a page that ends a tier is the last).
-
-    Always from the index's bitmap: left to itself the planner walks the primary key for a ``LIMIT 1`` and, when
-    nothing matches, reads the whole table.
-    """
-    statement = select(Resource.id).where(*_conditions(search)).limit(1).prefix_with("/* bitmap */")
-    async with _planned(session, id_ordered=False):
-        return (await session.execute(statement)).first() is not None
+    statement = statement.prefix_with(f"/* {plan} */")
+    return await paginate(session, statement, order=[rank, Resource.id], limit=limit, cursor=cursor, rows=True)
 
 
 @asynccontextmanager
 async def _planned(session: AsyncSession, *, id_ordered: bool) -> AsyncIterator[None]:
-    """Allow only the id-ordered index walk, or only the bitmap, for the statements inside (one round trip each way)."""
+    """Allow only the id-ordered index walk, or only the bitmap, for the statements inside (one round trip each way).
+
+    Each statement is planned for its parameters (for the filters' indexes; see :func:`search`).
+    """
     walk, bitmap = ("on", "off") if id_ordered else ("off", "on")
     await session.execute(
         text(
             "SELECT set_config('enable_indexscan', :walk, true), set_config('enable_bitmapscan', :bitmap, true), "
-            "set_config('enable_seqscan', 'off', true)"
+            "set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
         ),
         {"walk": walk, "bitmap": bitmap},
     )
@@ -301,46 +335,30 @@ async def _planned(session: AsyncSession, *, id_ordered: bool) -> AsyncIterator[
         )
 
 
-async def plan_each_search(session: AsyncSession) -> None:
-    """Plan this transaction's statements for their parameters: a generic plan cannot know a query's selectivity."""
-    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-
-
-async def facet_counts(
-    session: AsyncSession, search: SearchFilter, *, cap: int, tiers: Sequence[str] = ()
-) -> list[tuple[str, str | None, int, list[int]]]:
-    """``(facet, value, count, tier counts)`` over at most ``cap`` matches; facet ``total`` (value ``None``).
-
-    The ``total`` row counts the matches, and its tier counts how many of them match each of ``tiers`` (``tsquery``
-    texts). One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
-    """
-    hits = [
-        Resource.search.bool_op("@@")(cast(tier, TSQUERY)).label(f"tier_{index}") for index, tier in enumerate(tiers)
-    ]
+async def _facet_counts(
+    session: AsyncSession, search: SearchFilter, *, cap: int
+) -> tuple[int, list[tuple[str, str, int]]]:
+    """The matches counted (at most ``cap``) and ``(facet, value, count)`` over them, in one pass (GROUPING SETS)."""
     matched = (
-        select(Resource.provider, Resource.category, Resource.share_type, Resource.status, *hits)
+        select(Resource.provider, Resource.category, Resource.share_type, Resource.status)
         .where(*_conditions(search))
         .limit(cap)
         .subquery("matched")
     )
     columns = (matched.c.provider, matched.c.category, matched.c.share_type, matched.c.status)
-    tier_counts = [
-        func.count().filter(matched.c[f"tier_{index}"]).label(f"in_tier_{index}") for index in range(len(tiers))
-    ]
     statement = select(
         *columns,
         func.grouping(*columns).label("grouping"),
         func.count().label("matches"),
-        *tier_counts,
     ).group_by(func.grouping_sets(*(tuple_(column) for column in columns), tuple_()))
     names = ("provider", "category", "share_type", "status")
-    counts: list[tuple[str, str | None, int, list[int]]] = []
+    total = 0
+    counts: list[tuple[str, str, int]] = []
     for row in (await session.execute(statement)).all():
-        in_tiers = [row._mapping[f"in_tier_{index}"] for index in range(len(tiers))]
         # grouping() sets bit (3 - i) for every column *not* grouped in this row's set.
         grouped = [name for index, name in enumerate(names) if not (row.grouping >> (3 - index)) & 1]
         if not grouped:
-            counts.append(("total", None, row.matches, in_tiers))
-        else:
-            counts.append((grouped[0], row[names.index(grouped[0])], row.matches, in_tiers))
-    return counts
+            total = row.matches
+        elif row[names.index(grouped[0])] is not None:
+            counts.append((grouped[0], row[names.index(grouped[0])], row.matches))
+    return total, counts
