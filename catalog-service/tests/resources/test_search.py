@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onesource.catalog.resources import repository
 from onesource.catalog.resources.search import document_terms, matches, query_terms, to_tsquery
 
 RESOURCES = "/v1/resources"
@@ -294,3 +295,52 @@ async def test_a_page_that_ends_a_tier_leads_past_an_empty_one(
     rest = await _search(client, consumer, q="户口迁移", limit="1", cursor=first["next_cursor"])
     assert _ids(rest) == ["civil.y-text"]
     assert rest["next_cursor"] is None
+
+
+async def _crowded_directory(catalog: Any, police_steward: Any, person: Any) -> list[str]:
+    """Resources holding 老年 mostly in summaries (registered first), some in names, one as the whole name, and a
+    draft; returns the published ones in relevance order."""
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+
+    def entry(resource_id: str, name: str, summary: str) -> dict[str, Any]:
+        return person(id=resource_id, name=name, summary=summary, category="theme", fields=copies, key="name")
+
+    texts = [f"civil.{letter}-text" for letter in "acegkmp"]
+    names = ["civil.b-name", "civil.h-name", "civil.q-name"]
+    for number, resource_id in enumerate(texts):
+        await catalog.published(entry(resource_id, f"民政档案 {number}", "涉及老年人的记录"), police_steward)
+    for number, resource_id in enumerate(names):
+        await catalog.published(entry(resource_id, f"老年人服务 {number}", "服务记录"), police_steward)
+    await catalog.published(entry("civil.z-exact", "老年", "名录"), police_steward)
+    await catalog.create(entry("civil.d-draft", "民政草稿", "老年人草稿"), police_steward)
+    return ["civil.z-exact", *names, *texts]
+
+
+@pytest.mark.parametrize("cap", [2, 1000])
+@pytest.mark.parametrize("walk_rows_per_hit", [1, 20])
+async def test_many_matches_keep_the_ranking_across_pages(
+    client, catalog, settings, police_steward, consumer, coordinator, person, monkeypatch, cap, walk_rows_per_hit
+) -> None:
+    # A small facet cap makes these few matches "many": the text tier is then walked in id order (it is most of the
+    # counted matches), and a walk of 1 row per hit hands over to the index after every few rows.
+    published = await _crowded_directory(catalog, police_steward, person)
+    monkeypatch.setattr(settings, "facet_cap", cap)
+    monkeypatch.setattr(repository, "WALK_ROWS_PER_HIT", walk_rows_per_hit)
+    everything = [*published[:4], *sorted([*published[4:], "civil.d-draft"])]
+    for headers, expected in ((consumer, published), (coordinator, everything)):
+        for limit in (1, 2, 3, 4, 5, 7, 50):
+            seen: list[str] = []
+            cursor = None
+            while True:
+                params = {"q": "老年", "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+                page = await _search(client, headers, **params)
+                assert page["facets"]["total"] == min(len(expected), cap)
+                assert page["facets"]["capped"] is (len(expected) >= cap)
+                assert page["items"] or not seen, "a next_cursor led to an empty page"
+                seen += _ids(page)
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == expected, (limit, headers is consumer)

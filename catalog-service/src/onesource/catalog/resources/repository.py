@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +36,8 @@ from onesource.catalog.models import (
     Resource,
     ResourceVersion,
 )
-from onesource.kit.pagination import Slice, paginate
+from onesource.catalog.resources.search import name_tiers_query
+from onesource.kit.pagination import Slice, cursor_after, decode_cursor, paginate
 
 
 @dataclass(frozen=True)
@@ -262,27 +264,35 @@ class Found:
     """Rows with a ``rank`` (the relevance tier) and the summary columns, in (rank, id) order."""
 
 
+#: A walk of the text tier in id order reads at most this many rows per row it is to find, then leaves the rest to
+#: the text index (at least 1 in 20 rows in id order must match for the walk to be the cheaper plan).
+WALK_ROWS_PER_HIT = 20
+
+
 async def search(session: AsyncSession, search: SearchFilter, *, cap: int, limit: int, cursor: str | None) -> Found:
     """Facets over at most ``cap`` matches of ``search``, and the page of ``limit`` matches after ``cursor``.
 
-    The page's key is (rank, id): with text the rank is the match's relevance tier, taken from its small ``naming``
-    terms, so every tier comes from one statement and each match is read once; without text it is 0.
+    The page's key is (rank, id): with text the rank is the match's relevance tier (0 exact, 1 name, 2 text), taken
+    from its small ``naming`` terms, so ranking reads no out-of-line search vector; without text it is 0.
 
     Plans are chosen here, because the planner estimates a conjunction of search terms badly in both directions.
-    With text, always the text index's bitmap (no recheck: the terms are plain lexemes), for the facets and the
-    ranked page alike: the rows read are the matches, and ranking them touches no TOAST; a walk in id order could
-    not give the tier order, and whole tiers often sit together in it (ids and names share words). Without text,
-    for filters alone: few matches (fewer than ``cap``), fetch them all and sort; many, walk an id-ordered index and
-    stop after ``limit`` matches (about ``limit`` × rows / matches rows). Either way the rows touched stay bounded.
+    Fewer matches than ``cap`` (the facet pass counted them all): one statement from the text index's bitmap, every
+    tier at once, sorted (at most ``cap`` rows). More (see :func:`_ranked_many`): the name tiers from the bitmap,
+    and the text tier walked in id order when it is dense. Without text, for filters alone: few matches, fetch them
+    all and sort; many, walk an id-ordered index and stop after ``limit`` matches (about ``limit`` × rows / matches
+    rows). Either way the rows touched stay bounded.
     """
     if search.tiers is not None:
         async with _planned(session, id_ordered=False):
-            total, counts = await _facet_counts(session, search, cap=cap)
-            page = await _page(session, search, limit=limit, cursor=cursor, plan="bitmap")
+            total, counts, in_text_tier = await _facet_counts(session, search, cap=cap)
+            if total < cap:
+                page = await _page(session, search, limit=limit, cursor=cursor)
+            else:
+                page = await _ranked_many(session, search, limit=limit, cursor=cursor, walk=in_text_tier * 2 >= cap)
         return Found(total=total, counts=counts, page=page)
     # Planned for its parameters: a generic plan cannot know how many rows the filters leave.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    total, counts = await _facet_counts(session, search, cap=cap)
+    total, counts, _ = await _facet_counts(session, search, cap=cap)
     many = total >= cap
     async with _planned(session, id_ordered=many):
         page = await _page(session, search, limit=limit, cursor=cursor, plan="id-ordered" if many else "bitmap")
@@ -301,7 +311,7 @@ def _rank(search: SearchFilter) -> ColumnElement[int]:
 
 
 async def _page(
-    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, plan: str
+    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, plan: str = "bitmap"
 ) -> Slice[Any]:
     rank = _rank(search).label("rank")
     statement: Select[Any] = select(rank, *_SUMMARY).where(*_conditions(search))
@@ -310,20 +320,84 @@ async def _page(
     return await paginate(session, statement, order=[rank, Resource.id], limit=limit, cursor=cursor, rows=True)
 
 
+async def _ranked_many(
+    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, walk: bool
+) -> Slice[Any]:
+    """A page of a text search with at least the facet cap of matches.
+
+    When the text tier is sparse (less than half of the counted matches), one bitmap statement over every tier, as
+    for few matches. When it is dense, the exact and name tiers come first from the bitmap of the matches that hold
+    an exact or name term (names are short, so these are the fewer), then the text tier from a walk in id order
+    that stops after ``limit`` hits. A walk reads at most :data:`WALK_ROWS_PER_HIT` rows per hit it still needs: the
+    text tier may sit together far along the id order (ids and field texts share words), and the index finds the
+    rest after the rows the walk read.
+    """
+    if not walk:
+        return await _page(session, search, limit=limit, cursor=cursor)
+    assert search.tsquery is not None
+    assert search.tiers is not None
+    after = _cursor_key(cursor)
+    rows: list[Any] = []
+    if after is None or after[0] < 2:
+        head = await _page(
+            session,
+            replace(search, tsquery=name_tiers_query(search.tsquery, *search.tiers)),
+            limit=limit,
+            cursor=cursor,
+        )
+        if head.next_cursor is not None:
+            return head
+        rows, after = head.items, None
+    elif after[0] > 2:
+        return Slice(items=[], next_cursor=None)  # no tier follows the text tier
+    last_id = after[1] if after is not None else None
+    need = limit + 1 - len(rows)  # one row more than the page holds tells whether another page follows
+    # The walk covers the ids up to the one ``budget`` rows on (from the primary key alone), the index the rest: the
+    # two ranges meet exactly, whatever commits between the statements.
+    after_last = [Resource.id > last_id] if last_id is not None else []
+    boundary = await session.scalar(
+        select(Resource.id).where(*after_last).order_by(Resource.id).offset(need * WALK_ROWS_PER_HIT - 1).limit(1)
+    )
+    await _use_plan(session, id_ordered=True)
+    walked = _text_tier(search, need).where(*after_last, *([Resource.id <= boundary] if boundary is not None else []))
+    found = list((await session.execute(walked.prefix_with("/* id-ordered */"))).all())
+    if len(found) < need and boundary is not None:
+        await _use_plan(session, id_ordered=False)
+        rest = _text_tier(search, need - len(found)).where(Resource.id > boundary)
+        found += (await session.execute(rest.prefix_with("/* bitmap */"))).all()
+    rows += found
+    page = rows[:limit]
+    more = len(rows) > limit
+    return Slice(items=page, next_cursor=cursor_after([page[-1].rank, page[-1].id]) if more and page else None)
+
+
+def _text_tier(search: SearchFilter, count: int) -> Select[Any]:
+    """The first ``count`` matches of the text tier, in id order."""
+    return (
+        select(literal_column("2", Integer).label("rank"), *_SUMMARY)
+        .where(*_conditions(search), _rank(search) == 2)
+        .order_by(Resource.id)
+        .limit(count)
+    )
+
+
+def _cursor_key(cursor: str | None) -> tuple[int, str] | None:
+    """The (rank, id) a search cursor points after; ``None`` without one (an invalid one fails in :func:`paginate`)."""
+    if cursor is None:
+        return None
+    try:
+        rank, resource_id = json.loads(decode_cursor(cursor) or "")
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(rank, int) or isinstance(rank, bool) or not isinstance(resource_id, str):
+        return None
+    return rank, resource_id
+
+
 @asynccontextmanager
 async def _planned(session: AsyncSession, *, id_ordered: bool) -> AsyncIterator[None]:
-    """Allow only the id-ordered index walk, or only the bitmap, for the statements inside (one round trip each way).
-
-    Each statement is planned for its parameters (for the filters' indexes; see :func:`search`).
-    """
-    walk, bitmap = ("on", "off") if id_ordered else ("off", "on")
-    await session.execute(
-        text(
-            "SELECT set_config('enable_indexscan', :walk, true), set_config('enable_bitmapscan', :bitmap, true), "
-            "set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
-        ),
-        {"walk": walk, "bitmap": bitmap},
-    )
+    """Allow only the id-ordered index walk, or only the bitmap, for the statements inside (see :func:`_use_plan`)."""
+    await _use_plan(session, id_ordered=id_ordered)
     try:
         yield
     finally:
@@ -335,12 +409,30 @@ async def _planned(session: AsyncSession, *, id_ordered: bool) -> AsyncIterator[
         )
 
 
+async def _use_plan(session: AsyncSession, *, id_ordered: bool) -> None:
+    """Allow only the id-ordered index walk, or only the bitmap, from now on in the transaction (one round trip).
+
+    Each statement is also planned for its parameters (for the filters' indexes; see :func:`search`).
+    """
+    walk, bitmap = ("on", "off") if id_ordered else ("off", "on")
+    await session.execute(
+        text(
+            "SELECT set_config('enable_indexscan', :walk, true), set_config('enable_bitmapscan', :bitmap, true), "
+            "set_config('enable_seqscan', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true)"
+        ),
+        {"walk": walk, "bitmap": bitmap},
+    )
+
+
 async def _facet_counts(
     session: AsyncSession, search: SearchFilter, *, cap: int
-) -> tuple[int, list[tuple[str, str, int]]]:
-    """The matches counted (at most ``cap``) and ``(facet, value, count)`` over them, in one pass (GROUPING SETS)."""
+) -> tuple[int, list[tuple[str, str, int]], int]:
+    """The matches counted (at most ``cap``), ``(facet, value, count)`` over them, and those in the text tier.
+
+    One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
+    """
     matched = (
-        select(Resource.provider, Resource.category, Resource.share_type, Resource.status)
+        select(Resource.provider, Resource.category, Resource.share_type, Resource.status, _rank(search).label("rank"))
         .where(*_conditions(search))
         .limit(cap)
         .subquery("matched")
@@ -350,15 +442,16 @@ async def _facet_counts(
         *columns,
         func.grouping(*columns).label("grouping"),
         func.count().label("matches"),
+        func.count().filter(matched.c.rank == 2).label("in_text_tier"),
     ).group_by(func.grouping_sets(*(tuple_(column) for column in columns), tuple_()))
     names = ("provider", "category", "share_type", "status")
-    total = 0
+    total = in_text_tier = 0
     counts: list[tuple[str, str, int]] = []
     for row in (await session.execute(statement)).all():
         # grouping() sets bit (3 - i) for every column *not* grouped in this row's set.
         grouped = [name for index, name in enumerate(names) if not (row.grouping >> (3 - index)) & 1]
         if not grouped:
-            total = row.matches
+            total, in_text_tier = row.matches, row.in_text_tier
         elif row[names.index(grouped[0])] is not None:
             counts.append((grouped[0], row[names.index(grouped[0])], row.matches))
-    return total, counts
+    return total, counts, in_text_tier
