@@ -36,7 +36,7 @@ from onesource.catalog.models import (
     Resource,
     ResourceVersion,
 )
-from onesource.catalog.resources.search import name_tiers_query
+from onesource.catalog.resources.search import TIERS
 from onesource.kit.pagination import Slice, cursor_after, decode_cursor, paginate
 
 
@@ -264,8 +264,8 @@ class Found:
     """Rows with a ``rank`` (the relevance tier) and the summary columns, in (rank, id) order."""
 
 
-#: A walk of the text tier in id order reads at most this many rows per row it is to find, then leaves the rest to
-#: the text index (at least 1 in 20 rows in id order must match for the walk to be the cheaper plan).
+#: A walk of a relevance tier in id order reads at most this many rows per row it is to find, then leaves the rest
+#: to the text index (at least 1 in 20 rows in id order must be in the tier for the walk to be the cheaper plan).
 WALK_ROWS_PER_HIT = 20
 
 
@@ -277,18 +277,18 @@ async def search(session: AsyncSession, search: SearchFilter, *, cap: int, limit
 
     Plans are chosen here, because the planner estimates a conjunction of search terms badly in both directions.
     Fewer matches than ``cap`` (the facet pass counted them all): one statement from the text index's bitmap, every
-    tier at once, sorted (at most ``cap`` rows). More (see :func:`_ranked_many`): the name tiers from the bitmap,
-    and the text tier walked in id order when it is dense. Without text, for filters alone: few matches, fetch them
-    all and sort; many, walk an id-ordered index and stop after ``limit`` matches (about ``limit`` × rows / matches
-    rows). Either way the rows touched stay bounded.
+    tier at once, sorted (at most ``cap`` rows). More (see :func:`_ranked_many`): tier by tier, a dense one walked
+    in id order, a sparse one from the index. Without text, for filters alone: few matches, fetch them all and
+    sort; many, walk an id-ordered index and stop after ``limit`` matches (about ``limit`` × rows / matches rows).
+    Either way the rows touched stay bounded.
     """
     if search.tiers is not None:
         async with _planned(session, id_ordered=False):
-            total, counts, in_text_tier = await _facet_counts(session, search, cap=cap)
+            total, counts, in_tiers = await _facet_counts(session, search, cap=cap)
             if total < cap:
                 page = await _page(session, search, limit=limit, cursor=cursor)
             else:
-                page = await _ranked_many(session, search, limit=limit, cursor=cursor, walk=in_text_tier * 2 >= cap)
+                page = await _ranked_many(session, search, limit=limit, cursor=cursor, sample=in_tiers, cap=cap)
         return Found(total=total, counts=counts, page=page)
     # Planned for its parameters: a generic plan cannot know how many rows the filters leave.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
@@ -321,63 +321,78 @@ async def _page(
 
 
 async def _ranked_many(
-    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, walk: bool
+    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, sample: Sequence[int], cap: int
 ) -> Slice[Any]:
-    """A page of a text search with at least the facet cap of matches.
+    """A page of a text search with at least ``cap`` matches, ``sample`` counting each tier among ``cap`` of them.
 
-    When the text tier is sparse (less than half of the counted matches), one bitmap statement over every tier, as
-    for few matches. When it is dense, the exact and name tiers come first from the bitmap of the matches that hold
-    an exact or name term (names are short, so these are the fewer), then the text tier from a walk in id order
-    that stops after ``limit`` hits. A walk reads at most :data:`WALK_ROWS_PER_HIT` rows per hit it still needs: the
-    text tier may sit together far along the id order (ids and field texts share words), and the index finds the
-    rest after the rows the walk read.
+    One statement per tier, best first, until the page (and one row more) is full. A tier that holds at least half
+    of the sample is dense: walk it in id order and stop after enough hits (about ``limit`` × rows / hits rows).
+    A walk reads at most :data:`WALK_ROWS_PER_HIT` rows per hit it still needs, because a tier may sit together far
+    along the id order (ids, names and field texts share words: the name tier of 社保 is every ``social-insurance.*``);
+    the index finds the rest, past the rows the walk read. A sparse tier comes from the index alone: the exact and
+    name tiers through their own terms (in ``search`` as well), the text tier from the matches' bitmap.
     """
-    if not walk:
-        return await _page(session, search, limit=limit, cursor=cursor)
-    assert search.tsquery is not None
-    assert search.tiers is not None
     after = _cursor_key(cursor)
+    first = after[0] if after is not None else 0
     rows: list[Any] = []
-    if after is None or after[0] < 2:
-        head = await _page(
-            session,
-            replace(search, tsquery=name_tiers_query(search.tsquery, *search.tiers)),
-            limit=limit,
-            cursor=cursor,
-        )
-        if head.next_cursor is not None:
-            return head
-        rows, after = head.items, None
-    elif after[0] > 2:
-        return Slice(items=[], next_cursor=None)  # no tier follows the text tier
-    last_id = after[1] if after is not None else None
-    need = limit + 1 - len(rows)  # one row more than the page holds tells whether another page follows
-    # The walk covers the ids up to the one ``budget`` rows on (from the primary key alone), the index the rest: the
-    # two ranges meet exactly, whatever commits between the statements.
-    after_last = [Resource.id > last_id] if last_id is not None else []
-    boundary = await session.scalar(
-        select(Resource.id).where(*after_last).order_by(Resource.id).offset(need * WALK_ROWS_PER_HIT - 1).limit(1)
-    )
-    await _use_plan(session, id_ordered=True)
-    walked = _text_tier(search, need).where(*after_last, *([Resource.id <= boundary] if boundary is not None else []))
-    found = list((await session.execute(walked.prefix_with("/* id-ordered */"))).all())
-    if len(found) < need and boundary is not None:
-        await _use_plan(session, id_ordered=False)
-        rest = _text_tier(search, need - len(found)).where(Resource.id > boundary)
-        found += (await session.execute(rest.prefix_with("/* bitmap */"))).all()
-    rows += found
+    for tier in range(max(first, 0), len(sample)):
+        last_id = after[1] if after is not None and after[0] == tier else None
+        need = limit + 1 - len(rows)  # one row more than the page holds tells whether another page follows
+        if sample[tier] * 2 >= cap:
+            rows += await _walk_tier(session, search, tier, last_id=last_id, count=need)
+        else:
+            rows += (await session.execute(_tier_rows(search, tier, last_id=last_id, count=need, index=True))).all()
+        if len(rows) > limit:
+            break
     page = rows[:limit]
     more = len(rows) > limit
     return Slice(items=page, next_cursor=cursor_after([page[-1].rank, page[-1].id]) if more and page else None)
 
 
-def _text_tier(search: SearchFilter, count: int) -> Select[Any]:
-    """The first ``count`` matches of the text tier, in id order."""
+async def _walk_tier(
+    session: AsyncSession, search: SearchFilter, tier: int, *, last_id: str | None, count: int
+) -> list[Any]:
+    """The first ``count`` matches of ``tier`` after ``last_id``: walked in id order, then (if need be) indexed."""
+    # The walk covers the ids up to the one ``budget`` rows on (read from the primary key alone), the index the rest:
+    # the two ranges meet exactly, whatever commits between the statements.
+    await _use_plan(session, id_ordered=True)
+    boundary = await session.scalar(
+        select(Resource.id)
+        .where(*([Resource.id > last_id] if last_id is not None else []))
+        .order_by(Resource.id)
+        .offset(count * WALK_ROWS_PER_HIT - 1)
+        .limit(1)
+    )
+    walk = _tier_rows(search, tier, last_id=last_id, count=count, index=False)
+    if boundary is not None:
+        walk = walk.where(Resource.id <= boundary)
+    found = list((await session.execute(walk)).all())
+    await _use_plan(session, id_ordered=False)
+    if len(found) < count and boundary is not None:
+        rest = _tier_rows(search, tier, last_id=boundary, count=count - len(found), index=True)
+        found += (await session.execute(rest)).all()
+    return found
+
+
+def _tier_rows(search: SearchFilter, tier: int, *, last_id: str | None, count: int, index: bool) -> Select[Any]:
+    """The first ``count`` matches of relevance tier ``tier`` after ``last_id``, in id order.
+
+    Walked (``index=False``), the tier's conditions over the small ``naming`` terms come first, so the search terms
+    are read only for the rows in the tier. From the index, the exact and name tiers add their terms to the query.
+    """
+    assert search.tsquery is not None
+    assert search.tiers is not None
+    exact, named = (Resource.naming.bool_op("@@")(cast(tsquery, TSQUERY)) for tsquery in search.tiers)
+    in_tier = [exact] if tier == 0 else [named, ~exact] if tier == 1 else [~named, ~exact]
+    if index and tier < 2:
+        search = replace(search, tsquery=f"{search.tsquery} & {search.tiers[tier]}")
     return (
-        select(literal_column("2", Integer).label("rank"), *_SUMMARY)
-        .where(*_conditions(search), _rank(search) == 2)
+        select(literal_column(str(int(tier)), Integer).label("rank"), *_SUMMARY)
+        .where(*in_tier, *_conditions(search), *([Resource.id > last_id] if last_id is not None else []))
         .order_by(Resource.id)
         .limit(count)
+        # Each plan has its own statement text, so a prepared plan is never reused under the other settings.
+        .prefix_with("/* bitmap */" if index else "/* id-ordered */")
     )
 
 
@@ -426,8 +441,8 @@ async def _use_plan(session: AsyncSession, *, id_ordered: bool) -> None:
 
 async def _facet_counts(
     session: AsyncSession, search: SearchFilter, *, cap: int
-) -> tuple[int, list[tuple[str, str, int]], int]:
-    """The matches counted (at most ``cap``), ``(facet, value, count)`` over them, and those in the text tier.
+) -> tuple[int, list[tuple[str, str, int]], list[int]]:
+    """The matches counted (at most ``cap``), ``(facet, value, count)`` over them, and how many are in each tier.
 
     One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
     """
@@ -442,16 +457,16 @@ async def _facet_counts(
         *columns,
         func.grouping(*columns).label("grouping"),
         func.count().label("matches"),
-        func.count().filter(matched.c.rank == 2).label("in_text_tier"),
+        *(func.count().filter(matched.c.rank == tier).label(f"in_tier_{tier}") for tier in range(len(TIERS))),
     ).group_by(func.grouping_sets(*(tuple_(column) for column in columns), tuple_()))
     names = ("provider", "category", "share_type", "status")
-    total = in_text_tier = 0
+    total, in_tiers = 0, [0] * len(TIERS)
     counts: list[tuple[str, str, int]] = []
     for row in (await session.execute(statement)).all():
         # grouping() sets bit (3 - i) for every column *not* grouped in this row's set.
         grouped = [name for index, name in enumerate(names) if not (row.grouping >> (3 - index)) & 1]
         if not grouped:
-            total, in_text_tier = row.matches, row.in_text_tier
+            total, in_tiers = row.matches, [row._mapping[f"in_tier_{tier}"] for tier in range(len(TIERS))]
         elif row[names.index(grouped[0])] is not None:
             counts.append((grouped[0], row[names.index(grouped[0])], row.matches))
-    return total, counts, in_text_tier
+    return total, counts, in_tiers

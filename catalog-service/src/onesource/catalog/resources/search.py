@@ -150,14 +150,6 @@ def tier_queries(text: str) -> tuple[str, str] | None:
     return _quoted(exact_term(text)), named
 
 
-def name_tiers_query(tsquery: str, exact: str, named: str) -> str:
-    """The ``tsquery`` text of the matches of ``tsquery`` in the exact or name tier (see :func:`tier_queries`).
-
-    For the text index: the name and exact terms are among every resource's search terms too.
-    """
-    return f"{tsquery} & ({exact} | {named})"
-
-
 def _quoted(term: str) -> str:
     # tsquery input syntax: a quoted lexeme is taken verbatim; quotes are doubled and backslashes escaped.
     return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
