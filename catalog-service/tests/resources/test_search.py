@@ -330,7 +330,7 @@ async def test_many_matches_keep_the_ranking_across_pages(
     # order, and a walk of 1 row per hit hands over to the index after every few rows.
     published = await _crowded_directory(catalog, police_steward, person, names_first=names_first)
     monkeypatch.setattr(settings, "facet_cap", cap)
-    monkeypatch.setattr(repository, "WALK_ROWS_PER_HIT", walk_rows_per_hit)
+    monkeypatch.setattr(repository, "WALK_ROWS_PER_HIT", (walk_rows_per_hit,) * 3)
     everything = [*published[:6], *sorted([*published[6:], "civil.d-draft"])]
     for headers, expected in ((consumer, published), (coordinator, everything)):
         for limit in (1, 2, 3, 5, 6, 7, 50):

@@ -264,9 +264,10 @@ class Found:
     """Rows with a ``rank`` (the relevance tier) and the summary columns, in (rank, id) order."""
 
 
-#: A walk of a relevance tier in id order reads at most this many rows per row it is to find, then leaves the rest
-#: to the text index (at least 1 in 20 rows in id order must be in the tier for the walk to be the cheaper plan).
-WALK_ROWS_PER_HIT = 20
+#: A walk of a relevance tier (exact, name, text) in id order reads at most this many rows per row it is to find,
+#: then leaves the rest to the text index. Whether a row is in the exact or name tier shows in its small naming terms,
+#: so those walks afford more rows than one of the text tier, which reads each row's (out-of-line) search terms.
+WALK_ROWS_PER_HIT = (100, 100, 20)
 
 
 async def search(session: AsyncSession, search: SearchFilter, *, cap: int, limit: int, cursor: str | None) -> Found:
@@ -360,7 +361,7 @@ async def _walk_tier(
         select(Resource.id)
         .where(*([Resource.id > last_id] if last_id is not None else []))
         .order_by(Resource.id)
-        .offset(count * WALK_ROWS_PER_HIT - 1)
+        .offset(count * WALK_ROWS_PER_HIT[tier] - 1)
         .limit(1)
     )
     walk = _tier_rows(search, tier, last_id=last_id, count=count, index=False)
