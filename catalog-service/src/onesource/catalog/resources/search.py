@@ -10,8 +10,9 @@ here, so no text search parser, dictionary or collation of the server takes part
 Relevance comes in tiers: first resources whose whole name, directory code or id equals the query (marked by
 ``exact=`` terms), then those whose name (or id) holds every query term (marked by ``name:`` terms), then every other
 match (summary, fields). Text never yields such terms (no ``=`` or ``:``). The index finds the matches with one
-``tsquery``; each match's tier comes from two small ``tsquery`` texts over its ``naming`` terms (its ``name:`` and
-``exact=`` terms, which the database keeps in a generated column), so a search reads every match once.
+``tsquery``; a match's tier comes from two small ``tsquery`` texts over its ``naming`` terms (its ``name:`` and
+``exact=`` terms, which the database keeps in a generated column in the row), so ranking never reads the large,
+mostly out-of-line search terms.
 """
 
 from __future__ import annotations
