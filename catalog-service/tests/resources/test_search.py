@@ -347,3 +347,14 @@ async def test_many_matches_keep_the_ranking_across_pages(
                 if cursor is None:
                     break
             assert seen == expected, (limit, headers is consumer)
+
+
+async def test_a_cursor_that_is_not_ours_is_refused_with_many_matches_too(
+    client, catalog, settings, police_steward, consumer, person, monkeypatch
+) -> None:
+    await _crowded_directory(catalog, police_steward, person, names_first=False)
+    monkeypatch.setattr(settings, "facet_cap", 2)
+    for cursor in ("not-a-cursor", "WzEsMl0", "eyJhIjoxfQ"):  # not base64 JSON; [1,2]; {"a":1}
+        response = await client.get(RESOURCES, params={"q": "老年", "cursor": cursor}, headers=consumer)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("invalid-cursor")

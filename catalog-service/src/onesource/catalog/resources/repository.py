@@ -37,7 +37,7 @@ from onesource.catalog.models import (
     ResourceVersion,
 )
 from onesource.catalog.resources.search import TIERS
-from onesource.kit.pagination import Slice, cursor_after, decode_cursor, paginate
+from onesource.kit.pagination import InvalidCursor, Slice, cursor_after, decode_cursor, paginate
 
 
 @dataclass(frozen=True)
@@ -398,16 +398,19 @@ def _tier_rows(search: SearchFilter, tier: int, *, last_id: str | None, count: i
 
 
 def _cursor_key(cursor: str | None) -> tuple[int, str] | None:
-    """The (rank, id) a search cursor points after; ``None`` without one (an invalid one fails in :func:`paginate`)."""
+    """The (rank, id) a search cursor points after; ``None`` without one; 422 when it is not one of ours."""
     if cursor is None:
         return None
     try:
         rank, resource_id = json.loads(decode_cursor(cursor) or "")
+        if isinstance(rank, int) and not isinstance(rank, bool) and isinstance(resource_id, str):
+            return rank, resource_id
     except (ValueError, TypeError):
-        return None
-    if not isinstance(rank, int) or isinstance(rank, bool) or not isinstance(resource_id, str):
-        return None
-    return rank, resource_id
+        pass
+    raise InvalidCursor(  # as :func:`paginate` answers one
+        "the cursor is not valid; pass the next_cursor of a previous page",
+        invalid_params=[{"name": "query.cursor", "reason": "not a cursor issued by this API"}],
+    )
 
 
 @asynccontextmanager
