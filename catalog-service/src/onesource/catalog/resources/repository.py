@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
     case,
     cast,
     delete,
@@ -284,20 +285,21 @@ async def search(session: AsyncSession, search: SearchFilter, *, cap: int, limit
     Either way the rows touched stay bounded.
     """
     if search.tiers is not None:
+        after = _cursor_key(cursor)
         async with _planned(session, id_ordered=False):
-            total, counts, in_tiers = await _facet_counts(session, search, cap=cap)
-            if total < cap:
+            sample = await _facet_counts(session, search, cap=cap, after=after)
+            if sample.total < cap:
                 page = await _page(session, search, limit=limit, cursor=cursor)
             else:
-                page = await _ranked_many(session, search, limit=limit, cursor=cursor, sample=in_tiers, cap=cap)
-        return Found(total=total, counts=counts, page=page)
+                page = await _ranked_many(session, search, limit=limit, after=after, sample=sample, cap=cap)
+        return Found(total=sample.total, counts=sample.counts, page=page)
     # Planned for its parameters: a generic plan cannot know how many rows the filters leave.
     await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    total, counts, _ = await _facet_counts(session, search, cap=cap)
-    many = total >= cap
+    sample = await _facet_counts(session, search, cap=cap, after=None)
+    many = sample.total >= cap
     async with _planned(session, id_ordered=many):
         page = await _page(session, search, limit=limit, cursor=cursor, plan="id-ordered" if many else "bitmap")
-    return Found(total=total, counts=counts, page=page)
+    return Found(total=sample.total, counts=sample.counts, page=page)
 
 
 def _rank(search: SearchFilter) -> ColumnElement[int]:
@@ -322,25 +324,26 @@ async def _page(
 
 
 async def _ranked_many(
-    session: AsyncSession, search: SearchFilter, *, limit: int, cursor: str | None, sample: Sequence[int], cap: int
+    session: AsyncSession, search: SearchFilter, *, limit: int, after: tuple[int, str] | None, sample: Sample, cap: int
 ) -> Slice[Any]:
-    """A page of a text search with at least ``cap`` matches, ``sample`` counting each tier among ``cap`` of them.
+    """A page of a text search with at least ``cap`` matches, after the (rank, id) ``after``.
 
     One statement per tier, best first, until the page (and one row more) is full. A tier that holds at least half
-    of the sample is dense: walk it in id order and stop after enough hits (about ``limit`` × rows / hits rows).
-    A walk reads at most :data:`WALK_ROWS_PER_HIT` rows per hit it still needs, because a tier may sit together far
-    along the id order (ids, names and field texts share words: the name tier of 社保 is every ``social-insurance.*``);
-    the index finds the rest, past the rows the walk read. A sparse tier comes from the index alone: the exact and
-    name tiers through their own terms (in ``search`` as well), the text tier from the matches' bitmap.
+    of the ``sample`` (the ``cap`` matches the facets counted) is dense: walk it in id order and stop after enough
+    hits (about ``limit`` × rows / hits rows). A walk reads at most :data:`WALK_ROWS_PER_HIT` rows per hit it still
+    needs, because a tier may sit together far along the id order (ids, names and field texts share words: the
+    name tier of 社保 is every ``social-insurance.*``); the index finds the rest, past the rows the walk read, and
+    takes all of them when the sample holds none of the tier's rows within the walk's reach. A sparse tier comes
+    from the index alone: the exact and name tiers through their own terms (in ``search`` as well), the text tier
+    from the matches' bitmap.
     """
-    after = _cursor_key(cursor)
     first = after[0] if after is not None else 0
     rows: list[Any] = []
-    for tier in range(max(first, 0), len(sample)):
+    for tier in range(max(first, 0), len(TIERS)):
         last_id = after[1] if after is not None and after[0] == tier else None
         need = limit + 1 - len(rows)  # one row more than the page holds tells whether another page follows
-        if sample[tier] * 2 >= cap:
-            rows += await _walk_tier(session, search, tier, last_id=last_id, count=need)
+        if sample.in_tiers[tier] * 2 >= cap:
+            rows += await _walk_tier(session, search, tier, last_id=last_id, count=need, sampled=sample.first[tier])
         else:
             rows += (await session.execute(_tier_rows(search, tier, last_id=last_id, count=need, index=True))).all()
         if len(rows) > limit:
@@ -351,9 +354,12 @@ async def _ranked_many(
 
 
 async def _walk_tier(
-    session: AsyncSession, search: SearchFilter, tier: int, *, last_id: str | None, count: int
+    session: AsyncSession, search: SearchFilter, tier: int, *, last_id: str | None, count: int, sampled: str | None
 ) -> list[Any]:
-    """The first ``count`` matches of ``tier`` after ``last_id``: walked in id order, then (if need be) indexed."""
+    """The first ``count`` matches of ``tier`` after ``last_id``: walked in id order, then (if need be) indexed.
+
+    ``sampled`` is the smallest id after ``last_id`` of the tier's rows in the facets' sample.
+    """
     # The walk covers the ids up to the one ``budget`` rows on (read from the primary key alone), the index the rest:
     # the two ranges meet exactly, whatever commits between the statements.
     await _use_plan(session, id_ordered=True)
@@ -364,6 +370,10 @@ async def _walk_tier(
         .offset(count * WALK_ROWS_PER_HIT[tier] - 1)
         .limit(1)
     )
+    if boundary is not None and (sampled is None or sampled > boundary):
+        # None of the tier's sampled rows (at least half of the sample) is within the walk's reach: the index takes all.
+        await _use_plan(session, id_ordered=False)
+        return list((await session.execute(_tier_rows(search, tier, last_id=last_id, count=count, index=True))).all())
     walk = _tier_rows(search, tier, last_id=last_id, count=count, index=False)
     if boundary is not None:
         walk = walk.where(Resource.id <= boundary)
@@ -443,34 +453,64 @@ async def _use_plan(session: AsyncSession, *, id_ordered: bool) -> None:
     )
 
 
-async def _facet_counts(
-    session: AsyncSession, search: SearchFilter, *, cap: int
-) -> tuple[int, list[tuple[str, str, int]], list[int]]:
-    """The matches counted (at most ``cap``), ``(facet, value, count)`` over them, and how many are in each tier.
+@dataclass(frozen=True)
+class Sample:
+    """What the facet pass saw of at most the cap of matches."""
 
-    One pass over the (capped) matches with GROUPING SETS instead of one query per facet.
-    """
+    total: int
+    """Matches counted (the cap when there are more)."""
+    counts: list[tuple[str, str, int]]
+    """``(facet, value, count)`` by provider, category, share type and status."""
+    in_tiers: list[int]
+    """How many of them are in each relevance tier."""
+    first: list[str | None]
+    """The smallest id of each tier among them (after the cursor, in the cursor's tier)."""
+
+
+async def _facet_counts(
+    session: AsyncSession, search: SearchFilter, *, cap: int, after: tuple[int, str] | None
+) -> Sample:
+    """Facets and tier counts over at most ``cap`` matches, in one pass (GROUPING SETS, not one query per facet)."""
     matched = (
-        select(Resource.provider, Resource.category, Resource.share_type, Resource.status, _rank(search).label("rank"))
+        select(
+            Resource.id,
+            Resource.provider,
+            Resource.category,
+            Resource.share_type,
+            Resource.status,
+            _rank(search).label("rank"),
+        )
         .where(*_conditions(search))
         .limit(cap)
         .subquery("matched")
     )
+
+    def in_tier(tier: int) -> ColumnElement[bool]:
+        if after is not None and after[0] == tier:
+            return and_(matched.c.rank == tier, matched.c.id > after[1])
+        return matched.c.rank == tier
+
     columns = (matched.c.provider, matched.c.category, matched.c.share_type, matched.c.status)
     statement = select(
         *columns,
         func.grouping(*columns).label("grouping"),
         func.count().label("matches"),
         *(func.count().filter(matched.c.rank == tier).label(f"in_tier_{tier}") for tier in range(len(TIERS))),
+        *(func.min(matched.c.id).filter(in_tier(tier)).label(f"first_{tier}") for tier in range(len(TIERS))),
     ).group_by(func.grouping_sets(*(tuple_(column) for column in columns), tuple_()))
     names = ("provider", "category", "share_type", "status")
-    total, in_tiers = 0, [0] * len(TIERS)
+    sample = Sample(total=0, counts=[], in_tiers=[0] * len(TIERS), first=[None] * len(TIERS))
     counts: list[tuple[str, str, int]] = []
     for row in (await session.execute(statement)).all():
         # grouping() sets bit (3 - i) for every column *not* grouped in this row's set.
         grouped = [name for index, name in enumerate(names) if not (row.grouping >> (3 - index)) & 1]
         if not grouped:
-            total, in_tiers = row.matches, [row._mapping[f"in_tier_{tier}"] for tier in range(len(TIERS))]
+            sample = Sample(
+                total=row.matches,
+                counts=counts,
+                in_tiers=[row._mapping[f"in_tier_{tier}"] for tier in range(len(TIERS))],
+                first=[row._mapping[f"first_{tier}"] for tier in range(len(TIERS))],
+            )
         elif row[names.index(grouped[0])] is not None:
             counts.append((grouped[0], row[names.index(grouped[0])], row.matches))
-    return total, counts, in_tiers
+    return replace(sample, counts=counts)
