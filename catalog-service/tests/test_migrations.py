@@ -30,7 +30,11 @@ async def test_existing_resources_get_the_relevance_terms(infrastructure: Infras
         )
         await asyncio.to_thread(upgrade, MIGRATIONS, dsn)
         terms = set(await connection.fetchval("SELECT tsvector_to_array(search) FROM resource"))
+        naming = set(await connection.fetchval("SELECT tsvector_to_array(naming) FROM resource"))
     finally:
         await connection.close()
     assert {"exact=婚姻登记信息", "exact=3/000001", "exact=civil.marriage", "name:婚姻", "000001"} <= terms
     assert {"status=published", "provider=mca", "element=person.name", "姓名"} <= terms
+    # 0010: the name and exact terms, and only those, are kept apart for ranking.
+    assert naming == {term for term in terms if term.startswith(("name:", "exact="))}
+    assert {"exact=婚姻登记信息", "name:婚姻", "name:civil"} <= naming

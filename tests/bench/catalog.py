@@ -280,7 +280,8 @@ async def bench_catalog(servers: Infrastructure, console: Console) -> Table:
         title="Catalog search",
         description=(
             f"{RESOURCES:,} resources bulk-loaded with COPY ({load_seconds:.1f} s; search terms from the catalog's "
-            "tokenizer: CJK unigrams + bigrams, words and attribute terms, one GIN-indexed tsvector). "
+            "tokenizer: CJK unigrams + bigrams, words and attribute terms, one GIN-indexed tsvector; relevance tiers "
+            "from its name and exact-match terms, which the database keeps apart in a generated column). "
             f"{ROUNDS} alternating rounds of "
             f"{PER_ROUND} requests per kind, one at a time, through the catalog app in-process (token check, SQL, "
             "facets by provider/category/share type/status, JSON): Chinese and English queries each combined with "

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onesource.catalog.resources import repository
 from onesource.catalog.resources.search import document_terms, matches, query_terms, to_tsquery
 
 RESOURCES = "/v1/resources"
@@ -294,3 +295,66 @@ async def test_a_page_that_ends_a_tier_leads_past_an_empty_one(
     rest = await _search(client, consumer, q="户口迁移", limit="1", cursor=first["next_cursor"])
     assert _ids(rest) == ["civil.y-text"]
     assert rest["next_cursor"] is None
+
+
+async def _crowded_directory(catalog: Any, police_steward: Any, person: Any, *, names_first: bool) -> list[str]:
+    """Resources holding 老年 in summaries, in names, as a whole name, and a draft; the published in relevance order.
+
+    The facet pass counts matches in the order they were registered: the text tier first, or (``names_first``)
+    the name tier.
+    """
+    copies = [
+        {"name": "name", "element": "person.name", "data_type": "C", "length": 50, "source_element": "person.name"}
+    ]
+
+    def entry(resource_id: str, name: str, summary: str) -> dict[str, Any]:
+        return person(id=resource_id, name=name, summary=summary, category="theme", fields=copies, key="name")
+
+    texts = [(f"civil.{letter}-text", f"民政档案 {letter}", "涉及老年人的记录") for letter in "acegkm"]
+    names = [(f"civil.{letter}-name", f"老年人服务 {letter}", "服务记录") for letter in "bhnpq"]
+    for resource_id, name, summary in [*names, *texts] if names_first else [*texts, *names]:
+        await catalog.published(entry(resource_id, name, summary), police_steward)
+    await catalog.published(entry("civil.z-exact", "老年", "名录"), police_steward)
+    await catalog.create(entry("civil.d-draft", "民政草稿", "老年人草稿"), police_steward)
+    return ["civil.z-exact", *(entry[0] for entry in names), *(entry[0] for entry in texts)]
+
+
+@pytest.mark.parametrize("cap", [2, 1000])
+@pytest.mark.parametrize("walk_rows_per_hit", [1, 20])
+@pytest.mark.parametrize("names_first", [False, True])
+async def test_many_matches_keep_the_ranking_across_pages(
+    client, catalog, settings, police_steward, consumer, coordinator, person, monkeypatch, cap, walk_rows_per_hit,
+    names_first
+) -> None:  # fmt: skip
+    # A small facet cap makes these few matches "many": the tier that fills the counted ones is then walked in id
+    # order, and a walk of 1 row per hit hands over to the index after every few rows.
+    published = await _crowded_directory(catalog, police_steward, person, names_first=names_first)
+    monkeypatch.setattr(settings, "facet_cap", cap)
+    monkeypatch.setattr(repository, "WALK_ROWS_PER_HIT", (walk_rows_per_hit,) * 3)
+    everything = [*published[:6], *sorted([*published[6:], "civil.d-draft"])]
+    for headers, expected in ((consumer, published), (coordinator, everything)):
+        for limit in (1, 2, 3, 5, 6, 7, 50):
+            seen: list[str] = []
+            cursor = None
+            while True:
+                params = {"q": "老年", "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+                page = await _search(client, headers, **params)
+                assert page["facets"]["total"] == min(len(expected), cap)
+                assert page["facets"]["capped"] is (len(expected) >= cap)
+                assert page["items"] or not seen, "a next_cursor led to an empty page"
+                seen += _ids(page)
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == expected, (limit, headers is consumer)
+
+
+async def test_a_cursor_that_is_not_ours_is_refused_with_many_matches_too(
+    client, catalog, settings, police_steward, consumer, person, monkeypatch
+) -> None:
+    await _crowded_directory(catalog, police_steward, person, names_first=False)
+    monkeypatch.setattr(settings, "facet_cap", 2)
+    for cursor in ("not-a-cursor", "WzEsMl0", "eyJhIjoxfQ"):  # not base64 JSON; [1,2]; {"a":1}
+        response = await client.get(RESOURCES, params={"q": "老年", "cursor": cursor}, headers=consumer)
+        assert response.status_code == 422, response.text
+        assert response.json()["type"].endswith("invalid-cursor")

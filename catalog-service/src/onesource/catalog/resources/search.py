@@ -7,9 +7,12 @@ words (after NFKC, so full-width letters and digits count as their ASCII forms);
 start with it. The terms are stored verbatim with ``array_to_tsvector`` and queried with a ``tsquery`` built
 here, so no text search parser, dictionary or collation of the server takes part (no pg_trgm, no zhparser).
 
-Relevance comes in tiers, each a ``tsquery`` over the same index: first resources whose whole name, directory code
-or id equals the query (marked by ``exact=`` terms), then those whose name (or id) holds every query term (marked
-by ``name:`` terms), then every other match (summary, fields). Text never yields such terms (no ``=`` or ``:``).
+Relevance comes in tiers: first resources whose whole name, directory code or id equals the query (marked by
+``exact=`` terms), then those whose name (or id) holds every query term (marked by ``name:`` terms), then every other
+match (summary, fields). Text never yields such terms (no ``=`` or ``:``). The index finds the matches with one
+``tsquery``; a match's tier comes from two small ``tsquery`` texts over its ``naming`` terms (its ``name:`` and
+``exact=`` terms, which the database keeps in a generated column in the row), so ranking never reads the large,
+mostly out-of-line search terms.
 """
 
 from __future__ import annotations
@@ -134,19 +137,18 @@ def to_tsquery(
     return " & ".join(clauses)
 
 
-def tier_queries(text: str, *, required: Iterable[str] = (), any_of: Iterable[str] = ()) -> list[str] | None:
-    """The ``tsquery`` of each relevance tier (see :data:`TIERS`) for ``text``, or ``None`` when it has no terms.
+def tier_queries(text: str) -> tuple[str, str] | None:
+    """The ``tsquery`` texts that place a match of ``text`` in its tier (see :data:`TIERS`), or ``None`` without terms.
 
-    The tiers are disjoint and together match exactly what :func:`to_tsquery` matches: an exact name, code or id
-    holds every query term, and so does a name that holds them all.
+    Over a match's ``naming`` terms: the first holds for the exact tier, else the second for the name tier, else the
+    match is in the text tier. A match holds every query term, so an exact name, code or id holds them all, and the
+    tiers are disjoint and cover every match.
     """
     query = query_terms(text)
-    everything = to_tsquery(query, required=required, any_of=any_of)
-    if everything is None:
+    if not query:
         return None
-    exact = _quoted(exact_term(text))
     named = " & ".join(_quoted(name_term(term)) + (":*" if prefix else "") for term, prefix in query)
-    return [f"{exact} & {everything}", f"{named} & !{exact} & {everything}", f"!({named}) & !{exact} & {everything}"]
+    return _quoted(exact_term(text)), named
 
 
 def _quoted(term: str) -> str:

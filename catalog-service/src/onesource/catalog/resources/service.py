@@ -10,7 +10,6 @@ creation gives its number back (codes have no gaps).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,7 +53,7 @@ from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
 from onesource.kit.errors import Forbidden
-from onesource.kit.pagination import Slice, cursor_after, paginate
+from onesource.kit.pagination import Slice, paginate
 
 CATEGORY_CODES = {"base": 1, "theme": 2, "department": 3}
 AUTHORITY_INDEX = "uq_element_claim_authority"
@@ -467,7 +466,8 @@ async def search(
     """Resources matching the text and filters that the caller may see, most relevant first, with facets.
 
     With text, hits come in relevance tiers (``search.TIERS``): an exact name, code or id first, then names holding
-    every term, then the other matches; within a tier, in id order. The cursor holds (tier, id).
+    every term, then the other matches; within a tier, in id order. The cursor holds (tier, id). Facets count the
+    matches up to ``facet_cap``; ``capped`` says when there are more.
     """
     everything = sees_everything(principal)
     steward_of = principal.department if principal.has_role("steward") else None
@@ -487,6 +487,7 @@ async def search(
     any_of = [] if everything else ["status=published", *([f"provider={steward_of}"] if steward_of else [])]
     filters = repository.SearchFilter(
         tsquery=to_tsquery(query_terms(text) if text else [], required=required, any_of=any_of),
+        tiers=tier_queries(text) if text else None,
         provider=provider,
         category=category,
         share_type=share_type,
@@ -495,52 +496,14 @@ async def search(
         visible_provider=steward_of,
         sees_everything=everything,
     )
-    tiers = (tier_queries(text, required=required, any_of=any_of) if text else None) or []
-    await repository.plan_each_search(session)
-    # Facets first: their (capped) counts tell how large the match set and each tier are, which decides the plans.
+    found = await repository.search(session, filters, cap=facet_cap, limit=limit, cursor=cursor)
     counts: dict[str, list[FacetCount]] = {"provider": [], "category": [], "share_type": [], "status": []}
-    total, in_tiers = 0, [0] * len(tiers)
-    for facet, value, count, tier_counts in await repository.facet_counts(session, filters, cap=facet_cap, tiers=tiers):
-        if facet == "total":
-            total, in_tiers = count, tier_counts
-        elif value is not None:
-            counts[facet].append(FacetCount(value=value, count=count))
+    for facet, value, count in found.counts:
+        counts[facet].append(FacetCount(value=value, count=count))
     for values in counts.values():
         values.sort(key=lambda facet: (-facet.count, facet.value))
-    facets = Facets(**counts, total=total, capped=total >= facet_cap)
-    capped = total >= facet_cap
-    if not tiers:
-        page = await repository.search_page(session, filters, tier=0, limit=limit, cursor=cursor, many=capped)
-        return _search_page(page.items, page.next_cursor, facets)
-    # One statement per tier, best first, until the page is full; an earlier tier than the cursor's yields nothing.
-    # Uncapped, the facet pass counted every tier exactly (an empty one needs no statement); capped, its counts
-    # are a sample: a tier seen in it exists, and one filling half of it is dense enough to walk in id order.
-    found: list[Any] = []
-    for tier, tsquery in enumerate(tiers):
-        if len(found) == limit:  # the page ended with the previous tier: does any later tier hold a match?
-            later = range(tier, len(tiers))
-            more = any(in_tiers[index] > 0 for index in later)
-            if capped and not more:
-                for index in later:
-                    if await repository.any_match(session, replace(filters, tsquery=tiers[index])):
-                        more = True
-                        break
-            last = found[-1]
-            return _search_page(found, cursor_after([last.rank, last.id]) if more else None, facets)
-        if not capped and in_tiers[tier] == 0:
-            continue
-        page = await repository.search_page(
-            session,
-            replace(filters, tsquery=tsquery),
-            tier=tier,
-            limit=limit - len(found),
-            cursor=cursor,
-            many=capped and in_tiers[tier] * 2 >= facet_cap,
-        )
-        found.extend(page.items)
-        if page.next_cursor is not None:
-            return _search_page(found, page.next_cursor, facets)
-    return _search_page(found, None, facets)
+    facets = Facets(**counts, total=found.total, capped=found.total >= facet_cap)
+    return _search_page(found.page.items, found.page.next_cursor, facets)
 
 
 def _search_page(rows: list[Any], next_cursor: str | None, facets: Facets) -> SearchPage:
