@@ -44,9 +44,7 @@ def living_adults(mesh: Mesh, count: int) -> list[str]:
         cursor = page.json()["next_cursor"]
         if cursor is None:
             break
-    chosen = [found[secrets.randbelow(len(found))] for _ in range(count)]
-    assert len(set(chosen)) == count  # not certain among thousands, but a repeat would only retry the test
-    return chosen
+    return secrets.SystemRandom().sample(sorted(set(found)), count)  # distinct: drawn without putting back
 
 
 def unregistered(mesh: Mesh) -> str:
