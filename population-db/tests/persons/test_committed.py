@@ -108,3 +108,30 @@ async def test_imported_persons_reach_the_broker_registered_then_as_changed(
     assert (first.type, second.type) == (PersonRegistered.event_type, "gov.onesource.population.person.updated.v1")
     assert first.data["record"]["household_address"] == people[0].get("household_address")
     assert second.data["record"]["household_address"] == "新地址"
+
+
+async def test_a_registration_is_one_transaction_with_its_version_and_event(population_app, factory) -> None:
+    """A registration's row, first version and event are written by plain SQL on the session's connection: all in
+    the session's transaction, so a registration rolled back (a crash before the commit) leaves none of them."""
+    from sqlalchemy import text
+
+    from onesource.kit.auth import Principal
+    from onesource.population.persons import service
+    from onesource.population.persons.schemas import PersonCreate
+
+    person = factory.person()
+    person.pop("death_date", None)
+    by = Principal(client_id="psb-registrar", department="psb", roles=frozenset({"registrar"}))
+    async with population_app.state.sessionmaker() as session:
+        await service.register(session, PersonCreate.model_validate(person), by)
+        await session.rollback()
+    async with population_app.state.engine.connect() as connection:
+        found = await connection.execute(
+            text(
+                "SELECT (SELECT count(*) FROM person WHERE id_number = :key),"
+                " (SELECT count(*) FROM person_version WHERE id_number = :key),"
+                " (SELECT count(*) FROM outbox_event WHERE key = :key)"
+            ),
+            {"key": person["id_number"]},
+        )
+        assert tuple(found.one()) == (0, 0, 0)

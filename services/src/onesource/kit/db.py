@@ -160,9 +160,16 @@ writes of a registry (a record's change), where the ORM's unit of work costs mor
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside its transaction (for ``COPY``)."""
+    """The session's asyncpg connection, inside its transaction (for ``COPY`` and plain SQL).
+
+    SQLAlchemy's asyncpg adapter opens the transaction on the connection with its own first statement: until then,
+    plain statements on the driver would each commit alone (a registration's row without its event, had the
+    process died between them). One is run here when none has been yet.
+    """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
+    if not getattr(raw.dbapi_connection, "_started", False):  # the adapter's flag; unknown: run one anyway
+        await connection.exec_driver_sql("SELECT 1")
     driver: asyncpg.Connection = raw.driver_connection
     return driver
 
