@@ -4,8 +4,8 @@
   consumes the catalog's resource and registry topics and the exchange's grant topic with the kit's
   :class:`EventConsumer`: each event is applied to ``catalog_resource`` / ``catalog_registry`` / ``access_grant``
   in the transaction that records its id in the inbox (so a redelivery is a no-op), and its offset is committed
-  after. Kafka gives each partition
-  to one member, so each event is written once, by whichever process holds its partition.
+  after. Kafka gives each partition to one member, so each event is written once, by whichever process holds its
+  partition.
 - **Memory, in every process.** That same transaction sends ``NOTIFY onesource_gateway_read_models,
   '<kind>:<id>'``. PostgreSQL delivers a notification only when its transaction commits, and to every listening
   session: every gateway process LISTENs, re-reads the changed row by id and updates its in-memory index. So every
