@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
+import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from kit_widgets.app import Widget
@@ -23,6 +27,7 @@ from onesource.kit.kafka import create_producer, ensure_topics
 from onesource.kit.tables import handled_event
 from onesource.kit.testing.kafka import TopicReader
 from onesource.kit.testing.plugin import Infrastructure
+from onesource.kit.testing.waiting import eventually
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -202,3 +207,112 @@ async def test_a_consumer_that_stops_on_an_error_is_started_again(
     )
     await asyncio.wait_for(consumer.run_forever(), 10)
     assert runs == [0, 1, 2], "run again after each failure, until it ends normally"
+
+
+#: A member that joined a group and was then killed (SIGKILL: no LeaveGroup), its session lasting ``argv[4]`` ms.
+KILLED_MEMBER = """
+import asyncio, sys
+from aiokafka import AIOKafkaConsumer
+async def main():
+    member = AIOKafkaConsumer(sys.argv[2], bootstrap_servers=sys.argv[1], group_id=sys.argv[3],
+                              session_timeout_ms=int(sys.argv[4]), heartbeat_interval_ms=1000)
+    await member.start()
+    while not member.assignment():
+        await member.getmany(timeout_ms=200)
+    print("joined", flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+def restarts(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
+    """The kit's log lines saying that consumer ``name`` stopped and is started again."""
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith(f"consumer {name} stopped")]
+
+
+@pytest.mark.slow
+async def test_a_member_stuck_joining_its_group_is_started_again(
+    engine: AsyncEngine, infrastructure: Infrastructure, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The group's leader is killed (no LeaveGroup): a new member's join waits for it until its session runs out,
+    # as a join stayed pending in a fault run. Here it waits 8 s for the session, then half the leader's session
+    # (the broker holds a join that long): longer than the 7 s limit, so it is stopped and started again, and its
+    # next join, of a member alone (4 s), ends within the limit.
+    caplog.set_level(logging.INFO, logger="onesource.kit")
+    run = f"j-{uuid.uuid4().hex[:8]}"
+    topic, name = f"onesource.test.{run}.v1", f"kit-join-{run}"
+    await ensure_topics(infrastructure.kafka, [topic], client_id="tests")
+    member = subprocess.Popen(
+        [sys.executable, "-c", KILLED_MEMBER, infrastructure.kafka.bootstrap, topic, name, "8000"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert member.stdout is not None
+    assert (await asyncio.to_thread(member.stdout.readline)).strip() == "joined"
+    member.kill()
+    member.wait()
+    member.stdout.close()
+    consumer = EventConsumer(
+        name=name,
+        topics=[topic],
+        kafka=infrastructure.kafka.model_copy(update={"session_timeout_ms": 4000, "heartbeat_interval_ms": 1000}),
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+        join_limit_seconds=7,
+    )
+    task = asyncio.create_task(consumer.run_forever())
+    producer = create_producer(infrastructure.kafka, client_id="tests")
+    await producer.start()
+    try:
+        event = widget_event(f"{run}-one", "red")
+        await send(producer, topic, event.subject, event.model_dump_json().encode())
+        await eventually(lambda: widgets_present(engine, run, 1), timeout=90)
+    finally:
+        await producer.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    stalls = [line for line in restarts(caplog, name) if "StalledJoin" in line]
+    assert stalls, f"no stalled join was noticed: {restarts(caplog, name)}"
+
+
+@pytest.mark.slow
+async def test_a_member_left_without_partitions_is_no_stall(
+    engine: AsyncEngine, infrastructure: Infrastructure, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two members, one partition: one of them is assigned nothing, for as long as the group lasts.
+    caplog.set_level(logging.INFO, logger="onesource.kit")
+    run = f"p-{uuid.uuid4().hex[:8]}"
+    topic, name = f"onesource.test.{run}.v1", f"kit-idle-{run}"
+    one_partition = infrastructure.kafka.model_copy(update={"partitions": 1})
+    await ensure_topics(one_partition, [topic], client_id="tests")
+    members = [
+        EventConsumer(
+            name=name,
+            topics=[topic],
+            kafka=infrastructure.kafka,
+            sessionmaker=sessionmaker_for(engine),
+            handler=make_widget,
+            join_limit_seconds=3,
+        )
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(member.run_forever()) for member in members]
+    producer = create_producer(infrastructure.kafka, client_id="tests")
+    await producer.start()
+    try:
+        for n in range(3):
+            event = widget_event(f"{run}-{n}", "blue")
+            await send(producer, topic, event.subject, event.model_dump_json().encode())
+        await eventually(lambda: widgets_present(engine, run, 3), timeout=60)
+        await asyncio.sleep(8)  # well past the limit, the idle member still idle
+    finally:
+        await producer.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert restarts(caplog, name) == []
+
+
+async def widgets_present(engine: AsyncEngine, prefix: str, count: int) -> bool:
+    return await widgets_named(engine, prefix) == count

@@ -7,6 +7,7 @@ into no-ops.
 A message that keeps failing goes to the dead-letter topic with the error, and consumption goes on. A failure
 because the database is unreachable (restarting, its connections cut) is no fault of the message: it is tried again
 until the database answers, however long that takes, and never dead-lettered.
+A member stuck joining its group (see :func:`poll`) is stopped and started afresh, as any other stop.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -68,6 +69,36 @@ RESTART_MAX_SECONDS = 10.0
 RESTART_RESET_SECONDS = 60.0
 
 
+class StalledJoin(RuntimeError):
+    """The member has been joining its group for longer than any join takes (see :func:`poll`)."""
+
+
+async def poll(consumer: AIOKafkaConsumer, limit: float) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    """``consumer.getmany`` (up to 500 records, waiting up to 1 s for them), or :class:`StalledJoin` after ``limit`` s.
+
+    While its group rebalances, aiokafka's ``getmany`` waits for the new assignment without a timeout. A join that
+    never ended was seen once in a fault run (a member restarted after a kill, its join pending while the killed
+    member's session ran out, the broker cut off meanwhile): the member waited for ever, no error raised, its
+    partitions' events unhandled, in a process answering ready. A new member heals it, so the wait is bounded: the
+    run stops and ``run_forever`` starts it again. A member assigned nothing (more members than partitions) is not
+    waiting: its ``getmany`` returns empty after 1 s.
+    """
+    try:
+        async with asyncio.timeout(limit):
+            batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+    except TimeoutError as error:
+        raise StalledJoin(f"waited {limit:.0f} s for the group's assignment") from error
+    return batches
+
+
+#: How long a join may take, in session timeouts: the coordinator waits up to one rebalance timeout (a session
+#: timeout, aiokafka's default) for the other members, a dead member's session runs out, a retry follows.
+JOIN_LIMIT_SESSIONS = 6
+#: And at least this long, so that a short test session timeout does not make ordinary joins look stalled.
+JOIN_LIMIT_MIN_SECONDS = 30.0
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether ``error`` says the database is unreachable rather than that the handler failed on this message."""
     if isinstance(error, DBAPIError) and error.connection_invalidated:
@@ -95,6 +126,7 @@ class EventConsumer:
         handler: Handler,
         max_attempts: int = 5,
         retry_seconds: float = 0.2,
+        join_limit_seconds: float | None = None,
     ) -> None:
         self.name = name
         self.topics = topics
@@ -103,26 +135,22 @@ class EventConsumer:
         self.handler = handler
         self.max_attempts = max_attempts
         self.retry_seconds = retry_seconds
+        #: A join longer than this is a stall (see :func:`poll`).
+        self.join_limit_seconds = join_limit_seconds or max(
+            JOIN_LIMIT_MIN_SECONDS, JOIN_LIMIT_SESSIONS * kafka.session_timeout_ms / 1000
+        )
 
     async def run(self) -> None:
         """Consume until cancelled."""
         await ensure_topics(self.kafka, [*self.topics, dead_letter_topic(self.name)], client_id=self.name)
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.kafka.bootstrap,
-            group_id=self.name,
-            client_id=self.name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-        )
+        consumer = self.new_member()
         dead_letters = create_producer(self.kafka, client_id=f"{self.name}-dlq")
         try:
             await start_client(consumer)
             await start_client(dead_letters)
+            consumer.subscribe(topics=self.topics)  # after the start, which would wait for the assignment unbounded
             while True:
-                batches = await consumer.getmany(timeout_ms=1000, max_records=500)
+                batches = await poll(consumer, self.join_limit_seconds)
                 for partition, messages in batches.items():
                     for message in messages:
                         await self._process(message, dead_letters)
@@ -132,6 +160,18 @@ class EventConsumer:
         finally:
             await consumer.stop()
             await dead_letters.stop()
+
+    def new_member(self) -> AIOKafkaConsumer:
+        """A group member, not yet started or subscribed, whose offsets are committed by hand."""
+        return AIOKafkaConsumer(
+            bootstrap_servers=self.kafka.bootstrap,
+            group_id=self.name,
+            client_id=self.name,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.kafka.session_timeout_ms,
+            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
+        )
 
     async def run_forever(self) -> None:
         """:meth:`run`, started again after whatever ends it but cancellation.

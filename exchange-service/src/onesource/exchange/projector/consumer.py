@@ -16,13 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.exchange.projector import repository, service
 from onesource.exchange.resources import repository as resources
-from onesource.kit.consumer import EventConsumer, dead_letter_topic
+from onesource.kit.consumer import EventConsumer, dead_letter_topic, poll
 from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, ensure_topics, start_client
 from onesource.kit.settings import KafkaSettings
@@ -77,15 +76,7 @@ class Projector(EventConsumer):
     async def run(self) -> None:
         """Consume until cancelled, following the read model's topics."""
         await ensure_topics(self.kafka, [dead_letter_topic(self.name)], client_id=self.name)
-        consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.kafka.bootstrap,
-            group_id=self.name,
-            client_id=self.name,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            session_timeout_ms=self.kafka.session_timeout_ms,
-            heartbeat_interval_ms=self.kafka.heartbeat_interval_ms,
-        )
+        consumer = self.new_member()
         dead_letters = create_producer(self.kafka, client_id=f"{self.name}-dlq")
         subscribed: list[str] = []
         refreshed = float("-inf")
@@ -107,7 +98,7 @@ class Projector(EventConsumer):
                 if not subscribed:
                     await asyncio.sleep(min(self.refresh_seconds, 1.0))
                     continue
-                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                batches = await poll(consumer, self.join_limit_seconds)
                 for partition, messages in batches.items():
                     for message in messages:
                         self._topic = message.topic
