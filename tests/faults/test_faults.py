@@ -13,13 +13,10 @@ import pytest
 
 from tests.conftest import MeshKeeper
 from tests.faults.nemesis import KINDS
-from tests.faults.registries import POPULATION
+from tests.faults.registries import PROFILES
 from tests.faults.run import run
 
 SHORT_FAULTS = 21
-#: The short run drives population alone; `make test-faults` adds legal-entity. With both, one short run left the
-#: exchange's projector delivering nothing after a kill, a rebalance and a broker cut overlapped (issue 19, open).
-SHORT_PROFILES = (POPULATION,)
 
 
 @pytest.mark.mesh
@@ -32,12 +29,12 @@ def test_nothing_is_lost_duplicated_reordered_or_unaudited_under_faults(
     mesh_keeper.stop()  # the worker's shared mesh would only compete for the two cores
     seed = int(os.environ.get("ONESOURCE_FAULTS_SEED") or random.SystemRandom().randrange(2**31))
     try:
-        outcome = asyncio.run(run(seed, SHORT_FAULTS, tmp_path / "faults", profiles=SHORT_PROFILES))
+        outcome = asyncio.run(run(seed, SHORT_FAULTS, tmp_path / "faults"))
     except Exception as error:  # a run that breaks off (the mesh did not come back) is replayed by its seed too
         raise AssertionError(f"fault run with seed {seed} broke off: {error!r}") from error
     assert set(outcome.faults) == set(KINDS), outcome.faults
     assert sum(outcome.faults.values()) >= 20
-    assert set(outcome.report.by_registry) == {profile.name for profile in SHORT_PROFILES}
+    assert set(outcome.report.by_registry) == {profile.name for profile in PROFILES}
     for registry, counts in outcome.report.by_registry.items():
         assert counts["acknowledged writes"] > 0, registry
         assert counts["data answers"] > 0, registry
