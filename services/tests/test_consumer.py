@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 import pytest_asyncio
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from kit_widgets.app import Widget
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
@@ -316,3 +316,44 @@ async def test_a_member_left_without_partitions_is_no_stall(
 
 async def widgets_present(engine: AsyncEngine, prefix: str, count: int) -> bool:
     return await widgets_named(engine, prefix) == count
+
+
+async def test_an_offset_a_rebalance_took_away_is_no_reason_to_stop(
+    engine: AsyncEngine, infrastructure: Infrastructure
+) -> None:
+    # The batch was fetched while the partition was this member's; by its commit another member owns it.
+    run = f"r-{uuid.uuid4().hex[:8]}"
+    topic = f"onesource.test.{run}.v1"
+    await ensure_topics(infrastructure.kafka, [topic], client_id="tests")
+    producer = create_producer(infrastructure.kafka, client_id="tests")
+    await producer.start()
+    try:
+        event = widget_event(f"{run}-one", "red")
+        await send(producer, topic, event.subject, event.model_dump_json().encode())
+    finally:
+        await producer.stop()
+    reader = AIOKafkaConsumer(topic, bootstrap_servers=infrastructure.kafka.bootstrap, auto_offset_reset="earliest")
+    await reader.start()
+    try:
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = {}
+        while not batches:
+            batches = await reader.getmany(timeout_ms=1000)
+    finally:
+        await reader.stop()
+    consumer = EventConsumer(
+        name=f"kit-rebalanced-{run}",
+        topics=[topic],
+        kafka=infrastructure.kafka,
+        sessionmaker=sessionmaker_for(engine),
+        handler=make_widget,
+    )
+    member = consumer.new_member()  # in the group, the partition not (or no longer) assigned to it
+    dead_letters = create_producer(infrastructure.kafka, client_id="tests")
+    await member.start()
+    await dead_letters.start()
+    try:
+        await consumer.handle_batches(member, batches, dead_letters)
+    finally:
+        await member.stop()
+        await dead_letters.stop()
+    assert await widgets_named(engine, run) == 1

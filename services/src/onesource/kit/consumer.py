@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from opentelemetry import trace
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -150,16 +151,33 @@ class EventConsumer:
             await start_client(dead_letters)
             consumer.subscribe(topics=self.topics)  # after the start, which would wait for the assignment unbounded
             while True:
-                batches = await poll(consumer, self.join_limit_seconds)
-                for partition, messages in batches.items():
-                    for message in messages:
-                        await self._process(message, dead_letters)
-                    # One offset commit per partition and batch, not per message: a message handled again after a
-                    # crash or rebalance is a duplicate the handled_event table skips.
-                    await consumer.commit({partition: messages[-1].offset + 1})
+                await self.handle_batches(consumer, await poll(consumer, self.join_limit_seconds), dead_letters)
         finally:
             await consumer.stop()
             await dead_letters.stop()
+
+    async def handle_batches(
+        self,
+        consumer: AIOKafkaConsumer,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        dead_letters: AIOKafkaProducer,
+    ) -> None:
+        """Process each message of ``batches``, then commit each partition's offset.
+
+        Once per partition and batch, not per message: a message handled again after a crash or rebalance is a
+        duplicate the handled_event table skips.
+        """
+        for partition, messages in batches.items():
+            for message in messages:
+                await self._process(message, dead_letters)
+            try:
+                await consumer.commit({partition: messages[-1].offset + 1})
+            except (CommitFailedError, IllegalStateError) as error:
+                # A rebalance gave the partition to another member meanwhile: it goes on from the last committed
+                # offset, and what was handled here since is a duplicate there. No reason to stop this member.
+                logger.info(
+                    "consumer %s: offset of %s not committed after a rebalance: %r", self.name, partition, error
+                )
 
     def new_member(self) -> AIOKafkaConsumer:
         """A group member, not yet started or subscribed, whose offsets are committed by hand."""

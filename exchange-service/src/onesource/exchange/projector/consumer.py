@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -61,6 +62,10 @@ class Projector(EventConsumer):
             return "before-every-subscription"
         return await super().handle(event)
 
+    async def _process(self, message: ConsumerRecord[bytes, bytes], dead_letters: AIOKafkaProducer) -> None:
+        self._topic = message.topic
+        await super()._process(message, dead_letters)
+
     async def _project(self, session: AsyncSession, event: CloudEvent) -> None:
         await service.project(session, self._topic, event, datetime.now(UTC))
 
@@ -98,12 +103,7 @@ class Projector(EventConsumer):
                 if not subscribed:
                     await asyncio.sleep(min(self.refresh_seconds, 1.0))
                     continue
-                batches = await poll(consumer, self.join_limit_seconds)
-                for partition, messages in batches.items():
-                    for message in messages:
-                        self._topic = message.topic
-                        await self._process(message, dead_letters)
-                    await consumer.commit({partition: messages[-1].offset + 1})  # see the kit's EventConsumer.run
+                await self.handle_batches(consumer, await poll(consumer, self.join_limit_seconds), dead_letters)
         finally:
             await consumer.stop()
             await dead_letters.stop()
