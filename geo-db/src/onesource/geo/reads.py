@@ -18,6 +18,7 @@ import asyncpg
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
+from onesource.kit.db import Reader
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 
 _DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]
@@ -39,7 +40,7 @@ class Prepared:
         defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         return cls(str(compiled), tuple(compiled.positiontup or ()), defaults)
 
-    async def fetch(self, connection: asyncpg.Connection, values: Mapping[str, Any]) -> list[asyncpg.Record]:
+    async def fetch(self, connection: Reader, values: Mapping[str, Any]) -> list[asyncpg.Record]:
         """The rows of the statement with ``values`` for its bind parameters (by name)."""
         arguments = (values[name] if name in values else self.defaults[name] for name in self.names)
         return list(await connection.fetch(self.sql, *arguments))

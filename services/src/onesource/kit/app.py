@@ -331,6 +331,7 @@ def _lifespan(spec: ServiceSpec) -> Callable[[FastAPI], AbstractAsyncContextMana
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker_for(engine)
         read_pool = await create_read_pool(dsn, size=settings.database_pool_size, application_name=spec.name)
+        app.state.reader = read_pool
         app.state.reading = lambda: reading(read_pool)
         app.state.settings = settings
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))

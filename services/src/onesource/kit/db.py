@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 import asyncpg
 from fastapi import Depends, Request
@@ -138,14 +138,22 @@ def reading(pool: asyncpg.Pool) -> AbstractAsyncContextManager[asyncpg.Connectio
     return connected()
 
 
-async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    # Tests replace ``app.state.reading`` with their own rolled-back connection (``testing.plugin.rolled_back``).
-    async with request.app.state.reading() as connection:
-        yield connection
+#: What a read that writes nothing runs its statements on: the read pool, whose ``fetch``, ``fetchrow`` and
+#: ``fetchval`` each take a connection for that one statement (no transaction, as on a connection of it), or, in
+#: tests, the test's rolled-back connection.
+Reader: TypeAlias = asyncpg.Pool | asyncpg.Connection
 
 
-ReadDep = Annotated[asyncpg.Connection, Depends(_read_connection)]
-"""A connection for the request's reads when it writes nothing (by key, a page): no session, no transaction."""
+async def _reader(request: Request) -> Reader:
+    # A plain dependency, not a generator holding a connection: FastAPI runs a generator through an exit stack and
+    # a shielded cancel scope, which cost a read by key more CPU than its query. Tests replace ``app.state.reader``
+    # with their own rolled-back connection (``testing.plugin.rolled_back``).
+    reader: Reader = request.app.state.reader
+    return reader
+
+
+ReadDep = Annotated[Reader, Depends(_reader)]
+"""Where the request's reads run when it writes nothing (by key, a page): no session, no transaction."""
 
 
 async def _write_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:

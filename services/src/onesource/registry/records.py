@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, Mapper, mapped_column
 from onesource.kit import outbox
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
-from onesource.kit.db import driver_connection, json_text
+from onesource.kit.db import Reader, driver_connection, json_text
 from onesource.kit.errors import ServiceError
 from onesource.kit.pagination import Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
@@ -138,8 +138,8 @@ class RecordKind(Generic[Row]):
         return str(getattr(row, self.key))
 
 
-async def read(connection: asyncpg.Connection, kind: RecordKind[Row], key: str) -> BaseModel:
-    """The record with ``key`` in its API shape, by one statement on a read connection; the kind's 404 otherwise."""
+async def read(connection: Reader, kind: RecordKind[Row], key: str) -> BaseModel:
+    """The record with ``key`` in its API shape, by one statement on the reader (``ReadDep``); else the kind's 404."""
     row = await connection.fetchrow(kind.by_key, kind.normalise_key(key))
     if row is None:
         raise kind.not_found(key)

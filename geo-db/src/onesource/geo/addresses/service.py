@@ -36,6 +36,7 @@ from onesource.geo.models import AddressVersion as AddressVersionRow
 from onesource.geo.rules import FieldProblem
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
+from onesource.kit.db import Reader
 from onesource.kit.pagination import Slice
 from onesource.registry import records
 from onesource.registry.records import RecordKind
@@ -160,7 +161,7 @@ async def history(session: AsyncSession, code: str, *, limit: int, cursor: str |
 
 
 async def search(
-    connection: asyncpg.Connection,
+    connection: Reader,
     *,
     bbox: Box | None,
     division: str | None,
@@ -184,7 +185,7 @@ async def search(
 
 
 async def near(
-    connection: asyncpg.Connection,
+    connection: Reader,
     centre: Position,
     radius_m: float,
     *,

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.geo.addresses import service as addresses
@@ -15,6 +14,7 @@ from onesource.geo.coordinates import MAX_LATITUDE, MAX_LONGITUDE, MIN_LATITUDE,
 from onesource.geo.geojson import Box, Crs
 from onesource.geo.parcels import service as parcels
 from onesource.geo.parcels.schemas import parcel_document
+from onesource.kit.db import Reader
 from onesource.kit.errors import NotFound
 
 CRS84: Final = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -78,7 +78,7 @@ class ItemsSlice:
 
 
 async def items(
-    connection: asyncpg.Connection, collection_id: str, *, bbox: Box | None, crs: Crs, limit: int, cursor: str | None
+    connection: Reader, collection_id: str, *, bbox: Box | None, crs: Crs, limit: int, cursor: str | None
 ) -> ItemsSlice:
     """One page of the collection's active items in key order, meeting ``bbox`` when given."""
     kind(collection_id)

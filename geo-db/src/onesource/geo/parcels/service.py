@@ -29,6 +29,7 @@ from onesource.geo.parcels.schemas import RECORD_FIELDS, ParcelCreate, ParcelRec
 from onesource.geo.rules import FieldProblem
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
+from onesource.kit.db import Reader
 from onesource.kit.pagination import Slice
 from onesource.registry import records
 from onesource.registry.records import RecordKind
@@ -161,7 +162,7 @@ async def history(session: AsyncSession, code: str, *, limit: int, cursor: str |
 
 
 async def search(
-    connection: asyncpg.Connection,
+    connection: Reader,
     *,
     contains: Position | None,
     bbox: Box | None,

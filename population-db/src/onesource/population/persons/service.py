@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
-from onesource.kit.db import driver_connection
+from onesource.kit.db import Reader, driver_connection
 from onesource.kit.pagination import Slice, paginate
 from onesource.population.models import Person as PersonRow
 from onesource.population.models import PersonVersion as PersonVersionRow
@@ -98,7 +98,7 @@ async def register(session: AsyncSession, create: PersonCreate, principal: Princ
     return person
 
 
-async def read(connection: asyncpg.Connection, id_number: str) -> Person:
+async def read(connection: Reader, id_number: str) -> Person:
     """The person with ``id_number`` as the API shows it; :class:`PersonNotFound` (404) otherwise."""
     person = await records.read(connection, PERSONS, id_number)
     assert isinstance(person, Person)

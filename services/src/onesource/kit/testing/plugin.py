@@ -172,7 +172,7 @@ async def running_app(app: FastAPI, tokens: TestTokens | None = None) -> AsyncIt
 @asynccontextmanager
 async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
     """Bind the app's sessions to one outer transaction that is rolled back at the end of the test."""
-    original, original_reading = app.state.sessionmaker, app.state.reading
+    original, original_reader, original_reading = app.state.sessionmaker, app.state.reader, app.state.reading
 
     @asynccontextmanager
     async def reading_in_test() -> AsyncIterator[asyncpg.Connection]:
@@ -184,10 +184,11 @@ async def rolled_back(app: FastAPI) -> AsyncIterator[AsyncConnection]:
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
         app.state.reading = reading_in_test
+        app.state.reader = (await connection.get_raw_connection()).driver_connection
         try:
             yield connection
         finally:
-            app.state.sessionmaker, app.state.reading = original, original_reading
+            app.state.sessionmaker, app.state.reader, app.state.reading = original, original_reader, original_reading
             if transaction.is_active:
                 await transaction.rollback()
 
