@@ -133,7 +133,11 @@ async def _event_latencies(bootstrap: str, seconds: float, settle: float, since:
     """Seconds from each person event's ``time`` to its arrival, for events made after ``since`` (epoch seconds)
     arriving in the next ``seconds``."""
     consumer = AIOKafkaConsumer(
-        PERSON_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="latest", enable_auto_commit=False
+        PERSON_TOPIC,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=10,  # the stopwatch, as in outbox.py: the broker must not hold its fetches
     )
     await start_client(consumer)
     latencies: list[float] = []
