@@ -24,6 +24,7 @@ from onesource.kit.consumer import EventConsumer, dead_letter_topic, is_outage
 from onesource.kit.db import create_engine, sessionmaker_for
 from onesource.kit.events import CloudEvent
 from onesource.kit.kafka import create_producer, ensure_topics
+from onesource.kit.settings import KafkaSettings
 from onesource.kit.tables import handled_event
 from onesource.kit.testing.kafka import TopicReader
 from onesource.kit.testing.plugin import Infrastructure
@@ -51,6 +52,18 @@ def widget_event(name: str, colour: str) -> CloudEvent:
 
 async def send(producer: AIOKafkaProducer, topic: str, key: str, value: bytes) -> None:
     await producer.send_and_wait(topic, key=key.encode(), value=value)
+
+
+async def publish_widgets(kafka: KafkaSettings, topic: str, names: list[str]) -> None:
+    """One widget event per name on ``topic``."""
+    producer = create_producer(kafka, client_id="tests")
+    await producer.start()
+    try:
+        for name in names:
+            event = widget_event(name, "red")
+            await send(producer, topic, event.subject, event.model_dump_json().encode())
+    finally:
+        await producer.stop()
 
 
 async def widgets_named(engine: AsyncEngine, prefix: str) -> int:
@@ -261,14 +274,10 @@ async def test_a_member_stuck_joining_its_group_is_started_again(
         join_limit_seconds=7,
     )
     task = asyncio.create_task(consumer.run_forever())
-    producer = create_producer(infrastructure.kafka, client_id="tests")
-    await producer.start()
     try:
-        event = widget_event(f"{run}-one", "red")
-        await send(producer, topic, event.subject, event.model_dump_json().encode())
+        await publish_widgets(infrastructure.kafka, topic, [f"{run}-one"])
         await eventually(lambda: widgets_present(engine, run, 1), timeout=90)
     finally:
-        await producer.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -298,16 +307,11 @@ async def test_a_member_left_without_partitions_is_no_stall(
         for _ in range(2)
     ]
     tasks = [asyncio.create_task(member.run_forever()) for member in members]
-    producer = create_producer(infrastructure.kafka, client_id="tests")
-    await producer.start()
     try:
-        for n in range(3):
-            event = widget_event(f"{run}-{n}", "blue")
-            await send(producer, topic, event.subject, event.model_dump_json().encode())
+        await publish_widgets(infrastructure.kafka, topic, [f"{run}-{n}" for n in range(3)])
         await eventually(lambda: widgets_present(engine, run, 3), timeout=60)
         await asyncio.sleep(8)  # well past the limit, the idle member still idle
     finally:
-        await producer.stop()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -325,13 +329,7 @@ async def test_an_offset_a_rebalance_took_away_is_no_reason_to_stop(
     run = f"r-{uuid.uuid4().hex[:8]}"
     topic = f"onesource.test.{run}.v1"
     await ensure_topics(infrastructure.kafka, [topic], client_id="tests")
-    producer = create_producer(infrastructure.kafka, client_id="tests")
-    await producer.start()
-    try:
-        event = widget_event(f"{run}-one", "red")
-        await send(producer, topic, event.subject, event.model_dump_json().encode())
-    finally:
-        await producer.stop()
+    await publish_widgets(infrastructure.kafka, topic, [f"{run}-one"])
     reader = AIOKafkaConsumer(topic, bootstrap_servers=infrastructure.kafka.bootstrap, auto_offset_reset="earliest")
     await reader.start()
     try:
