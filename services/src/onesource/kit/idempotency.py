@@ -162,7 +162,9 @@ async def _request_idempotency(
     factory: IdempotencyFactory | None = getattr(request.app.state, "idempotency", None)
     if factory is None:
         raise RuntimeError("this service keeps no Idempotency-Key records (ServiceSpec.idempotency_record)")
-    return factory(request, key, principal.client_id, await request_fingerprint(request))
+    # Only a key's record keeps the fingerprint: without one, the body is not hashed (a bulk load's is megabytes).
+    fingerprint = await request_fingerprint(request) if key is not None else ""
+    return factory(request, key, principal.client_id, fingerprint)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(_request_idempotency)]
