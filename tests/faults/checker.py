@@ -9,6 +9,8 @@
 - every delivered event (HTTP feed and Kafka delivery topic) is masked to its grant, comes from a source event,
   arrives once after deduplication, in version order per record, and none of the source events it is due is lost;
 - every data answer that reached a caller is masked to its grant and has its audit entry; the audit chain verifies;
+- of a registry answering GeoJSON (geo): every answer is a valid Feature and every geometry in an answer, a source
+  event or a delivered event is a valid geometry object (RFC 7946, polygons by the right-hand rule);
 - no call is answered 500: an outage is a 502, 503 or 504 the caller may retry.
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from tests.faults.geojson import feature_problems, geometry_problems
 from tests.faults.history import History
 from tests.faults.registries import Profile
 from tests.faults.workload import Write
@@ -92,6 +95,18 @@ def _marker(profile: Profile, kind: str, record: Mapping[str, Any]) -> str:
     return str(record.get(profile.markers[kind]))
 
 
+def _geometry_problems(event: Mapping[str, Any], where: str) -> list[str]:
+    """What is wrong with the geometry an event's record carries (none when it carries none: not granted)."""
+    record = (event.get("data") or {}).get("record") or {}
+    geometry = record.get("geometry")
+    return [] if geometry is None else geometry_problems(geometry, f"{where}: geometry")
+
+
+def _feature_fields(feature: Mapping[str, Any]) -> set[str]:
+    """The fields a Feature shows: its properties, and ``geometry`` when it has one (masked, it is null)."""
+    return set(feature.get("properties") or {}) | ({"geometry"} if feature.get("geometry") is not None else set())
+
+
 def check(history: History, observed: Sequence[Observed], audit_verified: Mapping[str, Any]) -> Report:
     """Every registry's writes, events, rows and answers checked; then what holds for the whole run."""
     report = Report()
@@ -144,6 +159,9 @@ def _check_registry(history: History, observed: Observed, anomalies: list[Anomal
             anomalies.append(Anomaly(f"event {event_id} keyed {record.key}, about {value['subject']}", key=record.key))
         event = SourceEvent(event_id, str(value["subject"]), kind, (record.partition, record.offset), value)
         source[event_id] = event
+        if profile.features:
+            for problem in _geometry_problems(value, f"event {event_id}"):
+                anomalies.append(Anomaly(f"source topic: {problem}", key=event.key))
         chains[event.key].append(event)
     counts["source events"] = len(source)
     counts["source copies"] = sum(
@@ -259,6 +277,9 @@ def _check_registry(history: History, observed: Observed, anomalies: list[Anomal
                         key=got.get("subject"),
                     )
                 )
+            if profile.features:
+                for problem in _geometry_problems(got, f"event {got.get('id')}"):
+                    anomalies.append(Anomaly(f"{name}: {problem}", key=got.get("subject")))
             if got.get("subject") not in ours:
                 continue
             origin = by_delivery.get(got["id"])
@@ -300,8 +321,14 @@ def _check_registry(history: History, observed: Observed, anomalies: list[Anomal
     ]
     for read in reads:
         answer = read.detail.get("answer") or {}
-        if not set(answer) <= observed.fields:
-            beyond = sorted(set(answer) - observed.fields)
+        if profile.features:
+            problems = feature_problems(answer, "answer")
+            anomalies += [Anomaly(f"read: {problem}", read.index, read.key) for problem in problems]
+            shown = _feature_fields(answer) if not problems else set()
+        else:
+            shown = set(answer)
+        if not shown <= observed.fields:
+            beyond = sorted(shown - observed.fields)
             anomalies.append(Anomaly(f"read answered {beyond} beyond the grant", read.index, read.key))
         if read.detail["request_id"] not in observed.audit_request_ids.get(str(read.key), set()):
             anomalies.append(

@@ -37,6 +37,14 @@ def _problem(response: httpx.Response) -> str | None:
     return str(problem.get("type")) if isinstance(problem, dict) else None
 
 
+def version_of(response: httpx.Response) -> int:
+    """The version a write's answer names: its ``ETag``, or (a registration answered as a GeoJSON Feature, which
+    geo sends without one) its ``properties.version``."""
+    if "etag" in response.headers:
+        return int(response.headers["etag"].strip('W/"'))
+    return int(response.json()["properties"]["version"])
+
+
 @dataclass
 class Write:
     """One write call as the checker needs it: which record, what it set, on which version."""
@@ -201,7 +209,7 @@ class Workload:
             driven.writes.append(write)
             if outcome == "ok":
                 assert response is not None
-                version = int(response.headers["etag"].strip('W/"'))
+                version = version_of(response)
                 took = True
             elif move.kind == "registered" and sequence == 1 and response is not None and response.status_code == 409:
                 driven.foreign.add(key)  # already in the registry before this run: not ours to check
