@@ -103,6 +103,8 @@ class Profile:
     features: bool = False
     """Its answers are GeoJSON Features (RFC 7946): the fields shown are the properties and a non-null ``geometry``,
     and every geometry the checker sees must be valid GeoJSON; the ``geometry`` column is compared as GeoJSON."""
+    postgis: bool = False
+    """Its database is on the mesh's PostgreSQL with PostGIS (geo's server), not on the one of the others."""
 
     def record_path(self, key: str) -> str:
         return f"{self.collection}/{key}"
@@ -368,6 +370,7 @@ GEO = Profile(
     columns=("location_description", "land_use", "status", "retired_on", "retirement_reason", "geometry"),
     records=_parcels,
     features=True,
+    postgis=True,
 )
 
 #: What the fault suite drives, in the order the workload starts them (persons first: entities need them).

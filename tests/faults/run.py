@@ -31,7 +31,7 @@ from onesource.kit.embedded import EmbeddedKafka, find_free_port
 from onesource.kit.testing.kafka import Record, TopicReader
 from onesource.kit.testing.proxy import TcpProxy
 from onesource.mesh.seed import seed_catalog, seed_demo, seed_platform, seed_subscriptions
-from onesource.mesh.state import read_health
+from onesource.mesh.state import read_health, read_pids
 from onesource.registry.directory import registries
 from onesource.standards.uscc import check_character, organisation_code_check_character
 from tests.faults.checker import Observed, Report, check
@@ -209,8 +209,19 @@ async def _pending(dsn: str) -> int:
         await connection.close()
 
 
+def _database(var: Path, pg_port: int, profile: Profile) -> str:
+    """The DSN of ``profile``'s database: on the mesh's PostgreSQL, or on its PostgreSQL with PostGIS (geo's)."""
+    port = pg_port
+    if profile.postgis:
+        pids = read_pids(var)
+        if pids is None or pids.postgis is None:
+            raise RuntimeError(f"{profile.name} needs the mesh's PostgreSQL with PostGIS; it runs none")
+        port = pids.postgis.port
+    return f"postgresql://postgres@127.0.0.1:{port}/{profile.database}"
+
+
 async def _settle(
-    pg_port: int, workload: Workload, services: dict[str, str], bootstrap: str
+    var: Path, pg_port: int, workload: Workload, services: dict[str, str], bootstrap: str
 ) -> dict[str, list[Record]]:
     """Wait until every service is ready, the registries' outboxes are published, the projector has handled every
     event of the source topics about the run's records, and the exchange's outbox is published; the source topics
@@ -225,14 +236,14 @@ async def _settle(
 
             await _eventually(ready, f"{name} ready after the faults", SETTLE_S)
 
-    async def published(database: str) -> bool:
-        return await _pending(f"postgresql://postgres@127.0.0.1:{pg_port}/{database}") == 0
+    async def published(dsn: str) -> bool:
+        return await _pending(dsn) == 0
 
     sources: dict[str, list[Record]] = {}
     ours: set[str] = set()
     for name, driven in workload.registries.items():
-        database = driven.profile.database
-        await _eventually(lambda d=database: published(d), f"{name}'s outbox published", SETTLE_S)  # type: ignore[misc]
+        dsn = _database(var, pg_port, driven.profile)
+        await _eventually(lambda d=dsn: published(d), f"{name}'s outbox published", SETTLE_S)  # type: ignore[misc]
         keys = {write.key for write in driven.writes}
         source = await TopicReader(bootstrap).read(driven.profile.topic, settle=3.0)
         sources[name] = source
@@ -253,7 +264,8 @@ async def _settle(
     # Not fatal: an event the projector never handles is a finding of the checker's ("never delivered").
     with contextlib.suppress(RuntimeError):
         await _eventually(projected, f"the projector handled the run's {len(ours)} events", PROJECTED_S)
-    await _eventually(lambda: published("onesource_exchange"), "the exchange's outbox published", SETTLE_S)
+    exchange = f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_exchange"
+    await _eventually(lambda: published(exchange), "the exchange's outbox published", SETTLE_S)
 
     def fed() -> int:
         return sum(len(driven.feed_events) for driven in workload.registries.values())
@@ -326,9 +338,9 @@ async def _projector_caught_up(pg_port: int, bootstrap: str) -> str:
     return f"projector backlog before the first fault: {behind} (worked through in {time.monotonic() - started:.0f} s)"
 
 
-async def _final_rows(pg_port: int, profile: Profile, keys: list[str]) -> dict[str, dict[str, Any]]:
+async def _final_rows(dsn: str, profile: Profile, keys: list[str]) -> dict[str, dict[str, Any]]:
     """The rows of ``keys``: their version and the columns the checker compares, dates as ISO strings."""
-    connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/{profile.database}")
+    connection = await asyncpg.connect(dsn)
     # A geometry as WKB, read here by Shapely rather than by the registry's code that the checker checks.
     selected = [f"ST_AsBinary({name}) AS {name}" if _is_geometry(profile, name) else name for name in profile.columns]
     try:
@@ -524,7 +536,7 @@ async def _run_on(
                 workload.stopping.set()
                 await load
             history.record("checker", "fault", "healed", outcome="ok", faults=nemesis.injected)
-            sources = await _settle(pg_port, workload, services, bootstrap)
+            sources = await _settle(var, pg_port, workload, services, bootstrap)
         finally:
             feed_done.set()
             await asyncio.gather(*feeds)
@@ -556,7 +568,7 @@ async def _run_on(
                     source=sorted(sources[name], key=lambda r: (r.partition, r.offset)),
                     delivery_topic=sorted(delivered, key=lambda r: (r.partition, r.offset)),
                     feed=driven.feed_events,
-                    database=await _final_rows(pg_port, profile, keys),
+                    database=await _final_rows(_database(var, pg_port, profile), profile, keys),
                     audit_request_ids=await _audit(client, gateway, admin, profile.resource, read_keys),
                     feed_subscription=grant.feed,
                     topic_subscription=grant.topic_subscription,
