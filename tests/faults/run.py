@@ -292,7 +292,8 @@ async def _followed_topics(pg_port: int) -> list[str]:
 
 
 async def _lag(bootstrap: str, topics: list[str]) -> dict[str, int]:
-    """Per topic, how many of its events the projector's group has not yet committed past."""
+    """Per topic, how many of its events the projector's group has not yet committed past (-1: the topic does not
+    exist yet, so the projector cannot have read it)."""
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await reader.start()
@@ -309,7 +310,7 @@ async def _lag(bootstrap: str, topics: list[str]) -> dict[str, int]:
     finally:
         await reader.stop()
         await admin.close()
-    lag: dict[str, int] = dict.fromkeys(topics, 0)
+    lag: dict[str, int] = {topic: 0 if reader_knows else -1 for topic, reader_knows in _known(partitions, topics)}
     for partition, end in ends.items():
         found = committed.get(partition)
         at = found.offset if found is not None and found.offset >= 0 else 0
@@ -317,7 +318,13 @@ async def _lag(bootstrap: str, topics: list[str]) -> dict[str, int]:
     return lag
 
 
-async def _projector_caught_up(pg_port: int, bootstrap: str) -> str:
+def _known(partitions: list[TopicPartition], topics: list[str]) -> list[tuple[str, bool]]:
+    """Each topic, and whether it has partitions (it exists)."""
+    having = {partition.topic for partition in partitions}
+    return [(topic, topic in having) for topic in topics]
+
+
+async def _projector_caught_up(var: Path, pg_port: int, bootstrap: str, profiles: tuple[Profile, ...]) -> str:
     """Wait until the projector's group has committed every event of every source topic it follows; what it was
     behind by, and how long it took.
 
@@ -327,14 +334,26 @@ async def _projector_caught_up(pg_port: int, bootstrap: str) -> str:
     cover it. Started after it, every event the checker waits for is the run's.
     """
     started = time.monotonic()
+    for profile in profiles:  # geo's division events on their topic first
+        dsn = _database(var, pg_port, profile)
+
+        async def published(dsn: str = dsn) -> bool:
+            return await _pending(dsn) == 0
+
+        await _eventually(published, f"{profile.name}'s outbox published before the first fault", PROJECTED_S)
     topics = await _followed_topics(pg_port)
     first = await _lag(bootstrap, topics)
 
     async def caught_up() -> bool:
-        return sum((await _lag(bootstrap, topics)).values()) == 0
+        return all(count == 0 for count in (await _lag(bootstrap, topics)).values())
 
     await _eventually(caught_up, f"the projector worked through its backlog on {topics}", PROJECTED_S)
-    behind = ", ".join(f"{topic} {count}" for topic, count in sorted(first.items()) if count) or "nothing"
+    behind = (
+        ", ".join(
+            f"{topic} {'(not created yet)' if count < 0 else count}" for topic, count in sorted(first.items()) if count
+        )
+        or "nothing"
+    )
     return f"projector backlog before the first fault: {behind} (worked through in {time.monotonic() - started:.0f} s)"
 
 
@@ -517,7 +536,7 @@ async def _run_on(
             holders.append((owner, registrar, secrets_of[registrar]))
         grantee = await _grantee(client, gateway, admin, profiles, secrets_of)
         holders += [(headers, grantee.client_id, grantee.secret) for headers in grantee.headers.values()]
-        backlog = await _projector_caught_up(pg_port, bootstrap)
+        backlog = await _projector_caught_up(var, pg_port, bootstrap, profiles)
 
         workload = Workload(gateway, registries, grantee, history, random.Random(rng.randrange(2**32)))
         nemesis = Nemesis(
