@@ -86,7 +86,7 @@ def geometry_problems(geometry: Any, where: str = "geometry") -> list[str]:
         return [problem for n, part in enumerate(parts) for problem in geometry_problems(part, f"{where}[{n}]")]
     if kind not in DEPTHS:
         return [f"{where}: unknown geometry type {kind!r}"]
-    coordinates = geometry.get("coordinates")
+    coordinates: Any = geometry.get("coordinates")
     if kind == "Polygon":
         return _polygon_problems(coordinates, f"{where}.coordinates")
     if kind == "MultiPolygon":

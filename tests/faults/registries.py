@@ -4,8 +4,9 @@ what a write of each kind sends and sets, which events it causes, what the grant
 The workload's write lifecycle, the run's set-up and the checker are written once over these descriptions. Geo is driven
 by its parcels (GeoJSON Features with polygons, shared on conditions: the run's grant is approved and confirmed);
 geo's first start publishes thousands of division events, and the run's set-up waits until the projector has worked
-through every source topic it follows before the workload and the nemesis start. Macroeconomy is not driven (yet):
-its loads are vintages rather than records with versions.
+through every source topic it follows before the workload and the nemesis start. Macroeconomy's loads are vintages
+rather than records with versions: it is described by :class:`Loads`, a second kind of description with the same
+names for what the set-up, the nemesis and the shared checks read (``Described``).
 """
 
 from __future__ import annotations
@@ -373,7 +374,77 @@ GEO = Profile(
     postgis=True,
 )
 
+# --- macroeconomy: loads of vintages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loads:
+    """A registry whose writes are loads: each makes a new vintage of a dataflow (never a new version of a record),
+    released at once with one release event, and one revision event per series whose values it changed.
+
+    What the set-up, the nemesis and the shared checks read has the names it has in :class:`Profile`.
+    """
+
+    name: str
+    resource: str
+    """The release calendar (unconditional): the grantee reads it and subscribes to it."""
+    granted: tuple[str, ...]
+    purpose: str
+    legal_basis: str
+    collection: str
+    """The release calendar below the gateway (a list: ``?flow=``)."""
+    key: str
+    """The release calendar's record key (the vintage)."""
+    topic: str
+    """The release events' topic (keyed by dataflow)."""
+    release_type: str
+    revision_topic: str
+    """The revision events' topic (keyed by ``<flow>:<series key>``)."""
+    revision_type: str
+    owner: str
+    database: str
+    flow: str
+    """The dataflow loaded."""
+    series: tuple[tuple[str, ...], ...]
+    """The series keys (dimension values in key order) loads put observations in."""
+    periods: tuple[str, ...]
+    writers: int = 2
+    readers: int = 1
+    features: bool = False
+    postgis: bool = False
+
+    def load_path(self) -> str:
+        return f"/api/{self.name}/v1/dataflows/{self.flow}/loads"
+
+
+MACROECONOMY = Loads(
+    name="macroeconomy",
+    resource="macroeconomy.release-calendar",
+    # Not the counts nor the load time: masked out of answers and events.
+    granted=("flow", "vintage", "release_at", "status", "released_at"),
+    purpose="宏观经济形势分析",
+    legal_basis="《中华人民共和国统计法》第二十六条",
+    collection="/api/macroeconomy/v1/releases",
+    key="vintage",
+    topic="onesource.macroeconomy.release.v1",
+    release_type="gov.onesource.macroeconomy.release.published.v1",
+    revision_topic="onesource.macroeconomy.revision.v1",
+    revision_type="gov.onesource.macroeconomy.series.revised.v1",
+    owner="stats",
+    database="onesource_macroeconomy",
+    flow="GDP_Q",
+    series=tuple(
+        ("Q", province, indicator, "CUR")
+        for province in ("110000", "310000", "330000", "440000")
+        for indicator in ("GDP", "VA_TERTIARY")
+    ),
+    periods=("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"),
+)
+
+#: A description of either kind.
+Described = Profile | Loads
+
 #: What the fault suite drives, in the order the workload starts them (persons first: entities need them).
-PROFILES: tuple[Profile, ...] = (POPULATION, LEGAL_ENTITY, GEO)
-#: Each profile by name (``python -m tests.faults --profiles``).
-BY_NAME: dict[str, Profile] = {profile.name: profile for profile in PROFILES}
+PROFILES: tuple[Described, ...] = (POPULATION, LEGAL_ENTITY, GEO, MACROECONOMY)
+#: Each description by name (``python -m tests.faults --profiles``).
+BY_NAME: dict[str, Described] = {profile.name: profile for profile in PROFILES}

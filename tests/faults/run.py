@@ -34,10 +34,10 @@ from onesource.mesh.seed import seed_catalog, seed_demo, seed_platform, seed_sub
 from onesource.mesh.state import read_health, read_pids
 from onesource.registry.directory import registries
 from onesource.standards.uscc import check_character, organisation_code_check_character
-from tests.faults.checker import Observed, Report, check
+from tests.faults.checker import Observed, ObservedLoads, Report, check
 from tests.faults.history import History
 from tests.faults.nemesis import KINDS, PROJECTOR_GROUP, Nemesis
-from tests.faults.registries import PROFILES, Profile
+from tests.faults.registries import PROFILES, Described, Loads, Profile
 from tests.faults.workload import Driven, Grant, Grantee, Workload
 from tests.mesh_process import start_mesh, stop_mesh
 
@@ -112,7 +112,7 @@ async def _grantee(
     client: httpx.AsyncClient,
     gateway: str,
     admin: dict[str, str],
-    profiles: tuple[Profile, ...],
+    profiles: tuple[Described, ...],
     secrets_of: dict[str, str],
 ) -> Grantee:
     """A department of its own with a consumer and, on each registry's resource, a grant and a feed and a Kafka
@@ -141,7 +141,7 @@ async def _grantee(
 
 
 async def _grant(
-    client: httpx.AsyncClient, gateway: str, bearer: str, profile: Profile, secrets_of: dict[str, str]
+    client: httpx.AsyncClient, gateway: str, bearer: str, profile: Described, secrets_of: dict[str, str]
 ) -> tuple[Grant, dict[str, str]]:
     """A grant on ``profile``'s resource and the two subscriptions under it.
 
@@ -209,7 +209,7 @@ async def _pending(dsn: str) -> int:
         await connection.close()
 
 
-def _database(var: Path, pg_port: int, profile: Profile) -> str:
+def _database(var: Path, pg_port: int, profile: Described) -> str:
     """The DSN of ``profile``'s database: on the mesh's PostgreSQL, or on its PostgreSQL with PostGIS (geo's)."""
     port = pg_port
     if profile.postgis:
@@ -242,12 +242,16 @@ async def _settle(
     sources: dict[str, list[Record]] = {}
     ours: set[str] = set()
     for name, driven in workload.registries.items():
-        dsn = _database(var, pg_port, driven.profile)
-        await _eventually(lambda d=dsn: published(d), f"{name}'s outbox published", SETTLE_S)  # type: ignore[misc]
-        keys = {write.key for write in driven.writes}
-        source = await TopicReader(bootstrap).read(driven.profile.topic, settle=3.0)
-        sources[name] = source
+        profile = driven.profile
+        dsn = _database(var, pg_port, profile)
+        await _eventually(lambda d=dsn: published(d), f"{name}'s outbox published", SETTLE_S)
+        # What the run's subscriptions follow: the records' topic, or the release events of the loaded dataflow.
+        keys = {profile.flow} if isinstance(profile, Loads) else {write.key for write in driven.writes}
+        source = await TopicReader(bootstrap).read(profile.topic, settle=3.0)
         ours |= {str(r.value["id"]) for r in source if isinstance(r.value, dict) and r.value.get("subject") in keys}
+        if isinstance(profile, Loads):
+            source += await TopicReader(bootstrap).read(profile.revision_topic, settle=3.0)
+        sources[name] = source
 
     async def projected() -> bool:
         connection = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{pg_port}/onesource_exchange")
@@ -324,7 +328,7 @@ def _known(partitions: list[TopicPartition], topics: list[str]) -> list[tuple[st
     return [(topic, topic in having) for topic in topics]
 
 
-async def _projector_caught_up(var: Path, pg_port: int, bootstrap: str, profiles: tuple[Profile, ...]) -> str:
+async def _projector_caught_up(var: Path, pg_port: int, bootstrap: str, profiles: tuple[Described, ...]) -> str:
     """Wait until the projector's group has committed every event of every source topic it follows; what it was
     behind by, and how long it took.
 
@@ -355,6 +359,29 @@ async def _projector_caught_up(var: Path, pg_port: int, bootstrap: str, profiles
         or "nothing"
     )
     return f"projector backlog before the first fault: {behind} (worked through in {time.monotonic() - started:.0f} s)"
+
+
+async def _vintages(dsn: str, loads: Loads) -> tuple[dict[int, dict[str, Any]], dict[tuple[str, str], float | None]]:
+    """Every vintage of the loaded dataflow (its request id, counts, release), and its latest value of each
+    (series key, period)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        vintages = await connection.fetch(
+            "SELECT id, request_id, observation_count, revised_count, released_at FROM vintage WHERE flow_id = $1",
+            loads.flow,
+        )
+        latest = await connection.fetch(
+            "SELECT DISTINCT ON (s.key, o.time_period) s.key, o.time_period, o.value"
+            " FROM observation o JOIN series s ON s.id = o.series_id WHERE s.flow_id = $1"
+            " ORDER BY s.key, o.time_period, o.vintage_id DESC",
+            loads.flow,
+        )
+    finally:
+        await connection.close()
+    return (
+        {int(row["id"]): dict(row) for row in vintages},
+        {(str(row["key"]), str(row["time_period"])): row["value"] for row in latest},
+    )
 
 
 async def _final_rows(dsn: str, profile: Profile, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -468,7 +495,7 @@ def _broker(log_dir: Path) -> Iterator[tuple[EmbeddedKafka, int]]:
         broker.stop()
 
 
-async def run(seed: int, faults: int, work: Path, *, profiles: tuple[Profile, ...] = PROFILES) -> Outcome:
+async def run(seed: int, faults: int, work: Path, *, profiles: tuple[Described, ...] = PROFILES) -> Outcome:
     """One run of ``faults`` faults over a mesh started in ``work``, driving ``profiles``; the checker's report."""
     rng = random.Random(seed)
     history = History(seed)
@@ -516,7 +543,7 @@ async def _run_on(
     bootstrap: str,
     document: dict[str, Any],
     started: float,
-    profiles: tuple[Profile, ...],
+    profiles: tuple[Described, ...],
 ) -> Outcome:
     gateway = str(document["gateway"])
     secrets_of = {client["client_id"]: client["client_secret"] for client in document["demo_clients"]}
@@ -564,7 +591,7 @@ async def _run_on(
                 await refresh
         # A run may outlast the tokens of its start.
         admin["Authorization"] = f"Bearer {await _token(client, gateway, 'admin', admin_secret)}"
-        observed: list[Observed] = []
+        observed: list[Observed | ObservedLoads] = []
         for name, driven in registries.items():
             profile, grant = driven.profile, grantee.grants[name]
             delivered: list[Record] = await TopicReader(bootstrap).read(grant.topic, settle=3.0)
@@ -573,22 +600,43 @@ async def _run_on(
                     f"{name}-topic", "event", "delivered", key=record.key, offset=record.offset,
                     id=(record.value or {}).get("id"),
                 )  # fmt: skip
-            keys = sorted({write.key for write in driven.writes} - driven.foreign)
             read_keys = {
                 str(op.key)
                 for op in history.of("call", "read")
-                if op.outcome == "ok" and op.detail.get("registry") == name
+                if op.outcome == "ok" and op.detail.get("registry") == name and op.key is not None
             }
+            audited = await _audit(client, gateway, admin, profile.resource, read_keys)
+            delivery_topic = sorted(delivered, key=lambda r: (r.partition, r.offset))
+            if isinstance(profile, Loads):
+                vintages, latest = await _vintages(_database(var, pg_port, profile), profile)
+                observed.append(
+                    ObservedLoads(
+                        profile=profile,
+                        loads=driven.loads,
+                        source=sorted(sources[name], key=lambda r: (r.topic, r.partition, r.offset)),
+                        vintages=vintages,
+                        latest=latest,
+                        delivery_topic=delivery_topic,
+                        feed=driven.feed_events,
+                        audit_request_ids=audited,
+                        feed_subscription=grant.feed,
+                        topic_subscription=grant.topic_subscription,
+                        subscribed_at=grant.subscribed_at,
+                        fields=grant.fields,
+                    )
+                )
+                continue
+            keys = sorted({write.key for write in driven.writes} - driven.foreign)
             observed.append(
                 Observed(
                     profile=profile,
                     writes=driven.writes,
                     foreign=driven.foreign,
                     source=sorted(sources[name], key=lambda r: (r.partition, r.offset)),
-                    delivery_topic=sorted(delivered, key=lambda r: (r.partition, r.offset)),
+                    delivery_topic=delivery_topic,
                     feed=driven.feed_events,
                     database=await _final_rows(_database(var, pg_port, profile), profile, keys),
-                    audit_request_ids=await _audit(client, gateway, admin, profile.resource, read_keys),
+                    audit_request_ids=audited,
                     feed_subscription=grant.feed,
                     topic_subscription=grant.topic_subscription,
                     subscribed_at=grant.subscribed_at,

@@ -1,6 +1,6 @@
 """The checker over a legal-entity record's and a parcel's history, without a mesh: a clean history passes, and each
 kind of breakage it must name (a lost event, a wrong final row, a field beyond the grant, an owed delivery missing, a
-geometry that is not valid GeoJSON) is named."""
+geometry that is not valid GeoJSON); and a history of loads of vintages, each way it can go wrong named."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from onesource.kit.testing.kafka import Record
-from tests.faults.checker import Observed, check, delivery_id
+from tests.faults.checker import Observed, ObservedLoads, check, delivery_id
 from tests.faults.geojson import geometry_problems
 from tests.faults.history import History
-from tests.faults.registries import GEO, LEGAL_ENTITY
-from tests.faults.workload import Write
+from tests.faults.registries import GEO, LEGAL_ENTITY, MACROECONOMY
+from tests.faults.workload import LoadCall, Write
 
 USCC = "91110105MA01ABCD2X"
 SUBSCRIBED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -88,7 +88,7 @@ def _observed(writes: list[Write], events: list[dict[str, Any]], **changed: Any)
     return replace(observed, **changed)
 
 
-def _anomalies(history: History, observed: Observed) -> list[str]:
+def _anomalies(history: History, observed: Observed | ObservedLoads) -> list[str]:
     return [anomaly.what for anomaly in check(history, [observed], {"ok": True, "entries": 0}).anomalies]
 
 
@@ -298,3 +298,116 @@ def test_geometry_problems_follow_rfc_7946(geometry: dict[str, Any], problem: st
         assert found == []
     else:
         assert any(problem in reason for reason in found), found
+
+
+# --- macroeconomy: loads of vintages ---------------------------------------------------------------------------
+
+FLOW = MACROECONOMY.flow
+LOAD_FIELDS = frozenset(MACROECONOMY.granted)
+GDP_330000 = "Q.330000.GDP.CUR"
+GDP_110000 = "Q.110000.GDP.CUR"
+
+
+def _loads_history() -> tuple[History, list[LoadCall], ObservedLoads]:
+    """Three loads: the first (vintage 1) sets two cells, the second is refused (invalid), the third (vintage 2)
+    revises one of them and adds a third; the release and revision events and the vintages they left."""
+    history = History(seed=0)
+    made = [
+        ({(GDP_330000, "2024-Q1"): 1000.5, (GDP_110000, "2024-Q1"): 2000.25}, True, "ok", 1),
+        ({(GDP_330000, "2024-Q2"): 1000.5}, False, "refused", None),
+        ({(GDP_330000, "2024-Q1"): 3000.75, (GDP_110000, "2024-Q2"): 1000.5}, True, "ok", 2),
+    ]
+    loads = []
+    for n, (observations, valid, outcome, vintage) in enumerate(made):
+        op = history.record("macroeconomy-writer-0", "call", "load", key=FLOW, outcome=outcome)
+        loads.append(LoadCall(op.index, "macroeconomy", f"request-{n}", observations, valid, outcome, vintage))
+    releases = [
+        {
+            "id": f"release-{vintage}",
+            "type": MACROECONOMY.release_type,
+            "subject": FLOW,
+            "time": (SUBSCRIBED + timedelta(minutes=vintage)).isoformat(),
+            "data": {"record": {"flow": FLOW, "vintage": vintage, "status": "released", "observation_count": 2}},
+        }
+        for vintage in (1, 2)
+    ]
+    revision = {
+        "id": "revision-2",
+        "type": MACROECONOMY.revision_type,
+        "subject": f"{FLOW}:{GDP_330000}",
+        "time": (SUBSCRIBED + timedelta(minutes=2)).isoformat(),
+        "data": {"record": {"flow": FLOW, "series_key": GDP_330000, "vintage": 2, "time_periods": ["2024-Q1"]}},
+    }
+    source = [Record(MACROECONOMY.topic, 0, n, FLOW, event, {}) for n, event in enumerate(releases)]
+    source.append(Record(MACROECONOMY.revision_topic, 0, 0, revision["subject"], revision, {}))
+    masked = [
+        {**event, "data": {"record": {k: v for k, v in event["data"]["record"].items() if k in LOAD_FIELDS}}}
+        for event in releases
+    ]
+    released = "2026-01-01T00:00:00Z"
+    observed = ObservedLoads(
+        profile=MACROECONOMY,
+        loads=loads,
+        source=source,
+        vintages={
+            1: {"request_id": "request-0", "observation_count": 2, "revised_count": 0, "released_at": released},
+            2: {"request_id": "request-2", "observation_count": 2, "revised_count": 1, "released_at": released},
+        },
+        latest={(GDP_330000, "2024-Q1"): 3000.75, (GDP_110000, "2024-Q1"): 2000.25, (GDP_110000, "2024-Q2"): 1000.5},
+        delivery_topic=[
+            Record("delivery", 0, n, FLOW, {**event, "id": delivery_id(TOPIC, event["id"])}, {})
+            for n, event in enumerate(masked)
+        ],
+        feed=[{**event, "id": delivery_id(FEED, event["id"])} for event in masked],
+        audit_request_ids={},
+        feed_subscription=FEED,
+        topic_subscription=TOPIC,
+        subscribed_at=SUBSCRIBED,
+        fields=LOAD_FIELDS,
+    )
+    return history, loads, observed
+
+
+def test_a_clean_loads_history_passes() -> None:
+    history, _, observed = _loads_history()
+    report = check(history, [observed], {"ok": True, "entries": 0})
+    assert report.anomalies == []
+    assert report.by_registry["macroeconomy"]["vintages"] == 2
+    assert report.by_registry["macroeconomy"]["revision events"] == 1
+
+
+@pytest.mark.parametrize(
+    ("breakage", "named"),
+    [
+        ("lost", "acknowledged load (vintage 2) has no vintage: lost"),
+        ("refused committed", "vintage 3 of an invalid load"),
+        ("revision missing", "vintage 2 has revision events of [], its load revised ['Q.330000.GDP.CUR']"),
+        ("release twice", "vintage 2 has 2 release events"),
+        ("latest", "latest value of ('Q.330000.GDP.CUR', '2024-Q1') is 1000.5"),
+        ("counted", "vintage 2 holds (observations, revised, released) (2, 0, True), its load (2, 1, True)"),
+        ("not released", "vintage 1 holds (observations, revised, released) (2, 0, False)"),
+        ("undelivered", "never delivered"),
+    ],
+)
+def test_each_loads_breakage_is_named(breakage: str, named: str) -> None:
+    history, _, observed = _loads_history()
+    if breakage == "lost":
+        del observed.vintages[2]  # type: ignore[attr-defined]  # a dict, made above
+    elif breakage == "refused committed":
+        observed.vintages[3] = {  # type: ignore[index]
+            "request_id": "request-1", "observation_count": 1, "revised_count": 0, "released_at": None,
+        }  # fmt: skip
+    elif breakage == "revision missing":
+        observed = replace(observed, source=observed.source[:2])
+    elif breakage == "release twice":
+        again = {**observed.source[1].value, "id": "release-2-again"}
+        observed = replace(observed, source=[*observed.source, Record(MACROECONOMY.topic, 0, 9, FLOW, again, {})])
+    elif breakage == "latest":
+        observed.latest[(GDP_330000, "2024-Q1")] = 1000.5  # type: ignore[index]
+    elif breakage == "counted":
+        observed.vintages[2]["revised_count"] = 0
+    elif breakage == "not released":
+        observed.vintages[1]["released_at"] = None
+    else:
+        observed = replace(observed, feed=list(observed.feed)[:1])
+    assert any(named in anomaly for anomaly in _anomalies(history, observed)), _anomalies(history, observed)
