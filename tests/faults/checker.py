@@ -11,6 +11,9 @@
 - every data answer that reached a caller is masked to its grant and has its audit entry; the audit chain verifies;
 - of a registry answering GeoJSON (geo): every answer is a valid Feature and every geometry in an answer, a source
   event or a delivered event is a valid geometry object (RFC 7946, polygons by the right-hand rule);
+- of a registry written by loads (macroeconomy): each load that committed made one vintage holding what it sent (none
+  for a refused or invalid load, at most one for an unknown one), with one release event in vintage order and one
+  revision event per series whose values it changed; the dataflow's latest values are the last loads';
 - no call is answered 500: an outage is a 502, 503 or 504 the caller may retry.
 """
 

@@ -1,6 +1,6 @@
-"""The checker over a legal-entity record's and a parcel's history, without a mesh: a clean history passes, and each
-kind of breakage it must name (a lost event, a wrong final row, a field beyond the grant, an owed delivery missing, a
-geometry that is not valid GeoJSON); and a history of loads of vintages, each way it can go wrong named."""
+"""The checker over a legal-entity record's, a parcel's and a dataflow's loads' histories, without a mesh: a clean
+history passes, and each kind of breakage it must name (a lost event, a wrong final row, a field beyond the grant, an
+owed delivery missing, a geometry that is not valid GeoJSON, a refused load's vintage, a missing revision) is named."""
 
 from __future__ import annotations
 
