@@ -74,7 +74,7 @@ class Nemesis:
     kafka_bootstrap: str
     injected: dict[str, int] = field(default_factory=dict)
     registries_killed: dict[str, int] = field(default_factory=dict)
-    """How often each driven registry was the one ``kill-registry`` killed."""
+    """How often each driven registry's service was the one ``kill-registry`` killed."""
 
     async def run(self, count: int) -> None:
         actions: dict[str, Callable[[random.Random], Awaitable[str]]] = {
@@ -114,9 +114,10 @@ class Nemesis:
     async def _kill_registry(self, rng: random.Random) -> str:
         """Kill one of the registries the workload drives, with a write of its own in flight."""
         driven = self.workload.registries[rng.choice(sorted(self.workload.registries))]
-        how = await self._kill(driven.profile.name, lambda: driven.inflight_writes > 0)
-        self.registries_killed[driven.profile.name] = self.registries_killed.get(driven.profile.name, 0) + 1
-        return f"{driven.profile.name}: {how}"
+        how = await self._kill(driven.profile.service, lambda: driven.inflight_writes > 0)
+        service = driven.profile.service
+        self.registries_killed[service] = self.registries_killed.get(service, 0) + 1
+        return f"{service}: {how}"
 
     async def _kill(self, service: str, moment: Callable[[], bool]) -> str:
         """SIGKILL ``service``'s process group at a moment ``moment()`` holds (a call in flight), and wait until the
@@ -181,8 +182,8 @@ class Nemesis:
         await asyncio.gather(*(asyncio.to_thread(server.stop, "immediate") for server in servers))
         await asyncio.sleep(down)
         await asyncio.gather(*(asyncio.to_thread(server.start) for server in servers))
-        for registry in self.workload.registries:
-            await self._ready(registry)
+        for service in sorted({driven.profile.service for driven in self.workload.registries.values()}):
+            await self._ready(service)
         ports = ", ".join(str(server.port) for server in servers)
         return f"pg_ctl stop -m immediate (port {ports}), down {down:.1f} s"
 

@@ -2,7 +2,8 @@
 what a write of each kind sends and sets, which events it causes, what the grantee is granted, where it publishes.
 
 The workload's write lifecycle, the run's set-up and the checker are written once over these descriptions. Geo is driven
-by its parcels (GeoJSON Features with polygons, shared on conditions: the run's grant is approved and confirmed);
+by two profiles, its parcels and its addresses (GeoJSON Features with polygons and points, shared on conditions: the
+run's grants are approved and confirmed);
 geo's first start publishes thousands of division events, and the run's set-up waits until the projector has worked
 through every source topic it follows before the workload and the nemesis start. Macroeconomy's loads are vintages
 rather than records with versions: it is described by :class:`Loads`, a second kind of description with the same
@@ -74,9 +75,9 @@ class Profile:
     """A registry as the fault suite drives and checks it."""
 
     name: str
-    """The mesh's service name (what the nemesis kills, what the gateway routes by)."""
+    """The mesh's service name (what the nemesis kills, what the gateway routes by), unless ``service`` says it."""
     resource: str
-    """The catalog resource the grantee is granted (an unconditional one: granted at once)."""
+    """The catalog resource the grantee is granted (unconditional, or approved and confirmed in the set-up)."""
     granted: tuple[str, ...]
     purpose: str
     legal_basis: str
@@ -106,6 +107,11 @@ class Profile:
     and every geometry the checker sees must be valid GeoJSON; the ``geometry`` column is compared as GeoJSON."""
     postgis: bool = False
     """Its database is on the mesh's PostgreSQL with PostGIS (geo's server), not on the one of the others."""
+    service: str = ""
+    """The mesh's service, when another profile drives it too (geo's parcels and addresses); ``name`` otherwise."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "service", self.service or self.name)
 
     def record_path(self, key: str) -> str:
         return f"{self.collection}/{key}"
@@ -374,6 +380,93 @@ GEO = Profile(
     postgis=True,
 )
 
+# --- geo: addresses ------------------------------------------------------------------------------------------
+
+ADDRESSES = "/api/geo/v1/addresses"
+
+
+def point(rng: random.Random) -> dict[str, Any]:
+    """A door's location somewhere in 丰台区 (a GeoJSON Point, CGCS2000)."""
+    return {
+        "type": "Point",
+        "coordinates": [round(116.1 + rng.random() * 0.3, 6), round(39.8 + rng.random() * 0.05, 6)],
+    }
+
+
+@dataclass
+class AddressLifecycle:
+    code: str
+    location: dict[str, Any]
+    retires: bool
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.code
+
+    def register(self, marker: str) -> Move:
+        # The road names the write; a door number on it is the least GB/T 23705 asks below the town.
+        properties = {"address_code": self.code, "town": "卢沟桥街道", "road": marker, "door_number": "1号"}
+        body = {"type": "Feature", "geometry": self.location, "properties": properties}
+        sets = {
+            "road": marker, "door_number": "1号", "geometry": self.location, "status": "active", "retired_on": None,
+            "retirement_reason": None,
+        }  # fmt: skip
+        return Move("registered", "POST", ADDRESSES, body, marker, sets)
+
+    def update(self, marker: str, rng: random.Random) -> Move:
+        # The door number is not granted: the delivered change must come masked without it.
+        properties = {"road": marker, "door_number": f"{rng.randint(1, 999)}号"}
+        body: dict[str, Any] = {"properties": properties}
+        sets: dict[str, Any] = dict(properties)
+        if rng.random() < 0.5:  # the door moved (renumbered streets are new addresses; this is a survey's fix)
+            body["geometry"] = sets["geometry"] = point(rng)
+        return Move("updated", "PATCH", f"{ADDRESSES}/{self.key}", body, marker, sets)
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        if step > 0 or not self.retires:
+            return None
+        marker = new_marker("注销")
+        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()  # never in the future
+        body = {"retired_on": day, "reason": marker}
+        return Move(
+            "retired", "POST", f"{ADDRESSES}/{self.key}/retirement", body, marker,
+            {"status": "retired", "retired_on": day, "retirement_reason": marker}, final=True,
+        )  # fmt: skip
+
+
+def _addresses(rng: random.Random) -> RecordMaker:
+    def address(living: Sequence[str]) -> Lifecycle:
+        # Town (never 000), community and sequence drawn from 10^12 codes: two writers never meet.
+        code = f"{COUNTY}{rng.randrange(1, 1000):03d}{rng.randrange(1000):03d}{rng.randrange(10**6):06d}"
+        return AddressLifecycle(code, point(rng), retires=rng.random() < 0.4)
+
+    return address
+
+
+GEO_ADDRESS = Profile(
+    name="geo-address",
+    service="geo",
+    resource="geo.address",
+    # Not the town, the door number, the county or the retirement date: masked out of answers and events.
+    granted=("address_code", "road", "full_address", "status", "retirement_reason", "geometry"),
+    purpose="不动产登记信息核验",
+    legal_basis="《不动产登记暂行条例》第二十七条",
+    collection=ADDRESSES,
+    key="address_code",
+    topic="onesource.geo.address.v1",
+    event_type="gov.onesource.geo.address.{}.v1",
+    kinds=("registered", "updated", "retired"),
+    markers={"registered": "road", "updated": "road", "retired": "retirement_reason"},
+    owner="nrb",
+    database="onesource_geo",
+    table="address",
+    columns=("road", "door_number", "status", "retired_on", "retirement_reason", "geometry"),
+    records=_addresses,
+    writers=1,
+    features=True,
+    postgis=True,
+)
+
 # --- macroeconomy: loads of vintages ---------------------------------------------------------------------------
 
 
@@ -413,6 +506,11 @@ class Loads:
     features: bool = False
     postgis: bool = False
 
+    @property
+    def service(self) -> str:
+        """The mesh's service."""
+        return self.name
+
     def load_path(self) -> str:
         return f"/api/{self.name}/v1/dataflows/{self.flow}/loads"
 
@@ -445,6 +543,6 @@ MACROECONOMY = Loads(
 Described = Profile | Loads
 
 #: What the fault suite drives, in the order the workload starts them (persons first: entities need them).
-PROFILES: tuple[Described, ...] = (POPULATION, LEGAL_ENTITY, GEO, MACROECONOMY)
+PROFILES: tuple[Described, ...] = (POPULATION, LEGAL_ENTITY, GEO, GEO_ADDRESS, MACROECONOMY)
 #: Each description by name (``python -m tests.faults --profiles``).
 BY_NAME: dict[str, Described] = {profile.name: profile for profile in PROFILES}

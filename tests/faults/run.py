@@ -520,7 +520,7 @@ async def run(seed: int, faults: int, work: Path, *, profiles: tuple[Described, 
         process, document = await asyncio.to_thread(start_mesh, var, env, pg_port=pg_port, seed=False)
         try:
             document["demo_clients"] = await asyncio.to_thread(
-                _seed, var, document, env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"], {profile.name for profile in profiles}
+                _seed, var, document, env["ONESOURCE_BOOTSTRAP_ADMIN_SECRET"], {profile.service for profile in profiles}
             )
             return await _run_on(
                 seed, faults, rng, history, var, pg_port, proxy, bootstrap, document, started, profiles
