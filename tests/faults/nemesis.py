@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from onesource.kit.embedded import EmbeddedPostgres
+from onesource.kit.embedded import EmbeddedPostgres, PostgresBinaries
 from onesource.kit.kafka import start_client
 from onesource.kit.testing.proxy import TcpProxy
 from onesource.mesh.state import read_health, read_pids
@@ -74,7 +74,7 @@ class Nemesis:
     kafka_bootstrap: str
     injected: dict[str, int] = field(default_factory=dict)
     registries_killed: dict[str, int] = field(default_factory=dict)
-    """How often each driven registry was the one ``kill-registry`` killed."""
+    """How often each driven registry's service was the one ``kill-registry`` killed."""
 
     async def run(self, count: int) -> None:
         actions: dict[str, Callable[[random.Random], Awaitable[str]]] = {
@@ -114,9 +114,10 @@ class Nemesis:
     async def _kill_registry(self, rng: random.Random) -> str:
         """Kill one of the registries the workload drives, with a write of its own in flight."""
         driven = self.workload.registries[rng.choice(sorted(self.workload.registries))]
-        how = await self._kill(driven.profile.name, lambda: driven.inflight_writes > 0)
-        self.registries_killed[driven.profile.name] = self.registries_killed.get(driven.profile.name, 0) + 1
-        return f"{driven.profile.name}: {how}"
+        how = await self._kill(driven.profile.service, lambda: driven.inflight_writes > 0)
+        service = driven.profile.service
+        self.registries_killed[service] = self.registries_killed.get(service, 0) + 1
+        return f"{service}: {how}"
 
     async def _kill(self, service: str, moment: Callable[[], bool]) -> str:
         """SIGKILL ``service``'s process group at a moment ``moment()`` holds (a call in flight), and wait until the
@@ -167,14 +168,24 @@ class Nemesis:
         return f"broker unreachable for {outage:.1f} s"
 
     async def _restart_postgres(self, rng: random.Random) -> str:
-        server = EmbeddedPostgres(self.var / "postgres", port=self.pg_port)
+        """The mesh's PostgreSQL stopped ``-m immediate`` and started again; with it, when a driven registry keeps
+        its data there, the PostgreSQL with PostGIS (geo's)."""
+        servers = [EmbeddedPostgres(self.var / "postgres", port=self.pg_port)]
+        pids = read_pids(self.var)
+        if any(driven.profile.postgis for driven in self.workload.registries.values()):
+            if pids is None or pids.postgis is None:
+                raise NemesisFailed(f"a driven registry needs PostGIS; the mesh runs none (mesh.pids: {pids})")
+            record = pids.postgis
+            binaries = PostgresBinaries(Path(record.bin_dir), 0, "PostgreSQL with PostGIS")
+            servers.append(EmbeddedPostgres(Path(record.data_dir), port=record.port, binaries=binaries))
         down = rng.uniform(0.2, 2.0)
-        await asyncio.to_thread(server.stop, "immediate")
+        await asyncio.gather(*(asyncio.to_thread(server.stop, "immediate") for server in servers))
         await asyncio.sleep(down)
-        await asyncio.to_thread(server.start)
-        for registry in self.workload.registries:
-            await self._ready(registry)
-        return f"pg_ctl stop -m immediate, down {down:.1f} s"
+        await asyncio.gather(*(asyncio.to_thread(server.start) for server in servers))
+        for service in sorted({driven.profile.service for driven in self.workload.registries.values()}):
+            await self._ready(service)
+        ports = ", ".join(str(server.port) for server in servers)
+        return f"pg_ctl stop -m immediate (port {ports}), down {down:.1f} s"
 
     async def _rebalance(self, rng: random.Random) -> str:
         """A member joins the projector's group on one driven registry's topic (it takes partitions, consumes, never

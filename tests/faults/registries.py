@@ -1,9 +1,13 @@
 """The registries the fault workload drives, each as a small description: where its records are, what key names them,
 what a write of each kind sends and sets, which events it causes, what the grantee is granted, where it publishes.
 
-The workload's write lifecycle, the run's set-up and the checker are written once over these descriptions. Geo and
-macroeconomy are not driven (yet): geo's first start publishes thousands of division events the projector would work
-through before the run's own, and macroeconomy's loads are vintages rather than records with versions.
+The workload's write lifecycle, the run's set-up and the checker are written once over these descriptions. Geo is driven
+by two profiles, its parcels and its addresses (GeoJSON Features with polygons and points, shared on conditions: the
+run's grants are approved and confirmed);
+geo's first start publishes thousands of division events, and the run's set-up waits until the projector has worked
+through every source topic it follows before the workload and the nemesis start. Macroeconomy's loads are vintages
+rather than records with versions: it is described by :class:`Loads`, a second kind of description with the same
+names for what the set-up, the nemesis and the shared checks read (``Described``).
 """
 
 from __future__ import annotations
@@ -71,9 +75,9 @@ class Profile:
     """A registry as the fault suite drives and checks it."""
 
     name: str
-    """The mesh's service name (what the nemesis kills, what the gateway routes by)."""
+    """The mesh's service name (what the nemesis kills, what the gateway routes by), unless ``service`` says it."""
     resource: str
-    """The catalog resource the grantee is granted (an unconditional one: granted at once)."""
+    """The catalog resource the grantee is granted (unconditional, or approved and confirmed in the set-up)."""
     granted: tuple[str, ...]
     purpose: str
     legal_basis: str
@@ -98,6 +102,16 @@ class Profile:
     readers: int = 1
     gives_representatives: bool = False
     """Its records are persons: those left alive may represent entities."""
+    features: bool = False
+    """Its answers are GeoJSON Features (RFC 7946): the fields shown are the properties and a non-null ``geometry``,
+    and every geometry the checker sees must be valid GeoJSON; the ``geometry`` column is compared as GeoJSON."""
+    postgis: bool = False
+    """Its database is on the mesh's PostgreSQL with PostGIS (geo's server), not on the one of the others."""
+    service: str = ""
+    """The mesh's service, when another profile drives it too (geo's parcels and addresses); ``name`` otherwise."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "service", self.service or self.name)
 
     def record_path(self, key: str) -> str:
         return f"{self.collection}/{key}"
@@ -254,5 +268,281 @@ LEGAL_ENTITY = Profile(
     records=_entities,
 )
 
+# --- geo: parcels --------------------------------------------------------------------------------------------
+
+PARCELS = "/api/geo/v1/parcels"
+#: 北京市丰台区: a county that exists today, the first six digits of every parcel code (GB/T 37346-2019).
+COUNTY = "110106"
+#: GB/T 21010-2017 second-level classes a parcel may be put to.
+LAND_USES = ("0101", "0201", "0301", "0501", "0601", "0701", "0702", "0801", "1001")
+
+
+def _ring(west: float, south: float, east: float, north: float, *, clockwise: bool) -> list[list[float]]:
+    """A closed rectangular linear ring, its first position the south-west corner."""
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return ring[::-1] if clockwise else ring
+
+
+def boundary(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A rectangular parcel somewhere in 丰台区, sometimes with a courtyard (a hole): the polygon as sent, each ring
+    in either orientation, and as the registry must store and answer it — the exterior counterclockwise, holes
+    clockwise (RFC 7946 §3.1.6, the right-hand rule)."""
+    west, south = round(116.1 + rng.random() * 0.3, 6), round(39.8 + rng.random() * 0.05, 6)
+    east, north = round(west + 0.0005 + rng.random() * 0.002, 6), round(south + 0.0005 + rng.random() * 0.002, 6)
+    stored = [_ring(west, south, east, north, clockwise=False)]
+    if rng.random() < 0.3:
+        margin_x, margin_y = round((east - west) / 4, 6), round((north - south) / 4, 6)
+        hole = (
+            round(west + margin_x, 6),
+            round(south + margin_y, 6),
+            round(east - margin_x, 6),
+            round(north - margin_y, 6),
+        )
+        stored.append(_ring(*hole, clockwise=True))
+    sent = [ring[::-1] if rng.random() < 0.5 else ring for ring in stored]  # a reversed closed ring stays closed
+    return {"type": "Polygon", "coordinates": sent}, {"type": "Polygon", "coordinates": stored}
+
+
+@dataclass
+class ParcelLifecycle:
+    code: str
+    land_use: str
+    sent: dict[str, Any]
+    """The boundary its registration sends."""
+    stored: dict[str, Any]
+    """That boundary as the registry must keep it."""
+    retires: bool
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.code
+
+    def register(self, marker: str) -> Move:
+        properties = {"parcel_code": self.code, "land_use": self.land_use, "location_description": marker}
+        body = {"type": "Feature", "geometry": self.sent, "properties": properties}
+        sets = {
+            "location_description": marker, "land_use": self.land_use, "geometry": self.stored, "status": "active",
+            "retired_on": None, "retirement_reason": None,
+        }  # fmt: skip
+        return Move("registered", "POST", PARCELS, body, marker, sets)
+
+    def update(self, marker: str, rng: random.Random) -> Move:
+        # The land use is not granted: the delivered change must come masked without it.
+        properties = {"location_description": marker, "land_use": rng.choice(LAND_USES)}
+        body: dict[str, Any] = {"properties": properties}
+        sets: dict[str, Any] = dict(properties)
+        if rng.random() < 0.5:  # a new boundary (re-surveyed)
+            body["geometry"], sets["geometry"] = boundary(rng)
+        return Move("updated", "PATCH", f"{PARCELS}/{self.key}", body, marker, sets)
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        if step > 0 or not self.retires:
+            return None
+        marker = new_marker("注销")
+        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()  # never in the future
+        body = {"retired_on": day, "reason": marker}
+        return Move(
+            "retired", "POST", f"{PARCELS}/{self.key}/retirement", body, marker,
+            {"status": "retired", "retired_on": day, "retirement_reason": marker}, final=True,
+        )  # fmt: skip
+
+
+def _parcels(rng: random.Random) -> RecordMaker:
+    def parcel(living: Sequence[str]) -> Lifecycle:
+        # Cadastral district, sub-district and sequence drawn from 10^11 codes: two writers never meet.
+        number = f"{rng.randrange(10**11):011d}"
+        code = f"{COUNTY}{number[:6]}GB{number[6:]}"
+        sent, stored = boundary(rng)
+        return ParcelLifecycle(code, rng.choice(LAND_USES), sent, stored, retires=rng.random() < 0.4)
+
+    return parcel
+
+
+GEO = Profile(
+    name="geo",
+    resource="geo.parcel",
+    # Not the land use, its name, the area, the county or the retirement date: masked out of answers and events.
+    granted=("parcel_code", "location_description", "status", "retirement_reason", "geometry"),
+    purpose="不动产登记信息核验",
+    legal_basis="《不动产登记暂行条例》第二十七条",
+    collection=PARCELS,
+    key="parcel_code",
+    topic="onesource.geo.parcel.v1",
+    event_type="gov.onesource.geo.parcel.{}.v1",
+    kinds=("registered", "updated", "retired"),
+    markers={"registered": "location_description", "updated": "location_description", "retired": "retirement_reason"},
+    owner="nrb",
+    database="onesource_geo",
+    table="parcel",
+    columns=("location_description", "land_use", "status", "retired_on", "retirement_reason", "geometry"),
+    records=_parcels,
+    features=True,
+    postgis=True,
+)
+
+# --- geo: addresses ------------------------------------------------------------------------------------------
+
+ADDRESSES = "/api/geo/v1/addresses"
+
+
+def point(rng: random.Random) -> dict[str, Any]:
+    """A door's location somewhere in 丰台区 (a GeoJSON Point, CGCS2000)."""
+    return {
+        "type": "Point",
+        "coordinates": [round(116.1 + rng.random() * 0.3, 6), round(39.8 + rng.random() * 0.05, 6)],
+    }
+
+
+@dataclass
+class AddressLifecycle:
+    code: str
+    location: dict[str, Any]
+    retires: bool
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.code
+
+    def register(self, marker: str) -> Move:
+        # The road names the write; a door number on it is the least GB/T 23705 asks below the town.
+        properties = {"address_code": self.code, "town": "卢沟桥街道", "road": marker, "door_number": "1号"}
+        body = {"type": "Feature", "geometry": self.location, "properties": properties}
+        sets = {
+            "road": marker, "door_number": "1号", "geometry": self.location, "status": "active", "retired_on": None,
+            "retirement_reason": None,
+        }  # fmt: skip
+        return Move("registered", "POST", ADDRESSES, body, marker, sets)
+
+    def update(self, marker: str, rng: random.Random) -> Move:
+        # The door number is not granted: the delivered change must come masked without it.
+        properties = {"road": marker, "door_number": f"{rng.randint(1, 999)}号"}
+        body: dict[str, Any] = {"properties": properties}
+        sets: dict[str, Any] = dict(properties)
+        if rng.random() < 0.5:  # the door moved (renumbered streets are new addresses; this is a survey's fix)
+            body["geometry"] = sets["geometry"] = point(rng)
+        return Move("updated", "PATCH", f"{ADDRESSES}/{self.key}", body, marker, sets)
+
+    def transition(self, step: int, sequence: int) -> Move | None:
+        if step > 0 or not self.retires:
+            return None
+        marker = new_marker("注销")
+        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()  # never in the future
+        body = {"retired_on": day, "reason": marker}
+        return Move(
+            "retired", "POST", f"{ADDRESSES}/{self.key}/retirement", body, marker,
+            {"status": "retired", "retired_on": day, "retirement_reason": marker}, final=True,
+        )  # fmt: skip
+
+
+def _addresses(rng: random.Random) -> RecordMaker:
+    def address(living: Sequence[str]) -> Lifecycle:
+        # Town (never 000), community and sequence drawn from 10^12 codes: two writers never meet.
+        code = f"{COUNTY}{rng.randrange(1, 1000):03d}{rng.randrange(1000):03d}{rng.randrange(10**6):06d}"
+        return AddressLifecycle(code, point(rng), retires=rng.random() < 0.4)
+
+    return address
+
+
+GEO_ADDRESS = Profile(
+    name="geo-address",
+    service="geo",
+    resource="geo.address",
+    # Not the town, the door number, the county or the retirement date: masked out of answers and events.
+    granted=("address_code", "road", "full_address", "status", "retirement_reason", "geometry"),
+    purpose="不动产登记信息核验",
+    legal_basis="《不动产登记暂行条例》第二十七条",
+    collection=ADDRESSES,
+    key="address_code",
+    topic="onesource.geo.address.v1",
+    event_type="gov.onesource.geo.address.{}.v1",
+    kinds=("registered", "updated", "retired"),
+    markers={"registered": "road", "updated": "road", "retired": "retirement_reason"},
+    owner="nrb",
+    database="onesource_geo",
+    table="address",
+    columns=("road", "door_number", "status", "retired_on", "retirement_reason", "geometry"),
+    records=_addresses,
+    writers=1,
+    features=True,
+    postgis=True,
+)
+
+# --- macroeconomy: loads of vintages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Loads:
+    """A registry whose writes are loads: each makes a new vintage of a dataflow (never a new version of a record),
+    released at once with one release event, and one revision event per series whose values it changed.
+
+    What the set-up, the nemesis and the shared checks read has the names it has in :class:`Profile`.
+    """
+
+    name: str
+    resource: str
+    """The release calendar (unconditional): the grantee reads it and subscribes to it."""
+    granted: tuple[str, ...]
+    purpose: str
+    legal_basis: str
+    collection: str
+    """The release calendar below the gateway (a list: ``?flow=``)."""
+    key: str
+    """The release calendar's record key (the vintage)."""
+    topic: str
+    """The release events' topic (keyed by dataflow)."""
+    release_type: str
+    revision_topic: str
+    """The revision events' topic (keyed by ``<flow>:<series key>``)."""
+    revision_type: str
+    owner: str
+    database: str
+    flow: str
+    """The dataflow loaded."""
+    series: tuple[tuple[str, ...], ...]
+    """The series keys (dimension values in key order) loads put observations in."""
+    periods: tuple[str, ...]
+    writers: int = 2
+    readers: int = 1
+    features: bool = False
+    postgis: bool = False
+
+    @property
+    def service(self) -> str:
+        """The mesh's service."""
+        return self.name
+
+    def load_path(self) -> str:
+        return f"/api/{self.name}/v1/dataflows/{self.flow}/loads"
+
+
+MACROECONOMY = Loads(
+    name="macroeconomy",
+    resource="macroeconomy.release-calendar",
+    # Not the counts nor the load time: masked out of answers and events.
+    granted=("flow", "vintage", "release_at", "status", "released_at"),
+    purpose="宏观经济形势分析",
+    legal_basis="《中华人民共和国统计法》第二十六条",
+    collection="/api/macroeconomy/v1/releases",
+    key="vintage",
+    topic="onesource.macroeconomy.release.v1",
+    release_type="gov.onesource.macroeconomy.release.published.v1",
+    revision_topic="onesource.macroeconomy.revision.v1",
+    revision_type="gov.onesource.macroeconomy.series.revised.v1",
+    owner="stats",
+    database="onesource_macroeconomy",
+    flow="GDP_Q",
+    series=tuple(
+        ("Q", province, indicator, "CUR")
+        for province in ("110000", "310000", "330000", "440000")
+        for indicator in ("GDP", "VA_TERTIARY")
+    ),
+    periods=("2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"),
+)
+
+#: A description of either kind.
+Described = Profile | Loads
+
 #: What the fault suite drives, in the order the workload starts them (persons first: entities need them).
-PROFILES: tuple[Profile, ...] = (POPULATION, LEGAL_ENTITY)
+PROFILES: tuple[Described, ...] = (POPULATION, LEGAL_ENTITY, GEO, GEO_ADDRESS, MACROECONOMY)
+#: Each description by name (``python -m tests.faults --profiles``).
+BY_NAME: dict[str, Described] = {profile.name: profile for profile in PROFILES}
