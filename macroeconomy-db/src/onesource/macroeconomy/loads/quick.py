@@ -32,6 +32,8 @@ from onesource.macroeconomy.series.periods import PeriodError, parse
 #: (``float`` alone also takes ``nan``, ``inf``, ``1_000`` and spaces, which these characters exclude).
 _NOT_NUMERIC = b"0123456789eE.+-"
 _NONE_IF_EMPTY: dict[str, None] = {"": None}
+#: Rows checked at a time within a block.
+_STEP = 8192
 
 
 class _CollectorPause:
@@ -145,6 +147,10 @@ class QuickCsv:
         self._dimensions = dimensions
         self._attributes = attributes
         self._series_positions = [by_name[c.id] for c in (*dimensions, *attributes)]
+        self._attribute_ids = [a.id for a in attributes]
+        self._components = [*dimensions, *attributes]
+        self._fine: list[set[str]] = [set() for _ in self._components]
+        """Per component of the series, the values found fine (regions: before their periods are looked at)."""
         self._frequency_position = by_name["FREQ"]
         self._time_position = by_name["TIME_PERIOD"]
         self._value_position = by_name.get("OBS_VALUE")
@@ -180,13 +186,30 @@ class QuickCsv:
         The block's :attr:`~.checking.CheckedLoad.series` are those first seen in it (numbered from the load's
         first), its periods every period seen so far.
         """
-        with _COLLECTOR_PAUSE:
-            return self._block(size)
-
-    def _block(self, size: int) -> CheckedLoad | None:
         header = self._header
         if header is None:
             return None
+        first_new = len(self.found.series)
+        block = CheckedLoad([], [], [], [], [], [])
+        with _COLLECTOR_PAUSE:
+            while size > 0 and not self.finished:
+                # a few thousand rows at a time: their strings stay in the processor's caches from one column
+                # to the next (a hundred thousand at once took half as long again, measured)
+                step = min(size, _STEP)
+                part = self._part(header, step)
+                if part is None:
+                    return None
+                size -= step
+                block.series_numbers.extend(part.series_numbers)
+                block.period_numbers.extend(part.period_numbers)
+                block.values.extend(part.values)
+                block.statuses.extend(part.statuses)
+        block.series.extend(self.found.series[first_new:])
+        block.periods.extend(self.found.periods)
+        return block
+
+    def _part(self, header: CsvHeader, size: int) -> CheckedLoad | None:
+        """The next ``size`` rows at most, checked (:attr:`~.checking.CheckedLoad.series` and periods left empty)."""
         read = self._rows.block(size)
         if read is None:
             return None
@@ -198,15 +221,19 @@ class QuickCsv:
             numbers = [first_line + n for n, line in enumerate(lines) if line]
             lines = list(filter(None, lines))
         count, fields = len(lines), header.fields
-        first_new = len(self.found.series)
         if not count:
-            return CheckedLoad([], list(self.found.periods), [], [], [], [])
+            return CheckedLoad([], [], [], [], [], [])
         if list(map(str.count, lines, itertools.repeat(","))).count(fields - 1) != count:
             return None  # a row with another number of fields
         cells = ",".join(lines).split(",")
 
+        columns: dict[int, list[str]] = {}
+
         def column(position: int) -> list[str]:
-            return cells[position::fields]
+            found = columns.get(position)
+            if found is None:
+                found = columns[position] = cells[position::fields]
+            return found
 
         action = header.action_column
         if (
@@ -239,9 +266,7 @@ class QuickCsv:
                 return None
             if codes:
                 statuses = list(map(_NONE_IF_EMPTY.get, given, given))
-        return CheckedLoad(
-            self.found.series[first_new:], list(self.found.periods), series_numbers, period_numbers, values, statuses
-        )
+        return CheckedLoad([], [], series_numbers, period_numbers, values, statuses)
 
     def _series_numbers(self, texts: list[str], numbers: list[int] | None, first_line: int) -> list[int] | None:
         """Each row's series number, new series checked and numbered; ``None`` when a rule refuses one (or may)."""
@@ -265,18 +290,17 @@ class QuickCsv:
         key = series_key(dimensions)
         if key in self._keys:  # the same key with other attributes: a conflict, or a missing attribute
             return False
-        for dimension, value in zip(self._dimensions, dimensions, strict=True):
-            if value == "" or (dimension.id == "FREQ" and value not in self.flow.frequencies):
+        for fine, component, value in zip(self._fine, self._components, values, strict=True):
+            if value in fine:  # each distinct value of each column is checked once (regions: with their periods)
+                continue
+            if value == "" or (component.id == "FREQ" and value not in self.flow.frequencies):
+                return False  # a value missing (mandatory, or RowChecker decides), or a frequency not held
+            if component.codelist != AREA_CODELIST and code_problem(component, value, None, None):
                 return False
-            if dimension.codelist != AREA_CODELIST and code_problem(dimension, value, None, None):
-                return False
-        attributes = {}
-        for attribute, value in zip(self._attributes, values[count:], strict=True):
-            if value == "" or code_problem(attribute, value, None, None):
-                return False  # a mandatory one missing, or an optional one empty (RowChecker decides)
-            attributes[attribute.id] = value
+            fine.add(value)
         self._keys.add(key)
         self._series[text] = len(self.found.series)
+        attributes = dict(zip(self._attribute_ids, values[count:], strict=True))
         self.found.series.append(LoadedSeries(key, dimensions, attributes, line))
         return True
 
