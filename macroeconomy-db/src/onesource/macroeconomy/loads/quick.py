@@ -310,10 +310,12 @@ class QuickCsv:
         if len(distinct) == 1:
             (frequency,) = distinct
             known = self._periods.setdefault(frequency, {})
-            if not known.keys() >= set(texts):  # new periods, numbered in the order they first appear
-                for text in dict.fromkeys(texts):
-                    if text not in known and not self._new_period(frequency, text):
-                        return None
+            found = list(map(known.get, texts))
+            if None not in found:
+                return found  # type: ignore[return-value]
+            for text in dict.fromkeys(texts):  # new periods, numbered in the order they first appear
+                if text not in known and not self._new_period(frequency, text):
+                    return None
             return list(map(known.__getitem__, texts))
         # several frequencies in one block: each row's own (rarer; a tuple per row)
         pairs = list(zip(frequencies, texts, strict=True))
