@@ -79,6 +79,7 @@ def check_json(body: bytes, flow: Dataflow) -> CheckedLoad:
 
 #: Rows checked and loaded at a time: the next block is checked (in a thread) while the database loads one.
 BLOCK_ROWS = 100_000
+FIRST_BLOCK_ROWS = 20_000
 
 
 def _conflicts(series: list[LoadedSeries], existing: Mapping[str, repository.KnownSeries]) -> list[RowProblem]:
@@ -224,8 +225,9 @@ async def _load_quickly(
     session: AsyncSession, flow: Dataflow, quick: QuickCsv, release_at: datetime | None, by: Principal
 ) -> Vintage | None:
     storing, now = await _begin(session, flow, "sdmx-csv", release_at, by)
+    # the first block small: the database has work sooner
     pending: asyncio.Future[CheckedLoad | None] | None = asyncio.ensure_future(
-        asyncio.to_thread(quick.block, BLOCK_ROWS)
+        asyncio.to_thread(quick.block, min(BLOCK_ROWS, FIRST_BLOCK_ROWS))
     )
     try:
         while pending is not None:
