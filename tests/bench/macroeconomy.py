@@ -6,18 +6,24 @@ read of one observation by primary key on a pooled connection. Load: the same 1,
 quarterly series × 40 quarters) as an SDMX-CSV 2.0 load through the API (parsed, every row checked against the
 structure, series created, the vintage and its release event written) against ``COPY`` of the same rows, already
 typed, into the same ``observation`` table (series rows already there); alternating rounds on emptied tables,
-medians. A load's target is the bulk-import one (≥ 50% of the raw rate).
+medians. A load's target is the bulk-import one (≥ 50% of the raw rate). Next to the rates, the CPU each side spent
+(this process, which holds both the client and the app, and the database's backends): the machines are shared,
+and the ratio of wall-clock rates moves with whatever else runs there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import statistics
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
 
 import httpx
+import psutil
 from rich.console import Console
 from sqlalchemy import text
 
@@ -64,6 +70,56 @@ def _rows(series: int) -> tuple[list[DemoRow], list[str]]:
     return rows, regions
 
 
+class _Cpu:
+    """CPU seconds spent by this process (client and app) and by the database's backends, where it can see them.
+
+    The machines are shared: next to wall-clock rates, the CPU each side used says what contention hid.
+    """
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+        self.python: list[float] = []
+        self.database: list[float | None] = []
+
+    async def _backends(self) -> dict[int, float] | None:
+        async with self.engine.connect() as connection:
+            pids = (
+                await connection.execute(
+                    # this connection too: the pool may hand it to the step next
+                    text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+                )
+            ).scalars()
+            found: dict[int, float] = {}
+            for pid in pids:
+                try:
+                    process = psutil.Process(pid)
+                    if "postgres" not in process.name():
+                        return None  # another machine's database
+                    times = process.cpu_times()
+                except psutil.Error:
+                    return None  # another machine's database, or no right to look
+                found[pid] = times.user + times.system
+            return found
+
+    @asynccontextmanager
+    async def measured(self) -> AsyncIterator[None]:
+        """Count what the block spends (a backend opened meanwhile counts from zero)."""
+        before, python = await self._backends(), time.process_time()
+        yield
+        python = time.process_time() - python
+        after = await self._backends()
+        self.python.append(python)
+        if before is None or after is None:
+            self.database.append(None)
+        else:
+            self.database.append(sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items()))
+
+    def median(self) -> str:
+        database = [cpu for cpu in self.database if cpu is not None]
+        python = f"{statistics.median(self.python):.2f} s Python"
+        return f"{python} + {statistics.median(database):.2f} s PostgreSQL" if database else python
+
+
 async def _empty(engine: Any) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("TRUNCATE observation, series, vintage, outbox_event RESTART IDENTITY CASCADE"))
@@ -71,20 +127,23 @@ async def _empty(engine: Any) -> None:
         await connection.execute(text("CHECKPOINT"))
 
 
-async def _load(client: httpx.AsyncClient, registrar: dict[str, str], body: bytes, rows: int) -> float:
-    started = time.perf_counter()
-    response = await client.post(
-        "/v1/dataflows/GDP_Q/loads",
-        content=body,
-        headers={**registrar, "Content-Type": "application/vnd.sdmx.data+csv;version=2.0.0"},
-    )
-    seconds = time.perf_counter() - started
+async def _load(
+    client: httpx.AsyncClient, registrar: dict[str, str], body: bytes, rows: int, cpu: _Cpu | None = None
+) -> float:
+    async with cpu.measured() if cpu else contextlib.nullcontext():
+        started = time.perf_counter()
+        response = await client.post(
+            "/v1/dataflows/GDP_Q/loads",
+            content=body,
+            headers={**registrar, "Content-Type": "application/vnd.sdmx.data+csv;version=2.0.0"},
+        )
+        seconds = time.perf_counter() - started
     assert response.status_code == 201, response.text[:2000]
     assert response.json()["observation_count"] == rows
     return seconds
 
 
-async def _raw(engine: Any, rows: list[DemoRow]) -> float:
+async def _raw(engine: Any, rows: list[DemoRow], cpu: _Cpu) -> float:
     """Seconds to COPY the typed observations, after writing their series rows (not timed)."""
     async with engine.begin() as connection:
         await connection.execute(
@@ -107,11 +166,13 @@ async def _raw(engine: Any, rows: list[DemoRow]) -> float:
         (ids[".".join(row.key)], row.period, 1, periods[row.period].start, periods[row.period].end, row.value, "A")
         for row in rows
     ]
-    started = time.perf_counter()
-    async with engine.begin() as loading:
-        driver = (await loading.get_raw_connection()).driver_connection
-        await driver.copy_records_to_table("observation", records=records, columns=OBSERVATION_COLUMNS)
-    return time.perf_counter() - started
+    async with cpu.measured():
+        started = time.perf_counter()
+        async with engine.begin() as loading:
+            driver = (await loading.get_raw_connection()).driver_connection
+            await driver.copy_records_to_table("observation", records=records, columns=OBSERVATION_COLUMNS)
+        seconds = time.perf_counter() - started
+    return seconds
 
 
 async def bench_macroeconomy(servers: Infrastructure, console: Console) -> Table:
@@ -147,6 +208,7 @@ async def _bench_macroeconomy(servers: Infrastructure, console: Console) -> Tabl
     )
     raw_seconds: list[float] = []
     load_seconds: list[float] = []
+    raw_cpu, load_cpu = _Cpu(engine), _Cpu(engine)
     async with running_app(create_app(settings), tokens) as app:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://macroeconomy", timeout=1200
@@ -155,9 +217,9 @@ async def _bench_macroeconomy(servers: Infrastructure, console: Console) -> Tabl
                 for step in ("raw", "load") if round_ % 2 == 0 else ("load", "raw"):
                     await _empty(engine)
                     if step == "raw":
-                        raw_seconds.append(await _raw(engine, rows))
+                        raw_seconds.append(await _raw(engine, rows, raw_cpu))
                     else:
-                        load_seconds.append(await _load(client, registrar(), body, len(rows)))
+                        load_seconds.append(await _load(client, registrar(), body, len(rows), load_cpu))
                 console.print(
                     f"round {round_ + 1}: raw COPY {len(rows) / raw_seconds[-1]:,.0f} obs/s, "
                     f"load {len(rows) / load_seconds[-1]:,.0f} obs/s"
@@ -174,6 +236,7 @@ async def _bench_macroeconomy(servers: Infrastructure, console: Console) -> Tabl
                     load_rate / raw_rate >= 0.5,
                 )
             )
+            table.rows.append(Row("load, CPU per run", load_cpu.median(), raw_cpu.median(), "—", "—", None))
             # the last round may have been the raw one: the query needs the API's load
             if load_seconds and round_ % 2 == 1:
                 await _empty(engine)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from onesource.macroeconomy.dataflows.definitions import DATAFLOWS
@@ -106,3 +108,11 @@ def test_the_quick_check_gives_up_where_a_row_may_be_refused(text: str) -> None:
     assert slow(text) is None
     with pytest.raises(InvalidLoad):
         check_csv(text, FLOW)
+
+
+def test_the_collector_runs_again_after_a_block_accepted_or_not() -> None:
+    assert gc.isenabled()
+    assert quick_csv(GOOD[0], FLOW) is not None
+    assert gc.isenabled()
+    assert quick_csv(BAD[0], FLOW) is None
+    assert gc.isenabled()

@@ -251,3 +251,31 @@ async def test_a_load_checked_and_stored_block_by_block_is_one_vintage(client, g
     calendar = (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"]
     assert len(calendar) == 2
     assert (await client.get("/v1/data/GDP_Q/Q.480000.GDP.CUR", headers=registrar)).status_code == 404
+
+
+async def test_a_period_given_twice_in_another_block_is_refused_with_its_line(
+    client, gdp_csv, registrar, monkeypatch
+) -> None:
+    from onesource.macroeconomy.loads import service
+
+    # the quick load leaves repeats to the observation table's key: refused there, then worded row by row
+    monkeypatch.setattr(service, "BLOCK_ROWS", 2)
+    rows = [
+        ("Q", "530000", "GDP", "CUR", "2024-Q1", "1", ""),
+        ("Q", "530000", "GDP", "CUR", "2024-Q2", "2", ""),
+        ("Q", "540000", "GDP", "CUR", "2024-Q1", "3", ""),
+        ("Q", "530000", "GDP", "CUR", "2024-Q1", "4", ""),  # line 5: line 2 again
+    ]
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422, response.text
+    assert [(e["line"], e["column"], e["component"]) for e in response.json()["errors"]] == [(5, 8, "TIME_PERIOD")]
+    assert "given twice (also at line 2)" in response.json()["errors"][0]["reason"]
+    assert (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"] == []
+    # a revision of series the registry has goes through the staging table: refused the same way
+    first = gdp_csv(*rows[:3])
+    assert (await client.post(LOADS, content=first, headers={**registrar, "Content-Type": CSV})).status_code == 201
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 422, response.text
+    assert [(e["line"], e["component"]) for e in response.json()["errors"]] == [(5, "TIME_PERIOD")]
+    calendar = (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"]
+    assert [release["observation_count"] for release in calendar] == [3]

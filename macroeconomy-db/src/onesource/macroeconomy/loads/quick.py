@@ -1,165 +1,184 @@
-"""The quick check of SDMX-CSV loads: every rule decided once per distinct value, a row a few lookups.
+"""The quick check of SDMX-CSV loads: column by column, every rule decided once per distinct value.
 
 A large load repeats a few values in every row (a series' dimensions and attributes, the periods, the statuses).
-:func:`quick_csv` reads the rows as :mod:`.parsing` does and applies :class:`~.checking.RowChecker`'s rules, the
-same functions, once per series, per period and per (area, period). It only accepts: at the first row it cannot
-accept (any problem, or anything unusual) it gives up, and the load is checked again by ``RowChecker``, which finds
-and words every problem with its line and column. So an accepted load is one ``RowChecker`` accepts, with the same
-observations (a test holds them so), and a refused one is reported exactly as before.
+:class:`QuickCsv` splits a block of rows into columns and applies :class:`~.checking.RowChecker`'s rules, the same
+functions, once per series, per period and per (area, period); what is left per row (lookups, the duplicate check,
+the numbers) is done by the interpreter's built-ins over whole columns (``map``, ``set``, ``str.split``), without a
+Python step per row: a million rows are most of a load's time otherwise. It only accepts: at the first block it
+cannot accept (any problem, or anything unusual) it gives up, and the load is checked again by ``RowChecker``,
+which finds and words every problem with its line and column. So an accepted load is one ``RowChecker`` accepts,
+with the same observations (a test holds them so), and a refused one is reported exactly as before.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import itertools
 import math
 import sys
-from collections.abc import Iterator, Mapping
-from operator import itemgetter
+import threading
+from collections.abc import Callable, Iterator
 
 from onesource.macroeconomy.dataflows.codes import code_problem
-from onesource.macroeconomy.dataflows.definitions import AREA_CODELIST, CODELISTS, Dataflow
-from onesource.macroeconomy.loads.checking import NUMBER, CheckedLoad, LoadedSeries
-from onesource.macroeconomy.loads.parsing import LOADABLE_ACTIONS, UnreadableLoad, csv_header
+from onesource.macroeconomy.dataflows.definitions import AREA_CODELIST, CODELISTS, Component, Dataflow
+from onesource.macroeconomy.loads.checking import CheckedLoad, LoadedSeries
+from onesource.macroeconomy.loads.parsing import LOADABLE_ACTIONS, CsvHeader, UnreadableLoad, csv_header
 from onesource.macroeconomy.series.keys import series_key
 from onesource.macroeconomy.series.periods import PeriodError, parse
 
-
-class _SeriesState:
-    """What the quick check knows of one series of the load: its number, area codes and periods seen."""
-
-    __slots__ = ("areas", "frequency", "number", "periods", "seen")
-
-    def __init__(self, number: int, frequency: str, periods: dict[str, int], areas: list[dict[int, bool]]) -> None:
-        self.number = number
-        self.frequency = frequency
-        self.periods = periods
-        """Period text → number, shared by the series of one frequency."""
-        self.areas = areas
-        """Per area-coded dimension, whether its value is a division during each period (by number)."""
-        self.seen: set[int] = set()
+#: What a number of SDMX-CSV may hold besides digits: with ``float`` accepting it, exactly ``checking.NUMBER``
+#: (``float`` alone also takes ``nan``, ``inf``, ``1_000`` and spaces, which these characters exclude).
+_NOT_NUMERIC = b"0123456789eE.+-"
+_NONE_IF_EMPTY: dict[str, None] = {"": None}
+#: Rows checked at a time within a block.
+_STEP = 8192
 
 
-class QuickCsvCheck:
-    """Checks SDMX-CSV rows by the same rules as :class:`RowChecker`, deciding each rule once per distinct value.
+class _CollectorPause:
+    """The cyclic garbage collector held off while a block is checked (by one thread or several at once).
 
-    Rows of a load repeat a few values (a series' dimensions and attributes, the periods, the statuses), so each
-    rule runs once per series, per period or per (area, period), and a row costs a few lookups. It only accepts:
-    at the first row it cannot accept (any problem, or anything unusual) it gives up, and the caller checks the
-    whole load with :class:`RowChecker`, which finds and words every problem with its line and column.
+    A block is a few lists of a hundred thousand strings and numbers, which reference counting frees; the rows'
+    new series would set the collector off many times over, each time walking those lists again (a third of the
+    check's time, measured). Between blocks it runs as before.
     """
 
-    def __init__(self, flow: Dataflow, columns: Mapping[int, str]) -> None:
-        self.flow = flow
-        structure = flow.structure
-        by_name = {name: position for position, name in columns.items()}
-        self._dimensions = list(structure.dimensions)
-        self._attributes = [a for a in structure.series_attributes() if a.id in by_name or a.mandatory]
-        # a missing mandatory attribute column: every row is refused, by RowChecker
-        self.usable = all(a.id in by_name for a in self._attributes)
-        self.series_positions = [by_name[c.id] for c in (*self._dimensions, *self._attributes) if c.id in by_name]
-        self.time_position = by_name["TIME_PERIOD"]
-        self.value_position = by_name.get("OBS_VALUE")
-        self.status_position = by_name.get("OBS_STATUS")
-        status = structure.component("OBS_STATUS")
-        self.statuses = frozenset(CODELISTS[status.codelist].names()) if status and status.codelist else None
-        """The codes ``OBS_STATUS`` may have (``None``: any)."""
-        self._area_dimensions = [
-            position for position, dimension in enumerate(self._dimensions) if dimension.codelist == AREA_CODELIST
-        ]
-        self._periods: dict[str, dict[str, int]] = {}
-        self._areas: dict[str, dict[int, bool]] = {}
-        self._by_key: dict[tuple[str, ...], tuple[str, ...]] = {}
-        self.found = CheckedLoad([], [], [], [], [], [])
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._resume = False
 
-    def series(self, cells: tuple[str, ...], line: int) -> _SeriesState | None:
-        """A series first seen at ``line``: its state, or ``None`` when a rule refuses it (or may)."""
-        count = len(self._dimensions)
-        dimensions = cells[:count]
-        if dimensions in self._by_key:  # the same key with other attributes: a conflict, or a missing attribute
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._holders:
+                self._resume = gc.isenabled()
+                gc.disable()
+            self._holders += 1
+
+    def __exit__(self, *_: object) -> None:
+        with self._lock:
+            self._holders -= 1
+            if not self._holders and self._resume:
+                gc.enable()
+
+
+_COLLECTOR_PAUSE = _CollectorPause()
+
+
+class _Rows:
+    """The records of a load as lines of comma-separated fields, block by block (an empty line: ``""``).
+
+    Text without quotes, NULs and lone carriage returns is what RFC 4180 reads as lines of comma-separated fields,
+    and splitting it is faster than the CSV reader; other text goes through the reader, each record joined again
+    (a field holding a comma or a line break then makes the block one the quick check gives up on).
+    """
+
+    def __init__(self, text: str) -> None:
+        self._reader: Iterator[list[str]] | None = None
+        self._lines: list[str] = []
+        self._at = 0
+        if '"' in text or "\x00" in text:
+            self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+            return
+        if "\r" not in text:
+            self._lines = text.split("\n")
+        else:  # CRLF throughout, as SDMX tools write it, is split at once; otherwise line ends are counted
+            self._lines = text.split("\r\n")
+            breaks = len(self._lines) - 1
+            if text.count("\r") != breaks:
+                self._lines = []
+                self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a lone carriage return
+                return
+            if text.count("\n") != breaks:
+                self._lines = text.replace("\r\n", "\n").split("\n")  # line ends mixed
+        if self._lines and self._lines[-1] == "":
+            self._lines.pop()  # the last line's end
+
+    def header(self) -> list[str] | None:
+        """The header row's fields (``None``: the text is empty)."""
+        if self._reader is not None:
+            return next(self._reader, None)
+        if not self._lines:
             return None
-        for dimension, value in zip(self._dimensions, dimensions, strict=True):
-            if value == "" or (dimension.id == "FREQ" and value not in self.flow.frequencies):
-                return None
-            if dimension.codelist != AREA_CODELIST and code_problem(dimension, value, None, None):
-                return None
-        attributes = {}
-        for attribute, value in zip(self._attributes, cells[count:], strict=True):
-            if value == "" or code_problem(attribute, value, None, None):
-                return None  # a mandatory one missing, or an optional one empty (RowChecker decides)
-            attributes[attribute.id] = value
-        self._by_key[dimensions] = cells
-        frequency = dimensions[[d.id for d in self._dimensions].index("FREQ")]
-        state = _SeriesState(
-            len(self.found.series),
-            frequency,
-            self._periods.setdefault(frequency, {}),
-            [self._areas.setdefault(dimensions[position], {}) for position in self._area_dimensions],
-        )
-        self.found.series.append(LoadedSeries(series_key(dimensions), dimensions, attributes, line))
-        return state
+        self._at = 1
+        return self._lines[0].split(",")
 
-    def period(self, state: _SeriesState, text: str) -> int | None:
-        """The number of a period first seen in a series of its frequency, or ``None`` when it is not one."""
+    def block(self, size: int) -> tuple[list[str], bool] | None:
+        """The next ``size`` records at most, each as one line, and whether they are the last; ``None``: give up."""
+        if self._reader is None:
+            lines = self._lines[self._at : self._at + size]
+            self._at += len(lines)
+            return lines, self._at >= len(self._lines)
         try:
-            period = parse(text, state.frequency)
-        except PeriodError:
+            records = list(itertools.islice(self._reader, size))
+        except csv.Error:
             return None
-        number = state.periods[text] = len(self.found.periods)
-        self.found.periods.append(period)
-        return number
-
-    def area(self, state: _SeriesState, period_number: int) -> bool:
-        """Whether the series' area codes are divisions during the period (remembered per area and period)."""
-        period = self.found.periods[period_number]
-        dimensions = self.found.series[state.number].dimensions
-        fine = True
-        for position, known in zip(self._area_dimensions, state.areas, strict=True):
-            ok = known.get(period_number)
-            if ok is None:
-                ok = known[period_number] = (
-                    code_problem(self._dimensions[position], dimensions[position], period.start, period.end) is None
-                )
-            fine = fine and ok
-        return fine
-
-
-def _records(text: str) -> tuple[Iterator[list[str]], bool]:
-    """The CSV records of ``text``, and whether they were split plainly (an empty line is then ``[""]``).
-
-    Text without quotes, NULs and lone carriage returns is what RFC 4180 reads as lines of comma-separated
-    fields, and splitting it is faster than the CSV reader; other text goes through the reader.
-    """
-    if '"' in text or "\x00" in text or text.count("\r") != text.count("\r\n"):
-        return csv.reader(io.StringIO(text, newline=""), strict=True), False
-    return map(str.split, text.replace("\r\n", "\n").split("\n"), itertools.repeat(",")), True
+        if [""] in records:
+            return None  # a line of one empty quoted field: a row of one field, refused by RowChecker
+        lines = list(map(",".join, records))
+        joined = "".join(lines)
+        if "\n" in joined or "\r" in joined:
+            return None
+        return lines, len(records) < size
 
 
 class QuickCsv:
     """The quick check of one SDMX-CSV load, block by block (the next block is checked while one loads)."""
 
-    def __init__(self, text: str, flow: Dataflow) -> None:
-        records, self._plain = _records(text)
-        self._check: QuickCsvCheck | None = None
-        try:
-            header = csv_header(next(records, None), flow)
-        except (UnreadableLoad, csv.Error):
-            return
-        check = QuickCsvCheck(flow, header.columns)
-        if check.usable:
-            self._check = check
-            self._header = header
-            # an accepted record is one line (no field it accepts holds a line break): its line is its number
-            self._lines = enumerate(records, start=2)
-            self._known: dict[tuple[str, ...], _SeriesState] = {}
+    def __init__(self, text: str, flow: Dataflow, *, repeats: bool = True) -> None:
+        """``repeats``: look for a series and period given twice (else whoever stores the rows must refuse them)."""
+        self.flow = flow
         self.finished = False
         """Whether every row has been read."""
+        self._rows = _Rows(text)
+        self._header: CsvHeader | None = None
+        try:
+            header = csv_header(self._rows.header(), flow)
+        except (UnreadableLoad, csv.Error):
+            return
+        structure = flow.structure
+        by_name = {name: position for position, name in header.columns.items()}
+        dimensions = list(structure.dimensions)
+        attributes = [a for a in structure.series_attributes() if a.id in by_name or a.mandatory]
+        if not all(a.id in by_name for a in attributes):
+            return  # a mandatory attribute's column missing: every row is refused, by RowChecker
+        self._header = header
+        self._dimensions = dimensions
+        self._attributes = attributes
+        self._series_positions = [by_name[c.id] for c in (*dimensions, *attributes)]
+        self._attribute_ids = [a.id for a in attributes]
+        self._components = [*dimensions, *attributes]
+        self._fine: list[set[str]] = [set() for _ in self._components]
+        """Per component of the series, the values found fine (regions: before their periods are looked at)."""
+        self._frequency_position = by_name["FREQ"]
+        self._time_position = by_name["TIME_PERIOD"]
+        self._value_position = by_name.get("OBS_VALUE")
+        self._status_position = by_name.get("OBS_STATUS")
+        status = structure.component("OBS_STATUS")
+        self._statuses = frozenset(CODELISTS[status.codelist].names()) if status and status.codelist else None
+        """The codes ``OBS_STATUS`` may have (``None``: any)."""
+        self._areas = [
+            (by_name[dimension.id], dimension) for dimension in dimensions if dimension.codelist == AREA_CODELIST
+        ]
+        self._line = 2
+        """The line of the next record (an accepted record is one line: no field it accepts holds a line break)."""
+        self._series: dict[str, int] = {}
+        """Series text (its dimensions and attributes, comma-separated) → number."""
+        self._keys: set[str] = set()
+        """Dimension values of the series (the same key with other attributes: a conflict RowChecker words)."""
+        self._periods: dict[str, dict[str, int]] = {}
+        """Per frequency, period text → number."""
+        self._area_periods: dict[tuple[int, str], set[int]] = {}
+        """Per area-coded column and code, the periods (by number) it is a division during."""
+        self._pairs: set[complex] | None = set() if repeats else None
+        """Every (series, period) of the load so far, the two numbers as one value."""
+        self.found = CheckedLoad([], [], [], [], [], [])
 
     @property
     def usable(self) -> bool:
         """Whether its header lets it check rows at all (else ``RowChecker`` has the load)."""
-        return self._check is not None
+        return self._header is not None
 
     def block(self, size: int) -> CheckedLoad | None:
         """The next ``size`` observations at most (none: the load is read); ``None`` at a row it cannot accept.
@@ -167,81 +186,197 @@ class QuickCsv:
         The block's :attr:`~.checking.CheckedLoad.series` are those first seen in it (numbered from the load's
         first), its periods every period seen so far.
         """
-        check = self._check
-        if check is None:
+        header = self._header
+        if header is None:
             return None
-        header, plain, known = self._header, self._plain, self._known
-        fields, structure_id, action = header.fields, check.flow.structure_id, header.action_column
-        series_of = itemgetter(*check.series_positions)
-        time, value_at, status_at = check.time_position, check.value_position, check.status_position
-        statuses = check.statuses
-        first_new = len(check.found.series)
-        series_numbers: list[int] = []
-        period_numbers: list[int] = []
-        values: list[float | None] = []
-        loaded_statuses: list[str | None] = []
-        number = NUMBER.match
-        isfinite = math.isfinite
-        read = 0
+        first_new = len(self.found.series)
+        block = CheckedLoad([], [], [], [], [], [])
+        with _COLLECTOR_PAUSE:
+            while size > 0 and not self.finished:
+                # a few thousand rows at a time: their strings stay in the processor's caches from one column
+                # to the next (a hundred thousand at once took half as long again, measured)
+                step = min(size, _STEP)
+                part = self._part(header, step)
+                if part is None:
+                    return None
+                size -= step
+                block.series_numbers.extend(part.series_numbers)
+                block.period_numbers.extend(part.period_numbers)
+                block.values.extend(part.values)
+                block.statuses.extend(part.statuses)
+        block.series.extend(self.found.series[first_new:])
+        block.periods.extend(self.found.periods)
+        return block
+
+    def _part(self, header: CsvHeader, size: int) -> CheckedLoad | None:
+        """The next ``size`` rows at most, checked (:attr:`~.checking.CheckedLoad.series` and periods left empty)."""
+        read = self._rows.block(size)
+        if read is None:
+            return None
+        lines, self.finished = read
+        first_line = self._line
+        self._line += len(lines)
+        numbers: list[int] | None = None  # the line of each row, when empty lines are left out
+        if "" in lines:
+            numbers = [first_line + n for n, line in enumerate(lines) if line]
+            lines = list(filter(None, lines))
+        count, fields = len(lines), header.fields
+        if not count:
+            return CheckedLoad([], [], [], [], [], [])
+        if list(map(str.count, lines, itertools.repeat(","))).count(fields - 1) != count:
+            return None  # a row with another number of fields
+        cells = ",".join(lines).split(",")
+
+        columns: dict[int, list[str]] = {}
+
+        def column(position: int) -> list[str]:
+            found = columns.get(position)
+            if found is None:
+                found = columns[position] = cells[position::fields]
+            return found
+
+        action = header.action_column
+        if (
+            column(0).count("dataflow") != count
+            or column(1).count(self.flow.structure_id) != count
+            or (action is not None and not set(column(action)) <= LOADABLE_ACTIONS)
+        ):
+            return None
+        texts = list(map(",".join, zip(*map(column, self._series_positions), strict=True)))
+        series_numbers = self._series_numbers(texts, numbers, first_line)
+        if series_numbers is None:
+            return None
+        period_numbers = self._period_numbers(column(self._frequency_position), column(self._time_position))
+        if period_numbers is None or not self._areas_hold(column, period_numbers):
+            return None
+        if self._pairs is not None:
+            before = len(self._pairs)
+            self._pairs.update(map(complex, series_numbers, period_numbers))
+            if len(self._pairs) - before != count:
+                return None  # a series and period given twice
+        values = self._values(column(self._value_position) if self._value_position is not None else None, count)
+        if values is None:
+            return None
+        statuses: list[str | None] = [None] * count
+        if self._status_position is not None:
+            given = column(self._status_position)
+            codes = set(given)
+            codes.discard("")
+            if self._statuses is not None and not codes <= self._statuses:
+                return None
+            if codes:
+                statuses = list(map(_NONE_IF_EMPTY.get, given, given))
+        return CheckedLoad([], [], series_numbers, period_numbers, values, statuses)
+
+    def _series_numbers(self, texts: list[str], numbers: list[int] | None, first_line: int) -> list[int] | None:
+        """Each row's series number, new series checked and numbered; ``None`` when a rule refuses one (or may)."""
+        known = self._series
+        found = list(map(known.get, texts))
+        if None not in found:
+            return found  # type: ignore[return-value]
+        # the first row of each series: its line (reversed, each text's last index in the dict is its first)
+        first = dict(zip(reversed(texts), range(len(texts) - 1, -1, -1), strict=True))
+        for text, position in sorted(((t, first[t]) for t in first if t not in known), key=lambda new: new[1]):
+            line = numbers[position] if numbers is not None else first_line + position
+            if not self._new_series(text, line):
+                return None
+        return list(map(known.__getitem__, texts))
+
+    def _new_series(self, text: str, line: int) -> bool:
+        """Check and number a series first seen at ``line``; ``False`` when a rule refuses it (or may)."""
+        values = text.split(",")
+        count = len(self._dimensions)
+        dimensions = tuple(values[:count])
+        key = series_key(dimensions)
+        if key in self._keys:  # the same key with other attributes: a conflict, or a missing attribute
+            return False
+        for fine, component, value in zip(self._fine, self._components, values, strict=True):
+            if value in fine:  # each distinct value of each column is checked once (regions: with their periods)
+                continue
+            if value == "" or (component.id == "FREQ" and value not in self.flow.frequencies):
+                return False  # a value missing (mandatory, or RowChecker decides), or a frequency not held
+            if component.codelist != AREA_CODELIST and code_problem(component, value, None, None):
+                return False
+            fine.add(value)
+        self._keys.add(key)
+        self._series[text] = len(self.found.series)
+        attributes = dict(zip(self._attribute_ids, values[count:], strict=True))
+        self.found.series.append(LoadedSeries(key, dimensions, attributes, line))
+        return True
+
+    def _period_numbers(self, frequencies: list[str], texts: list[str]) -> list[int] | None:
+        """Each row's period number, new periods parsed; ``None`` when one is not a period of its row's frequency."""
+        distinct = set(frequencies)
+        if len(distinct) == 1:
+            (frequency,) = distinct
+            known = self._periods.setdefault(frequency, {})
+            found = list(map(known.get, texts))
+            if None not in found:
+                return found  # type: ignore[return-value]
+            for text in dict.fromkeys(texts):  # new periods, numbered in the order they first appear
+                if text not in known and not self._new_period(frequency, text):
+                    return None
+            return list(map(known.__getitem__, texts))
+        # several frequencies in one block: each row's own (rarer; a tuple per row)
+        pairs = list(zip(frequencies, texts, strict=True))
+        for frequency, text in dict.fromkeys(pairs):
+            if text not in self._periods.setdefault(frequency, {}) and not self._new_period(frequency, text):
+                return None
+        return [self._periods[frequency][text] for frequency, text in pairs]
+
+    def _new_period(self, frequency: str, text: str) -> bool:
         try:
-            for line, record in itertools.islice(self._lines, size):
-                read += 1
-                if len(record) != fields:
-                    if not record or (plain and record == [""]):
-                        continue  # an empty line
-                    return None
-                if (
-                    record[0] != "dataflow"
-                    or record[1] != structure_id
-                    or (action is not None and record[action] not in LOADABLE_ACTIONS)
-                ):
-                    return None
-                cells = series_of(record)
-                state = known.get(cells)
-                if state is None:
-                    state = check.series(cells, line)
-                    if state is None:
-                        return None
-                    known[cells] = state
-                text = record[time]
-                period = state.periods.get(text)
-                if period is None:
-                    period = check.period(state, text)
-                    if period is None:
-                        return None
-                if period in state.seen:
-                    return None
-                for area in state.areas:  # one for each area-coded dimension
-                    if area.get(period) is not True and not check.area(state, period):
-                        return None
-                state.seen.add(period)
-                given = record[value_at] if value_at is not None else ""
-                if given:
-                    if not number(given):
-                        return None
-                    value: float | None = float(given)
-                    if not isfinite(value):  # type: ignore[arg-type]
-                        return None
-                else:
-                    value = None
-                status = record[status_at] if status_at is not None else ""
-                if status and statuses is not None and status not in statuses:
-                    return None
-                series_numbers.append(state.number)
-                period_numbers.append(period)
-                values.append(value)
-                loaded_statuses.append(status or None)
-        except csv.Error:
+            period = parse(text, frequency)
+        except PeriodError:
+            return False
+        self._periods[frequency][text] = len(self.found.periods)
+        self.found.periods.append(period)
+        return True
+
+    def _areas_hold(self, column: Callable[[int], list[str]], period_numbers: list[int]) -> bool:
+        """Whether each row's area codes are divisions during its period (decided per code and period)."""
+        in_block = set(period_numbers)
+        for position, dimension in self._areas:
+            codes: list[str] = column(position)
+            doubtful = set()
+            for code in set(codes):
+                held = self._area_periods.setdefault((position, code), set())
+                for number in in_block - held:
+                    if self._holds(dimension, code, number):
+                        held.add(number)
+                    else:
+                        doubtful.add(code)
+            if not doubtful:
+                continue
+            # a code that was no division during some period of the block: its own rows' periods, one by one
+            for code, number in {(c, p) for c, p in zip(codes, period_numbers, strict=True) if c in doubtful}:
+                if number not in self._area_periods[position, code]:
+                    return False
+        return True
+
+    def _holds(self, dimension: Component, code: str, number: int) -> bool:
+        period = self.found.periods[number]
+        return code_problem(dimension, code, period.start, period.end) is None
+
+    @staticmethod
+    def _values(given: list[str] | None, count: int) -> list[float | None] | None:
+        """``OBS_VALUE`` of each row (``None``: empty); ``None`` when one may not be a finite number."""
+        if given is None:
+            return [None] * count
+        present = given if "" not in given else list(filter(None, given))
+        joined = "".join(present)
+        if not joined.isascii() or joined.encode().translate(None, _NOT_NUMERIC):
             return None
-        self.finished = read < size
-        return CheckedLoad(
-            check.found.series[first_new:],
-            list(check.found.periods),
-            series_numbers,
-            period_numbers,
-            values,
-            loaded_statuses,
-        )
+        try:
+            numbers = list(map(float, present))
+        except ValueError:
+            return None
+        if not math.isfinite(sum(numbers)):  # an infinite one (or finite ones summing past the range: given up)
+            return None
+        if present is given:
+            return numbers  # type: ignore[return-value]
+        found = iter(numbers)
+        return [next(found) if value else None for value in given]
 
 
 def quick_csv(text: str, flow: Dataflow) -> CheckedLoad | None:

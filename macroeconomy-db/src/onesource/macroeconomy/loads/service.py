@@ -79,6 +79,8 @@ def check_json(body: bytes, flow: Dataflow) -> CheckedLoad:
 
 #: Rows checked and loaded at a time: the next block is checked (in a thread) while the database loads one.
 BLOCK_ROWS = 100_000
+#: The first block's rows: few, so that the database has work while the interpreter checks the next.
+FIRST_BLOCK_ROWS = 20_000
 
 
 def _conflicts(series: list[LoadedSeries], existing: Mapping[str, repository.KnownSeries]) -> list[RowProblem]:
@@ -132,12 +134,14 @@ class _Storing:
         # from the first series the registry has, statuses left to it are settled against the earlier vintages
         # as the rows go in; before, every row is of a new series: nothing earlier to revise, its status is A
         self._revising = self._revising or bool(existing)
+        # built in a thread (tens of milliseconds a block): the event loop stays free for other requests meanwhile
+        rows = await asyncio.to_thread(
+            repository.observation_copy, self.series_ids, vintage.id, block, undecided="" if self._revising else "A"
+        )
         if self._revising:
-            lines = repository.observation_lines(self.series_ids, vintage.id, block, undecided="")
-            self.revised += await repository.insert_settled(session, lines, vintage.id)
+            self.revised += await repository.insert_settled(session, rows, vintage.id)
         else:
-            lines = repository.observation_lines(self.series_ids, vintage.id, block, undecided="A")
-            await repository.copy_observations(session, lines)
+            await repository.copy_observations(session, rows)
 
 
 async def _begin(
@@ -197,10 +201,12 @@ async def load_csv(
 
     The quick check (``loads.quick``) reads it a block at a time, each block checked in a thread while the one
     before loads: the database and the interpreter work at the same time. Where the quick check cannot accept a
-    row, what it stored is rolled back (a savepoint) and the load is checked again row by row (:func:`check_csv`):
-    refused with every problem, or stored whole.
+    row, or the observation table's primary key refuses a series and period given twice, what it stored is rolled
+    back (a savepoint) and the load is checked again row by row (:func:`check_csv`): refused with every problem, or
+    stored whole.
     """
-    quick = await asyncio.to_thread(QuickCsv, text, flow)  # it splits the text into lines
+    # it splits the text into lines; a series and period given twice are left to the observation table's key
+    quick = await asyncio.to_thread(QuickCsv, text, flow, repeats=False)
     if quick.usable:
         savepoint = await session.begin_nested()
         try:
@@ -221,7 +227,7 @@ async def _load_quickly(
 ) -> Vintage | None:
     storing, now = await _begin(session, flow, "sdmx-csv", release_at, by)
     pending: asyncio.Future[CheckedLoad | None] | None = asyncio.ensure_future(
-        asyncio.to_thread(quick.block, BLOCK_ROWS)
+        asyncio.to_thread(quick.block, min(BLOCK_ROWS, FIRST_BLOCK_ROWS))
     )
     try:
         while pending is not None:
@@ -229,7 +235,10 @@ async def _load_quickly(
             if block is None:
                 return None
             pending = None if quick.finished else asyncio.ensure_future(asyncio.to_thread(quick.block, BLOCK_ROWS))
-            await storing.store(block)
+            try:
+                await storing.store(block)
+            except repository.RepeatedObservation:
+                return None  # the row-by-row check finds and words the repeat
     finally:
         if pending is not None:  # a failed store: let the block in flight finish (its thread cannot be stopped)
             await asyncio.wait([pending])
