@@ -34,9 +34,10 @@ def test_nothing_is_lost_duplicated_reordered_or_unaudited_under_faults(
         raise AssertionError(f"fault run with seed {seed} broke off: {error!r}") from error
     assert set(outcome.faults) == set(KINDS), outcome.faults
     assert sum(outcome.faults.values()) >= 20
+    assert not outcome.report.anomalies, outcome.failure_text()
     assert set(outcome.report.by_registry) == {profile.name for profile in PROFILES}
     for registry, counts in outcome.report.by_registry.items():
-        assert counts["acknowledged writes"] > 0, registry
-        assert counts["data answers"] > 0, registry
-        assert counts["feed events"] > 0, registry
-    assert not outcome.report.anomalies, outcome.failure_text()
+        # a record registry's writes, or macroeconomy's loads of vintages
+        assert counts.get("acknowledged writes", 0) + counts.get("acknowledged loads", 0) > 0, (registry, counts)
+        assert counts["data answers"] > 0, (registry, counts)
+        assert counts["feed events"] > 0, (registry, counts)
