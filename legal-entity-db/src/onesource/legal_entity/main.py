@@ -19,6 +19,7 @@ from onesource.legal_entity.imports import router as imports_router
 from onesource.legal_entity.models import Base, IdempotencyRecord
 from onesource.legal_entity.representatives import RepresentativeCheck
 from onesource.legal_entity.settings import Settings
+from onesource.registry.imports.checking import import_checkers
 from onesource.registry.platform import PlatformClient
 
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             renderers=RENDERERS,
             consumers=consumers,
             idempotency_record=IdempotencyRecord,
-            extensions=[representative_check],
+            extensions=[representative_check, import_checkers],
             tags=[
                 {
                     "name": "entities",
