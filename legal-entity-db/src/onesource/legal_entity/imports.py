@@ -10,7 +10,6 @@ population-db cannot be asked, the import fails as a whole (503) rather than gue
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -24,20 +23,21 @@ from onesource.legal_entity.entities.schemas import IMPORT_COLUMNS, ImportRow
 from onesource.legal_entity.models import EntityImport, EntityImportError
 from onesource.legal_entity.representatives import FIELD as REPRESENTATIVE
 from onesource.legal_entity.representatives import RepresentativeCheck
+from onesource.registry.imports.checking import RowContext
 from onesource.registry.imports.loading import registrations_renderer
 from onesource.registry.imports.router import router as import_router
 from onesource.registry.imports.service import Confirmation, ImportJob, ValueCheck
 from onesource.registry.rules import FieldProblem, validation_problems
 
 
-def entity_rules(values: Mapping[str, Any], today: date) -> dict[str, Any] | list[FieldProblem]:
+def entity_rules(values: Mapping[str, Any], context: RowContext) -> dict[str, Any] | list[FieldProblem]:
     """One row by the registration's rules: the whole record to register, or why not (runs in a worker process)."""
     try:
         row = ImportRow.model_validate(values)
     except ValidationError as error:
         return validation_problems(error)
     try:
-        registered = service.registration_values(row.model_dump(), today=today)
+        registered = service.registration_values(row.model_dump(), today=context.today, storable=context.storable)
     except InvalidEntity as refused:
         return list(refused.problems)
     return {**registered, **_REGISTERED_STATUS}

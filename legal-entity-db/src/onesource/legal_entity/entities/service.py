@@ -97,13 +97,13 @@ async def representative_problems(check: RepresentativeCheck, id_number: str) ->
     return [] if verdict.problem is None else [FieldProblem(REPRESENTATIVE, verdict.problem)]
 
 
-def registration_values(values: dict[str, Any], *, today: date) -> dict[str, Any]:
+def registration_values(values: dict[str, Any], *, today: date, storable: bool = False) -> dict[str, Any]:
     """The values to register for a new entity by every rule of the record; :class:`InvalidEntity` (422) otherwise.
 
     Population-db's answer about the legal representative is asked for apart (the bulk import checks rows in worker
-    processes, and asks once per person from the request's).
+    processes, and asks once per person from the request's). ``storable``: as for :func:`entity_problems`.
     """
-    problems = entity_problems(values, today=today)
+    problems = entity_problems(values, today=today, storable=storable)
     if problems:
         raise InvalidEntity(problems)
     return _stored(values)

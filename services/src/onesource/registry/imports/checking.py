@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import json
 import logging
 import multiprocessing
@@ -26,10 +27,13 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import FastAPI
+from sqlalchemy import JSON, Boolean, Date, DateTime, String, Table
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from onesource.kit.app import Extension
 from onesource.kit.db import COPY_NULL, copy_text
 from onesource.registry.imports import parsing
 from onesource.registry.rules import FieldProblem
@@ -39,11 +43,23 @@ logger = logging.getLogger(__name__)
 Job = TypeVar("Job")
 Result = TypeVar("Result")
 
-RowRules = Callable[[Mapping[str, Any], date], dict[str, Any] | list[FieldProblem]]
+
+@dataclass(frozen=True)
+class RowContext:
+    """What the rules of a row are told beside its values."""
+
+    today: date
+    """The day the rules judge dates by (the same for every row of an import)."""
+    storable: bool
+    """Whether every text of the row is surely storable — UTF-8 text without NUL, as a CSV block without the byte
+    gives — so the rules need not look for NULs and lone surrogates."""
+
+
+RowRules = Callable[[Mapping[str, Any], RowContext], dict[str, Any] | list[FieldProblem]]
 """Checks one row by the registry's rules, from its values as the file gave them (CSV cells as text, absent when
-empty; NDJSON's JSON values) and the day its rules judge dates by: the typed values to register (every row the same
-fields, as the record table's columns), or the problems that refuse it. It runs in a worker process, so it is a
-module-level function (pickled by name) and asks nothing of other services (``ImportJob.confirm`` does)."""
+empty; NDJSON's JSON values): the whole record to register (every row the same fields, as the record table's
+columns, every record field among them), or the problems that refuse it. It runs in a worker process, so it is a
+module-level function (pickled by name) and asks nothing of other services (``ImportJob.confirmation`` does)."""
 
 #: Workers run below the service and its database: checking is the part of an import that can wait. On a busy
 #: machine the database then loads at full speed while the workers use what CPU is left, ahead of the load.
@@ -54,6 +70,12 @@ def _ready() -> int:
     return os.getpid()
 
 
+def _start_worker(modules: tuple[str, ...]) -> None:
+    os.nice(_NICENESS)
+    for module in modules:  # before its first block, not while an import waits for it
+        importlib.import_module(module)
+
+
 class CheckerPool:
     """The worker processes that check import files; one per service, shared by its imports.
 
@@ -62,13 +84,18 @@ class CheckerPool:
     with 503, and the next import gets a new pool.
     """
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, *, preload: Sequence[str] = ()) -> None:
         self.workers = workers
+        self.preload = tuple(preload)
+        """Modules each worker imports as it starts (those of the checks it runs)."""
         self._executor = self._new_executor()
 
     def _new_executor(self) -> ProcessPoolExecutor:
         executor = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(_NICENESS,)
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.preload,),
         )
         for _ in range(self.workers):
             executor.submit(_ready)  # starts a worker each, so the first import does not wait for them
@@ -93,18 +120,23 @@ class CheckerPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-@asynccontextmanager
-async def import_checkers(app: FastAPI) -> AsyncIterator[None]:
-    """A service's :class:`CheckerPool` (``app.state.import_checkers``), sized by its ``import_workers`` setting.
+def import_checkers(*preload: str) -> Extension:
+    """An extension making a service's :class:`CheckerPool` (``app.state.import_checkers``).
 
-    A registry lists it in its ``ServiceSpec.extensions``.
+    The pool is sized by the service's ``import_workers`` setting; its workers import the modules ``preload`` (those
+    of the import's rules) as they start. A registry lists it in its ``ServiceSpec.extensions``.
     """
-    checkers = CheckerPool(app.state.settings.import_workers)
-    app.state.import_checkers = checkers
-    try:
-        yield
-    finally:
-        await asyncio.to_thread(checkers.close)
+
+    @asynccontextmanager
+    async def extension(app: FastAPI) -> AsyncIterator[None]:
+        checkers = CheckerPool(app.state.settings.import_workers, preload=preload)
+        app.state.import_checkers = checkers
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(checkers.close)
+
+    return extension
 
 
 @dataclass(frozen=True)
@@ -117,8 +149,8 @@ class BlockCheck:
     """The day the rules judge dates by (the same for every block of an import)."""
     key: str
     """The record key's field."""
-    json_columns: frozenset[str]
-    """Columns written as JSON text (the others by their type: text, dates, text arrays …)."""
+    column_types: Mapping[str, ColumnType]
+    """How each column of the record table is written as ``COPY`` text (:func:`column_types`)."""
     record_fields: tuple[str, ...]
     """The fields of the record its first version holds (every one among the rules' values)."""
     recorded_by: tuple[str, str, str | None]
@@ -151,23 +183,26 @@ def check_block(job: BlockCheck) -> CheckedBlock:
     # collector a few times per block for nothing; what a failure leaves behind is collected after the block.
     gc.disable()
     try:
-        return _checked(job, parsing.block_rows(job.block))
+        # UTF-8 text holds no lone surrogate, and without the byte no NUL; NDJSON's escapes may make either
+        storable = job.block.file_format == "csv" and b"\x00" not in job.block.data
+        return _checked(job, parsing.block_rows(job.block), RowContext(job.today, storable))
     finally:
         gc.enable()
 
 
-def _checked(job: BlockCheck, rows: list[parsing.RawRow]) -> CheckedBlock:
+def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -> CheckedBlock:
     checked = CheckedBlock(rows_read=len(rows))
-    rules, today, key, confirm_field = job.rules, job.today, job.key, job.confirm_field
+    rules, key, confirm_field = job.rules, job.key, job.confirm_field
+    encoders = {name: _ENCODERS[column_type] for name, column_type in job.column_types.items()}
     client, department, request_id = job.recorded_by
     # what follows the record in each version's row: who and in which request
-    recorded = f"\t{copy_text(client)}\t{copy_text(department)}\t{_copy_field(request_id, as_json=False)}\n"
+    recorded = f"\t{copy_text(client)}\t{copy_text(department)}\t{COPY_NULL if request_id is None else request_id}\n"
     for raw in rows:
         values = raw.values
         if values is None:
             checked.refusals.append((raw.line, None, None, raw.unreadable or "unreadable row"))
             continue
-        outcome = rules(values, today)
+        outcome = rules(values, context)
         if isinstance(outcome, list):
             given = values.get(key)
             shown = None if given is None else str(given)[:64]
@@ -179,7 +214,7 @@ def _checked(job: BlockCheck, rows: list[parsing.RawRow]) -> CheckedBlock:
         record = {name: outcome[name] for name in job.record_fields}
         version = f"{copy_text(record_key)}\t1\tregistered\t{copy_text(_json_text(record))}{recorded}"
         checked.starts.append(raw.line)
-        checked.records.append((record_key, copy_line(outcome, checked.columns, job.json_columns), version))
+        checked.records.append((record_key, copy_line(outcome, checked.columns, encoders), version))
         if confirm_field is not None:
             checked.confirming.append(outcome[confirm_field])
     return checked
@@ -191,29 +226,37 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} has no JSON form in an import's records")
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+# One encoder for every row (``json.dumps`` with options makes a new one per call).
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
 
 
-def copy_line(values: Mapping[str, Any], columns: Sequence[str], json_columns: frozenset[str]) -> str:
-    """``values`` as one line of ``COPY … (FORMAT text)`` data, in ``columns`` order."""
-    return "\t".join(_copy_field(values[name], name in json_columns) for name in columns) + "\n"
+def copy_line(values: Mapping[str, Any], columns: Sequence[str], encoders: Mapping[str, Callable[[Any], str]]) -> str:
+    """``values`` as one line of ``COPY … (FORMAT text)`` data, in ``columns`` order, each by its column's encoder."""
+    return "\t".join(COPY_NULL if (value := values[name]) is None else encoders[name](value) for name in columns) + "\n"
 
 
-def _copy_field(value: Any, as_json: bool) -> str:
-    if value is None:
-        return COPY_NULL
-    if as_json:
-        return copy_text(_json_text(value))
-    if isinstance(value, str):
-        return copy_text(value)
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, list):
-        return text_array(value)
-    if isinstance(value, date):  # a datetime too: ISO 8601 is what PostgreSQL reads
-        return value.isoformat()
-    return copy_text(str(value))
+ColumnType = Literal["text", "json", "text[]", "date", "boolean", "other"]
+"""How a column's values are written as ``COPY`` text."""
+
+
+def column_types(table: Table) -> dict[str, ColumnType]:
+    """How each column of ``table`` is written as ``COPY`` text."""
+    found: dict[str, ColumnType] = {}
+    for column in table.columns:
+        column_type = column.type
+        if isinstance(column_type, JSON):
+            found[column.name] = "json"
+        elif isinstance(column_type, ARRAY) and isinstance(column_type.item_type, String):
+            found[column.name] = "text[]"
+        elif isinstance(column_type, String):
+            found[column.name] = "text"
+        elif isinstance(column_type, Date | DateTime):
+            found[column.name] = "date"  # ISO 8601, which PostgreSQL reads
+        elif isinstance(column_type, Boolean):
+            found[column.name] = "boolean"
+        else:
+            found[column.name] = "other"
+    return found
 
 
 def text_array(values: Sequence[str]) -> str:
@@ -222,6 +265,16 @@ def text_array(values: Sequence[str]) -> str:
         return "{}"
     elements = ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
     return copy_text("{" + elements + "}")
+
+
+_ENCODERS: dict[ColumnType, Callable[[Any], str]] = {
+    "text": copy_text,
+    "json": lambda value: copy_text(_json_text(value)),
+    "text[]": lambda values: text_array(values),
+    "date": lambda value: str(value.isoformat()),
+    "boolean": lambda value: "t" if value else "f",
+    "other": lambda value: copy_text(str(value)),
+}
 
 
 async def check_ahead(

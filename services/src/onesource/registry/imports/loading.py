@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import JSON, Text, any_, cast, select
+from sqlalchemy import Text, any_, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -37,11 +37,6 @@ VERSION_COLUMNS = ("version", "change", "changes", "recorded_by", "department", 
 def renderer_name(kind: RecordKind[Any]) -> str:
     """The name of the renderer of ``kind``'s imported registrations (stored in outbox rows: never rename it)."""
     return f"registry.imported-registrations.{kind.version_table.__table__.name}"
-
-
-def json_columns(kind: RecordKind[Any]) -> frozenset[str]:
-    """The record table's JSON columns (an import writes their values as JSON text)."""
-    return frozenset(c.name for c in kind.table.__table__.columns if isinstance(c.type, JSON))
 
 
 #: Attempts at loading one block when concurrent registrations keep taking its keys.

@@ -47,7 +47,7 @@ def router(job: service.ImportJob[Any], *, body_description: str) -> APIRouter:
         if checkers is None:
             raise RuntimeError(
                 "the service has no worker processes to check import files: list "
-                "registry.imports.checking.import_checkers in its ServiceSpec.extensions"
+                "registry.imports.checking.import_checkers(the module of its rules) in its ServiceSpec.extensions"
             )
         settings: RegistrySettings = request.app.state.settings
         confirmation = job.confirmation

@@ -144,7 +144,7 @@ class _Loader(Generic[Row]):
         self._answers: dict[Any, asyncio.Future[list[FieldProblem]]] = {}
         concurrency = job.confirmation.concurrency if job.confirmation is not None else 1
         self._asking = asyncio.Semaphore(concurrency)
-        self._json_columns = loading.json_columns(job.kind)
+        self._column_types = checking.column_types(job.kind.table.__table__)  # type: ignore[attr-defined]
 
     async def load(self, blocks: AsyncIterator[parsing.Block], *, loaded: Callable[[_Counts], Awaitable[None]]) -> None:
         """Check every block of ``blocks`` (workers, then the confirmation) and register it, in file order."""
@@ -166,7 +166,7 @@ class _Loader(Generic[Row]):
             rules=self.job.rules,
             today=self.today,
             key=self.job.kind.key,
-            json_columns=self._json_columns,
+            column_types=self._column_types,
             record_fields=tuple(self.job.kind.record_fields),
             recorded_by=(self.by.client_id, self.by.department, request_id_var.get()),
             confirm_field=None if confirmation is None else confirmation.field,
