@@ -21,7 +21,7 @@ from onesource.standards.currencies import currency, currency_problem
 from onesource.standards.divisions import division_problem
 from onesource.standards.entity_types import entity_type_problem
 from onesource.standards.industries import industry_class_problem, section_of
-from onesource.standards.uscc import registration_problem, uscc_problem
+from onesource.standards.uscc import listed_region_problem, registration_problem, uscc_problem
 
 
 class EntityStatus(StrEnum):
@@ -121,6 +121,7 @@ _division_problem = functools.lru_cache(maxsize=_CACHED)(division_problem)
 _industry_class_problem = functools.lru_cache(maxsize=_CACHED)(industry_class_problem)
 _entity_type_problem = functools.lru_cache(maxsize=_CACHED)(entity_type_problem)
 _registration_problem = functools.lru_cache(maxsize=_CACHED)(registration_problem)
+_listed_region_problem = functools.lru_cache(maxsize=_CACHED)(listed_region_problem)
 
 
 def entity_problems(record: Mapping[str, Any], *, today: date, storable: bool = False) -> list[FieldProblem]:
@@ -138,7 +139,7 @@ def entity_problems(record: Mapping[str, Any], *, today: date, storable: bool = 
 
     uscc = record.get("uscc")
     if uscc is not None:
-        check("uscc", uscc_problem(uscc))
+        check("uscc", uscc_problem(uscc, region_problem=_listed_region_problem))
     if (kind := record.get("entity_type")) is not None:
         # consistent with the USCC's positions 1–2 when those name a department and category at all (both rules read
         # only those two positions)
@@ -164,6 +165,7 @@ def entity_problems(record: Mapping[str, Any], *, today: date, storable: bool = 
     return problems
 
 
+@functools.lru_cache(maxsize=_CACHED)
 def industry_section(industry_code: str) -> str:
     """The GB/T 4754-2017 section (A–T) of a valid class (its first two digits name the division)."""
     section = section_of(industry_code)

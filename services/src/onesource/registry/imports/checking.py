@@ -19,6 +19,7 @@ import importlib
 import json
 import logging
 import multiprocessing
+import operator
 import os
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -27,16 +28,19 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from fastapi import FastAPI
 from sqlalchemy import JSON, Boolean, Date, DateTime, String, Table
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from onesource.kit.app import Extension
 from onesource.kit.db import COPY_NULL, copy_text
 from onesource.registry.imports import parsing
 from onesource.registry.rules import FieldProblem
+
+if TYPE_CHECKING:  # workers import this module first: not the app's machinery, which they never use
+    from fastapi import FastAPI
+
+    from onesource.kit.app import Extension
 
 logger = logging.getLogger(__name__)
 
@@ -192,11 +196,12 @@ def check_block(job: BlockCheck) -> CheckedBlock:
 
 def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -> CheckedBlock:
     checked = CheckedBlock(rows_read=len(rows))
-    rules, key, confirm_field = job.rules, job.key, job.confirm_field
-    encoders = {name: _ENCODERS[column_type] for name, column_type in job.column_types.items()}
+    rules, key, confirm_field, record_fields = job.rules, job.key, job.confirm_field, job.record_fields
     client, department, request_id = job.recorded_by
     # what follows the record in each version's row: who and in which request
     recorded = f"\t{copy_text(client)}\t{copy_text(department)}\t{COPY_NULL if request_id is None else request_id}\n"
+    encoders: list[Callable[[Any], str]] = []
+    in_order: Callable[[Mapping[str, Any]], tuple[Any, ...]] = tuple
     for raw in rows:
         values = raw.values
         if values is None:
@@ -210,14 +215,27 @@ def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -
             continue
         if not checked.columns:
             checked.columns = tuple(outcome)
+            encoders = [_ENCODERS[job.column_types[name]] for name in checked.columns]
+            in_order = _in_order(checked.columns)
         record_key = str(outcome[key])
-        record = {name: outcome[name] for name in job.record_fields}
+        fields = [
+            COPY_NULL if value is None else encode(value)
+            for encode, value in zip(encoders, in_order(outcome), strict=True)
+        ]
+        record = {name: outcome[name] for name in record_fields}
         version = f"{copy_text(record_key)}\t1\tregistered\t{copy_text(_json_text(record))}{recorded}"
         checked.starts.append(raw.line)
-        checked.records.append((record_key, copy_line(outcome, checked.columns, encoders), version))
+        checked.records.append((record_key, "\t".join(fields) + "\n", version))
         if confirm_field is not None:
             checked.confirming.append(outcome[confirm_field])
     return checked
+
+
+def _in_order(columns: Sequence[str]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A function giving a row's values of ``columns``, in order (a ``KeyError`` names a field the row lacks)."""
+    if len(columns) == 1:  # itemgetter of one name gives the value, not a tuple
+        return lambda values: (values[columns[0]],)
+    return operator.itemgetter(*columns)
 
 
 def _json_default(value: Any) -> str:
@@ -228,11 +246,6 @@ def _json_default(value: Any) -> str:
 
 # One encoder for every row (``json.dumps`` with options makes a new one per call).
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
-
-
-def copy_line(values: Mapping[str, Any], columns: Sequence[str], encoders: Mapping[str, Callable[[Any], str]]) -> str:
-    """``values`` as one line of ``COPY … (FORMAT text)`` data, in ``columns`` order, each by its column's encoder."""
-    return "\t".join(COPY_NULL if (value := values[name]) is None else encoders[name](value) for name in columns) + "\n"
 
 
 ColumnType = Literal["text", "json", "text[]", "date", "boolean", "other"]
