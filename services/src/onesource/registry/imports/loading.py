@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.kit import outbox
-from onesource.kit.db import copy_text_rows
+from onesource.kit.db import copy_text_rows, driver_connection
 from onesource.kit.events import EnvelopeWriter, derived_event_id
 from onesource.registry.records import RecordKind
 
@@ -44,50 +44,55 @@ _LOAD_ATTEMPTS = 5
 
 
 async def register_block(
-    session: AsyncSession,
-    kind: RecordKind[Any],
-    block: Sequence[tuple[str, str, str]],
-    columns: Sequence[str],
-    import_id: uuid.UUID,
-    at: datetime,
-) -> list[str]:
-    """Register records with distinct keys for the import ``import_id``; the keys that were taken already.
+    session: AsyncSession, kind: RecordKind[Any], block: Sequence[tuple[str, str, str]], columns: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Register records with distinct keys: the keys registered, and those that were taken already.
 
     ``block`` holds each record as (key, its row as ``COPY`` text in ``columns`` order, its first version's row as
-    ``COPY`` text in :data:`VERSION_COLUMNS` order); ``at`` is the transaction's time. Inside the import's
-    transaction; it never commits.
+    ``COPY`` text in :data:`VERSION_COLUMNS` order). Inside the import's transaction; it never commits. Their events
+    are the caller's to defer (:func:`defer_registrations`), a few blocks' at once.
     """
     taken: list[str] = []
+    driver = await driver_connection(session)
     for attempt in range(_LOAD_ATTEMPTS):
         if attempt:  # only after a conflict: looking first would cost every block a query
             registered = await _registered(session, kind, [key for key, _, _ in block])
             taken.extend(key for key, _, _ in block if key in registered)
             block = [record for record in block if record[0] not in registered]
         if not block:
-            return taken
+            return [], taken
         # Straight into the record table, as fast as the database loads rows; a key registered meanwhile (by the API,
-        # or another import) fails the whole COPY, which is undone to its savepoint and tried again without it.
-        savepoint = await session.begin_nested()
+        # or another import) fails the whole COPY, which is undone to its savepoint and tried again without it. The
+        # savepoint is the driver's own (nested in the session's transaction): through the session, its two
+        # statements cost a block more than its versions' COPY.
         try:
-            await copy_text_rows(session, kind.table.__table__.name, columns, [row for _, row, _ in block])
+            async with driver.transaction():
+                await copy_text_rows(session, kind.table.__table__.name, columns, [row for _, row, _ in block])
         except asyncpg.UniqueViolationError:
-            await savepoint.rollback()
             if attempt == _LOAD_ATTEMPTS - 1:
                 raise
             continue
-        await savepoint.commit()
         break
     await copy_text_rows(
         session, kind.version_table.__table__.name, (kind.key, *VERSION_COLUMNS), [version for _, _, version in block]
     )
-    await outbox.add_deferred(
-        session,
-        renderer_name(kind),
-        kind.registered.topic,
-        [key for key, _, _ in block],
-        {"import_id": str(import_id), "at": at.isoformat()},
-    )
-    return taken
+    return [key for key, _, _ in block], taken
+
+
+#: Keys an import's deferred events name per outbox row and shard at most, about (as population's blocks do).
+DEFERRED_KEYS = 5000
+
+
+async def defer_registrations(
+    session: AsyncSession, kind: RecordKind[Any], keys: Sequence[str], import_id: uuid.UUID, at: datetime
+) -> None:
+    """Add the ``registered`` events of ``keys``, registered by the import ``import_id`` at ``at``, to the outbox.
+
+    Deferred (:func:`registrations_renderer` writes them at publication): a few outbox rows naming the keys.
+    """
+    if keys:
+        details = {"import_id": str(import_id), "at": at.isoformat()}
+        await outbox.add_deferred(session, renderer_name(kind), kind.registered.topic, keys, details)
 
 
 async def _registered(session: AsyncSession, kind: RecordKind[Any], keys: Sequence[str]) -> set[str]:

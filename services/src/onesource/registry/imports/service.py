@@ -141,6 +141,8 @@ class _Loader(Generic[Row]):
         """The import's transaction time: its records' and their versions' and events' time."""
         self.counts = _Counts()
         self._seen: dict[str, int] = {}
+        self._undeferred: list[str] = []
+        """Keys registered whose events are not yet deferred."""
         self._answers: dict[Any, asyncio.Future[list[FieldProblem]]] = {}
         concurrency = job.confirmation.concurrency if job.confirmation is not None else 1
         self._asking = asyncio.Semaphore(concurrency)
@@ -158,6 +160,11 @@ class _Loader(Generic[Row]):
             await loaded(self.counts)
 
         await checking.check_ahead(blocks, confirmed, registering, ahead=self.checkers.workers + 2)
+        await self._defer()
+
+    async def _defer(self) -> None:
+        await loading.defer_registrations(self.session, self.job.kind, self._undeferred, self.import_id, self.at)
+        self._undeferred = []
 
     def _block_check(self, block: parsing.Block) -> checking.BlockCheck:
         confirmation = self.job.confirmation
@@ -217,7 +224,12 @@ class _Loader(Generic[Row]):
                 continue
             self._seen[key] = started[key] = line
             good.append(record)
-        taken = await loading.register_block(self.session, kind, good, checked.columns, self.import_id, self.at)
+        registered, taken = await loading.register_block(self.session, kind, good, checked.columns)
+        # Their events are deferred a few blocks at once: an outbox row per shard and block cost a block's load more
+        # than its versions did.
+        self._undeferred.extend(registered)
+        if len(self._undeferred) >= loading.DEFERRED_KEYS:
+            await self._defer()
         refusals.extend((started[key], key, kind.key, kind.duplicate(key).detail) for key in taken)
         refusals.sort(key=lambda refusal: refusal[0])
         if refusals:
@@ -226,7 +238,7 @@ class _Loader(Generic[Row]):
                 for line, key, field_name, reason in refusals
             )
             await self.session.flush()
-        self._count(checked.rows_read, len(good) - len(taken), refusals)
+        self._count(checked.rows_read, len(registered), refusals)
 
     def _count(self, rows_read: int, accepted: int, refusals: list[Refusal]) -> None:
         counts = self.counts
