@@ -8,9 +8,9 @@ of statements per block (the database's own bulk load) instead of statements per
   and done again without the keys found registered, reported taken — race-safe like ``records.register``;
 - their first versions (the whole record, who, when), also written by the workers, are copied into the version
   table;
-- their ``registered`` events are deferred (``outbox.add_deferred``: a few outbox rows per block naming the keys),
-  and written by the relay at publication from each record's first version, which never changes once committed
-  (:func:`registrations_renderer`; a registry lists it in its ``ServiceSpec.renderers``).
+- their ``registered`` events are deferred (:func:`defer_registrations`: a few outbox rows naming the keys of
+  several blocks), and written by the relay at publication from each record's first version, which never changes
+  once committed (:func:`registrations_renderer`; a registry lists it in its ``ServiceSpec.renderers``).
 """
 
 from __future__ import annotations

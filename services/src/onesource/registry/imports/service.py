@@ -5,12 +5,12 @@ One import is one transaction: the registered records, their versions and ``regi
 breaks off, a check cannot decide, or the database fails — nothing does. A refused row never stops the others and
 is reported with its line, the field at fault and why. Progress is committed on the side while it runs.
 
-A registry declares its job once (:class:`ImportJob`), lists ``checking.import_checkers`` in its extensions and
-mounts :func:`onesource.registry.imports.router.router`. The request's process only cuts the file into blocks; worker
-processes check them by the registry's rules (``checking``), several at a time, while the request's process asks
-what another service must confirm (:class:`Confirmation`, once per value) and registers the blocks checked before,
-in file order (``loading.register_block``: ``COPY`` of the records and their first versions, the events deferred to
-the relay).
+A registry declares its job once (:class:`ImportJob`), lists ``checking.import_checkers(<its rules' module>)`` in
+its extensions and mounts :func:`onesource.registry.imports.router.router`. The request's process only cuts the file
+into blocks; worker processes check them by the registry's rules (``checking``), several at a time, while the
+request's process asks what another service must confirm (:class:`Confirmation`, once per value) and registers the
+blocks checked before, in file order (``loading.register_block``: ``COPY`` of the records and their first versions;
+their events deferred to the relay, a few blocks' at once).
 """
 
 from __future__ import annotations
