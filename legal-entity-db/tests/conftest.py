@@ -145,6 +145,7 @@ def settings(legal_entity_database: str, infrastructure: Infrastructure) -> Sett
         owner_department=OWNER,
         relay_poll_seconds=0.2,
         import_batch_rows=50,
+        import_workers=1,
         import_progress_seconds=0.0,
         platform=PlatformSettings(gateway_url=GATEWAY_URL, client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET)),
     )

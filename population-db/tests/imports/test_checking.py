@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from onesource.population.demo import PersonFactory, to_csv
 from onesource.population.imports import parsing
-from onesource.population.imports.checking import CheckerPool, Job
+from onesource.population.imports.checking import CheckerPool, Job, check
 from onesource.population.imports.schemas import IMPORT_COLUMNS
 
 
@@ -29,14 +29,14 @@ def test_a_dead_worker_fails_the_blocks_it_had_and_new_workers_check_the_next() 
         pool = CheckerPool(1)
         try:
             job = Job(blocks[0], str(uuid.uuid4()), datetime.now(UTC))
-            assert len((await pool.submit(job)).persons) == 200
-            checking = [pool.submit(Job(block, job.import_id, job.at)) for block in blocks]
+            assert len((await pool.submit(check, job)).persons) == 200
+            checking = [pool.submit(check, Job(block, job.import_id, job.at)) for block in blocks]
             for worker in set(multiprocessing.active_children()) - before:
                 worker.kill()
             outcomes = await asyncio.gather(*checking, return_exceptions=True)
             assert any(isinstance(outcome, BrokenProcessPool) for outcome in outcomes), outcomes
 
-            checked = await pool.submit(Job(blocks[1], job.import_id, job.at))
+            checked = await pool.submit(check, Job(blocks[1], job.import_id, job.at))
             assert (len(checked.persons), checked.lines[0]) == (200, 202)
         finally:
             pool.close()

@@ -1,15 +1,15 @@
 """Bulk import of entities: the registry core's import job (``registry.imports``), with the registry's own rules.
 
-Each row is checked exactly as a registration through the API is — the same rules, and population-db's answer about
-the legal representative (asked once per person per import) — and registered with the same row, first version and
-event (``registry.imports.loading``: the events deferred to the relay, which renders them with :data:`RENDERERS`).
-When population-db cannot be asked, the import fails as a whole (503) rather than guess.
+Each row is checked exactly as a registration through the API is: the same rules (:func:`entity_rules`, in the
+core's worker processes), and population-db's answer about the legal representative (asked from the request's
+process, once per person per import). Good rows are registered with the same row, first version and event
+(``registry.imports.loading``: the events deferred to the relay, which renders them with :data:`RENDERERS`). When
+population-db cannot be asked, the import fails as a whole (503) rather than guess.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -18,32 +18,44 @@ from pydantic import ValidationError
 from onesource.kit.outbox import Renderer
 from onesource.legal_entity.entities import service
 from onesource.legal_entity.entities.errors import InvalidEntity
+from onesource.legal_entity.entities.rules import EntityStatus
 from onesource.legal_entity.entities.schemas import IMPORT_COLUMNS, ImportRow
 from onesource.legal_entity.models import EntityImport, EntityImportError
+from onesource.legal_entity.representatives import FIELD as REPRESENTATIVE
 from onesource.legal_entity.representatives import RepresentativeCheck
+from onesource.registry.imports.checking import RowContext
 from onesource.registry.imports.loading import registrations_renderer
 from onesource.registry.imports.router import router as import_router
-from onesource.registry.imports.service import ImportJob, RowCheck
+from onesource.registry.imports.service import Confirmation, ImportJob, ValueCheck
 from onesource.registry.rules import FieldProblem, validation_problems
 
 
-def row_check(request: Request) -> RowCheck:
-    """The check of one import's rows: the registration's, asking population-db once per representative."""
+def entity_rules(values: Mapping[str, Any], context: RowContext) -> dict[str, Any] | list[FieldProblem]:
+    """One row by the registration's rules: the whole record to register, or why not (runs in a worker process)."""
+    try:
+        row = ImportRow.model_validate(values)
+    except ValidationError as error:
+        return validation_problems(error)
+    try:
+        registered = service.registration_values(row.model_dump(), today=context.today, storable=context.storable)
+    except InvalidEntity as refused:
+        return list(refused.problems)
+    return {**registered, **_REGISTERED_STATUS}
+
+
+#: Where the lifecycle of a registered entity starts (the columns' defaults, which an API registration leaves to
+#: the table): an import's rows carry the whole record, as its first version holds it.
+_REGISTERED_STATUS = {"status": EntityStatus.ACTIVE.value, "status_reason": None, "status_effective_on": None}
+
+
+def representative_check(request: Request) -> ValueCheck:
+    """Population-db's answer about one legal representative, through the gateway (the app's check)."""
     check: RepresentativeCheck = request.app.state.representative_check
-    representatives = check.remembering()
-    today = date.today()
 
-    async def checked(values: Mapping[str, Any]) -> dict[str, Any] | list[FieldProblem]:
-        try:
-            row = ImportRow.model_validate(values)
-        except ValidationError as error:
-            return validation_problems(error)
-        try:
-            return await service.checked_registration(row.model_dump(), representatives, today=today)
-        except InvalidEntity as refused:
-            return list(refused.problems)
+    async def problems(id_number: Any) -> list[FieldProblem]:
+        return await service.representative_problems(check, id_number)
 
-    return checked
+    return problems
 
 
 ENTITY_IMPORTS: ImportJob[Any] = ImportJob(
@@ -51,8 +63,9 @@ ENTITY_IMPORTS: ImportJob[Any] = ImportJob(
     imports=EntityImport,
     errors=EntityImportError,
     columns=IMPORT_COLUMNS,
-    check=row_check,
+    rules=entity_rules,
     records_name="entities",
+    confirmation=Confirmation(REPRESENTATIVE, representative_check),
 )
 """Entity imports, as the registry core runs them."""
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 import onesource.legal_entity
 from onesource.kit.app import ConsumerFactory, ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
+from onesource.legal_entity import imports
 from onesource.legal_entity.entities.events import ENTITY_TOPIC
 from onesource.legal_entity.entities.router import router as entities_router
 from onesource.legal_entity.findings.consumer import person_consumer
@@ -19,6 +20,7 @@ from onesource.legal_entity.imports import router as imports_router
 from onesource.legal_entity.models import Base, IdempotencyRecord
 from onesource.legal_entity.representatives import RepresentativeCheck
 from onesource.legal_entity.settings import Settings
+from onesource.registry.imports.checking import import_checkers
 from onesource.registry.platform import PlatformClient
 
 
@@ -52,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             renderers=RENDERERS,
             consumers=consumers,
             idempotency_record=IdempotencyRecord,
-            extensions=[representative_check],
+            extensions=[representative_check, import_checkers(imports.__name__)],
             tags=[
                 {
                     "name": "entities",

@@ -9,7 +9,6 @@ know: the gateway or population down or slow, no grant yet, a grant without ``de
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
@@ -43,10 +42,6 @@ class RepresentativeCheck:
         """The check as the registry's settings configure it."""
         return cls(platform, settings.persons_path, settings.representative_check_purpose)
 
-    def remembering(self) -> RepresentativeCheck:
-        """A check that asks about each person once (for one bulk import, where many rows name the same person)."""
-        return _Remembering(self.platform, self.persons_path, self.purpose)
-
     async def verdict(self, id_number: str) -> Verdict:
         """Population-db's answer about ``id_number`` (a well-formed citizen ID); 503 when there is none to rely on."""
         answer = await self.platform.read(f"{self.persons_path}/{quote(id_number, safe='')}", purpose=self.purpose)
@@ -65,23 +60,6 @@ class RepresentativeCheck:
         if deceased:
             return Verdict(f"the person with ID number {id_number} is registered as deceased")
         return Verdict(None)
-
-
-class _Remembering(RepresentativeCheck):
-    def __init__(self, platform: PlatformClient, persons_path: str, purpose: str) -> None:
-        super().__init__(platform, persons_path, purpose)
-        self._verdicts: dict[str, Verdict] = {}
-        self._asking: dict[str, asyncio.Lock] = {}
-
-    async def verdict(self, id_number: str) -> Verdict:
-        known = self._verdicts.get(id_number)
-        if known is not None:
-            return known
-        async with self._asking.setdefault(id_number, asyncio.Lock()):  # rows checked at once ask once
-            known = self._verdicts.get(id_number)
-            if known is None:
-                known = self._verdicts[id_number] = await super().verdict(id_number)
-            return known
 
 
 async def _check(request: Request) -> RepresentativeCheck:

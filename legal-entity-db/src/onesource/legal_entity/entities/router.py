@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 
 from onesource.kit.concurrency import IfMatch, expected_version, set_etag, versioned_answer
 from onesource.kit.db import ReadDep, SessionDep
@@ -23,14 +23,6 @@ from onesource.registry.access import OwnerDep, ReaderDep, RegistrarDep
 router = APIRouter(prefix="/v1/entities", tags=["entities"])
 
 UsccPath = Annotated[str, Path(min_length=1, max_length=32, description="Unified social credit code (GB 32100-2015).")]
-
-
-async def _entity_by_uscc(uscc: UsccPath, connection: ReadDep, reader: ReaderDep) -> Entity:
-    return await service.read(connection, uscc)
-
-
-EntityByUscc = Annotated[Entity, Depends(_entity_by_uscc)]
-"""The entity named in the path, or 404 (checked after the caller may read entities at all)."""
 
 
 def _answer(entity: EntityRow, response: Response) -> Entity:
@@ -98,8 +90,11 @@ async def search_entities(
 
 
 @router.get("/{uscc}", response_model=Entity, responses=problem_responses(401, 403, 404, 422))
-async def get_entity(entity: EntityByUscc) -> Response:
+async def get_entity(uscc: UsccPath, connection: ReadDep, reader: ReaderDep) -> Response:
     """One entity by USCC, with its version as ``ETag``."""
+    # Read here rather than through a "load it or 404" dependency: a dependency level is work FastAPI does on every
+    # request, and this is the registry's hottest path (404 still comes after the caller may read entities at all).
+    entity = await service.read(connection, uscc)
     return versioned_answer(entity, entity.version)
 
 

@@ -7,6 +7,7 @@ living person is not a rule of this record but population-db's answer (``represe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -20,7 +21,7 @@ from onesource.standards.currencies import currency, currency_problem
 from onesource.standards.divisions import division_problem
 from onesource.standards.entity_types import entity_type_problem
 from onesource.standards.industries import industry_class_problem, section_of
-from onesource.standards.uscc import registration_problem, uscc_problem
+from onesource.standards.uscc import listed_region_problem, registration_problem, uscc_problem
 
 
 class EntityStatus(StrEnum):
@@ -100,6 +101,12 @@ def adult_on(born: date, today: date) -> bool:
     return of_age <= today
 
 
+# Many records name the same representative, division, industry and type (a bulk import's rows above all): the
+# rules of such values are pure functions of them and the day, so each answer is worked out once.
+_CACHED = 4096
+
+
+@functools.lru_cache(maxsize=_CACHED)
 def representative_problem(id_number: str, *, today: date) -> str | None:
     """Why ``id_number`` cannot name a legal representative, from the number alone (GB 11643 and age), or ``None``."""
     problem, born = checked_id_number(id_number, today=today)
@@ -110,10 +117,19 @@ def representative_problem(id_number: str, *, today: date) -> str | None:
     return None
 
 
-def entity_problems(record: Mapping[str, Any], *, today: date) -> list[FieldProblem]:
+_division_problem = functools.lru_cache(maxsize=_CACHED)(division_problem)
+_industry_class_problem = functools.lru_cache(maxsize=_CACHED)(industry_class_problem)
+_entity_type_problem = functools.lru_cache(maxsize=_CACHED)(entity_type_problem)
+_registration_problem = functools.lru_cache(maxsize=_CACHED)(registration_problem)
+_listed_region_problem = functools.lru_cache(maxsize=_CACHED)(listed_region_problem)
+
+
+def entity_problems(record: Mapping[str, Any], *, today: date, storable: bool = False) -> list[FieldProblem]:
     """Every rule ``record`` breaks (empty when it is valid); ``record`` holds typed values (dates as dates).
 
-    Fields absent from ``record`` are not checked (a change checks the record it makes, whole).
+    Fields absent from ``record`` are not checked (a change checks the record it makes, whole). ``storable``: its
+    texts are known to hold no NUL and no lone surrogate (a bulk import's CSV block without the byte), so they are
+    not looked at for them.
     """
     problems: list[FieldProblem] = []
 
@@ -123,11 +139,13 @@ def entity_problems(record: Mapping[str, Any], *, today: date) -> list[FieldProb
 
     uscc = record.get("uscc")
     if uscc is not None:
-        check("uscc", uscc_problem(uscc))
+        check("uscc", uscc_problem(uscc, region_problem=_listed_region_problem))
     if (kind := record.get("entity_type")) is not None:
-        # consistent with the USCC's positions 1–2 when those name a department and category at all
-        comparable = uscc is not None and len(uscc) >= 2 and registration_problem(uscc) is None
-        check("entity_type", entity_type_problem(kind, uscc if comparable else None))
+        # consistent with the USCC's positions 1–2 when those name a department and category at all (both rules read
+        # only those two positions)
+        prefix = uscc[:2] if isinstance(uscc, str) and len(uscc) >= 2 else None
+        comparable = prefix is not None and _registration_problem(prefix) is None
+        check("entity_type", _entity_type_problem(kind, prefix if comparable else None))
     if (representative := record.get("legal_representative_id")) is not None:
         check("legal_representative_id", representative_problem(representative, today=today))
     established: date | None = record.get("established_on")
@@ -139,13 +157,15 @@ def entity_problems(record: Mapping[str, Any], *, today: date) -> list[FieldProb
     if (capital := record.get("registered_capital")) is not None:
         check("registered_capital", capital_problem(capital))
     if (region := record.get("region_code")) is not None:
-        check("region_code", division_problem(region, today))
+        check("region_code", _division_problem(region, today))
     if (industry := record.get("industry_code")) is not None:
-        check("industry_code", industry_class_problem(industry))
-    problems.extend(nul_problems(record))
+        check("industry_code", _industry_class_problem(industry))
+    if not storable:
+        problems.extend(nul_problems(record))
     return problems
 
 
+@functools.lru_cache(maxsize=_CACHED)
 def industry_section(industry_code: str) -> str:
     """The GB/T 4754-2017 section (A–T) of a valid class (its first two digits name the division)."""
     section = section_of(industry_code)

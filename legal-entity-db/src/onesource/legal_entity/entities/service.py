@@ -97,19 +97,29 @@ async def representative_problems(check: RepresentativeCheck, id_number: str) ->
     return [] if verdict.problem is None else [FieldProblem(REPRESENTATIVE, verdict.problem)]
 
 
+def registration_values(values: dict[str, Any], *, today: date, storable: bool = False) -> dict[str, Any]:
+    """The values to register for a new entity by every rule of the record; :class:`InvalidEntity` (422) otherwise.
+
+    Population-db's answer about the legal representative is asked for apart (the bulk import checks rows in worker
+    processes, and asks once per person from the request's). ``storable``: as for :func:`entity_problems`.
+    """
+    problems = entity_problems(values, today=today, storable=storable)
+    if problems:
+        raise InvalidEntity(problems)
+    return _stored(values)
+
+
 async def checked_registration(values: dict[str, Any], check: RepresentativeCheck, *, today: date) -> dict[str, Any]:
     """The values to register for a new entity: every rule, then population-db's answer about the representative.
 
     :class:`InvalidEntity` (422) lists every problem; the representative is asked about only when the record
     itself is valid (no question for a record refused anyway).
     """
-    problems = entity_problems(values, today=today)
-    if problems:
-        raise InvalidEntity(problems)
+    stored = registration_values(values, today=today)
     problems = await representative_problems(check, values[REPRESENTATIVE])
     if problems:
         raise InvalidEntity(problems)
-    return _stored(values)
+    return stored
 
 
 async def register(

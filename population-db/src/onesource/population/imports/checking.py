@@ -1,21 +1,16 @@
 """Checking an import file's rows, in worker processes: from a block of the file to ``COPY`` rows and refusals.
 
 The CPU work of a bulk import — reading the rows, applying every rule of the registry, writing each person's row —
-happens here, in the processes of :class:`CheckerPool`, several blocks at a time and while the request's
-process loads the blocks already checked. What crosses between the processes is cheap to pickle: the block's bytes
-one way, strings the other.
+happens here (:func:`check`), in the processes of the registry core's ``CheckerPool``
+(:mod:`onesource.registry.imports.checking`), several blocks at a time and while the request's process loads the
+blocks already checked. What crosses between the processes is cheap to pickle: the block's bytes one way, strings
+the other.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import logging
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -27,8 +22,9 @@ from onesource.kit.db import COPY_NULL, copy_text
 from onesource.population.imports.schemas import ImportRow, plain_csv_reader, typed_row
 from onesource.population.persons.rules import record_problems
 from onesource.registry.imports import parsing
+from onesource.registry.imports.checking import CheckerPool, text_array
 
-logger = logging.getLogger(__name__)
+__all__ = ["Checked", "CheckerPool", "Job", "check"]
 
 
 @dataclass(frozen=True)
@@ -149,14 +145,6 @@ def _code(value: str | None) -> str:
     return COPY_NULL if value is None else value
 
 
-def _text_array(values: list[str]) -> str:
-    """A PostgreSQL ``text[]`` literal of ``values`` (every element quoted), as one ``COPY`` text field."""
-    if not values:
-        return "{}"
-    elements = ",".join('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
-    return copy_text("{" + elements + "}")
-
-
 def _person_row(values: dict[str, Any], import_id: str) -> str:
     """The ``person`` row of a checked row as ``COPY`` text, in ``repository.IMPORTED_PERSON_COLUMNS`` order.
 
@@ -166,7 +154,7 @@ def _person_row(values: dict[str, Any], import_id: str) -> str:
     death_date = values["death_date"]
     address = values["household_address"]
     return (
-        f"{values['id_number']}\t{copy_text(values['name'])}\t{_text_array(values['former_names'])}\t"
+        f"{values['id_number']}\t{copy_text(values['name'])}\t{text_array(values['former_names'])}\t"
         f"{values['sex']}\t{values['ethnicity']}\t{values['birth_date'].isoformat()}\t"
         f"{values['birthplace_code']}\t{values['household_region_code']}\t"
         f"{COPY_NULL if address is None else copy_text(address)}\t{_code(values['marital_status'])}\t"
@@ -174,48 +162,3 @@ def _person_row(values: dict[str, Any], import_id: str) -> str:
         f"{'t' if values['deceased'] else 'f'}\t{COPY_NULL if death_date is None else death_date.isoformat()}\t"
         f"{import_id}\n"
     )
-
-
-#: Workers run below the service and its database: checking is the part of an import that can wait. On a busy
-#: machine the database then loads at full speed while the workers use what CPU is left, ahead of the load.
-_NICENESS = 10
-
-
-def _ready() -> int:
-    return os.getpid()
-
-
-class CheckerPool:
-    """The worker processes that check import files; one per service, shared by its imports.
-
-    Workers are started (``spawn``: a clean interpreter, safe beside the event loop's threads) when the service
-    starts, not by its first import. A worker that dies (killed for memory, say) fails the imports it was checking
-    with 503, and the next import gets a new pool.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._executor = self._new_executor()
-
-    def _new_executor(self) -> ProcessPoolExecutor:
-        executor = ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=os.nice, initargs=(_NICENESS,)
-        )
-        for _ in range(self.workers):
-            executor.submit(_ready)  # starts a worker each, so the first import does not wait for them
-        return executor
-
-    def submit(self, job: Job) -> asyncio.Future[Checked]:
-        """Check ``job`` in a worker; the future raises ``BrokenProcessPool`` if a worker died meanwhile."""
-        try:
-            future = self._executor.submit(check, job)
-        except BrokenProcessPool:
-            logger.warning("an import worker had stopped; starting new ones")
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = self._new_executor()
-            future = self._executor.submit(check, job)
-        return asyncio.wrap_future(future)
-
-    def close(self) -> None:
-        """Stop the workers, abandoning work not started."""
-        self._executor.shutdown(wait=True, cancel_futures=True)

@@ -5,7 +5,8 @@ together, or — when the upload breaks off or the database fails — nothing do
 others, and no row is ever half written. Progress is committed on the side while it runs.
 
 The request's process only cuts the file into blocks and loads them; worker processes (``checking``) read and check
-the blocks, several at a time, while the database loads the blocks before them, one after another in file order.
+the blocks, several at a time, while the database loads the blocks before them, one after another in file order
+(the registry core's ``check_ahead``).
 Per person the import writes one row, the person, which names its import and so is also its first version until it
 changes (see ``models.Person.import_id``); its ``person.registered`` event is deferred, a few outbox rows per block
 naming the block's persons, and written when the relay publishes it (``imports.events``).
@@ -13,11 +14,9 @@ naming the block's persons, and written when the relay publishes it (``imports.e
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from onesource.kit.errors import ServiceUnavailable
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
 from onesource.population.imports import events, repository
-from onesource.population.imports.checking import Checked, CheckerPool, Job
+from onesource.population.imports.checking import Checked, CheckerPool, Job, check
 from onesource.population.imports.errors import ImportNotFound, InvalidImportFile
 from onesource.population.imports.schemas import IMPORT_COLUMNS, ImportReport, PersonImport, RowError
 from onesource.population.models import PersonImport as PersonImportRow
@@ -41,6 +40,7 @@ from onesource.population.models import PersonImportError
 from onesource.population.persons import repository as persons_repository
 from onesource.registry.imports import parsing
 from onesource.registry.imports import repository as imports
+from onesource.registry.imports.checking import check_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -116,48 +116,22 @@ class _Loader:
         ROWS.labels("rejected").inc(refused_rows)
 
     async def load(self, blocks: AsyncIterator[parsing.Block], *, loaded: Callable[[_Counts], Awaitable[None]]) -> None:
-        """Have every block of ``blocks`` checked and load it, while the next blocks are read and checked.
+        """Have every block of ``blocks`` checked by the workers and load it, in file order.
 
-        Loads run one after another in file order (each waits for the one before), so the transaction's connection
-        is never shared; as many blocks as there are workers are checked meanwhile, and one more waits, so neither
-        the workers nor the database wait long for the other. A row repeating an ID number of its own block is
-        refused as a duplicate of that line, one repeating an earlier block's as an earlier row.
+        The next blocks are read and checked meanwhile (as many as there are workers, and one more waits). A row
+        repeating an ID number of its own block is refused as a duplicate of that line, one repeating an earlier
+        block's as an earlier row.
         """
         import_id = str(self.import_id)
-        ahead = self.checkers.workers + 2
-        loads: deque[asyncio.Task[None]] = deque()
-        try:
-            async for block in blocks:
-                if len(loads) >= ahead:
-                    await loads.popleft()
-                checking = self.checkers.submit(Job(block, import_id, self.at))
-                loads.append(asyncio.create_task(self._load_after(loads[-1] if loads else None, checking, loaded)))
-            while loads:
-                await loads.popleft()
-        except BaseException:
-            # The transaction rolls back next, on the connection the loads use: let the one in flight finish first.
-            if loads:
-                await asyncio.wait(loads)
-                for load in loads:  # their errors are retrieved: the one being raised stopped the import
-                    if not load.cancelled():
-                        load.exception()
-            raise
 
-    async def _load_after(
-        self,
-        previous: asyncio.Task[None] | None,
-        checking: asyncio.Future[Checked],
-        loaded: Callable[[_Counts], Awaitable[None]],
-    ) -> None:
-        try:
-            if previous is not None:
-                await previous  # raises its error, so no later block loads after a failed one
-            checked = await checking
-        except BaseException:
-            checking.cancel()  # a block not yet checked need not be
-            raise
-        await self.write(checked)
-        await loaded(self.counts)
+        def checking(block: parsing.Block) -> Awaitable[Checked]:
+            return self.checkers.submit(check, Job(block, import_id, self.at))
+
+        async def writing(checked: Checked) -> None:
+            await self.write(checked)
+            await loaded(self.counts)
+
+        await check_ahead(blocks, checking, writing, ahead=self.checkers.workers + 2)
 
 
 async def run(

@@ -1,36 +1,37 @@
-"""How an import writes a block of checked records: ``COPY``, one set-based insert, and deferred events.
+"""How an import writes a block of checked records: ``COPY`` of the records and their versions, deferred events.
 
 The same records, first versions and ``registered`` events as ``records.register`` writes for each, by a handful
-of statements per block instead of ORM objects per row (which cost an import most of its time):
+of statements per block (the database's own bulk load) instead of statements per row:
 
-- the block's values are copied (``COPY``, binary) into a temporary table shaped like the record table, and moved
-  into it by one ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``: a key registered meanwhile (by the API,
-  or by another import) is simply not returned, and reported taken — race-safe like ``records.register``;
-- the first versions of the rows it returned (the whole record, who, when) are copied into the version table;
-- their ``registered`` events are deferred (``outbox.add_deferred``: a few outbox rows per block naming the keys),
-  and written by the relay at publication from each record's first version, which never changes once committed
-  (:func:`registrations_renderer`; a registry lists it in its ``ServiceSpec.renderers``).
+- the block's records, written as ``COPY`` text by the workers that checked them (``checking``), are copied into
+  the record table; a key registered meanwhile (by the API, or by another import) fails the copy, which is undone
+  and done again without the keys found registered, reported taken — race-safe like ``records.register``;
+- their first versions (the whole record, who, when), also written by the workers, are copied into the version
+  table;
+- their ``registered`` events are deferred (:func:`defer_registrations`: a few outbox rows naming the keys of
+  several blocks), and written by the relay at publication from each record's first version, which never changes
+  once committed (:func:`registrations_renderer`; a registry lists it in its ``ServiceSpec.renderers``).
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Text, select, text
+import asyncpg
+from sqlalchemy import Text, any_, cast, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from onesource.kit import outbox
-from onesource.kit.auth import Principal
-from onesource.kit.db import driver_connection
+from onesource.kit.db import copy_text_rows, driver_connection
 from onesource.kit.events import EnvelopeWriter, derived_event_id
-from onesource.kit.telemetry import request_id_var
 from onesource.registry.records import RecordKind
 
-_VERSION_COLUMNS = ("version", "change", "changes", "recorded_at", "recorded_by", "department", "request_id")
+#: Columns of a first version's ``COPY`` row after the key (its time is the transaction's, the column's default).
+VERSION_COLUMNS = ("version", "change", "changes", "recorded_by", "department", "request_id")
 
 
 def renderer_name(kind: RecordKind[Any]) -> str:
@@ -38,91 +39,67 @@ def renderer_name(kind: RecordKind[Any]) -> str:
     return f"registry.imported-registrations.{kind.version_table.__table__.name}"
 
 
-def _json_columns(kind: RecordKind[Any]) -> frozenset[str]:
-    return frozenset(c.name for c in kind.table.__table__.columns if isinstance(c.type, JSON))
+#: Attempts at loading one block when concurrent registrations keep taking its keys.
+_LOAD_ATTEMPTS = 5
 
 
 async def register_block(
-    session: AsyncSession,
-    kind: RecordKind[Any],
-    many: Sequence[dict[str, Any]],
-    by: Principal,
-    import_id: uuid.UUID,
-) -> tuple[list[Any], list[str]]:
-    """Register ``many`` records with distinct keys (every ``values`` with the same fields) for import ``import_id``.
+    session: AsyncSession, kind: RecordKind[Any], block: Sequence[tuple[str, str, str]], columns: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Register records with distinct keys: the keys registered, and those that were taken already.
 
-    Returns the registered rows (their columns, as the table holds them) in the order given, and the keys that were
-    taken already. Inside the import's transaction; it never commits.
+    ``block`` holds each record as (key, its row as ``COPY`` text in ``columns`` order, its first version's row as
+    ``COPY`` text in :data:`VERSION_COLUMNS` order). Inside the import's transaction; it never commits. Their events
+    are the caller's to defer (:func:`defer_registrations`), a few blocks' at once.
     """
-    if not many:
-        return [], []
-    records = kind.table.__table__
-    names = list(many[0])
-    as_json = _json_columns(kind) & set(names)
-    # The import's own temporary table, gone with its transaction, emptied for each block. Named after the import:
-    # asyncpg keeps the statements of a COPY prepared, and none may name an earlier import's table, dropped since.
-    staging = f"import_{records.name}_{import_id.hex}"
+    taken: list[str] = []
     driver = await driver_connection(session)
-    # Through the session, which begins the import's transaction on the connection if nothing did yet (a
-    # statement sent straight to the driver would run outside it, and the table be dropped at once).
-    like = f'(LIKE "{records.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
-    await session.execute(text(f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" {like}'))
-    await session.execute(text(f'TRUNCATE "{staging}"'))
-    rows = [
-        tuple(
-            json.dumps(values[name], ensure_ascii=False)
-            if name in as_json and values[name] is not None
-            else values[name]
-            for name in names
-        )
-        for values in many
-    ]
-    await driver.copy_records_to_table(staging, records=rows, columns=names)
-    columns = ", ".join(f'"{name}"' for name in names)
-    # Straight on the driver, which hands back the columns as it decodes them (SQLAlchemy's result processing of
-    # an array column cost more than the whole statement); JSON columns come as their text.
-    moved = await driver.fetch(
-        f'INSERT INTO "{records.name}" ({columns}) SELECT {columns} FROM "{staging}" '
-        f'ON CONFLICT ("{kind.key}") DO NOTHING RETURNING *'
+    for attempt in range(_LOAD_ATTEMPTS):
+        if attempt:  # only after a conflict: looking first would cost every block a query
+            registered = await _registered(session, kind, [key for key, _, _ in block])
+            taken.extend(key for key, _, _ in block if key in registered)
+            block = [record for record in block if record[0] not in registered]
+        if not block:
+            return [], taken
+        # Straight into the record table, as fast as the database loads rows; a key registered meanwhile (by the API,
+        # or another import) fails the whole COPY, which is undone to its savepoint and tried again without it. The
+        # savepoint is the driver's own (nested in the session's transaction): through the session, its two
+        # statements cost a block more than its versions' COPY.
+        try:
+            async with driver.transaction():
+                await copy_text_rows(session, kind.table.__table__.name, columns, [row for _, row, _ in block])
+        except asyncpg.UniqueViolationError:
+            if attempt == _LOAD_ATTEMPTS - 1:
+                raise
+            continue
+        break
+    await copy_text_rows(
+        session, kind.version_table.__table__.name, (kind.key, *VERSION_COLUMNS), [version for _, _, version in block]
     )
-    json_columns = _json_columns(kind)
-    registered: dict[str, dict[str, Any]] = {}
-    for row in moved:
-        values = dict(row)
-        for name in json_columns:
-            if isinstance(values[name], str):
-                values[name] = json.loads(values[name])
-        registered[str(values[kind.key])] = values
-    ordered = [registered[key] for values in many if (key := str(values[kind.key])) in registered]
-    taken = [str(values[kind.key]) for values in many if str(values[kind.key]) not in registered]
-    if ordered:
-        request_id = request_id_var.get()
-        shape, fields = kind.shape, set(kind.record_fields)
-        versions = [
-            (
-                str(row[kind.key]),
-                1,
-                "registered",
-                # the record as ``kind.record_of`` makes it, written as JSON text at once
-                shape.model_validate(row).model_dump_json(include=fields),
-                row["updated_at"],
-                by.client_id,
-                by.department,
-                request_id,
-            )
-            for row in ordered
-        ]
-        await driver.copy_records_to_table(
-            kind.version_table.__table__.name, records=versions, columns=[kind.key, *_VERSION_COLUMNS]
-        )
-        await outbox.add_deferred(
-            session,
-            renderer_name(kind),
-            kind.registered.topic,
-            [version[0] for version in versions],
-            {"import_id": str(import_id), "at": ordered[0]["updated_at"].isoformat()},
-        )
-    return ordered, taken
+    return [key for key, _, _ in block], taken
+
+
+#: Keys an import's deferred events name per outbox row and shard at most, about (as population's blocks do).
+DEFERRED_KEYS = 5000
+
+
+async def defer_registrations(
+    session: AsyncSession, kind: RecordKind[Any], keys: Sequence[str], import_id: uuid.UUID, at: datetime
+) -> None:
+    """Add the ``registered`` events of ``keys``, registered by the import ``import_id`` at ``at``, to the outbox.
+
+    Deferred (:func:`registrations_renderer` writes them at publication): a few outbox rows naming the keys.
+    """
+    if keys:
+        details = {"import_id": str(import_id), "at": at.isoformat()}
+        await outbox.add_deferred(session, renderer_name(kind), kind.registered.topic, keys, details)
+
+
+async def _registered(session: AsyncSession, kind: RecordKind[Any], keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` have a record."""
+    key_column = kind.table.__table__.c[kind.key]
+    found = await session.execute(select(key_column).where(key_column == any_(cast(list(keys), ARRAY(Text)))))
+    return {str(key) for key in found.scalars()}
 
 
 def registrations_renderer(kind: RecordKind[Any]) -> tuple[str, outbox.Renderer]:

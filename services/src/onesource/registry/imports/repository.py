@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, literal, select, tuple_, update
@@ -31,6 +32,12 @@ async def create(
         )
     )
     await session.flush()
+
+
+async def transaction_time(session: AsyncSession) -> datetime:
+    """The session's transaction time (what its rows' ``now()`` defaults hold)."""
+    found: datetime = (await session.execute(select(func.now()))).scalar_one()
+    return found
 
 
 async def record_progress(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
@@ -42,16 +43,26 @@ def router(job: service.ImportJob[Any], *, body_description: str) -> APIRouter:
                 f"the service's relay cannot write imported {noun}' events: list "
                 "registry.imports.loading.registrations_renderer(kind) in its ServiceSpec.renderers"
             )
+        checkers = getattr(request.app.state, "import_checkers", None)
+        if checkers is None:
+            raise RuntimeError(
+                "the service has no worker processes to check import files: list "
+                "registry.imports.checking.import_checkers(the module of its rules) in its ServiceSpec.extensions"
+            )
         settings: RegistrySettings = request.app.state.settings
+        confirmation = job.confirmation
         # The import runs its own transactions (see imports.service): its progress and its failure must be recorded
         # even when the import itself rolls back, which one request transaction could not do.
         report = await service.run(
             job,
             request.app.state.sessionmaker,
-            job.check(request),
+            checkers,
+            None if confirmation is None else confirmation.check(request),
             request.stream(),
             file_format,
             registrar,
+            # the registries' one clock is the local date (their ``TodayDep``)
+            today=date.today(),
             block_rows=settings.import_batch_rows,
             progress_seconds=settings.import_progress_seconds,
         )

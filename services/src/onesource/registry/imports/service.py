@@ -1,14 +1,16 @@
 """An import job: a streamed file whose rows are each checked by the registry's rules and registered, in one go.
 
-One import is one transaction: the registered records, their versions and ``registered`` events (through
-``records.register``, exactly as an API registration writes them) and the error report commit together, or — when
-the upload breaks off, a check cannot decide, or the database fails — nothing does. A refused row never stops the
-others and is reported with its line, the field at fault and why. Progress is committed on the side while it runs.
+One import is one transaction: the registered records, their versions and ``registered`` events (the same as
+``records.register`` writes for an API registration) and the error report commit together, or — when the upload
+breaks off, a check cannot decide, or the database fails — nothing does. A refused row never stops the others and
+is reported with its line, the field at fault and why. Progress is committed on the side while it runs.
 
-A registry declares its job once (:class:`ImportJob`) and mounts :func:`onesource.registry.imports.router.router`.
-The rows of a block are checked concurrently (a check may ask another service, such as the gateway) and
-registered together (``loading.register_block``: the same rows, versions and events as ``records.register`` writes,
-by ``COPY`` and a few statements per block, the events deferred to the relay).
+A registry declares its job once (:class:`ImportJob`), lists ``checking.import_checkers(<its rules' module>)`` in
+its extensions and mounts :func:`onesource.registry.imports.router.router`. The request's process only cuts the file
+into blocks; worker processes check them by the registry's rules (``checking``), several at a time, while the
+request's process asks what another service must confirm (:class:`Confirmation`, once per value) and registers the
+blocks checked before, in file order (``loading.register_block``: ``COPY`` of the records and their first versions;
+their events deferred to the relay, a few blocks' at once).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Generic
 
 import uuid_utils
@@ -27,10 +31,11 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from onesource.kit.auth import Principal
-from onesource.kit.errors import NotFound, ServiceError
+from onesource.kit.errors import NotFound, ServiceError, ServiceUnavailable
 from onesource.kit.pagination import InvalidCursor, Slice, cut, decode_cursor
 from onesource.kit.telemetry import request_id_var
-from onesource.registry.imports import loading, parsing, repository
+from onesource.registry.imports import checking, loading, parsing, repository
+from onesource.registry.imports.checking import RowRules
 from onesource.registry.imports.schemas import ImportReport, RecordImport, RowError
 from onesource.registry.records import RecordKind, Row
 from onesource.registry.rules import FieldProblem
@@ -41,11 +46,26 @@ ROWS = Counter("onesource_registry_import_rows_total", "Rows read by registry bu
 #: Refused rows listed in the import's answer; the rest are at ``/v1/imports/{id}/errors``.
 REPORTED_ERRORS = 100
 
-RowCheck = Callable[[Mapping[str, Any]], Awaitable[dict[str, Any] | list[FieldProblem]]]
-"""Checks one row by the registry's rules, from its values as the file gave them (CSV cells as text, absent when
-empty; NDJSON's JSON values): the typed values to register, or the problems that refuse it. It may ask another
-service (never through the import's database session) and raise a ``ServiceError`` when it cannot decide — the
+ValueCheck = Callable[[Any], Awaitable[list[FieldProblem]]]
+"""Checks one value of a field by asking another service (never through the import's database session): the
+problems that refuse the rows holding it (none: it is good). It raises a ``ServiceError`` when it cannot decide — the
 import then fails as a whole rather than guess."""
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What the rules cannot tell from a row alone: another service's answer about one field's value.
+
+    Asked from the request's process, for the rows the rules accept, once per distinct value per import (many rows
+    name the same person), a few values at once.
+    """
+
+    field: str
+    """The field whose value is asked about."""
+    check: Callable[[Request], ValueCheck]
+    """Makes the check of one import, from the request that sent it (so it may use the app's clients)."""
+    concurrency: int = 16
+    """Values asked about at once."""
 
 
 class InvalidImportFile(ServiceError):
@@ -74,13 +94,13 @@ class ImportJob(Generic[Row]):
     errors: type[Any]
     """The refused-rows table (:class:`~onesource.registry.imports.models.RecordImportErrorColumns`)."""
     columns: Sequence[str]
-    """The columns a CSV file may have (its header's names); NDJSON keys are the row check's business."""
-    check: Callable[[Request], RowCheck]
-    """Makes the row check of one import, from the request that sent it (so it may use the app's clients)."""
+    """The columns a CSV file may have (its header's names); NDJSON keys are the rules' business."""
+    rules: RowRules
+    """Checks one row by the registry's rules, in a worker process (a module-level function)."""
     records_name: str
     """What it registers, in the plural (``entities``): names the endpoints (``import_entities`` …)."""
-    concurrency: int = 16
-    """Rows of a block checked at once."""
+    confirmation: Confirmation | None = None
+    """What another service must confirm of the rows the rules accept, if anything."""
 
 
 @dataclass
@@ -92,103 +112,139 @@ class _Counts:
     first_errors: list[RowError] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Refusal:
-    line: int
-    key: str | None
-    field: str | None
-    reason: str
+Refusal = tuple[int, str | None, str | None, str]
+"""A refused row, or one of its problems: (line, key, field, reason)."""
 
 
 class _Loader(Generic[Row]):
-    """Checks and registers the rows of one import, block after block, inside its transaction."""
+    """Has the blocks of one import checked by the workers, and registers them in file order, in its transaction."""
 
     def __init__(
-        self, job: ImportJob[Row], session: AsyncSession, import_id: uuid.UUID, check: RowCheck, by: Principal
+        self,
+        job: ImportJob[Row],
+        session: AsyncSession,
+        import_id: uuid.UUID,
+        checkers: checking.CheckerPool,
+        confirm: ValueCheck | None,
+        by: Principal,
+        today: date,
+        at: datetime,
     ) -> None:
         self.job = job
         self.session = session
         self.import_id = import_id
-        self.check = check
+        self.checkers = checkers
+        self.confirm = confirm
         self.by = by
+        self.today = today
+        self.at = at
+        """The import's transaction time: its records' and their versions' and events' time."""
         self.counts = _Counts()
         self._seen: dict[str, int] = {}
+        self._undeferred: list[str] = []
+        """Keys registered whose events are not yet deferred."""
+        self._answers: dict[Any, asyncio.Future[list[FieldProblem]]] = {}
+        concurrency = job.confirmation.concurrency if job.confirmation is not None else 1
+        self._asking = asyncio.Semaphore(concurrency)
+        self._column_types = checking.column_types(job.kind.table.__table__)  # type: ignore[attr-defined]
 
-    async def _checked(self, rows: Sequence[parsing.RawRow]) -> list[dict[str, Any] | list[FieldProblem] | None]:
-        """Each row's check, in order (``None`` for an unreadable row); up to ``concurrency`` checks run at once.
+    async def load(self, blocks: AsyncIterator[parsing.Block], *, loaded: Callable[[_Counts], Awaitable[None]]) -> None:
+        """Check every block of ``blocks`` (workers, then the confirmation) and register it, in file order."""
 
-        A few workers take the rows in turn rather than a task per row: most checks finish without waiting (a
-        person already asked about), and a task per row cost an import more than its checks.
-        """
-        results: list[dict[str, Any] | list[FieldProblem] | None] = [None] * len(rows)
-        pending = iter(range(len(rows)))
+        async def confirmed(block: parsing.Block) -> tuple[checking.CheckedBlock, list[Refusal]]:
+            checked = await self.checkers.submit(checking.check_block, self._block_check(block))
+            return checked, await self._confirm(checked)
 
-        async def worker() -> None:
-            for index in pending:
-                values = rows[index].values
-                if values is not None:
-                    results[index] = await self.check(values)
+        async def registering(outcome: tuple[checking.CheckedBlock, list[Refusal]]) -> None:
+            await self._register(*outcome)
+            await loaded(self.counts)
 
-        try:
-            async with asyncio.TaskGroup() as group:  # the first check that cannot decide stops the others
-                for _ in range(min(self.job.concurrency, len(rows))):
-                    group.create_task(worker())
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None
-        return results
+        await checking.check_ahead(blocks, confirmed, registering, ahead=self.checkers.workers + 2)
+        await self._defer()
 
-    async def load(self, rows: Sequence[parsing.RawRow]) -> None:
-        """Check the rows of one block and register the good ones, in file order."""
-        refusals: list[_Refusal] = []
-        checked = await self._checked(rows)
-        accepted = await self._register(rows, checked, refusals)
-        self.session.add_all(
-            self.job.errors(
-                import_id=self.import_id, line=refusal.line, key=refusal.key, field=refusal.field, reason=refusal.reason
-            )
-            for refusal in refusals
+    async def _defer(self) -> None:
+        await loading.defer_registrations(self.session, self.job.kind, self._undeferred, self.import_id, self.at)
+        self._undeferred = []
+
+    def _block_check(self, block: parsing.Block) -> checking.BlockCheck:
+        confirmation = self.job.confirmation
+        return checking.BlockCheck(
+            block=block,
+            rules=self.job.rules,
+            today=self.today,
+            key=self.job.kind.key,
+            column_types=self._column_types,
+            record_fields=tuple(self.job.kind.record_fields),
+            recorded_by=(self.by.client_id, self.by.department, request_id_var.get()),
+            confirm_field=None if confirmation is None else confirmation.field,
         )
-        await self.session.flush()
-        self._count(len(rows), accepted, refusals)
 
-    async def _register(
-        self,
-        rows: Sequence[parsing.RawRow],
-        checked: Sequence[dict[str, Any] | list[FieldProblem] | None],
-        refusals: list[_Refusal],
-    ) -> int:
-        """Register the good rows in file order, adding the refused ones to ``refusals``; how many it registered."""
+    async def _confirm(self, checked: checking.CheckedBlock) -> list[Refusal]:
+        """The problems of the block's good rows by the confirmation's answers (each value asked once per import).
+
+        Runs as soon as the block is checked, beside the load of the blocks before it; blocks confirmed at the same
+        time share their questions.
+        """
+        if self.confirm is None or not checked.confirming:
+            return []
+        answers = []
+        for value in dict.fromkeys(checked.confirming):
+            answer = self._answers.get(value)
+            if answer is None:
+                answer = self._answers[value] = asyncio.ensure_future(self._ask(self.confirm, value))
+            answers.append(answer)
+        # ``wait`` leaves the answers running if this block is cancelled: other blocks may be waiting for them too.
+        await asyncio.wait(answers)
+        for answer in answers:
+            answer.result()  # the first value that could not be decided stops the import
+        refusals: list[Refusal] = []
+        for line, (key, _, _), value in zip(checked.starts, checked.records, checked.confirming, strict=True):
+            problems = self._answers[value].result()
+            refusals.extend((line, key, problem.field or None, problem.reason) for problem in problems)
+        return refusals
+
+    async def _ask(self, confirm: ValueCheck, value: Any) -> list[FieldProblem]:
+        async with self._asking:
+            return await confirm(value)
+
+    async def _register(self, checked: checking.CheckedBlock, refusals: list[Refusal]) -> None:
+        """Register the block's good rows not refused, in file order, and record the refused ones."""
         kind = self.job.kind
-        good: list[dict[str, Any]] = []
-        lines: dict[str, int] = {}
-        for row, outcome in zip(rows, checked, strict=True):
-            raw_key = None if row.values is None else row.values.get(kind.key)
-            key = None if raw_key is None else str(raw_key)[:64]
-            if outcome is None:
-                refusals.append(_Refusal(row.line, None, None, row.unreadable or "unreadable row"))
+        refused = {refusal[0] for refusal in refusals}
+        refusals = [*checked.refusals, *refusals]
+        good: list[tuple[str, str, str]] = []
+        started: dict[str, int] = {}
+        for line, record in zip(checked.starts, checked.records, strict=True):
+            if line in refused:
                 continue
-            if isinstance(outcome, list):
-                refusals.extend(_Refusal(row.line, key, problem.field or None, problem.reason) for problem in outcome)
-                continue
-            record_key = str(outcome[kind.key])
-            earlier = self._seen.get(record_key)
+            key = record[0]
+            earlier = self._seen.get(key)
             if earlier is not None:
-                refusals.append(_Refusal(row.line, record_key, kind.key, f"duplicate of line {earlier}"))
+                refusals.append((line, key, kind.key, f"duplicate of line {earlier}"))
                 continue
-            self._seen[record_key] = lines[record_key] = row.line
-            good.append(outcome)
-        registered, taken = await loading.register_block(self.session, kind, good, self.by, self.import_id)
-        refusals.extend(_Refusal(lines[key], key, kind.key, kind.duplicate(key).detail) for key in taken)
-        refusals.sort(key=lambda refusal: refusal.line)
-        return len(registered)
-
-    def _count(self, rows_read: int, accepted: int, refusals: list[_Refusal]) -> None:
-        counts = self.counts
-        for refusal in refusals[: max(0, REPORTED_ERRORS - len(counts.first_errors))]:
-            counts.first_errors.append(
-                RowError(line=refusal.line, key=refusal.key, field=refusal.field, reason=refusal.reason)
+            self._seen[key] = started[key] = line
+            good.append(record)
+        registered, taken = await loading.register_block(self.session, kind, good, checked.columns)
+        # Their events are deferred a few blocks at once: an outbox row per shard and block cost a block's load more
+        # than its versions did.
+        self._undeferred.extend(registered)
+        if len(self._undeferred) >= loading.DEFERRED_KEYS:
+            await self._defer()
+        refusals.extend((started[key], key, kind.key, kind.duplicate(key).detail) for key in taken)
+        refusals.sort(key=lambda refusal: refusal[0])
+        if refusals:
+            self.session.add_all(
+                self.job.errors(import_id=self.import_id, line=line, key=key, field=field_name, reason=reason)
+                for line, key, field_name, reason in refusals
             )
-        refused_rows = len({refusal.line for refusal in refusals})
+            await self.session.flush()
+        self._count(checked.rows_read, len(registered), refusals)
+
+    def _count(self, rows_read: int, accepted: int, refusals: list[Refusal]) -> None:
+        counts = self.counts
+        for line, key, field_name, reason in refusals[: max(0, REPORTED_ERRORS - len(counts.first_errors))]:
+            counts.first_errors.append(RowError(line=line, key=key, field=field_name, reason=reason))
+        refused_rows = len({refusal[0] for refusal in refusals})
         counts.rows_read += rows_read
         counts.accepted += accepted
         counts.rejected += refused_rows
@@ -201,15 +257,21 @@ class _Loader(Generic[Row]):
 async def run(
     job: ImportJob[Row],
     sessionmaker: async_sessionmaker[AsyncSession],
-    check: RowCheck,
+    checkers: checking.CheckerPool,
+    confirm: ValueCheck | None,
     body: AsyncIterator[bytes],
     file_format: parsing.Format,
     principal: Principal,
     *,
+    today: date,
     block_rows: int,
     progress_seconds: float,
 ) -> ImportReport:
-    """Import the records in ``body``; the answer reports accepted and refused rows."""
+    """Import the records in ``body``; the answer reports accepted and refused rows.
+
+    ``checkers`` check the blocks by ``job``'s rules, ``confirm`` asks what the job's confirmation asks, and
+    ``today`` is the day the rules judge dates by.
+    """
     import_id = uuid.UUID(str(uuid_utils.uuid7()))
     # The import's own row commits first, so that its progress is visible while it runs and its failure is kept.
     async with sessionmaker() as session, session.begin():
@@ -224,14 +286,19 @@ async def run(
         )
     logger.info("import %s started by %s (%s)", import_id, principal.client_id, file_format)
     next_progress = time.monotonic() + progress_seconds
+
+    async def loaded(counts: _Counts) -> None:
+        nonlocal next_progress
+        if time.monotonic() >= next_progress:
+            await _progress(sessionmaker, job, import_id, counts)
+            next_progress = time.monotonic() + progress_seconds
+
     try:
         async with sessionmaker() as session, session.begin():
-            loader = _Loader(job, session, import_id, check, principal)
-            async for block in parsing.blocks(body, file_format, job.columns, block_lines=block_rows):
-                await loader.load(parsing.block_rows(block))
-                if time.monotonic() >= next_progress:
-                    await _progress(sessionmaker, job, import_id, loader.counts)
-                    next_progress = time.monotonic() + progress_seconds
+            at = await repository.transaction_time(session)
+            loader = _Loader(job, session, import_id, checkers, confirm, principal, today, at)
+            blocks = parsing.blocks(body, file_format, job.columns, block_lines=block_rows)
+            await loader.load(blocks, loaded=loaded)
             counts = loader.counts
             finished = await repository.finish(
                 session,
@@ -245,6 +312,10 @@ async def run(
     except parsing.InvalidFile as error:
         await _fail(sessionmaker, job, import_id, str(error))
         raise InvalidImportFile(f"nothing was imported: {error}", import_id=str(import_id)) from None
+    except BrokenProcessPool:
+        reason = "a worker checking the file stopped; nothing was imported"
+        await _fail(sessionmaker, job, import_id, reason)
+        raise ServiceUnavailable(f"{reason}: send the file again", import_id=str(import_id)) from None
     except ServiceError as error:
         await _fail(sessionmaker, job, import_id, f"nothing was imported: {error.detail}")
         error.extensions.setdefault("import_id", str(import_id))
