@@ -32,8 +32,6 @@ class Settings(RegistrySettings):
     import_batch_rows: int = Field(default=500, ge=1)
     """Lines of an import file checked and loaded per block: the database waits for the workers' first block only,
     so smaller blocks than the core's default start the load sooner (an entity takes more checking than it loads)."""
-    import_workers: int = Field(default=2, ge=1, le=64)
-    """Processes that read and check import files, in parallel with each other and with the database load."""
     persons_path: str = PERSONS_PATH
     """Where persons are read through the gateway (``{platform.gateway_url}{persons_path}/{id_number}``)."""
     representative_check_purpose: str = REPRESENTATIVE_CHECK_PURPOSE

@@ -2,37 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 import onesource.population
 from onesource.kit.app import ServiceSpec, create_service_app
 from onesource.kit.migrations import service_migrations_dir
-from onesource.population.imports.checking import CheckerPool
+from onesource.population.imports import checking
 from onesource.population.imports.events import REGISTRATIONS, render_registrations
 from onesource.population.imports.router import router as imports_router
 from onesource.population.models import Base, IdempotencyRecord
 from onesource.population.persons.events import PERSON_TOPIC
 from onesource.population.persons.router import router as persons_router
 from onesource.population.settings import Settings
+from onesource.registry.imports.checking import import_checkers
 
 #: The relay's renderers of deferred events: a bulk import's registrations (see ``imports.events``).
 RENDERERS = {REGISTRATIONS: render_registrations}
-
-
-@asynccontextmanager
-async def import_checkers(app: FastAPI) -> AsyncIterator[None]:
-    """The worker processes that check bulk import files (``app.state.import_checkers``)."""
-    settings: Settings = app.state.settings
-    checkers = CheckerPool(settings.import_workers)
-    app.state.import_checkers = checkers
-    try:
-        yield
-    finally:
-        await asyncio.to_thread(checkers.close)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             topics=[PERSON_TOPIC],
             renderers=RENDERERS,
             idempotency_record=IdempotencyRecord,
-            extensions=[import_checkers],
+            extensions=[import_checkers(checking.__name__)],
             tags=[
                 {"name": "persons", "description": "Person records: register, read, update, death, history, search."},
                 {"name": "imports", "description": "Streaming bulk import (CSV / NDJSON) with a per-row report."},

@@ -23,7 +23,5 @@ class Settings(RegistrySettings):
     owner_department: str = "psb"
     import_batch_rows: int = Field(default=5000, ge=1)
     """Lines of the file a bulk import checks and loads per block (its memory is bounded by this, not by the file)."""
-    import_workers: int = Field(default=2, ge=1, le=64)
-    """Processes that read and check import files, in parallel with each other and with the database load."""
     import_progress_seconds: float = 1.0
     """How often a running import commits its progress (``GET /v1/imports/{id}``)."""

@@ -172,12 +172,18 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
 
     SQLAlchemy's asyncpg adapter opens the transaction on the connection with its own first statement: until then,
     plain statements on the driver would each commit alone (a registration's row without its event, had the
-    process died between them). One is run here when none has been yet.
+    process died between them). The adapter's transaction is begun here when it has not been yet (its own start,
+    the ``BEGIN`` alone; an adapter without it runs a statement to the same end).
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    if not getattr(raw.dbapi_connection, "_started", False):  # the adapter's flag; unknown: run one anyway
-        await connection.exec_driver_sql("SELECT 1")
+    adapter = raw.dbapi_connection
+    if not getattr(adapter, "_started", False):  # the adapter's flag
+        start = getattr(adapter, "_start_transaction", None)
+        if start is not None:
+            await start()
+        else:
+            await connection.exec_driver_sql("SELECT 1")
     driver: asyncpg.Connection = raw.driver_connection
     return driver
 

@@ -41,6 +41,8 @@ class RegistrySettings(ServiceSettings):
     directly (everyone else reads through the gateway, under a grant)."""
     import_batch_rows: int = Field(default=1000, ge=1)
     """Lines of an import file read and checked per block (an import's memory is bounded by this, not the file)."""
+    import_workers: int = Field(default=2, ge=1, le=64)
+    """Processes that read and check import files, in parallel with each other and with the database load."""
     import_progress_seconds: float = 1.0
     """How often a running import commits its progress (``GET /v1/imports/{id}``)."""
     platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
 from onesource.kit.concurrency import check_version
-from onesource.kit.db import driver_connection
+from onesource.kit.db import Reader, driver_connection
 from onesource.kit.pagination import Slice, paginate
 from onesource.legal_entity.entities import repository
 from onesource.legal_entity.entities.errors import (
@@ -132,7 +131,7 @@ async def register(
     return entity
 
 
-async def read(connection: asyncpg.Connection, uscc: str) -> Entity:
+async def read(connection: Reader, uscc: str) -> Entity:
     """The entity with ``uscc`` as the API shows it; :class:`EntityNotFound` (404) otherwise."""
     entity = await records.read(connection, ENTITIES, uscc)
     assert isinstance(entity, Entity)
