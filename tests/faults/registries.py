@@ -336,15 +336,16 @@ class ParcelLifecycle:
         return Move("updated", "PATCH", f"{PARCELS}/{self.key}", body, marker, sets)
 
     def transition(self, step: int, sequence: int) -> Move | None:
-        if step > 0 or not self.retires:
-            return None
-        marker = new_marker("注销")
-        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()  # never in the future
-        body = {"retired_on": day, "reason": marker}
-        return Move(
-            "retired", "POST", f"{PARCELS}/{self.key}/retirement", body, marker,
-            {"status": "retired", "retired_on": day, "retirement_reason": marker}, final=True,
-        )  # fmt: skip
+        return retirement(PARCELS, self.key, sequence) if step == 0 and self.retires else None
+
+
+def retirement(collection: str, key: str, sequence: int) -> Move:
+    """A geo feature's retirement (its last write), dated ``sequence`` days into 2025 (never in the future)."""
+    marker = new_marker("注销")
+    day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()
+    body = {"retired_on": day, "reason": marker}
+    sets = {"status": "retired", "retired_on": day, "retirement_reason": marker}
+    return Move("retired", "POST", f"{collection}/{key}/retirement", body, marker, sets, final=True)
 
 
 def _parcels(rng: random.Random) -> RecordMaker:
@@ -423,15 +424,7 @@ class AddressLifecycle:
         return Move("updated", "PATCH", f"{ADDRESSES}/{self.key}", body, marker, sets)
 
     def transition(self, step: int, sequence: int) -> Move | None:
-        if step > 0 or not self.retires:
-            return None
-        marker = new_marker("注销")
-        day = (date(2025, 1, 1) + timedelta(days=sequence)).isoformat()  # never in the future
-        body = {"retired_on": day, "reason": marker}
-        return Move(
-            "retired", "POST", f"{ADDRESSES}/{self.key}/retirement", body, marker,
-            {"status": "retired", "retired_on": day, "retirement_reason": marker}, final=True,
-        )  # fmt: skip
+        return retirement(ADDRESSES, self.key, sequence) if step == 0 and self.retires else None
 
 
 def _addresses(rng: random.Random) -> RecordMaker:
