@@ -13,6 +13,7 @@ A member stuck joining its group (see :func:`poll`) is stopped and started afres
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -83,14 +84,28 @@ async def poll(consumer: AIOKafkaConsumer, limit: float) -> dict[TopicPartition,
     partitions' events unhandled, in a process answering ready. A new member heals it, so the wait is bounded: the
     run stops and ``run_forever`` starts it again. A member assigned nothing (more members than partitions) is not
     waiting: its ``getmany`` returns empty after 1 s.
+
+    The wait is counted in seconds the event loop ran, a second at a time: a loop held up elsewhere (a test between
+    its awaits, a process paused) is no join's fault, and counting it restarted healthy consumers.
     """
+    loop = asyncio.get_running_loop()
+    fetch = asyncio.ensure_future(consumer.getmany(timeout_ms=1000, max_records=500))
+    waited = 0.0
     try:
-        async with asyncio.timeout(limit):
-            batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-            batches = await consumer.getmany(timeout_ms=1000, max_records=500)
-    except TimeoutError as error:
-        raise StalledJoin(f"waited {limit:.0f} s for the group's assignment") from error
-    return batches
+        while True:
+            began = loop.time()
+            done, _ = await asyncio.wait({fetch}, timeout=1.0)
+            if done:
+                batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]] = fetch.result()
+                return batches
+            waited += min(loop.time() - began, 2.0)
+            if waited > limit:
+                raise StalledJoin(f"waited {waited:.0f} s for the group's assignment")
+    finally:
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
 
 
 #: How long a join may take, in session timeouts: the coordinator waits up to one rebalance timeout (a session
