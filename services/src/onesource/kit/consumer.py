@@ -78,15 +78,15 @@ class StalledJoin(RuntimeError):
 async def poll(consumer: AIOKafkaConsumer, limit: float) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
     """``consumer.getmany`` (up to 500 records, waiting up to 1 s for them), or :class:`StalledJoin` after ``limit`` s.
 
-    While its group rebalances, aiokafka's ``getmany`` waits for the new assignment without a timeout. A join that
-    never ended was seen once in a fault run (a member restarted after a kill, its join pending while the killed
-    member's session ran out, the broker cut off meanwhile): the member waited for ever, no error raised, its
-    partitions' events unhandled, in a process answering ready. A new member heals it, so the wait is bounded: the
-    run stops and ``run_forever`` starts it again. A member assigned nothing (more members than partitions) is not
-    waiting: its ``getmany`` returns empty after 1 s.
+    While its group rebalances, aiokafka's ``getmany`` waits for the new assignment without a timeout. A join can
+    fail to end (a member restarted after a kill, its join pending while the killed member's session runs out, the
+    broker cut off meanwhile): the member would wait for ever, no error raised, its partitions' events unhandled,
+    in a process answering ready. A new member heals it, so the wait is bounded: the run stops and ``run_forever``
+    starts it again. A member assigned nothing (more members than partitions) is not waiting: its ``getmany``
+    returns empty after 1 s.
 
     The wait is counted in seconds the event loop ran, a second at a time: a loop held up elsewhere (a test between
-    its awaits, a process paused) is no join's fault, and counting it restarted healthy consumers.
+    its awaits, a process paused) is no join's fault, and counting it would restart healthy consumers.
     """
     loop = asyncio.get_running_loop()
     fetch = asyncio.ensure_future(consumer.getmany(timeout_ms=1000, max_records=500))
