@@ -323,7 +323,7 @@ class Backends(httpx.AsyncBaseTransport):
 class HttpxUpstreams:
     """The gateway's client of forwarded calls, over an httpx transport, so that they reach in-process services.
 
-    Same contract as the gateway's own (``AiohttpUpstreams``, tested against a real server in ``test_upstream``).
+    Same contract as the gateway's own (``HttpUpstreams``, tested against a real server in ``test_upstream``).
     """
 
     def __init__(self, client: httpx.AsyncClient) -> None:

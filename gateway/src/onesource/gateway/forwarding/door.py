@@ -13,7 +13,7 @@ from onesource.gateway.forwarding.cursors import CursorSeal
 from onesource.gateway.forwarding.limits import TokenBuckets
 from onesource.gateway.forwarding.sdmx import StructureDimensions
 from onesource.gateway.forwarding.tokens import GatewayTokens, Signer
-from onesource.gateway.forwarding.upstream import AiohttpUpstreams
+from onesource.gateway.forwarding.upstream import HttpUpstreams
 from onesource.gateway.keys import service as keys
 from onesource.gateway.settings import Settings
 from onesource.kit.app import background
@@ -57,7 +57,7 @@ async def door(app: FastAPI) -> AsyncIterator[None]:
                 logger.warning("could not re-read the signing key: %r", error)
 
     await load_signer()  # the bootstrap extension, which runs first, made sure there is one
-    app.state.upstreams = AiohttpUpstreams()
+    app.state.upstreams = HttpUpstreams()
     try:
         async with background(keep_loading(), name="gateway-signer"):
             yield
