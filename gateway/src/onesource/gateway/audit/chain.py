@@ -68,8 +68,10 @@ _MAX_STATUS = 999
 
 def timestamp(moment: datetime) -> str:
     """``moment`` in UTC as ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (a naive ``moment`` is taken to be UTC)."""
-    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    if utc.year < 1000:  # ``isoformat`` would not pad the year as strftime's %Y does here
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def storable(value: str) -> str:

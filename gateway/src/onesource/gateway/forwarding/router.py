@@ -64,7 +64,7 @@ async def forward_request(service: str, path: str, request: Request) -> Response
         target = paths.parse(raw_target)
     except ServiceError as error:  # answered as a data call, so that it is audited
         target, refusal = paths.Target(service=service, path=f"/{path}", raw_path=""), error
-    query = request.url.query
+    query = request.scope["query_string"].decode("latin-1")  # as Starlette's ``request.url.query``, unparsed
     call = forwarding.Call(
         method=request.method,
         service=target.service,

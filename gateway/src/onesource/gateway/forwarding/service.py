@@ -27,6 +27,7 @@ committed the caller gets 503 ``audit-unavailable`` and no data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -235,8 +236,12 @@ async def authenticate_caller(request: Request) -> Principal:
 def purpose_of(headers: Headers) -> str | None:
     """The stated purpose: ``X-OneSource-Purpose``, percent-decoded (UTF-8), as grants name it; ``None`` if blank."""
     sent = headers.get("x-onesource-purpose")
-    if sent is None:
-        return None
+    return None if sent is None else _decoded_purpose(sent)
+
+
+@functools.lru_cache(maxsize=1024)
+def _decoded_purpose(sent: str) -> str | None:
+    """A purpose as sent, decoded (a department states the same few purposes on every call: decoded once each)."""
     try:
         text = sent.encode("latin-1").decode("utf-8")  # ASGI headers are bytes; Starlette decodes them as Latin-1
     except UnicodeError:
@@ -358,7 +363,8 @@ async def _data_call(request: Request, call: Call, door: Door, trail: Trail) -> 
     upload = call.method == "POST" and _maybe_upload(request, settings)
     if not upload:
         trail.body = await read_body(request, settings.max_body_bytes, trail.digest)
-    check_page_size(request.query_params.getlist("limit"), settings.max_page_size)
+    if call.query:  # parsed only when there is one: most reads are by key
+        check_page_size(request.query_params.getlist("limit"), settings.max_page_size)
 
     resources, grants = await _knowledge(principal, door)
     coverage = resources.cover(call.service, call.path)
@@ -458,6 +464,9 @@ def check_filters(
     A non-owner may page, use ``allowed``, filter on a granted field, or use a parameter a covering resource declares
     (``filters``) when every field it selects by is granted on that resource.
     """
+    parameters = list(parameters)
+    if not parameters:
+        return
     fields = frozenset().union(*(grant.fields for grant in grants))
     implied: set[str] = set()
     for resource in resources:
