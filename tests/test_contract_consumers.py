@@ -67,7 +67,7 @@ def example(schema: dict[str, Any], root: dict[str, Any]) -> Any:
         return example(options[0], root) if options else None
     if "enum" in schema:
         return schema["enum"][0]
-    kind = schema.get("type")
+    kind: str = schema.get("type") or ""
     if kind == "object":
         properties = schema.get("properties", {})
         return {name: example(properties[name], root) for name in schema.get("required", [])}

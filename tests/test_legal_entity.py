@@ -34,7 +34,7 @@ def living_adults(mesh: Mesh, count: int) -> list[str]:
     cursor: str | None = None
     adult_before = date.today() - timedelta(days=365 * 19)
     while len(found) < count + 50:
-        params = {"limit": 200, "deceased": "false", **({"cursor": cursor} if cursor else {})}
+        params: dict[str, str | int] = {"limit": 200, "deceased": "false", **({"cursor": cursor} if cursor else {})}
         page = httpx.get(f"{mesh.gateway}{PERSONS}", params=params, headers=owner, timeout=30)
         assert page.status_code == 200, page.text
         for person in page.json()["items"]:

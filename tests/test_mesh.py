@@ -10,6 +10,7 @@ import os
 import signal
 import time
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import psutil
@@ -107,7 +108,7 @@ def test_a_bulk_import_larger_than_a_request_body_streams_through_the_gateway(me
     upload = b"".join(to_csv(people))
     assert len(upload) > 1_048_576, "more than the gateway holds of any other request"
 
-    def pieces():
+    def pieces() -> Iterator[bytes]:
         for start in range(0, len(upload), 65536):
             yield upload[start : start + 65536]
 

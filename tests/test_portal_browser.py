@@ -97,7 +97,9 @@ def test_sign_in_shows_only_what_the_roles_allow_and_sign_out_revokes(browser: B
     assert session["httpOnly"]
     assert session["sameSite"] == "Lax"
     # A consumer has no steward pages: refused, not merely hidden.
-    assert page.goto(f"{portal(mesh)}/stewardship").status == 403
+    refused = page.goto(f"{portal(mesh)}/stewardship")
+    assert refused is not None
+    assert refused.status == 403
     page.goto(f"{portal(mesh)}/catalog")
     page.get_by_role("button", name="退出").click()
     expect(page.get_by_role("status")).to_contain_text("已退出登录")
@@ -111,14 +113,15 @@ def test_sign_in_shows_only_what_the_roles_allow_and_sign_out_revokes(browser: B
 def test_a_form_without_the_sessions_csrf_token_is_refused(browser: Browser, mesh: Mesh) -> None:
     context, page = signed_in(browser, mesh, "psb.steward")
     base = portal(mesh)
-    body = {"id": "population.csrf-" + secrets.token_hex(3), "name": "x", "summary": "x", "share_type": "conditional"}
+    resource_id = "population.csrf-" + secrets.token_hex(3)
+    body: dict[str, str | float | bool] = {"id": resource_id, "name": "x", "summary": "x", "share_type": "conditional"}
     forged = context.request.post(f"{base}/stewardship/new", form=body, max_redirects=0)
     assert forged.status == 403
     assert "请求被拒绝" in forged.text()
     wrong = context.request.post(f"{base}/stewardship/new", form={**body, "csrf": "guess"}, max_redirects=0)
     assert wrong.status == 403
     page.goto(f"{base}/stewardship")
-    expect(page.get_by_text(body["id"])).to_have_count(0)
+    expect(page.get_by_text(resource_id)).to_have_count(0)
     context.close()
 
 
@@ -280,9 +283,9 @@ def test_the_pinned_flow_by_clicking(browser: Browser, mesh: Mesh) -> None:
     expect(consumer.get_by_role("status")).to_contain_text("校核已提交")
     shot(consumer, "34-correction-reported")
     steward.goto(f"{base}/corrections")
-    row = steward.locator("tr", has_text=f"与户籍登记不一致-{suffix}")
-    row.get_by_placeholder("处理说明").fill("已核实并更正")
-    row.get_by_role("button", name="已更正").click()
+    reported = steward.locator("tr", has_text=f"与户籍登记不一致-{suffix}")
+    reported.get_by_placeholder("处理说明").fill("已核实并更正")
+    reported.get_by_role("button", name="已更正").click()
     expect(steward.get_by_role("status")).to_contain_text("已处理")
     shot(steward, "17-correction-resolved")
 

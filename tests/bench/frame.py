@@ -55,6 +55,7 @@ async def _load(dsn: str) -> list[str]:
     engine = create_engine(dsn)
     async with engine.begin() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
         await driver.copy_records_to_table("person", records=_records(people), columns=PERSON_COLUMNS)
     await engine.dispose()
     return [person["id_number"] for person in people if not person.get("death_date")]

@@ -42,10 +42,10 @@ class Connection:
         self._writer.write(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         head = await self._reader.readuntil(b"\r\n\r\n")
         status_line, *header_lines = head[:-4].split(b"\r\n")
-        parsed = {}
-        for line in header_lines:
-            name, _, value = line.partition(b":")
-            parsed[name.strip().lower()] = value.strip()
+        parsed: dict[bytes, bytes] = {}
+        for header_line in header_lines:
+            header_name, _, header_value = header_line.partition(b":")
+            parsed[header_name.strip().lower()] = header_value.strip()
         length = int(parsed.get(b"content-length", b"0"))
         return Answer(int(status_line.split(b" ", 2)[1]), parsed, await self._reader.readexactly(length))
 

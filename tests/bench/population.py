@@ -25,6 +25,7 @@ from datetime import date
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import func, text
 
@@ -87,7 +88,11 @@ async def _bench_population(servers: Infrastructure, console: Console) -> Table:
     )
     tokens = TestTokens()
     settings = Settings(
-        environment="test", database_url=dsn, kafka=servers.kafka, relay_enabled=False, owner_department="psb"
+        environment="test",
+        database_url=SecretStr(dsn),
+        kafka=servers.kafka,
+        relay_enabled=False,
+        owner_department="psb",
     )
     registrar = tokens.headers("psb-registrar", "psb", ["registrar"])
     people = list(PersonFactory(seed=7).persons(ROWS))

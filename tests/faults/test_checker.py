@@ -26,7 +26,7 @@ FIELDS = frozenset(LEGAL_ENTITY.granted)
 def _history() -> tuple[History, list[Write], list[dict[str, Any]]]:
     """Three acknowledged writes (registration, update, suspension) and the source events they caused."""
     history = History(seed=0)
-    steps = [
+    steps: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = [
         ("registered", "故障测试路a号", {"address": "故障测试路a号", "status": "active"}, None),
         ("updated", "故障测试路b号", {"address": "故障测试路b号"}, {"address": "故障测试路b号", "business_scope": "x"}),
         (
@@ -145,7 +145,7 @@ def _geo_history(ring: list[list[float]] = SQUARE) -> tuple[History, list[Write]
         "area_m2": 9000.0, "status": "active", "retired_on": None, "retirement_reason": None, "geometry": geometry,
     }  # fmt: skip
     retirement = {"status": "retired", "retired_on": "2025-01-02", "retirement_reason": "故障测试注销b号"}
-    steps = [
+    steps: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = [
         ("registered", "故障测试路a号", {"location_description": "故障测试路a号", "geometry": geometry}, None),
         ("retired", "故障测试注销b号", retirement, retirement),
     ]
@@ -321,7 +321,7 @@ def _loads_history() -> tuple[History, list[LoadCall], ObservedLoads]:
     for n, (observations, valid, outcome, vintage) in enumerate(made):
         op = history.record("macroeconomy-writer-0", "call", "load", key=FLOW, outcome=outcome)
         loads.append(LoadCall(op.index, "macroeconomy", f"request-{n}", observations, valid, outcome, vintage))
-    releases = [
+    releases: list[dict[str, Any]] = [
         {
             "id": f"release-{vintage}",
             "type": MACROECONOMY.release_type,
@@ -331,7 +331,7 @@ def _loads_history() -> tuple[History, list[LoadCall], ObservedLoads]:
         }
         for vintage in (1, 2)
     ]
-    revision = {
+    revision: dict[str, Any] = {
         "id": "revision-2",
         "type": MACROECONOMY.revision_type,
         "subject": f"{FLOW}:{GDP_330000}",
