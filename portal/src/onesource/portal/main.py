@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from onesource.kit.app import freeze_startup_objects
 from onesource.portal.gateway import ApiProblem, Gateway, SignInExpired
 from onesource.portal.pages import (
     admin,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, gateway_transport: httpx.AsyncB
             base_url=settings.gateway_url, timeout=settings.request_timeout_seconds, transport=gateway_transport
         ) as http:
             app.state.gateway = Gateway(settings, http)
+            freeze_startup_objects()
             yield
 
     app = FastAPI(

@@ -27,7 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from onesource.kit.app import ServiceSpec, stop_tasks
+from onesource.kit.app import ServiceSpec, freeze_startup_objects, stop_tasks
 from onesource.kit.db import create_engine
 from onesource.kit.kafka import broker_reachable, ensure_topics
 from onesource.kit.outbox import OutboxRelay
@@ -88,6 +88,7 @@ def create_app(factories: Sequence[str] | None = None) -> FastAPI:
             except Exception as error:  # the relay provisions again before publishing
                 logger.warning("could not provision %s's topics yet: %r", entry.spec.name, error)
         tasks = [asyncio.create_task(entry.relay.run(), name=f"{entry.spec.name}-relay") for entry in relayed]
+        freeze_startup_objects()
         logger.info("relaying for %s", ", ".join(spec.name for spec in specs))
         try:
             yield
