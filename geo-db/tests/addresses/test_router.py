@@ -38,6 +38,7 @@ def feature(code: str = CODE, geometry: dict[str, Any] | None = None, **properti
 async def register(client, registrar, body: dict[str, Any] | None = None) -> dict[str, Any]:
     response = await client.post(ADDRESSES, json=body or feature(), headers=registrar)
     assert response.status_code == 201, response.text
+    assert response.headers["etag"] == '"1"', "the answer's version, as reads give it"
     registered: dict[str, Any] = response.json()
     return registered
 

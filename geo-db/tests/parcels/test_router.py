@@ -49,6 +49,7 @@ async def test_a_registered_parcel_is_a_feature_with_its_ellipsoidal_area(client
     assert response.status_code == 201, response.text
     assert response.headers["content-type"] == "application/geo+json"
     assert response.headers["location"] == f"{PARCELS}/{CODE}"
+    assert response.headers["etag"] == '"1"', "the answer's version, as reads give it"
     parcel = response.json()
     assert parcel["type"] == "Feature"
     assert parcel["id"] == CODE
@@ -329,6 +330,7 @@ async def test_an_idempotency_key_replays_the_first_registration(client, registr
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.json() == first.json()
     assert again.headers["idempotency-replayed"] == "true"
+    assert again.headers["etag"] == first.headers["etag"] == '"1"'
     assert len(await events(CODE)) == 1
 
 

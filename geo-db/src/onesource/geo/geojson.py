@@ -25,6 +25,11 @@ from onesource.kit.errors import ServiceError
 GEOJSON_MEDIA_TYPE: Final = "application/geo+json"
 
 
+def feature_version(feature: Mapping[str, Any]) -> Any:
+    """A record's version in its feature (``properties.version``): the ``ETag`` of a registration's answer."""
+    return feature["properties"]["version"]
+
+
 class GeoJSONResponse(JSONResponse):
     """A JSON answer of media type ``application/geo+json`` (RFC 7946 §12)."""
 

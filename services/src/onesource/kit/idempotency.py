@@ -174,22 +174,29 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Any]])
 
 
 def idempotent(
-    *, location: Callable[[Any], str] | None = None, etag_version: bool = False, status_code: int = 201
+    *,
+    location: Callable[[Any], str] | None = None,
+    etag_version: bool = False,
+    version_of: Callable[[Any], Any] | None = None,
+    status_code: int = 201,
 ) -> Callable[[Endpoint], Endpoint]:
     """Make a creating endpoint honour ``Idempotency-Key``: a repeat answers the first result, headers included.
 
     The endpoint is written as if there were no key; the decorator replays a stored answer before it runs and stores
     its answer (``status_code``, the body) in its transaction. ``location`` gives the ``Location`` of an answer's body
-    and ``etag_version`` its ``ETag`` from the body's ``version``: both are set alike on the first answer and on
-    every replay.
+    and ``etag_version`` its ``ETag`` from the body's ``version`` (``version_of`` from elsewhere in the body, as a
+    GeoJSON Feature's ``properties``): both are set alike on the first answer and on every replay.
     """
 
     def headers_of(body: Any) -> dict[str, str]:
         headers = {}
         if location is not None:
             headers["Location"] = location(body)
-        version = body.get("version") if isinstance(body, dict) else None
-        if etag_version and isinstance(version, int):
+        if version_of is not None:
+            version = version_of(body)
+        else:
+            version = body.get("version") if etag_version and isinstance(body, dict) else None
+        if isinstance(version, int):
             headers["ETag"] = etag(version)
         return headers
 

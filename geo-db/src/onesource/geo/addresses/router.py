@@ -26,6 +26,7 @@ from onesource.geo.geojson import (
     InvalidQuery,
     box,
     collection,
+    feature_version,
     position,
 )
 from onesource.geo.models import Address as AddressRow
@@ -63,7 +64,7 @@ def _answer(address: AddressRow, response: Response, crs: Crs = "cgcs2000") -> A
     response_class=GeoJSONResponse,
     responses=problem_responses(401, 403, 409, 422),
 )
-@idempotent(location=lambda address: f"/v1/addresses/{address['id']}")
+@idempotent(location=lambda address: f"/v1/addresses/{address['id']}", version_of=feature_version)
 async def register_address(
     body: AddressCreate, session: SessionDep, registrar: RegistrarDep, today: TodayDep
 ) -> AddressFeature:

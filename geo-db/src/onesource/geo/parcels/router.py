@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from onesource.geo.dependencies import TodayDep
-from onesource.geo.geojson import GEOJSON_MEDIA_TYPE, Crs, CrsQuery, GeoJSONResponse, box, collection, position
+from onesource.geo.geojson import (
+    GEOJSON_MEDIA_TYPE,
+    Crs,
+    CrsQuery,
+    GeoJSONResponse,
+    box,
+    collection,
+    feature_version,
+    position,
+)
 from onesource.geo.models import Parcel as ParcelRow
 from onesource.geo.parcels import service
 from onesource.geo.parcels.schemas import (
@@ -52,7 +61,7 @@ def _answer(parcel: ParcelRow, response: Response, crs: Crs = "cgcs2000") -> Par
     response_class=GeoJSONResponse,
     responses=problem_responses(401, 403, 409, 422),
 )
-@idempotent(location=lambda parcel: f"/v1/parcels/{parcel['id']}")
+@idempotent(location=lambda parcel: f"/v1/parcels/{parcel['id']}", version_of=feature_version)
 async def register_parcel(
     body: ParcelCreate, session: SessionDep, registrar: RegistrarDep, today: TodayDep
 ) -> ParcelFeature:
