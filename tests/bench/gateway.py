@@ -196,7 +196,7 @@ async def _measure(mesh: dict[str, Any], console: Console) -> Table:
             "p50 added by the gateway",
             f"{p50['gateway']:.2f} ms",
             f"{p50['direct']:.2f} ms direct",
-            f"+{added50:.2f} ms",
+            f"{added50:+.2f} ms",
             "≤ +3 ms",
             added50 <= 3.0,
         )
@@ -206,7 +206,7 @@ async def _measure(mesh: dict[str, Any], console: Console) -> Table:
             "p99 added by the gateway",
             f"{p99['gateway']:.2f} ms",
             f"{p99['direct']:.2f} ms direct",
-            f"+{added99:.2f} ms",
+            f"{added99:+.2f} ms",
             "≤ +10 ms",
             added99 <= 10.0,
         )
