@@ -2,9 +2,10 @@
 
 Each row is checked exactly as a registration through the API is: the same rules (:func:`entity_rules`, in the
 core's worker processes), and population-db's answer about the legal representative (asked from the request's
-process, once per person per import). Good rows are registered with the same row, first version and event
-(``registry.imports.loading``: the events deferred to the relay, which renders them with :data:`RENDERERS`). When
-population-db cannot be asked, the import fails as a whole (503) rather than guess.
+process, once per person per import). Good rows are registered with the same record, first version and event
+(``registry.imports.loading``): one row per entity, which names its import and is its first version until it
+changes (``models.Entity.import_id``), and the events deferred to the relay, which renders them with
+:data:`RENDERERS`. When population-db cannot be asked, the import fails as a whole (503) rather than guess.
 """
 
 from __future__ import annotations
