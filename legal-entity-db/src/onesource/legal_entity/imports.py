@@ -38,15 +38,24 @@ def entity_rules(values: Mapping[str, Any], context: RowContext) -> dict[str, An
     except ValidationError as error:
         return validation_problems(error)
     try:
-        registered = service.registration_values(row.model_dump(), today=context.today, storable=context.storable)
+        registered = service.registration_values(_fields(row), today=context.today, storable=context.storable)
     except InvalidEntity as refused:
         return list(refused.problems)
-    return {**registered, **_REGISTERED_STATUS}
+    return {**registered, **REGISTERED_STATUS}
+
+
+def _fields(row: ImportRow) -> dict[str, Any]:
+    """``row.model_dump()``, for the one nested model the shape has: a tenth of the cost, on every row of an import."""
+    fields = dict(row.__dict__)  # every field, validated (extra fields are forbidden)
+    capital = fields["registered_capital"]
+    if capital is not None:
+        fields["registered_capital"] = dict(capital.__dict__)
+    return fields
 
 
 #: Where the lifecycle of a registered entity starts (the columns' defaults, which an API registration leaves to
 #: the table): an import's rows carry the whole record, as its first version holds it.
-_REGISTERED_STATUS = {"status": EntityStatus.ACTIVE.value, "status_reason": None, "status_effective_on": None}
+REGISTERED_STATUS = {"status": EntityStatus.ACTIVE.value, "status_reason": None, "status_effective_on": None}
 
 
 def representative_check(request: Request) -> ValueCheck:
