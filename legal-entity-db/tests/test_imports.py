@@ -224,3 +224,70 @@ async def test_imports_one_after_another_on_the_same_connections(
         response = await committing_client.post("/v1/imports", content=body, headers={**registrar, **CSV})
         assert response.status_code == 201, response.text
         assert response.json()["accepted"] == 3
+
+
+async def test_an_imported_entity_is_its_own_first_version_until_it_first_changes(
+    client: httpx.AsyncClient,
+    registrar: dict[str, str],
+    people: Any,
+    entity_factory: Any,
+    connection: AsyncConnection,
+    events: Events,
+) -> None:
+    factory = entity_factory(await people.living())
+    updated, moved = list(factory.entities(2))
+    body = b"".join(to_csv([updated, moved]))
+    report = (await client.post("/v1/imports", content=body, headers={**registrar, **CSV})).json()
+    assert report["accepted"] == 2, report
+    usccs = [updated["uscc"], moved["uscc"]]
+
+    async def version_rows() -> int:
+        found = await connection.scalar(text("SELECT count(*) FROM entity_version WHERE uscc = ANY(:u)"), {"u": usccs})
+        return int(found or 0)
+
+    async def history(uscc: str) -> list[dict[str, Any]]:
+        answer = await client.get(f"/v1/entities/{uscc}/history", headers=registrar)
+        assert answer.status_code == 200, answer.text
+        items: list[dict[str, Any]] = answer.json()["items"]
+        return items
+
+    # One row per entity: it names its import, and no version row repeats it.
+    named = await connection.execute(
+        text("SELECT uscc, import_id::text FROM entity WHERE uscc = ANY(:u)"), {"u": usccs}
+    )
+    assert dict(named.tuples().all()) == {uscc: report["id"] for uscc in usccs}
+    assert await version_rows() == 0
+    first_versions = {uscc: await history(uscc) for uscc in usccs}
+    first_events = {uscc: await events(uscc) for uscc in usccs}
+    for uscc in usccs:
+        [version] = first_versions[uscc]
+        assert (version["version"], version["change"], version["recorded_by"]) == (1, "registered", "amr-registrar")
+        assert version["record"] == first_events[uscc][0]["data"]["record"]
+
+    patched = await client.patch(
+        f"/v1/entities/{updated['uscc']}",
+        json={"address": "北京市东城区新地址2号"},
+        headers={**registrar, "If-Match": '"1"'},
+    )
+    assert (patched.status_code, patched.headers["etag"]) == (200, '"2"'), patched.text
+    stale = await client.patch(
+        f"/v1/entities/{updated['uscc']}",
+        json={"address": "北京市东城区新地址3号"},
+        headers={**registrar, "If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+    status = {"status": "suspended", "reason": "歇业", "effective_on": "2025-06-01"}
+    suspended = await client.post(f"/v1/entities/{moved['uscc']}/status", json=status, headers=registrar)
+    assert suspended.status_code == 200, suspended.text
+
+    # Each change wrote the first version out before its own: the history and the events answer as before.
+    assert await version_rows() == 4
+    for uscc, change in ((updated["uscc"], "updated"), (moved["uscc"], "status-changed")):
+        versions = await history(uscc)
+        assert [(version["version"], version["change"]) for version in versions] == [(1, "registered"), (2, change)]
+        assert versions[0] == first_versions[uscc][0]
+        now = await events(uscc)
+        assert now[0] == first_events[uscc][0], (
+            "the registered event is the same, rendered from the written-out version"
+        )
+        assert len(now) == 2

@@ -6,9 +6,9 @@ benchmark): in-process for the import (an ``httpx.MockTransport``), as an HTTP s
 An import asks once per representative (its demo rows share 50 of them); each registration asks once.
 
 - Import: ``IMPORT_ROWS`` synthetic entities as CSV streamed over HTTP (every row parsed and checked by the rules,
-  registered with its first version and its ``entity.registered`` event, one transaction) against ``COPY`` of the
-  same rows, already typed, into the same ``entity`` table with the same indexes; alternating rounds after emptying
-  the tables and a checkpoint, medians.
+  registered with its first version — the entity row itself until it changes — and its ``entity.registered`` event
+  deferred to the relay, one transaction) against ``COPY`` of the same rows, already typed, into the same ``entity``
+  table with the same indexes; alternating rounds after emptying the tables and a checkpoint, medians.
 - Registration and read by key, against the physical frame (as ``frame.py`` does for population): the registry and
   :func:`frame_app` (FastAPI + asyncpg, no auth, no ORM, no middleware) as uvicorn servers, one process each, driven
   by ``loadgen`` at concurrency ``CONCURRENCY``, alternating rounds, medians. A registration is ``POST
@@ -121,7 +121,8 @@ async def bench_legal_entity(servers: Infrastructure, console: Console) -> Table
     table = Table(
         "Legal-entity registry",
         f"Bulk import of {IMPORT_ROWS:,} synthetic entities as CSV streamed over HTTP (every row checked and "
-        "registered with its first version and its event) against `COPY` of the same rows, already typed, into the "
+        "registered with its first version, kept in the entity row until it changes, and its event) against `COPY` "
+        "of the same rows, already typed, into the "
         f"same table; {ROUNDS} alternating rounds, medians. Registration (`POST /v1/entities`) and read by key "
         "(`GET /v1/entities/{uscc}`): the registry and the frame (FastAPI + asyncpg, no auth, no ORM, no middleware, "
         "the same SQL in one transaction, and the same representative check over HTTP) as uvicorn servers, one "

@@ -19,6 +19,10 @@ from onesource.legal_entity.entities.rules import (
     entity_problems,
     may_move,
 )
+from onesource.legal_entity.entities.schemas import ImportRow
+from onesource.legal_entity.entities.service import registration_values
+from onesource.legal_entity.imports import REGISTERED_STATUS, entity_rules
+from onesource.registry.imports.checking import RowContext
 
 TODAY = date(2026, 1, 1)
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # GB 32100-2015 §4.2: I O Z S V left out
@@ -166,3 +170,28 @@ def test_age_of_majority() -> None:
 def test_the_entity_type_agrees_with_the_uscc(uscc: str, entity_type: str, consistent: bool) -> None:
     problems = entity_problems({"uscc": uscc, "entity_type": entity_type}, today=TODAY)
     assert (not [problem for problem in problems if problem.field == "entity_type"]) == consistent
+
+
+@pytest.mark.parametrize("capital", [None, ("1000.50", "usd")], ids=["without capital", "with capital"])
+def test_an_import_row_is_registered_with_the_values_its_model_dump_gives(capital: tuple[str, str] | None) -> None:
+    # The import reads a validated row's fields without model_dump (a cost on every row): the same record results.
+    values = {
+        "uscc": "91110000600037341L",
+        "name": " 北京示例科技有限公司 ",
+        "former_names": "旧名一;旧名二",
+        "entity_type": "1130",
+        "legal_representative_id": "11010519491231002x",
+        "established_on": "2015-06-01",
+        "registration_authority": "北京市市场监督管理局",
+        "region_code": "110105",
+        "industry_code": "6513",
+        "address": "北京市朝阳区建国路88号",
+    }
+    if capital is not None:
+        values["registered_capital_amount"], values["registered_capital_currency"] = capital
+    today = date(2026, 1, 2)
+    registered = entity_rules(values, RowContext(today, storable=True))
+    dumped = ImportRow.model_validate(values).model_dump()
+    assert registered == {**registration_values(dumped, today=today), **REGISTERED_STATUS}
+    assert isinstance(registered, dict)
+    assert registered["registered_capital"] == (None if capital is None else {"amount": "1000.50", "currency": "USD"})

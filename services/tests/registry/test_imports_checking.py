@@ -51,7 +51,7 @@ async def _blocks(body: bytes, file_format: parsing.Format = "csv") -> list[pars
     return [block async for block in parsing.blocks(chunks(), file_format, columns, block_lines=100)]
 
 
-def _check(block: parsing.Block) -> checking.CheckedBlock:
+def _check(block: parsing.Block, *, import_id: str | None = None) -> checking.CheckedBlock:
     return checking.check_block(
         checking.BlockCheck(
             block=block,
@@ -62,6 +62,7 @@ def _check(block: parsing.Block) -> checking.CheckedBlock:
             record_fields=("code", "name", "aliases", "since", "extra", "plain_json"),
             recorded_by=("amr-registrar", "amr", None),
             confirm_field="name",
+            import_id=import_id,
         )
     )
 
@@ -85,6 +86,19 @@ async def test_good_rows_become_copy_text_with_their_first_version_and_refused_r
         'A1\t1\tregistered\t{"code":"A1","name":"tab\\\\there","aliases":["x","q\\\\"uote"],"since":"2026-01-02",'
         '"extra":{"note":"tab\\\\there"},"plain_json":null}\tamr-registrar\tamr\t\\N\n'
     )
+
+
+async def test_a_kind_keeping_first_versions_in_its_rows_gets_rows_naming_the_import_and_no_version_rows() -> None:
+    [block] = await _blocks(b"code,name,aliases\nA1,x,\n,nameless,\nB2,y,\n")
+    import_id = "01a2420e-a858-707f-951f-1c62dda61efb"
+    checked = _check(block, import_id=import_id)
+
+    assert checked.columns == ("code", "name", "aliases", "since", "extra", "plain_json", "import_id")
+    assert checked.records == [
+        ("A1", f'A1\tx\t{{}}\t2026-01-02\t{{"note":"x"}}\t\\N\t{import_id}\n', None),
+        ("B2", f'B2\ty\t{{}}\t2026-01-02\t{{"note":"y"}}\t\\N\t{import_id}\n', None),
+    ]
+    assert checked.refusals == [(3, None, "code", "is required")]
 
 
 async def test_rows_of_a_csv_block_without_a_nul_byte_are_known_storable_and_ndjson_rows_are_not() -> None:

@@ -174,3 +174,46 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
     problem = uscc_problem(text)
     assert problem is None or isinstance(problem, str)
     assert registration_problem(text) is None or isinstance(registration_problem(text), str)
+
+
+def reference_checksum_problem(code: str) -> str | None:
+    """:func:`checksum_problem` written plainly, character by character (the fast one must answer the same)."""
+    if len(code) != 18:
+        return f"must be 18 characters, got {len(code)}"
+    bad = sorted({char for char in code if char not in ALPHABET})
+    if bad:
+        return f"contains characters outside {ALPHABET}: {''.join(bad)}"
+    if not all(char in "0123456789" for char in code[2:8]):
+        return "positions 3–8 must be a 6-digit administrative division code"
+    expected = oracle_uscc_check(code[:17])
+    return None if code[17] == expected else f"check character is {code[17]!r}, expected {expected!r}"
+
+
+def reference_organisation_code_problem(code: str) -> str | None:
+    """:func:`organisation_code_problem` written plainly."""
+    if len(code) != 9:
+        return f"must be 9 characters, got {len(code)}"
+    if not all(char in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ" for char in code[:8]):
+        return "its first 8 characters must be digits or capital letters (GB 11714-1997)"
+    expected = oracle_organisation_check(code[:8])
+    return None if code[8] == expected else f"check character is {code[8]!r}, GB 11714-1997 gives {expected!r}"
+
+
+#: Codes near valid ones: valid, or with one character replaced by anything a file may hold (lower case, the
+#: letters the alphabet leaves out, other digits, CJK, whitespace), or cut or lengthened.
+near_codes = st.one_of(
+    valid_codes(),
+    st.tuples(valid_codes(), st.integers(0, 17), st.sampled_from([*ALPHABET, *"IOZSVaz٣２ 中\n"])).map(
+        lambda found: found[0][: found[1]] + found[2] + found[0][found[1] + 1 :]
+    ),
+    st.tuples(valid_codes(), st.integers(0, 19)).map(lambda found: (found[0] * 2)[: found[1]]),
+    st.text(ALPHABET + "IOZSVaz٣", min_size=16, max_size=19),
+)
+
+
+@given(near_codes)
+def test_the_checks_answer_as_plain_character_by_character_ones(code: str) -> None:
+    assert checksum_problem(code) == reference_checksum_problem(code)
+    assert organisation_code_problem(code[8:17]) == reference_organisation_code_problem(code[8:17])
+    if len(code) >= 17 and all(char in ALPHABET for char in code[:17]):
+        assert check_character(code[:17]) == oracle_uscc_check(code[:17])

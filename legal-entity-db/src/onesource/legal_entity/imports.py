@@ -2,9 +2,10 @@
 
 Each row is checked exactly as a registration through the API is: the same rules (:func:`entity_rules`, in the
 core's worker processes), and population-db's answer about the legal representative (asked from the request's
-process, once per person per import). Good rows are registered with the same row, first version and event
-(``registry.imports.loading``: the events deferred to the relay, which renders them with :data:`RENDERERS`). When
-population-db cannot be asked, the import fails as a whole (503) rather than guess.
+process, once per person per import). Good rows are registered with the same record, first version and event
+(``registry.imports.loading``): one row per entity, which names its import and is its first version until it
+changes (``models.Entity.import_id``), and the events deferred to the relay, which renders them with
+:data:`RENDERERS`. When population-db cannot be asked, the import fails as a whole (503) rather than guess.
 """
 
 from __future__ import annotations
@@ -37,15 +38,24 @@ def entity_rules(values: Mapping[str, Any], context: RowContext) -> dict[str, An
     except ValidationError as error:
         return validation_problems(error)
     try:
-        registered = service.registration_values(row.model_dump(), today=context.today, storable=context.storable)
+        registered = service.registration_values(_fields(row), today=context.today, storable=context.storable)
     except InvalidEntity as refused:
         return list(refused.problems)
-    return {**registered, **_REGISTERED_STATUS}
+    return {**registered, **REGISTERED_STATUS}
+
+
+def _fields(row: ImportRow) -> dict[str, Any]:
+    """``row.model_dump()``, for the one nested model the shape has: a tenth of the cost, on every row of an import."""
+    fields = dict(row.__dict__)  # every field, validated (extra fields are forbidden)
+    capital = fields["registered_capital"]
+    if capital is not None:
+        fields["registered_capital"] = dict(capital.__dict__)
+    return fields
 
 
 #: Where the lifecycle of a registered entity starts (the columns' defaults, which an API registration leaves to
 #: the table): an import's rows carry the whole record, as its first version holds it.
-_REGISTERED_STATUS = {"status": EntityStatus.ACTIVE.value, "status_reason": None, "status_effective_on": None}
+REGISTERED_STATUS = {"status": EntityStatus.ACTIVE.value, "status_reason": None, "status_effective_on": None}
 
 
 def representative_check(request: Request) -> ValueCheck:

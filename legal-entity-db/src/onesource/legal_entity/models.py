@@ -74,6 +74,10 @@ class Entity(Base):
     version: Mapped[int] = mapped_column(server_default=text("1"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    import_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    """The bulk import that registered the entity. Until its first change, such an entity's first version is this
+    row (with the import's client and request) and has no ``entity_version`` row: an import writes one row per
+    entity, not two (``registry.imports.loading``). The first change writes it out."""
 
 
 def name_grams(name: Any) -> Any:

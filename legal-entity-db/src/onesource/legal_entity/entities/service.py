@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.auth import Principal
@@ -44,12 +45,19 @@ from onesource.legal_entity.entities.schemas import (
     StatusChange,
 )
 from onesource.legal_entity.models import Entity as EntityRow
+from onesource.legal_entity.models import EntityImport
 from onesource.legal_entity.models import EntityVersion as EntityVersionRow
 from onesource.legal_entity.representatives import FIELD as REPRESENTATIVE
 from onesource.legal_entity.representatives import RepresentativeCheck
 from onesource.registry import records
+from onesource.registry.imports import loading
 from onesource.registry.records import RecordKind
 from onesource.registry.rules import FieldProblem, of_fields
+
+
+async def _first_version_in_row(connection: asyncpg.Connection, entity: EntityRow) -> dict[str, Any] | None:
+    """The first version of an imported entity while its row still holds it (``models.Entity.import_id``)."""
+    return await loading.first_version_in_row(ENTITIES, EntityImport, connection, entity)
 
 
 def _not_found(uscc: str) -> EntityNotFound:
@@ -72,8 +80,9 @@ ENTITIES: RecordKind[EntityRow] = RecordKind(
     duplicate=_duplicate,
     version_shape=EntityVersion,
     normalise_key=str.upper,
+    unwritten_first_version=_first_version_in_row,
 )
-"""Entities, as the registry core keeps them."""
+"""Entities, as the registry core keeps them (an import's first versions in the entity rows, see ``imports``)."""
 
 
 def _stored(values: dict[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,9 @@
 - :mod:`.service`: an import as one transaction — every row checked by the registry's rules (and, once per value,
   by what another service must confirm) and registered as ``records.register`` registers, a block at a time,
   refused rows reported with line, field and reason, progress committed on the side;
-- :mod:`.loading`: a block of checked records and their first versions written by ``COPY``, their ``registered``
-  events deferred to the relay (a registry lists ``loading.registrations_renderer(kind)`` in its
+- :mod:`.loading`: a block of checked records and their first versions written by ``COPY`` (or records that are
+  their own first version until they change, ``loading.first_version_in_row``), their ``registered`` events
+  deferred to the relay (a registry lists ``loading.registrations_renderer(kind)`` in its
   ``ServiceSpec.renderers``);
 - :mod:`.router`: the endpoints ``POST /v1/imports``, ``GET /v1/imports``, ``GET /v1/imports/{id}`` and
   ``GET /v1/imports/{id}/errors`` for a registry's :class:`~.service.ImportJob`.

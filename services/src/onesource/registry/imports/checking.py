@@ -161,6 +161,9 @@ class BlockCheck:
     """Who registers the records: the client, its department, and the request's id."""
     confirm_field: str | None = None
     """The field of each good row another service is asked about (``ImportJob.confirmation``)."""
+    import_id: str | None = None
+    """The import, when its records keep their first version in their own row (``loading.first_version_in_row``):
+    each row then names it in the table's ``import_id`` column, and no version row is written."""
 
 
 @dataclass
@@ -172,9 +175,9 @@ class CheckedBlock:
     """The record table's columns of the good rows (every good row has the same fields)."""
     starts: list[int] = field(default_factory=list)
     """The line each good row starts on."""
-    records: list[tuple[str, str, str]] = field(default_factory=list)
+    records: list[tuple[str, str, str | None]] = field(default_factory=list)
     """Each good row's key, its record as a line of ``COPY … (FORMAT text)`` data in ``columns`` order, and its first
-    version as one in ``(key, *loading.VERSION_COLUMNS)`` order."""
+    version as one in ``(key, *loading.VERSION_COLUMNS)`` order (``None`` when the record's row holds it)."""
     confirming: list[Any] = field(default_factory=list)
     """Each good row's value of the ``confirm_field`` (empty without one)."""
     refusals: list[tuple[int, str | None, str | None, str]] = field(default_factory=list)
@@ -200,6 +203,9 @@ def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -
     client, department, request_id = job.recorded_by
     # what follows the record in each version's row: who and in which request
     recorded = f"\t{copy_text(client)}\t{copy_text(department)}\t{COPY_NULL if request_id is None else request_id}\n"
+    # what ends each record's row: the import that registered it, when the row is also its first version
+    in_row = job.import_id is not None
+    row_end = f"\t{job.import_id}\n" if in_row else "\n"
     encoders: list[Callable[[Any], str]] = []
     in_order: Callable[[Mapping[str, Any]], tuple[Any, ...]] = tuple
     for raw in rows:
@@ -214,18 +220,21 @@ def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -
             checked.refusals.extend((raw.line, shown, problem.field or None, problem.reason) for problem in outcome)
             continue
         if not checked.columns:
-            checked.columns = tuple(outcome)
-            encoders = [_ENCODERS[job.column_types[name]] for name in checked.columns]
-            in_order = _in_order(checked.columns)
+            written = tuple(outcome)
+            checked.columns = (*written, "import_id") if in_row else written
+            encoders = [_ENCODERS[job.column_types[name]] for name in written]
+            in_order = _in_order(written)
         record_key = str(outcome[key])
         fields = [
             COPY_NULL if value is None else encode(value)
             for encode, value in zip(encoders, in_order(outcome), strict=True)
         ]
-        record = {name: outcome[name] for name in record_fields}
-        version = f"{copy_text(record_key)}\t1\tregistered\t{copy_text(_json_text(record))}{recorded}"
+        version: str | None = None
+        if not in_row:
+            record = {name: outcome[name] for name in record_fields}
+            version = f"{copy_text(record_key)}\t1\tregistered\t{copy_text(_json_text(record))}{recorded}"
         checked.starts.append(raw.line)
-        checked.records.append((record_key, "\t".join(fields) + "\n", version))
+        checked.records.append((record_key, "\t".join(fields) + row_end, version))
         if confirm_field is not None:
             checked.confirming.append(outcome[confirm_field])
     return checked

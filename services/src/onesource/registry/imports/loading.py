@@ -1,4 +1,4 @@
-"""How an import writes a block of checked records: ``COPY`` of the records and their versions, deferred events.
+"""How an import writes a block of checked records: ``COPY`` of the records (and their versions), deferred events.
 
 The same records, first versions and ``registered`` events as ``records.register`` writes for each, by a handful
 of statements per block (the database's own bulk load) instead of statements per row:
@@ -6,8 +6,11 @@ of statements per block (the database's own bulk load) instead of statements per
 - the block's records, written as ``COPY`` text by the workers that checked them (``checking``), are copied into
   the record table; a key registered meanwhile (by the API, or by another import) fails the copy, which is undone
   and done again without the keys found registered, reported taken — race-safe like ``records.register``;
-- their first versions (the whole record, who, when), also written by the workers, are copied into the version
-  table;
+- their first versions (the whole record, who, when): a kind that keeps an imported record's first version in the
+  record's own row (its ``unwritten_first_version`` answers :func:`first_version_in_row`) has each row name its
+  import in an ``import_id`` column; the row is that version until its first change writes it out
+  (``records.apply_change``), so an import writes one row per record, not two, as population does. For other kinds
+  the workers write the first versions too, copied into the version table;
 - their ``registered`` events are deferred (:func:`defer_registrations`: a few outbox rows naming the keys of
   several blocks), and written by the relay at publication from each record's first version, which never changes
   once committed (:func:`registrations_renderer`; a registry lists it in its ``ServiceSpec.renderers``).
@@ -15,13 +18,15 @@ of statements per block (the database's own bulk load) instead of statements per
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Text, any_, cast, select
+from sqlalchemy import Text, and_, any_, cast, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -44,13 +49,14 @@ _LOAD_ATTEMPTS = 5
 
 
 async def register_block(
-    session: AsyncSession, kind: RecordKind[Any], block: Sequence[tuple[str, str, str]], columns: Sequence[str]
+    session: AsyncSession, kind: RecordKind[Any], block: Sequence[tuple[str, str, str | None]], columns: Sequence[str]
 ) -> tuple[list[str], list[str]]:
     """Register records with distinct keys: the keys registered, and those that were taken already.
 
     ``block`` holds each record as (key, its row as ``COPY`` text in ``columns`` order, its first version's row as
-    ``COPY`` text in :data:`VERSION_COLUMNS` order). Inside the import's transaction; it never commits. Their events
-    are the caller's to defer (:func:`defer_registrations`), a few blocks' at once.
+    ``COPY`` text in :data:`VERSION_COLUMNS` order, or ``None`` when the record's row holds it). Inside the import's
+    transaction; it never commits. Their events are the caller's to defer (:func:`defer_registrations`), a few
+    blocks' at once.
     """
     taken: list[str] = []
     driver = await driver_connection(session)
@@ -73,9 +79,8 @@ async def register_block(
                 raise
             continue
         break
-    await copy_text_rows(
-        session, kind.version_table.__table__.name, (kind.key, *VERSION_COLUMNS), [version for _, _, version in block]
-    )
+    versions = [version for _, _, version in block if version is not None]
+    await copy_text_rows(session, kind.version_table.__table__.name, (kind.key, *VERSION_COLUMNS), versions)
     return [key for key, _, _ in block], taken
 
 
@@ -102,29 +107,82 @@ async def _registered(session: AsyncSession, kind: RecordKind[Any], keys: Sequen
     return {str(key) for key in found.scalars()}
 
 
+def keeps_first_version_in_row(kind: RecordKind[Any]) -> bool:
+    """Whether an import leaves ``kind``'s first versions in the record rows (see the module's docstring)."""
+    return kind.unwritten_first_version is not None
+
+
+async def first_version_in_row(
+    kind: RecordKind[Any], imports: type[Any], connection: asyncpg.Connection, row: Any
+) -> dict[str, Any] | None:
+    """The version-table columns of an imported record's first version while its row holds it, or ``None``.
+
+    For a kind whose table names the import that registered a record in ``import_id`` (its ``unwritten_first_version``
+    calls this): while the record is unchanged since that import (version 1), its first version has no row in the
+    version table but is the record's row as it stands, recorded at its creation by the import's client and request
+    (from the import table ``imports``, :class:`~onesource.registry.imports.models.RecordImportColumns`).
+    """
+    import_id = row.import_id
+    if import_id is None or row.version != 1:
+        return None
+    registered_by = await connection.fetchrow(_importer_statement(imports.__table__.name), import_id)
+    if registered_by is None:  # imports are never deleted; a missing one is a broken database, not bad input
+        raise LookupError(f"import {import_id}, which registered {kind.key_of(row)}, is missing")
+    return {
+        kind.key: kind.key_of(row),
+        "version": 1,
+        "change": "registered",
+        "changes": kind.record_of(row),
+        "recorded_at": row.created_at,
+        "recorded_by": registered_by["client_id"],
+        "department": registered_by["department"],
+        "request_id": registered_by["request_id"],
+    }
+
+
+@functools.cache
+def _importer_statement(imports_table: str) -> str:
+    return f'SELECT client_id, department, request_id FROM "{imports_table}" WHERE id = $1'
+
+
 def registrations_renderer(kind: RecordKind[Any]) -> tuple[str, outbox.Renderer]:
     """The relay's renderer of ``kind``'s imported registrations, by its name (for ``ServiceSpec.renderers``).
 
-    Each event is the ``registered`` event of the record's first version, as ``records.register`` writes it; its
-    id is derived from the import and the key, so an event published again after a relay failure keeps its id.
+    Each event is the ``registered`` event of the record's first version, as ``records.register`` writes it: from
+    the record's row while it holds that version (the record as the API shapes it, ``kind.record_of``), else from
+    the version table. Its id is derived from the import and the key, so an event published again after a relay
+    failure keeps its id.
     """
     versions = kind.version_table.__table__
-    key_column = versions.c[kind.key]
+    version_key = versions.c[kind.key]
+    table = kind.table.__table__
+    in_row = keeps_first_version_in_row(kind)
+    first_record = versions.c.changes.cast(Text).label("first_record")
+    if in_row:
+        # the row and the written-out first version, read together: a change writes one out as it changes the other
+        statement = select(table, first_record).outerjoin(
+            versions, and_(version_key == table.c[kind.key], versions.c.version == 1)
+        )
+        key_column = table.c[kind.key]
+    else:
+        statement = select(version_key, first_record).where(versions.c.version == 1)
+        key_column = version_key
+    fields = set(kind.record_fields)
 
     async def render(connection: AsyncConnection, deferred: outbox.Deferred) -> list[outbox.Message]:
         import_id = str(deferred.details["import_id"])
         at = datetime.fromisoformat(deferred.details["at"])
         writer = EnvelopeWriter(kind.registered, at)
-        rows = await connection.execute(
-            select(key_column, versions.c.changes.cast(Text)).where(
-                key_column.in_(deferred.keys), versions.c.version == 1
-            )
-        )
-        found: dict[str, str] = {key: record for key, record in rows.tuples()}
+        rows = await connection.execute(statement.where(key_column.in_(deferred.keys)))
+        found = {str(row[kind.key]): row for row in rows.mappings()}
         messages = []
         for key in deferred.keys:
-            record = found.get(key)
-            if record is None:  # records are never deleted, and the import committed with this version
+            row = found.get(key)
+            if row is not None and in_row and row["version"] == 1 and str(row["import_id"]) == import_id:
+                record = _json_text(kind.shape.model_validate(dict(row)).model_dump(mode="json", include=fields))
+            elif row is not None and row["first_record"] is not None:
+                record = row["first_record"]
+            else:  # records are never deleted, and the import committed with this version
                 raise LookupError(f"{key}, registered by import {import_id}, has no first version")
             event_id = derived_event_id(at, import_id, key)
             _, event_json = writer(key, f'{{"record":{record}}}', event_id)
@@ -132,3 +190,7 @@ def registrations_renderer(kind: RecordKind[Any]) -> tuple[str, outbox.Renderer]
         return messages
 
     return renderer_name(kind), render
+
+
+# As the API's events hold their records' text: UTF-8, not escaped, and compact.
+_json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

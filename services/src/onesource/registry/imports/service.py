@@ -9,8 +9,9 @@ A registry declares its job once (:class:`ImportJob`), lists ``checking.import_c
 its extensions and mounts :func:`onesource.registry.imports.router.router`. The request's process only cuts the file
 into blocks; worker processes check them by the registry's rules (``checking``), several at a time, while the
 request's process asks what another service must confirm (:class:`Confirmation`, once per value) and registers the
-blocks checked before, in file order (``loading.register_block``: ``COPY`` of the records and their first versions;
-their events deferred to the relay, a few blocks' at once).
+blocks checked before, in file order (``loading.register_block``: ``COPY`` of the records and their first versions,
+or of records that are their own first version until they change; their events deferred to the relay, a few
+blocks' at once).
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ class ImportJob(Generic[Row]):
     confirmation: Confirmation | None = None
     """What another service must confirm of the rows the rules accept, if anything."""
 
+    def __post_init__(self) -> None:
+        table = self.kind.table.__table__  # type: ignore[attr-defined]
+        if loading.keeps_first_version_in_row(self.kind) and "import_id" not in table.c:
+            raise TypeError(f"{table.name} keeps imported first versions in its rows but has no import_id column")
+
 
 @dataclass
 class _Counts:
@@ -177,6 +183,7 @@ class _Loader(Generic[Row]):
             record_fields=tuple(self.job.kind.record_fields),
             recorded_by=(self.by.client_id, self.by.department, request_id_var.get()),
             confirm_field=None if confirmation is None else confirmation.field,
+            import_id=str(self.import_id) if loading.keeps_first_version_in_row(self.job.kind) else None,
         )
 
     async def _confirm(self, checked: checking.CheckedBlock) -> list[Refusal]:
@@ -212,7 +219,7 @@ class _Loader(Generic[Row]):
         kind = self.job.kind
         refused = {refusal[0] for refusal in refusals}
         refusals = [*checked.refusals, *refusals]
-        good: list[tuple[str, str, str]] = []
+        good: list[tuple[str, str, str | None]] = []
         started: dict[str, int] = {}
         for line, record in zip(checked.starts, checked.records, strict=True):
             if line in refused:
