@@ -35,6 +35,7 @@ import asyncpg
 import httpx
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import text
 
@@ -106,10 +107,12 @@ async def bench_legal_entity(servers: Infrastructure, console: Console) -> Table
         servers, "legal-entity-bench", service_migrations_dir(onesource.legal_entity.__file__)
     )
     tokens = TestTokens()
-    platform = PlatformSettings(gateway_url="http://gateway", client_id="amr-legal-entity", client_secret="bench")
+    platform = PlatformSettings(
+        gateway_url="http://gateway", client_id="amr-legal-entity", client_secret=SecretStr("bench")
+    )
     settings = Settings(
         environment="test",
-        database_url=dsn,
+        database_url=SecretStr(dsn),
         kafka=servers.kafka,
         relay_enabled=False,
         findings_enabled=False,
