@@ -45,7 +45,10 @@ async def series(session: AsyncSession, flow_id: str, query: KeyQuery) -> list[S
     for position, allowed in enumerate(query.positions, start=1):
         if allowed is not None:
             arguments.append(sorted(allowed))
-            conditions.append(f"dimensions[{position}] = ANY(${len(arguments)}::text[])")
+            # a semi-join, hashed: ``= ANY($n)`` compares each series with the values one by one in the prepared
+            # statement's generic plan, which PostgreSQL takes after a few runs (a key selecting 67 areas of 25,000
+            # series: 40 ms instead of 8, measured); loads keep the table's statistics fresh for this plan
+            conditions.append(f"dimensions[{position}] IN (SELECT unnest(${len(arguments)}::text[]))")
     statement = (
         "SELECT id, key, dimensions, attributes::text AS attributes FROM series "
         f'WHERE {" AND ".join(conditions)} ORDER BY key COLLATE "C"'
