@@ -13,14 +13,13 @@ with the same observations (a test holds them so), and a refused one is reported
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import itertools
 import math
 import sys
-import threading
 from collections.abc import Callable, Iterator
 
+from onesource.macroeconomy.collector import COLLECTOR_PAUSE
 from onesource.macroeconomy.dataflows.codes import code_problem
 from onesource.macroeconomy.dataflows.definitions import AREA_CODELIST, CODELISTS, Component, Dataflow
 from onesource.macroeconomy.loads.checking import CheckedLoad, LoadedSeries
@@ -34,36 +33,6 @@ _NOT_NUMERIC = b"0123456789eE.+-"
 _NONE_IF_EMPTY: dict[str, None] = {"": None}
 #: Rows checked at a time within a block.
 _STEP = 8192
-
-
-class _CollectorPause:
-    """The cyclic garbage collector held off while a block is checked (by one thread or several at once).
-
-    A block is a few lists of a hundred thousand strings and numbers, which reference counting frees; the rows'
-    new series would set the collector off many times over, each time walking those lists again (a third of the
-    check's time, measured). Between blocks it runs as before.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._resume = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if not self._holders:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._holders += 1
-
-    def __exit__(self, *_: object) -> None:
-        with self._lock:
-            self._holders -= 1
-            if not self._holders and self._resume:
-                gc.enable()
-
-
-_COLLECTOR_PAUSE = _CollectorPause()
 
 
 class _Rows:
@@ -191,7 +160,7 @@ class QuickCsv:
             return None
         first_new = len(self.found.series)
         block = CheckedLoad([], [], [], [], [], [])
-        with _COLLECTOR_PAUSE:
+        with COLLECTOR_PAUSE:
             while size > 0 and not self.finished:
                 # a few thousand rows at a time: their strings stay in the processor's caches from one column
                 # to the next (a hundred thousand at once took half as long again, measured)
