@@ -4,6 +4,7 @@ asOf / updatedAfter / includeHistory, SDMX-JSON 2.0 valid against the official s
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -189,3 +190,10 @@ async def test_structure_message_validates_against_the_sdmx_json_2_structure_sch
 async def test_other_departments_read_only_through_the_gateway(client, foreign_consumer, loaded) -> None:
     assert (await client.get("/v1/data/GDP_Q/all", headers=foreign_consumer)).status_code == 403
     assert (await client.get("/v1/releases", headers=foreign_consumer)).status_code == 403
+
+
+async def test_a_query_leaves_the_collector_running_answered_or_refused(client, registrar, loaded) -> None:
+    assert (await client.get("/v1/data/GDP_Q/Q..GDP.CUR", headers=registrar)).status_code == 200
+    assert gc.isenabled()
+    assert (await client.get("/v1/data/GDP_Q/Q.650000.GDP.CUR", headers=registrar)).status_code == 404
+    assert gc.isenabled()

@@ -50,7 +50,29 @@ def slow(text: str) -> CheckedLoad | None:
         return None
 
 
+AREAS = ["330000", "320000", "110000", "310000", "440000"]
+
+
+def many(count: int, **changes: str) -> list[str]:
+    """``count`` rows of distinct series and periods: more than one of the quick check's steps (8,192 rows)."""
+    periods = [f"{year}-Q{quarter}" for year in range(1990, 2025) for quarter in range(1, 5)]
+    indicators = ["GDP", "GDPI", "VA_PRIMARY", "VA_SECONDARY", "VA_TERTIARY"]
+    keys = [(area, indicator, basis) for area in AREAS for indicator in indicators for basis in ("CUR", "CON", "IDX")]
+    return [
+        row(area, period, str(n % 97 + 0.25), INDICATOR=indicator, PRICE_BASIS=basis, **changes)
+        for n, ((area, indicator, basis), period) in enumerate((key, period) for key in keys for period in periods)
+    ][:count]
+
+
+LARGE = many(10_500)
 GOOD = [
+    load(*LARGE),  # several steps, each cut from the text
+    load(*LARGE, end="\n"),
+    load(*LARGE[:9_000], "", *LARGE[9_000:]),  # an empty line in a later step: that step read line by line
+    load(*LARGE[:9_000], *many(10_500, ACTION="A")[9_000:]),  # another action from a later step on
+    load(*LARGE[:9_000], *many(10_500, ACTION="R")[9_000:9_001], *LARGE[9_001:]),  # one row's other action
+    load(*LARGE).replace("\r\n", "\n", 9_500),  # line ends mixed
+    load(*LARGE, header=HEADER.replace("STRUCTURE_ID,ACTION,", "STRUCTURE_ID,")).replace(",I,", ","),
     load(row(), row(period="2024-Q2", value="-2e3", status="P"), row(area="320000", value="")),
     load(row(), "", row(period="2024-Q2")),  # an empty line is skipped
     load(row(), row(period="2024-Q2"), end="\n"),
@@ -64,6 +86,13 @@ GOOD = [
     load('"dataflow",CN_STATS:GDP_Q(1.0.0),I,Q,"330000",GDP,CUR,2024-Q1,1,,CNY,8,2'),  # quoted fields
 ]
 BAD = [
+    load(*LARGE[:9_000], LARGE[9_000].replace(",2", ""), *LARGE[9_001:]),  # a row of fewer fields in a later step
+    # a row ending in an empty field, then a row of a beginning's fewer fields starting with an empty one: the
+    # line end between them is no row's beginning
+    load(*LARGE[:9_000], LARGE[9_000][:-2] + ",", "," + LARGE[9_001].split(",", 3)[3][:-2], *LARGE[9_002:]),
+    load(*LARGE[:9_000], LARGE[9_000].replace("dataflow", "datastructure"), *LARGE[9_001:]),
+    load(*LARGE[:9_000], LARGE[9_000].replace(",I,", ",D,"), *LARGE[9_001:]),
+    load(*LARGE[:9_000], LARGE[9_000], *LARGE[9_000:]),  # a period twice, in a later step
     load(row(), row()),  # a period twice
     load(row(), row(period="2024-Q2", UNIT_MULT="4")),  # a series' attribute changes
     load(row(area="330185", period="2020-Q1")),  # abolished by then

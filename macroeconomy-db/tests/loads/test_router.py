@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sqlalchemy import text
+
 CSV = "application/vnd.sdmx.data+csv;version=2.0.0"
 
 LOADS = "/v1/dataflows/GDP_Q/loads"
@@ -279,3 +281,13 @@ async def test_a_period_given_twice_in_another_block_is_refused_with_its_line(
     assert [(e["line"], e["component"]) for e in response.json()["errors"]] == [(5, "TIME_PERIOD")]
     calendar = (await client.get("/v1/releases?flow=GDP_Q", headers=registrar)).json()["items"]
     assert [release["observation_count"] for release in calendar] == [3]
+
+
+async def test_a_load_of_new_series_leaves_the_series_table_analyzed(client, connection, gdp_csv, registrar) -> None:
+    # the data queries' semi-joins are planned from these statistics (data.repository.series)
+    rows = [("Q", area, "GDP", "CUR", "2024-Q1", "1.5", "") for area in ("330000", "320000", "110000")]
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    counted = await connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'series'"))
+    assert counted == await connection.scalar(text("SELECT count(*) FROM series"))
+    assert counted >= 3

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
+from onesource.macroeconomy.collector import COLLECTOR_PAUSE
 from onesource.macroeconomy.data import service
 from onesource.macroeconomy.data.errors import NotAcceptable
 from onesource.macroeconomy.data.sdmx_csv import data_csv
@@ -75,10 +76,11 @@ async def _answer(
         include_history=include_history,
         dimension_at_observation=dimension_at_observation,
     )
-    answer = await service.query(session, flow, query, reader, now)
-    if csv_wanted:
-        return Response(data_csv(answer), media_type=CSV_MEDIA_TYPE)
-    return Response(data_json(answer), media_type=JSON_MEDIA_TYPE)
+    with COLLECTOR_PAUSE:  # the answer is tens of thousands of values in lists, freed by reference counting
+        answer = await service.query(session, flow, query, reader, now)
+        if csv_wanted:
+            return Response(data_csv(answer), media_type=CSV_MEDIA_TYPE)
+        return Response(data_json(answer), media_type=JSON_MEDIA_TYPE)
 
 
 StartPeriod = Annotated[

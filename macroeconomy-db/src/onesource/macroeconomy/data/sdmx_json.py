@@ -161,16 +161,19 @@ def _time_series(
     ``rendered``, their place in the message marked), not as a list per observation for the encoder to walk.
     """
     time = values["TIME_PERIOD"]
-    keys_of: dict[tuple[str, ...], list[str]] = {}
+    keys_of: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
     found: dict[str, dict[str, Any]] = {}
     for series in series_list:
         key = ":".join(str(values[c.id].of(columns.first(c, series))) for c in series_dims)
         attributes = _trimmed([values[c.id].of(columns.first(c, series)) for c in series_attributes])
         found[key] = {"attributes": attributes, "observations": _PLACE}  # a series key is once in a data set
         periods = tuple(series.periods)
-        period_keys = keys_of.get(periods)
-        if period_keys is None:  # series of one frequency and range mostly share their periods
-            period_keys = keys_of[periods] = [f'"{time.of(period)}":[' for period in periods]
+        found_keys = keys_of.get(periods)
+        if found_keys is None:  # series of one frequency and range mostly share their periods
+            keys = [f'"{time.of(period)}":[' for period in periods]
+            # each observation's text begins with its key, and (but the first) ends the one before
+            found_keys = keys_of[periods] = keys, keys[:1] + ["]," + key for key in keys[1:]]
+        period_keys, opening_keys = found_keys
         indexes = [_indexes(values[c.id], columns.of(c, series)) for c in observation_attributes]
         while indexes and indexes[-1] is None:
             indexes.pop()
@@ -186,19 +189,24 @@ def _time_series(
             continue
         # the values as the encoder writes them (null, shortest round-trip floats), split at the commas
         value_texts = _json_text(series.values)[1:-1].split(",")
-        index_texts = [map(_INDEX_TEXTS.__getitem__, column) for column in attribute_columns]
-        template = "%s%s" + ",%s" * len(attribute_columns) + "]"
-        rendered.append(
-            "{" + ",".join(map(template.__mod__, zip(period_keys, value_texts, *index_texts, strict=True))) + "}"
-        )
+        if len(value_texts) != count:
+            raise ValueError("a series' values and periods differ in number")
+        # the pieces of every observation's text laid side by side (key, value, each index), joined at once
+        width = 2 + len(attribute_columns)
+        pieces = [""] * (width * count)
+        pieces[0::width] = opening_keys
+        pieces[1::width] = value_texts
+        for position, column in enumerate(attribute_columns, start=2):
+            pieces[position::width] = map(_INDEX_TEXTS.__getitem__, column)
+        rendered.append("{" + "".join(pieces) + "]}" if count else "{}")
     return found
 
 
 class _IndexTexts(dict[int | None, str]):
-    """A value index as JSON text (``null`` for none), written once per index."""
+    """A value index as JSON text after the comma before it (``,null`` for none), written once per index."""
 
     def __missing__(self, index: int | None) -> str:
-        text = self[index] = "null" if index is None else str(index)
+        text = self[index] = ",null" if index is None else f",{index}"
         return text
 
 

@@ -13,14 +13,13 @@ with the same observations (a test holds them so), and a refused one is reported
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import itertools
 import math
 import sys
-import threading
 from collections.abc import Callable, Iterator
 
+from onesource.macroeconomy.collector import COLLECTOR_PAUSE
 from onesource.macroeconomy.dataflows.codes import code_problem
 from onesource.macroeconomy.dataflows.definitions import AREA_CODELIST, CODELISTS, Component, Dataflow
 from onesource.macroeconomy.loads.checking import CheckedLoad, LoadedSeries
@@ -36,80 +35,64 @@ _NONE_IF_EMPTY: dict[str, None] = {"": None}
 _STEP = 8192
 
 
-class _CollectorPause:
-    """The cyclic garbage collector held off while a block is checked (by one thread or several at once).
-
-    A block is a few lists of a hundred thousand strings and numbers, which reference counting frees; the rows'
-    new series would set the collector off many times over, each time walking those lists again (a third of the
-    check's time, measured). Between blocks it runs as before.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._resume = False
-
-    def __enter__(self) -> None:
-        with self._lock:
-            if not self._holders:
-                self._resume = gc.isenabled()
-                gc.disable()
-            self._holders += 1
-
-    def __exit__(self, *_: object) -> None:
-        with self._lock:
-            self._holders -= 1
-            if not self._holders and self._resume:
-                gc.enable()
-
-
-_COLLECTOR_PAUSE = _CollectorPause()
-
-
 class _Rows:
-    """The records of a load as lines of comma-separated fields, block by block (an empty line: ``""``).
+    """The records of a load, block by block: text of whole lines, or (through the CSV reader) a list of lines.
 
     Text without quotes, NULs and lone carriage returns is what RFC 4180 reads as lines of comma-separated fields,
-    and splitting it is faster than the CSV reader; other text goes through the reader, each record joined again
+    and cutting it at line ends is faster than the CSV reader (nor is it split into lines before it is checked: a
+    block's text is cut from it when its turn comes); other text goes through the reader, each record joined again
     (a field holding a comma or a line break then makes the block one the quick check gives up on).
     """
 
     def __init__(self, text: str) -> None:
         self._reader: Iterator[list[str]] | None = None
-        self._lines: list[str] = []
+        self._text = ""
+        self.separator = "\n"
+        """What ends a line of :attr:`_text`."""
         self._at = 0
+        self._end = 0
+        """Where the last line ends (before the text's last line end, if it has one)."""
+        self._line_length = 1
         if '"' in text or "\x00" in text:
             self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)
             return
-        if "\r" not in text:
-            self._lines = text.split("\n")
-        else:  # CRLF throughout, as SDMX tools write it, is split at once; otherwise line ends are counted
-            self._lines = text.split("\r\n")
-            breaks = len(self._lines) - 1
+        if "\r" in text:  # CRLF throughout, as SDMX tools write it; otherwise line ends are counted
+            breaks = text.count("\r\n")
             if text.count("\r") != breaks:
-                self._lines = []
                 self._reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # a lone carriage return
                 return
-            if text.count("\n") != breaks:
-                self._lines = text.replace("\r\n", "\n").split("\n")  # line ends mixed
-        if self._lines and self._lines[-1] == "":
-            self._lines.pop()  # the last line's end
+            if text.count("\n") == breaks:
+                self.separator = "\r\n"
+            else:
+                text = text.replace("\r\n", "\n")  # line ends mixed
+        self._text = text
+        self._end = len(text) - len(self.separator) if text.endswith(self.separator) else len(text)
+        sample = text[: 1 << 20]
+        self._line_length = max(1, len(sample) // (sample.count(self.separator) + 1))
 
     def header(self) -> list[str] | None:
         """The header row's fields (``None``: the text is empty)."""
         if self._reader is not None:
             return next(self._reader, None)
-        if not self._lines:
+        if not self._text:
             return None
-        self._at = 1
-        return self._lines[0].split(",")
+        end = self._text.find(self.separator, 0, self._end)
+        end = self._end if end == -1 else end
+        self._at = min(end + len(self.separator), self._end)
+        return self._text[:end].split(",")
 
-    def block(self, size: int) -> tuple[list[str], bool] | None:
-        """The next ``size`` records at most, each as one line, and whether they are the last; ``None``: give up."""
+    def block(self, size: int) -> tuple[str | list[str], bool] | None:
+        """About the next ``size`` records and whether they are the last; ``None``: give up.
+
+        The text's: as text, its lines whole (none: ``""``); the reader's: at most ``size``, each joined as a line.
+        """
         if self._reader is None:
-            lines = self._lines[self._at : self._at + size]
-            self._at += len(lines)
-            return lines, self._at >= len(self._lines)
+            start, end = self._at, self._end
+            if start + size * self._line_length < end:
+                found = self._text.find(self.separator, start + size * self._line_length, end)
+                end = end if found == -1 else found
+            self._at = min(end + len(self.separator), self._end)
+            return self._text[start:end], end >= self._end
         try:
             records = list(itertools.islice(self._reader, size))
         except csv.Error:
@@ -181,7 +164,7 @@ class QuickCsv:
         return self._header is not None
 
     def block(self, size: int) -> CheckedLoad | None:
-        """The next ``size`` observations at most (none: the load is read); ``None`` at a row it cannot accept.
+        """About the next ``size`` observations (none: the load is read); ``None`` at a row it cannot accept.
 
         The block's :attr:`~.checking.CheckedLoad.series` are those first seen in it (numbered from the load's
         first), its periods every period seen so far.
@@ -191,7 +174,7 @@ class QuickCsv:
             return None
         first_new = len(self.found.series)
         block = CheckedLoad([], [], [], [], [], [])
-        with _COLLECTOR_PAUSE:
+        with COLLECTOR_PAUSE:
             while size > 0 and not self.finished:
                 # a few thousand rows at a time: their strings stay in the processor's caches from one column
                 # to the next (a hundred thousand at once took half as long again, measured)
@@ -209,34 +192,42 @@ class QuickCsv:
         return block
 
     def _part(self, header: CsvHeader, size: int) -> CheckedLoad | None:
-        """The next ``size`` rows at most, checked (:attr:`~.checking.CheckedLoad.series` and periods left empty)."""
+        """The next ``size`` rows or so, checked (:attr:`~.checking.CheckedLoad.series` and periods left empty)."""
         read = self._rows.block(size)
         if read is None:
             return None
-        lines, self.finished = read
+        given, self.finished = read
         first_line = self._line
-        self._line += len(lines)
         numbers: list[int] | None = None  # the line of each row, when empty lines are left out
-        if "" in lines:
-            numbers = [first_line + n for n, line in enumerate(lines) if line]
-            lines = list(filter(None, lines))
-        count, fields = len(lines), header.fields
-        if not count:
-            return CheckedLoad([], [], [], [], [], [])
-        if list(map(str.count, lines, itertools.repeat(","))).count(fields - 1) != count:
-            return None  # a row with another number of fields
-        cells = ",".join(lines).split(",")
+        split = self._split(header, given) if isinstance(given, str) else None
+        if split is not None:
+            cells, count, stride, skipped = split
+            self._line += count
+        else:
+            lines = given.split(self._rows.separator) if isinstance(given, str) else given
+            if lines == [""] and isinstance(given, str):
+                lines = []  # no text left
+            self._line += len(lines)
+            if "" in lines:
+                numbers = [first_line + n for n, line in enumerate(lines) if line]
+                lines = list(filter(None, lines))
+            count, stride, skipped = len(lines), header.fields, 0
+            if not count:
+                return CheckedLoad([], [], [], [], [], [])
+            if list(map(str.count, lines, itertools.repeat(","))).count(stride - 1) != count:
+                return None  # a row with another number of fields
+            cells = ",".join(lines).split(",")
 
         columns: dict[int, list[str]] = {}
 
         def column(position: int) -> list[str]:
             found = columns.get(position)
             if found is None:
-                found = columns[position] = cells[position::fields]
+                found = columns[position] = cells[position - skipped :: stride]
             return found
 
         action = header.action_column
-        if (
+        if not skipped and (
             column(0).count("dataflow") != count
             or column(1).count(self.flow.structure_id) != count
             or (action is not None and not set(column(action)) <= LOADABLE_ACTIONS)
@@ -267,6 +258,37 @@ class QuickCsv:
             if codes:
                 statuses = list(map(_NONE_IF_EMPTY.get, given, given))
         return CheckedLoad([], [], series_numbers, period_numbers, values, statuses)
+
+    def _split(self, header: CsvHeader, text: str) -> tuple[list[str], int, int, int] | None:
+        """The cells of a block's lines that each begin ``dataflow,<structure id>,[<action>,]``, without those.
+
+        Each line's beginning is checked by replacing it, with the line end before it, by a cell of its own, a NUL
+        (which the text holds nowhere else): a line that does not begin so (another action, an empty line, another
+        dataflow) keeps its line end and leaves a NUL missing, and the block is read line by line instead. Returns
+        the cells, the number of rows, the cells per row with the NUL, and how many fields each row's beginning has.
+        ``None``: the block is read line by line (or holds no text).
+        """
+        beginning = f"dataflow,{self.flow.structure_id},"
+        skipped = 2
+        if header.action_column is not None:
+            end = text.find(",", len(beginning))
+            action = text[len(beginning) : end]
+            if end == -1 or action not in LOADABLE_ACTIONS:
+                return None
+            beginning += action + ","
+            skipped = 3
+        if not text.startswith(beginning):
+            return None
+        separator = self._rows.separator
+        count = text.count(separator) + 1
+        rest = text[len(beginning) :].replace(separator + beginning, ",\x00,")
+        if rest.count("\x00") != count - 1:
+            return None
+        cells = rest.split(",")
+        stride = header.fields - skipped + 1
+        if len(cells) != count * stride - 1 or cells[stride - 1 :: stride].count("\x00") != count - 1:
+            return None  # a row with another number of fields
+        return cells, count, stride, skipped
 
     def _series_numbers(self, texts: list[str], numbers: list[int] | None, first_line: int) -> list[int] | None:
         """Each row's series number, new series checked and numbered; ``None`` when a rule refuses one (or may)."""

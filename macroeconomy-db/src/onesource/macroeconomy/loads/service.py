@@ -114,6 +114,8 @@ class _Storing:
         """Of each series of the load, by its number."""
         self.observations = 0
         self.revised = 0
+        self.created = 0
+        """Series the load added to the registry."""
         self.problems: list[RowProblem] = []
         self._revising = False
 
@@ -129,6 +131,7 @@ class _Storing:
             return
         new = [(s.key, s.dimensions, s.attributes) for s in block.series if s.key not in existing]
         created = await repository.add_series(session, self.flow.id, new, vintage.id)
+        self.created += len(created)
         self.series_ids.extend(existing[key].id if key in existing else created[key] for key in keys)
         self.observations += len(block)
         # from the first series the registry has, statuses left to it are settled against the earlier vintages
@@ -175,6 +178,8 @@ async def _finish(storing: _Storing, now: datetime) -> Vintage:
     vintage.revised_count = storing.revised
     if vintage.release_at <= now:
         await releases.release(storing.session, vintage, now)
+    if storing.created:
+        await repository.analyze_series(storing.session)
     await storing.session.flush()
     return vintage
 
