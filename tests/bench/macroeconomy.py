@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import psutil
+from pydantic import SecretStr
 from rich.console import Console
 from sqlalchemy import text
 
@@ -187,7 +188,7 @@ async def _bench_macroeconomy(servers: Infrastructure, console: Console) -> Tabl
         servers, "macroeconomy-bench", service_migrations_dir(onesource.macroeconomy.__file__)
     )
     tokens = TestTokens()
-    settings = Settings(environment="test", database_url=dsn, kafka=servers.kafka, relay_enabled=False)
+    settings = Settings(environment="test", database_url=SecretStr(dsn), kafka=servers.kafka, relay_enabled=False)
 
     def registrar() -> dict[str, str]:
         # a fresh token per request: a slow round must not outlive one token's lifetime
@@ -257,6 +258,7 @@ async def _bench_macroeconomy(servers: Infrastructure, console: Console) -> Tabl
             reads = []
             async with engine.connect() as connection:
                 driver = (await connection.get_raw_connection()).driver_connection
+                assert driver is not None
                 for n in range(READS):
                     started = time.perf_counter()
                     await driver.fetchrow(
