@@ -11,6 +11,7 @@ stays the kit's client for everything that is not on the data path (key sets, th
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
@@ -245,58 +246,49 @@ class HttpUpstreams:
         timeout: float,
     ) -> Upstream:
         """See :class:`Upstreams`."""
-        if trace.get_current_span().is_recording():
-            with _tracer.start_as_current_span(method, kind=SpanKind.CLIENT) as span:
+        # A client span only when the trace is recorded: otherwise it would cost more than the call's own work and
+        # show nowhere; the service continues the trace from the gateway's server span (its ids are sent either way).
+        recording = trace.get_current_span().is_recording()
+        spanning = (
+            _tracer.start_as_current_span(method, kind=SpanKind.CLIENT) if recording else contextlib.nullcontext()
+        )
+        with spanning as span:
+            if span is not None:
                 span.set_attribute("http.request.method", method)
                 span.set_attribute("server.address", service)
-                upstream = await self._send(method, url, headers, body, service=service, timeout=timeout)
+            try:
+                origin, target = _split(url)
+            except ValueError as error:
+                raise unreachable(service, error) from None
+            head = _head(method, target, origin, headers, body)
+            try:
+                async with asyncio.timeout(timeout), self._slots:
+                    for attempt in range(2):
+                        connection, reused = await self._connection(origin)
+                        try:
+                            upstream = await _exchange(connection, method, head, body)
+                        except _Closed as error:
+                            connection.close()
+                            # A kept connection the service closed meanwhile: nothing of the request was answered, and
+                            # sending a read again is safe. Anything else is the service's failure.
+                            idempotent = method in _IDEMPOTENT and isinstance(body, bytes)
+                            if reused and attempt == 0 and not error.answered and idempotent:
+                                continue
+                            raise
+                        except BaseException:
+                            connection.close()
+                            raise
+                        self._release(origin, connection)
+                        break
+            except TimeoutError as error:
+                raise timed_out(service, error) from None
+            except (OSError, httptools.HttpParserError) as error:
+                raise unreachable(service, error) from None
+            if span is not None:
                 span.set_attribute("http.response.status_code", upstream.status)
                 if upstream.status >= 500:
                     span.set_status(trace.StatusCode.ERROR)
-                return upstream
-        # Nobody records this trace: a client span would cost more than the call's own work and show nowhere. The
-        # service continues the trace from the gateway's server span (its ids are in the headers either way).
-        return await self._send(method, url, headers, body, service=service, timeout=timeout)
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        headers: Sequence[tuple[bytes, bytes]],
-        body: bytes | AsyncIterable[bytes],
-        *,
-        service: str,
-        timeout: float,
-    ) -> Upstream:
-        try:
-            origin, target = _split(url)
-        except ValueError as error:
-            raise unreachable(service, error) from None
-        head = _head(method, target, origin, headers, body)
-        try:
-            async with asyncio.timeout(timeout), self._slots:
-                for attempt in range(2):
-                    connection, reused = await self._connection(origin)
-                    try:
-                        upstream = await _exchange(connection, method, head, body)
-                    except _Closed as error:
-                        connection.close()
-                        # A kept connection the service closed meanwhile: nothing of the request was answered, and
-                        # sending a read again is safe. Anything else is the service's failure.
-                        if reused and attempt == 0 and not error.answered and method in _IDEMPOTENT:
-                            if isinstance(body, bytes):
-                                continue
-                        raise
-                    except BaseException:
-                        connection.close()
-                        raise
-                    self._release(origin, connection)
-                    return upstream
-        except TimeoutError as error:
-            raise timed_out(service, error) from None
-        except (OSError, httptools.HttpParserError) as error:
-            raise unreachable(service, error) from None
-        raise AssertionError("unreachable")
+            return upstream
 
     async def _connection(self, origin: _Origin) -> tuple[_Connection, bool]:
         idle = self._idle.get(origin)
