@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from onesource.macroeconomy.collector import CollectorPause
+from onesource.kit.collector import CollectorPause
 
 
 def test_the_collector_is_held_off_within_and_runs_again_after() -> None:

@@ -1,8 +1,8 @@
-"""The cyclic garbage collector held off while large acyclic structures are built (a load's block, a query's answer).
+"""The cyclic garbage collector held off while large acyclic structures are built (blocks, large answers).
 
-A block of a load or the answer of a large query is lists of a hundred thousand strings and numbers, which reference
-counting frees; allocating them sets the collector off many times over, each time walking them again (a third of a
-load's check, a tenth of a 40,000-observation query's time, measured). Between them it runs as before.
+A block of an import or a load, or the answer of a large query, is lists of a hundred thousand strings and numbers,
+which reference counting frees; allocating them sets the collector off many times over, each time walking them again
+(a third of a load's check, a tenth of a 40,000-observation query's time, measured). Between them it runs as before.
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
+from onesource.kit.collector import COLLECTOR_PAUSE
 from onesource.kit.db import SessionDep
 from onesource.kit.errors import problem_responses
-from onesource.macroeconomy.collector import COLLECTOR_PAUSE
 from onesource.macroeconomy.data import service
 from onesource.macroeconomy.data.errors import NotAcceptable
 from onesource.macroeconomy.data.sdmx_csv import data_csv

@@ -19,7 +19,7 @@ import math
 import sys
 from collections.abc import Callable, Iterator
 
-from onesource.macroeconomy.collector import COLLECTOR_PAUSE
+from onesource.kit.collector import COLLECTOR_PAUSE
 from onesource.macroeconomy.dataflows.codes import code_problem
 from onesource.macroeconomy.dataflows.definitions import AREA_CODELIST, CODELISTS, Component, Dataflow
 from onesource.macroeconomy.loads.checking import CheckedLoad, LoadedSeries

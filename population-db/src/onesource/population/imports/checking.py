@@ -9,7 +9,6 @@ the other.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from onesource.kit.collector import COLLECTOR_PAUSE
 from onesource.kit.db import COPY_NULL, copy_text
 from onesource.population.imports.schemas import ImportRow, plain_csv_reader, typed_row
 from onesource.population.persons.rules import record_problems
@@ -69,12 +69,9 @@ def check(job: Job) -> Checked:
     block = job.block
     # Checking makes no reference cycles, only thousands of short-lived objects, which would set off the cyclic
     # collector a few times per block for nothing; what a failure leaves behind is collected after the block.
-    gc.disable()
-    try:
+    with COLLECTOR_PAUSE:
         rows = parsing.block_rows(block, _plain_reader)
         return _checker(job.import_id, job.at).check(rows, nul_free=parsing.nul_free(block))
-    finally:
-        gc.enable()
 
 
 @lru_cache(maxsize=8)

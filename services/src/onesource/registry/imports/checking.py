@@ -14,7 +14,6 @@ way, strings the other.
 from __future__ import annotations
 
 import asyncio
-import gc
 import importlib
 import json
 import logging
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from sqlalchemy import JSON, Boolean, Date, DateTime, String, Table
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from onesource.kit.collector import COLLECTOR_PAUSE
 from onesource.kit.db import COPY_NULL, copy_text
 from onesource.registry.imports import parsing
 from onesource.registry.rules import FieldProblem
@@ -188,13 +188,10 @@ def check_block(job: BlockCheck) -> CheckedBlock:
     """Read and check the rows of ``job``'s block (runs in a worker process)."""
     # Checking makes no reference cycles, only thousands of short-lived objects, which would set off the cyclic
     # collector a few times per block for nothing; what a failure leaves behind is collected after the block.
-    gc.disable()
-    try:
+    with COLLECTOR_PAUSE:
         # UTF-8 text holds no lone surrogate, and without the byte no NUL; NDJSON's escapes may make either
         storable = job.block.file_format == "csv" and b"\x00" not in job.block.data
         return _checked(job, parsing.block_rows(job.block), RowContext(job.today, storable))
-    finally:
-        gc.enable()
 
 
 def _checked(job: BlockCheck, rows: list[parsing.RawRow], context: RowContext) -> CheckedBlock:
