@@ -121,9 +121,9 @@ async def test_history_answers_each_vintage_in_every_format(client, registrar, m
     ).text
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [(row["TIME_PERIOD"], row["OBS_VALUE"], row["OBS_STATUS"]) for row in rows] == [
-        ("2024-Q3", "100.0", "A"),
-        ("2024-Q4", "101.0", "P"),
-        ("2024-Q4", "102.0", "R"),
+        ("2024-Q3", "100", "A"),
+        ("2024-Q4", "101", "P"),
+        ("2024-Q4", "102", "R"),
         ("2025-Q1", "", "M"),
     ]
     assert all(row["VALID_FROM"] for row in rows)

@@ -197,3 +197,57 @@ async def test_a_query_leaves_the_collector_running_answered_or_refused(client, 
     assert gc.isenabled()
     assert (await client.get("/v1/data/GDP_Q/Q.650000.GDP.CUR", headers=registrar)).status_code == 404
     assert gc.isenabled()
+
+
+LOADED_KEYS = {
+    *(f"Q.{area}.{indicator}.CUR" for area in ("330000", "320000", "110000") for indicator in ("GDP", "GDPI")),
+    "A.330000.GDP.CUR",
+    "S.330000.GDP.CUR",
+}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "Q.330000+320000..",  # ranges of two leading positions, the rest open
+        "Q.330000+320000.GDPI.",  # ranges, then a position filtered
+        "Q+A.330000..CUR",
+        "Q.330000.GDP.CUR",  # every position given: the keys themselves
+        "Q+A+S.330000+110000.GDP+GDPI.CUR",
+        "Q.330000.GDP.CON",  # a range holding no series
+        "Q.3300.GDP.CUR",  # a prefix of a code is not the code
+        "..GDP.CUR",  # no leading position: a scan
+        "Q...",
+    ],
+)
+async def test_a_key_selects_exactly_its_series_read_by_range_or_scan(client, registrar, loaded, key) -> None:
+    from onesource.macroeconomy.series.keys import parse_query
+
+    query = parse_query(key, ["FREQ", "REF_AREA", "INDICATOR", "PRICE_BASIS"])
+    expected = {found for found in LOADED_KEYS if query.matches(found.split("."))}
+    response = await client.get(f"/v1/data/GDP_Q/{key}", headers=registrar)
+    if not expected:
+        assert response.status_code == 404
+        return
+    keys = [series for series, _ in flat(valid_data_message(response.json()))]
+    assert set(keys) == expected
+    # series come in key order, byte by byte
+    series_order = list(dict.fromkeys(keys))
+    assert series_order == sorted(series_order)
+
+
+async def test_numbers_are_answered_exactly_as_loaded(client, registrar, gdp_csv) -> None:
+    given = ["0.30000000000000004", "1e-07", "-0.0", "1.7976931348623157e+308", "123456789.12345679", "5e-324", "42"]
+    rows = [("Q", "360000", "GDP", "CUR", f"{2000 + n}-Q1", value, "") for n, value in enumerate(given)]
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    answer = await client.get("/v1/data/GDP_Q/Q.360000.GDP.CUR", headers=registrar)
+    found = flat(valid_data_message(answer.json(parse_int=float)))  # JSON's -0 is a negative zero
+    for n, value in enumerate(given):
+        number = found[("Q.360000.GDP.CUR", f"{2000 + n}-Q1")][0]
+        assert repr(number) == repr(float(value))  # the same double, -0.0 with its sign
+    csv_answer = await client.get("/v1/data/GDP_Q/Q.360000.GDP.CUR", headers={**registrar, "Accept": CSV})
+    cells = {row[7]: row[8] for row in (line.split(",") for line in csv_answer.text.split("\r\n")[1:-1])}
+    assert {period: repr(float(text)) for period, text in cells.items()} == {
+        f"{2000 + n}-Q1": repr(float(value)) for n, value in enumerate(given)
+    }

@@ -72,7 +72,8 @@ class Series(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     flow_id: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(256))
+    key: Mapped[str] = mapped_column(String(256, collation="C"))
+    """Dimension values in key order, dot-separated; byte order (a key's prefix is a range of the key index)."""
     dimensions: Mapped[list[str]] = mapped_column(ARRAY(Text))
     """Values of the structure's dimensions, in key order."""
     attributes: Mapped[dict[str, str]] = mapped_column(JSONB)

@@ -43,6 +43,16 @@ TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: DateTime(timezone=True)}
 json_text = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"))
 
 
+def server_settings(application_name: str) -> dict[str, str]:
+    """Session settings of every connection: its name, and floats written as text exactly.
+
+    A positive ``extra_float_digits`` makes PostgreSQL (12 and later) write a float as the shortest text that reads
+    back as the same value; the server's configuration may say otherwise (0 rounds to 15 digits). Registries answer
+    numbers as the database writes them (macroeconomy's observations).
+    """
+    return {"application_name": application_name, "extra_float_digits": "1"}
+
+
 #: A pooled connection idle longer than this is pinged before use: it may have outlived a database restart.
 PING_AFTER_IDLE_SECONDS = 2.0
 
@@ -62,7 +72,7 @@ def create_engine(dsn: str, *, pool_size: int = 10, application_name: str = "one
         json_serializer=json_text,
         pool_size=pool_size,
         max_overflow=pool_size,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={"server_settings": server_settings(application_name)},
     )
     event.listen(engine.sync_engine, "checkin", _note_checkin)
     event.listen(engine.sync_engine, "engine_connect", _ping_if_idle)
@@ -123,7 +133,7 @@ async def create_read_pool(dsn: str, *, size: int, application_name: str = "ones
         max_size=size,
         init=init,
         reset=keep,
-        server_settings={"application_name": application_name},
+        server_settings=server_settings(application_name),
     )
 
 

@@ -1,7 +1,7 @@
 """Every SQL statement of data queries: the dataflow's vintages, the series a key selects, their observations.
 
 Series and observations are read with the driver (asyncpg) directly, and observations come one row per series
-(with ``includeHistory``: per series and vintage) holding its values and vintages as arrays, its periods and
+(with ``includeHistory``: per series and vintage) holding its vintages as an array, its periods, values and
 statuses as comma-separated text: a 10-year query over 1,000 series answers 40,000 observations, and a Python
 object per observation would cost more than the query. Each series' observations are read by its primary-key range
 (``series_id``, ``time_period``, ``vintage_id``), already in the order ``DISTINCT ON`` needs, so nothing is sorted
@@ -10,6 +10,7 @@ but the periods of one series.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,26 +40,68 @@ async def vintages(session: AsyncSession, flow_id: str) -> list[Vintage]:
     return list(await session.scalars(select(Vintage).where(Vintage.flow_id == flow_id).order_by(Vintage.id)))
 
 
+#: At most this many key ranges per query (the product of the leading positions' values); beyond, fewer positions.
+MAX_KEY_RANGES = 2_000
+
+
+def key_ranges(query: KeyQuery) -> tuple[list[str], list[str], int] | None:
+    """The key index ranges the key's leading values select: their low and high ends, and how many positions.
+
+    ``Q.110101+110102..`` selects the keys from ``Q.110101.`` up to ``Q.110101/`` (the character after the dot),
+    and from ``Q.110102.`` up to ``Q.110102/``: each a range of the byte-ordered key index. A key fixing every
+    position gives the keys themselves (high end: the key and a U+0001, as no key holds a NUL).
+    ``None`` when fewer than two leading positions are given: the dataflow's first dimension (mostly its frequency)
+    alone hardly narrows anything, and a scan of the series is then cheaper than a range of nearly all of them.
+    """
+    leading: list[list[str]] = []
+    count = 1
+    for allowed in query.positions:
+        if allowed is None or count * len(allowed) > MAX_KEY_RANGES:
+            break
+        count *= len(allowed)
+        leading.append(sorted(allowed))
+    if len(leading) < 2:
+        return None
+    whole = len(leading) == len(query.positions)
+    prefixes = [".".join(values) for values in itertools.product(*leading)]
+    if whole:
+        return prefixes, [prefix + "\x01" for prefix in prefixes], len(leading)
+    return [prefix + "." for prefix in prefixes], [prefix + "/" for prefix in prefixes], len(leading)
+
+
 async def series(session: AsyncSession, flow_id: str, query: KeyQuery) -> list[SeriesRow]:
     """The dataflow's series the key selects, in key order."""
-    conditions = ["flow_id = $1"]
     arguments: list[Any] = [flow_id]
+    ranges = key_ranges(query)
+    covered = 0
+    source = "series"
+    conditions = ["flow_id = $1"]
+    if ranges is not None:
+        low, high, covered = ranges
+        arguments += [low, high]
+        # each range read from the key index (keys are byte-ordered: ``models.Series.key``)
+        source = "unnest($2::text[], $3::text[]) AS r(low, high) JOIN series ON key >= r.low AND key < r.high"
     for position, allowed in enumerate(query.positions, start=1):
-        if allowed is not None:
+        if allowed is not None and position > covered:
             arguments.append(sorted(allowed))
             # a semi-join, hashed: ``= ANY($n)`` compares each series with the values one by one in the prepared
             # statement's generic plan, which PostgreSQL takes after a few runs (a key selecting 67 areas of 25,000
             # series: 40 ms instead of 8, measured); loads keep the table's statistics fresh for this plan
             conditions.append(f"dimensions[{position}] IN (SELECT unnest(${len(arguments)}::text[]))")
     statement = (
-        "SELECT id, key, dimensions, attributes::text AS attributes FROM series "
-        f'WHERE {" AND ".join(conditions)} ORDER BY key COLLATE "C"'
+        f"SELECT id, key, dimensions, attributes::text AS attributes FROM {source} "
+        f"WHERE {' AND '.join(conditions)} ORDER BY key"
     )
     connection = await driver_connection(session)
-    return [
-        SeriesRow(row["id"], row["key"], row["dimensions"], json.loads(row["attributes"]))
-        for row in await connection.fetch(statement, *arguments)
-    ]
+    parsed: dict[str, dict[str, str]] = {}  # series share a few sets of attributes: each parsed once
+    found = []
+    for row in await connection.fetch(statement, *arguments):
+        text = row["attributes"]
+        attributes = parsed.get(text)
+        if attributes is None:
+            attributes = parsed[text] = json.loads(text)
+        found.append(SeriesRow(row["id"], row["key"], row["dimensions"], attributes))
+    return found
 
 
 # Per series (in the order given), its observations in the vintages and period: the latest vintage's value of each
@@ -69,7 +112,7 @@ _LATEST = (
     "SELECT s.number, 0 AS vintage, o.periods, o.values, o.statuses, o.vintages "
     "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
     "  SELECT string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
-    "    array_agg(value ORDER BY time_period DESC) AS values,"
+    "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
     "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
     "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
     "  FROM (SELECT DISTINCT ON (time_period) time_period, value, status, vintage_id FROM observation"
@@ -81,7 +124,7 @@ _EVERY = (
     "SELECT s.number, o.vintage, o.periods, o.values, o.statuses, o.vintages "
     "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
     "  SELECT vintage_id AS vintage, string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
-    "    array_agg(value ORDER BY time_period DESC) AS values,"
+    "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
     "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
     "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
     "  FROM observation"
@@ -100,7 +143,9 @@ class SeriesObservations:
     vintage: int
     """With history, the vintage they are of; else 0."""
     periods: list[str]
-    values: list[float | None]
+    """Series with the same periods share one list (as do those with the same statuses): answers render it once."""
+    values: list[str]
+    """Each value as PostgreSQL writes a number (shortest round-trip: ``kit.db.server_settings``); empty: none."""
     statuses: list[str]
     vintages: list[int]
     """The vintage each value is of."""
@@ -121,11 +166,18 @@ async def observations(
     """
     connection = await driver_connection(session)
     rows = await connection.fetch(_EVERY if history else _LATEST, series_ids, vintage_ids, start, end)
-    # latest period first, as read: turned round here, where it costs a C loop per series; periods and statuses come
-    # as text, comma-separated (neither holds a comma: the loads' checks), split here at half the cost of arrays
+    # latest period first, as read: turned round here, where it costs a C loop per series; periods, values and
+    # statuses come as text, comma-separated (none holds a comma), split here at half the cost of arrays; values
+    # written by the database (in C) cost a tenth of Python's float reprs, which the answers would make of them
+    shared: dict[str, list[str]] = {}
+
+    def listed(text: str) -> list[str]:
+        found = shared.get(text)
+        if found is None:
+            found = shared[text] = text.split(",")[::-1]
+        return found
+
     return [
-        SeriesObservations(
-            row[0] - 1, row[1], row[2].split(",")[::-1], row[3][::-1], row[4].split(",")[::-1], row[5][::-1]
-        )
+        SeriesObservations(row[0] - 1, row[1], listed(row[2]), row[3].split(",")[::-1], listed(row[4]), row[5][::-1])
         for row in rows
     ]

@@ -4,7 +4,7 @@
 structure defines them; one row per observation (``dataflow,CN_STATS:GDP_Q(1.0.0),I,…``), series attributes
 repeated on each of its rows. With ``includeHistory`` each vintage's rows follow each other, and a custom column
 ``VALID_FROM`` (the field guide allows custom columns) says from when each row's value was published.
-Numbers are written as Python's shortest round-trip repr; line ends are CRLF (RFC 4180).
+Numbers are written as PostgreSQL writes them (shortest round-trip); line ends are CRLF (RFC 4180).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterable
 
 from onesource.macroeconomy.data.sdmx_json import timestamp
 from onesource.macroeconomy.data.service import DataAnswer
@@ -66,14 +65,9 @@ def data_csv(answer: DataAnswer) -> str:
                 *valid_from,
             ]
             template = _line(cells).replace("%", "%%").replace(placeholder, "%s")
-            values: Iterable[str] = (
-                map(repr, series.values)
-                if None not in series.values
-                else ("" if value is None else repr(value) for value in series.values)
-            )
             columns = {
                 "TIME_PERIOD": series.periods,
-                "OBS_VALUE": values,
+                "OBS_VALUE": series.values,
                 "OBS_STATUS": series.statuses,
                 "EMBARGO_TIME": map(embargo.get, series.vintages, itertools.repeat(""))
                 if embargo

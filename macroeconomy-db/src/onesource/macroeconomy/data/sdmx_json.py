@@ -71,6 +71,10 @@ class _Values:
             self.entries.append(_entry(self.component, value))
         return found
 
+    def text_of(self, value: str) -> str:
+        """The value's index as text (for series keys)."""
+        return str(self.of(value))
+
 
 def _entry(component: Component, value: str) -> dict[str, Any]:
     if component.codelist is not None:
@@ -161,43 +165,63 @@ def _time_series(
     ``rendered``, their place in the message marked), not as a list per observation for the encoder to walk.
     """
     time = values["TIME_PERIOD"]
-    keys_of: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
+    # the repository shares one list between series with the same periods (statuses, attributes): what is made of
+    # such a list is kept by its identity, with the list itself (so an identity is never taken for another's)
+    keys_of: dict[int, tuple[Sequence[str], list[str]]] = {}
+    indexes_of: dict[tuple[str, int], tuple[object, list[int | None] | None, list[str] | None]] = {}
+    attributes_of: dict[int, tuple[object, list[int | None]]] = {}
+    dimension_values = [values[c.id] for c in series_dims]  # the structure's dimensions, in key order
     found: dict[str, dict[str, Any]] = {}
     for series in series_list:
-        key = ":".join(str(values[c.id].of(columns.first(c, series))) for c in series_dims)
-        attributes = _trimmed([values[c.id].of(columns.first(c, series)) for c in series_attributes])
-        found[key] = {"attributes": attributes, "observations": _PLACE}  # a series key is once in a data set
-        periods = tuple(series.periods)
-        found_keys = keys_of.get(periods)
-        if found_keys is None:  # series of one frequency and range mostly share their periods
+        key = ":".join(map(_Values.text_of, dimension_values, series.series.dimensions))
+        given = series.series.attributes
+        known_attributes = attributes_of.get(id(given))
+        if known_attributes is None or known_attributes[0] is not given:
+            series_indexes = [values[c.id].of(columns.first(c, series)) for c in series_attributes]
+            known_attributes = attributes_of[id(given)] = given, _trimmed(series_indexes)
+        found[key] = {"attributes": known_attributes[1], "observations": _PLACE}  # a series key is once in a set
+        periods = series.periods
+        known_keys = keys_of.get(id(periods))
+        if known_keys is None or known_keys[0] is not periods:
             keys = [f'"{time.of(period)}":[' for period in periods]
             # each observation's text begins with its key, and (but the first) ends the one before
-            found_keys = keys_of[periods] = keys, keys[:1] + ["]," + key for key in keys[1:]]
-        period_keys, opening_keys = found_keys
-        indexes = [_indexes(values[c.id], columns.of(c, series)) for c in observation_attributes]
-        while indexes and indexes[-1] is None:
-            indexes.pop()
+            known_keys = keys_of[id(periods)] = periods, keys[:1] + ["]," + key for key in keys[1:]]
+        opening_keys = known_keys[1]
+        # per observation attribute: its cells, their value indexes and those as text (``None``: no value at all)
+        attribute_columns: list[tuple[object, list[int | None] | None, list[str] | None]] = []
+        for component in observation_attributes:
+            cells = columns.of(component, series)
+            known = indexes_of.get((component.id, id(cells)))
+            if known is None or known[0] is not cells:
+                found_indexes = _indexes(values[component.id], cells)
+                texts = None if found_indexes is None else list(map(_INDEX_TEXTS.__getitem__, found_indexes))
+                known = indexes_of[component.id, id(cells)] = cells, found_indexes, texts
+            attribute_columns.append(known)
+        while attribute_columns and attribute_columns[-1][1] is None:
+            attribute_columns.pop()
         count = len(periods)
-        attribute_columns = [[None] * count if column is None else column for column in indexes]
-        if attribute_columns and None in attribute_columns[-1]:
-            # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
-            arrays = (
-                [value, *_trimmed(list(rest))] for value, *rest in zip(series.values, *attribute_columns, strict=True)
-            )
-            observations = dict(zip((k[1:-3] for k in period_keys), arrays, strict=True))
-            rendered.append(_json_text(observations))
-            continue
-        # the values as the encoder writes them (null, shortest round-trip floats), split at the commas
-        value_texts = _json_text(series.values)[1:-1].split(",")
-        if len(value_texts) != count:
+        values_given = series.values
+        if len(values_given) != count:
             raise ValueError("a series' values and periods differ in number")
+        # the values as the database wrote them (JSON numbers), ``null`` where none
+        value_texts = values_given if "" not in values_given else [value or "null" for value in values_given]
+        last = attribute_columns[-1][1] if attribute_columns else None
+        if last is not None and None in last:
+            # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
+            given_indexes = [[None] * count if column is None else column for _, column, _ in attribute_columns]
+            texts = [
+                opening + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
+                for opening, value, *rest in zip(opening_keys, value_texts, *given_indexes, strict=True)
+            ]
+            rendered.append("{" + "".join(texts) + "]}")
+            continue
         # the pieces of every observation's text laid side by side (key, value, each index), joined at once
         width = 2 + len(attribute_columns)
         pieces = [""] * (width * count)
         pieces[0::width] = opening_keys
         pieces[1::width] = value_texts
-        for position, column in enumerate(attribute_columns, start=2):
-            pieces[position::width] = map(_INDEX_TEXTS.__getitem__, column)
+        for position, (_, _, column_texts) in enumerate(attribute_columns, start=2):
+            pieces[position::width] = [",null"] * count if column_texts is None else column_texts
         rendered.append("{" + "".join(pieces) + "]}" if count else "{}")
     return found
 
@@ -236,7 +260,7 @@ def _observations(
         for value, at_observation, given in zip(series.values, observation_cells, attribute_cells, strict=True):
             indexes = _trimmed([values[c.id].of(cell) for c, cell in zip(observation_attributes, given, strict=True)])
             series_key = key(series_dims, next(series_cells)) if series_cells is not None else ""
-            yield series_key, key(observation_dims, at_observation), [value, *indexes]
+            yield series_key, key(observation_dims, at_observation), [float(value) if value else None, *indexes]
 
 
 def data_json(answer: DataAnswer) -> str:

@@ -66,7 +66,8 @@ class SeriesAnswer:
 
     series: SeriesRow
     periods: Sequence[str]
-    values: Sequence[float | None]
+    values: Sequence[str]
+    """As JSON numbers (the database's shortest round-trip text); empty where the observation has no value."""
     statuses: Sequence[str]
     vintages: Sequence[int]
     """The vintage each value is of (its ``EMBARGO_TIME``: :attr:`DataAnswer.embargoed`)."""
