@@ -108,18 +108,24 @@ async def series(session: AsyncSession, flow_id: str, query: KeyQuery) -> list[S
 # period, or (history) every vintage's, one row per vintage. The latest ones are read backwards along the primary
 # key (period, then vintage, both descending), the order DISTINCT ON needs, and aggregated in that order (the periods
 # of one series are of one frequency, so their text order is their time order): nothing is sorted.
-_LATEST = (
-    "SELECT s.number, 0 AS vintage, o.periods, o.values, o.statuses, o.vintages "
-    "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
-    "  SELECT string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
-    "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
-    "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
-    "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
-    "  FROM (SELECT DISTINCT ON (time_period) time_period, value, status, vintage_id FROM observation"
-    "    WHERE series_id = s.id AND vintage_id = ANY($2::int[]) AND period_end >= $3 AND period_start <= $4"
-    "    ORDER BY time_period DESC, vintage_id DESC) AS latest"
-    ") AS o WHERE o.periods IS NOT NULL ORDER BY s.number"
-)
+def _latest(vintages: str) -> str:
+    return (
+        "SELECT s.number, 0 AS vintage, o.periods, o.values, o.statuses, o.vintages "
+        "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
+        "  SELECT string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
+        "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
+        "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
+        f"   {vintages} AS vintages"
+        "  FROM (SELECT DISTINCT ON (time_period) time_period, value, status, vintage_id FROM observation"
+        "    WHERE series_id = s.id AND vintage_id = ANY($2::int[]) AND period_end >= $3 AND period_start <= $4"
+        "    ORDER BY time_period DESC, vintage_id DESC) AS latest"
+        ") AS o WHERE o.periods IS NOT NULL ORDER BY s.number"
+    )
+
+
+_LATEST = _latest("array_agg(vintage_id ORDER BY time_period DESC)")
+#: Without the vintage of each value, which only answers holding embargoed vintages use (``EMBARGO_TIME``).
+_LATEST_VALUES = _latest("NULL::int[]")
 _EVERY = (
     "SELECT s.number, o.vintage, o.periods, o.values, o.statuses, o.vintages "
     "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
@@ -148,7 +154,7 @@ class SeriesObservations:
     """Each value as PostgreSQL writes a number (shortest round-trip: ``kit.db.server_settings``); empty: none."""
     statuses: list[str]
     vintages: list[int]
-    """The vintage each value is of."""
+    """The vintage each value is of (empty unless asked for)."""
 
 
 async def observations(
@@ -159,13 +165,16 @@ async def observations(
     end: date,
     *,
     history: bool,
+    with_vintages: bool,
 ) -> list[SeriesObservations]:
     """Observations of the series in the vintages and period: the latest vintage's of each, or every vintage's.
 
     In series order (with history: by vintage, then series order); series without observations are left out.
+    ``with_vintages``: say the vintage of each value (with history, they do anyway).
     """
     connection = await driver_connection(session)
-    rows = await connection.fetch(_EVERY if history else _LATEST, series_ids, vintage_ids, start, end)
+    statement = _EVERY if history else _LATEST if with_vintages else _LATEST_VALUES
+    rows = await connection.fetch(statement, series_ids, vintage_ids, start, end)
     # latest period first, as read: turned round here, where it costs a C loop per series; periods, values and
     # statuses come as text, comma-separated (none holds a comma), split here at half the cost of arrays; values
     # written by the database (in C) cost a tenth of Python's float reprs, which the answers would make of them
@@ -178,6 +187,8 @@ async def observations(
         return found
 
     return [
-        SeriesObservations(row[0] - 1, row[1], listed(row[2]), row[3].split(",")[::-1], listed(row[4]), row[5][::-1])
+        SeriesObservations(
+            row[0] - 1, row[1], listed(row[2]), row[3].split(",")[::-1], listed(row[4]), row[5][::-1] if row[5] else []
+        )
         for row in rows
     ]

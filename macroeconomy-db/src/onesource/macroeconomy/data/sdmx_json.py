@@ -143,7 +143,7 @@ def _indexes(values: _Values, cells: Sequence[str | None] | None) -> list[int | 
     return list(map(values.index.get, cells))  # type: ignore[arg-type]  # None cells: no index
 
 
-#: Stands in the message for a series' observations until their JSON text is put in its place (``data_json``).
+#: Stands in the message for a data set's series until their JSON text is put in its place (``data_json``).
 _PLACE: Final = "\ue000"
 _PLACE_JSON: Final = f'"{_PLACE}"'
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -156,30 +156,30 @@ def _time_series(
     series_dims: Sequence[Component],
     series_attributes: Sequence[Component],
     observation_attributes: Sequence[Component],
-    rendered: list[str],
-) -> dict[str, dict[str, Any]]:
-    """Series keyed by their dimension values' indexes, observations by the period's (``TIME_PERIOD`` layout).
+) -> str:
+    """The data set's ``series`` as JSON text: keyed by their dimension values' indexes, observations by the period's.
 
-    The default layout, and the one large answers take: the work is per series, and per observation only what
-    runs inside the interpreter's built-ins. Each series' observations are written as JSON text at once (added to
-    ``rendered``, their place in the message marked), not as a list per observation for the encoder to walk.
+    The default (``TIME_PERIOD``) layout, and the one large answers take: the work is per series, and per
+    observation only what runs inside the interpreter's built-ins. Each series is written as JSON text at once, not
+    as a list per observation (and a dict per series) for the encoder to walk.
     """
     time = values["TIME_PERIOD"]
     # the repository shares one list between series with the same periods (statuses, attributes): what is made of
     # such a list is kept by its identity, with the list itself (so an identity is never taken for another's)
     keys_of: dict[int, tuple[Sequence[str], list[str]]] = {}
     indexes_of: dict[tuple[str, int], tuple[object, list[int | None] | None, list[str] | None]] = {}
-    attributes_of: dict[int, tuple[object, list[int | None]]] = {}
+    attributes_of: dict[int, tuple[object, str]] = {}
     dimension_values = [values[c.id] for c in series_dims]  # the structure's dimensions, in key order
-    found: dict[str, dict[str, Any]] = {}
+    entries: list[str] = []
     for series in series_list:
         key = ":".join(map(_Values.text_of, dimension_values, series.series.dimensions))
         given = series.series.attributes
         known_attributes = attributes_of.get(id(given))
         if known_attributes is None or known_attributes[0] is not given:
             series_indexes = [values[c.id].of(columns.first(c, series)) for c in series_attributes]
-            known_attributes = attributes_of[id(given)] = given, _trimmed(series_indexes)
-        found[key] = {"attributes": known_attributes[1], "observations": _PLACE}  # a series key is once in a set
+            known_attributes = attributes_of[id(given)] = given, _json_text(_trimmed(series_indexes))
+        # a series is once in a data set: its key too
+        opening = f'"{key}":{{"attributes":{known_attributes[1]},"observations":'
         periods = series.periods
         known_keys = keys_of.get(id(periods))
         if known_keys is None or known_keys[0] is not periods:
@@ -213,7 +213,7 @@ def _time_series(
                 opening + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
                 for opening, value, *rest in zip(opening_keys, value_texts, *given_indexes, strict=True)
             ]
-            rendered.append("{" + "".join(texts) + "]}")
+            entries.append(opening + "{" + "".join(texts) + "]}}")
             continue
         # the pieces of every observation's text laid side by side (key, value, each index), joined at once
         width = 2 + len(attribute_columns)
@@ -222,8 +222,8 @@ def _time_series(
         pieces[1::width] = value_texts
         for position, (_, _, column_texts) in enumerate(attribute_columns, start=2):
             pieces[position::width] = [",null"] * count if column_texts is None else column_texts
-        rendered.append("{" + "".join(pieces) + "]}" if count else "{}")
-    return found
+        entries.append(opening + ("{" + "".join(pieces) + "]}}" if count else "{}}"))
+    return "{" + ",".join(entries) + "}"
 
 
 class _IndexTexts(dict[int | None, str]):
@@ -305,9 +305,10 @@ def _data_message(answer: DataAnswer, rendered: list[str]) -> dict[str, Any]:
         if vintage is not None:
             dataset["validFrom"] = timestamp(max(vintage.release_at, vintage.loaded_at))
         if by_time:
-            dataset["series"] = _time_series(
-                series_list, columns, values, series_dims, series_attributes, observation_attributes, rendered
+            rendered.append(
+                _time_series(series_list, columns, values, series_dims, series_attributes, observation_attributes)
             )
+            dataset["series"] = _PLACE
         elif series_dims:
             # a cross-section: its series are periods (with the other dimensions), each spanning stored series
             series: dict[str, dict[str, Any]] = {}

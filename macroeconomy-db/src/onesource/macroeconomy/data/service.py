@@ -138,12 +138,18 @@ async def query(
     if not series:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
     vintages = {vintage.id: vintage for vintage in seen}
+    embargoed = {vintage.id: vintage.release_at for vintage in seen if vintage.release_at > now}
     found = await repository.observations(
-        session, [row.id for row in series], list(vintages), start, end, history=query.include_history
+        session,
+        [row.id for row in series],
+        list(vintages),
+        start,
+        end,
+        history=query.include_history,
+        with_vintages=bool(embargoed),
     )
     if not found:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
-    embargoed = {vintage.id: vintage.release_at for vintage in seen if vintage.release_at > now}
     answered = [_answered(series[row.number], row, query.last_n) for row in found]
     if query.include_history:
         grouped: dict[int, list[SeriesAnswer]] = defaultdict(list)
