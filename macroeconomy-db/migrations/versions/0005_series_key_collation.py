@@ -1,10 +1,10 @@
 """Series keys compare byte by byte (``COLLATE "C"``): a query key's leading values select ranges of the key index.
 
-A data query whose key fixes its first dimensions (``Q.110101+110102..``) reads each ``Q.110101.`` … range of
-``uq_series_flow_id_key`` instead of scanning the dataflow's series and their dimension arrays (25,000 series: 30 ms
-against 2). A range of a prefix is the keys that begin with it only where keys sort byte by byte: the column's
-collation, not the database's, says so. Keys are ASCII (SDMX ids) and dots, so their order is unchanged under an
-ASCII-ordering database collation, and the answers' key order (``ORDER BY key COLLATE "C"``) was already this one.
+A data query whose key gives its first dimensions (``Q.110101+110102..``) reads each ``Q.110101.`` … range of
+``uq_series_flow_id_key`` instead of scanning the dataflow's series and their dimension arrays (1,005 of 25,000
+series: 30 ms against 4.5 ms, measured). A prefix's range holds exactly the keys that begin with it only where keys
+sort byte by byte; the column's collation says so, whatever the database's is. Answers list series in this order
+already (they sorted by ``key COLLATE "C"``).
 
 Revision ID: 0005
 Revises: 0004
