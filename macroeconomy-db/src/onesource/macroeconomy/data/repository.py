@@ -25,7 +25,9 @@ from onesource.macroeconomy.models import Vintage
 from onesource.macroeconomy.series.keys import KeyQuery
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, as the answer's other carriers: a frozen dataclass sets each field through ``object.__setattr__``, and
+# a large answer makes thousands of them (a fifth of rendering 1,000 series, measured).
+@dataclass(slots=True)
 class SeriesRow:
     """A series as a query answers it: its key, dimension values and series-level attributes."""
 
@@ -140,7 +142,7 @@ _EVERY = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeriesObservations:
     """The observations found of one series (of one vintage, with history), in period order."""
 

@@ -60,7 +60,7 @@ class DataQuery:
     dimension_at_observation: str = "TIME_PERIOD"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SeriesAnswer:
     """One series' observations as answered (in period order): parallel lists, one entry per observation."""
 
