@@ -127,7 +127,7 @@ def _latest(vintages: str) -> str:
 
 _LATEST = _latest("array_agg(vintage_id ORDER BY time_period DESC)")
 #: Without the vintage of each value, which only answers holding embargoed vintages use (``EMBARGO_TIME``).
-_LATEST_VALUES = _latest("NULL::int[]")
+_LATEST_VALUES = _latest("'{}'::int[]")
 _EVERY = (
     "SELECT s.number, o.vintage, o.periods, o.values, o.statuses, o.vintages "
     "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
@@ -143,32 +143,31 @@ _EVERY = (
 
 
 @dataclass(slots=True)
-class SeriesObservations:
-    """The observations found of one series (of one vintage, with history), in period order."""
+class SeriesAnswer:
+    """One series' observations as found (of one vintage, with history), in period order: parallel lists."""
 
-    number: int
-    """The series' position in the list asked about (from 0)."""
+    series: SeriesRow
     vintage: int
     """With history, the vintage they are of; else 0."""
     periods: list[str]
     """Series with the same periods share one list (as do those with the same statuses): answers render it once."""
     values: list[str]
-    """Each value as PostgreSQL writes a number (shortest round-trip: ``kit.db.server_settings``); empty: none."""
+    """As JSON numbers (the database's shortest round-trip text: ``kit.db.server_settings``); empty where none."""
     statuses: list[str]
     vintages: list[int]
-    """The vintage each value is of (empty unless asked for)."""
+    """The vintage each value is of, its ``EMBARGO_TIME`` (empty unless asked for)."""
 
 
 async def observations(
     session: AsyncSession,
-    series_ids: Sequence[int],
+    series: Sequence[SeriesRow],
     vintage_ids: Sequence[int],
     start: date,
     end: date,
     *,
     history: bool,
     with_vintages: bool,
-) -> list[SeriesObservations]:
+) -> list[SeriesAnswer]:
     """Observations of the series in the vintages and period: the latest vintage's of each, or every vintage's.
 
     In series order (with history: by vintage, then series order); series without observations are left out.
@@ -176,7 +175,7 @@ async def observations(
     """
     connection = await driver_connection(session)
     statement = _EVERY if history else _LATEST if with_vintages else _LATEST_VALUES
-    rows = await connection.fetch(statement, series_ids, vintage_ids, start, end)
+    rows = await connection.fetch(statement, [found.id for found in series], vintage_ids, start, end)
     # latest period first, as read: turned round here, where it costs a C loop per series; periods, values and
     # statuses come as text, comma-separated (none holds a comma), split here at half the cost of arrays; values
     # written by the database (in C) cost a tenth of Python's float reprs, which the answers would make of them
@@ -189,8 +188,13 @@ async def observations(
         return found
 
     return [
-        SeriesObservations(
-            row[0] - 1, row[1], listed(row[2]), row[3].split(",")[::-1], listed(row[4]), row[5][::-1] if row[5] else []
+        SeriesAnswer(
+            series[row[0] - 1],
+            row[1],
+            listed(row[2]),
+            row[3].split(",")[::-1],
+            listed(row[4]),
+            row[5][::-1] if row[5] else [],
         )
         for row in rows
     ]

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from onesource.macroeconomy.data.service import DataAnswer, SeriesAnswer
+from onesource.macroeconomy.data.repository import SeriesAnswer
+from onesource.macroeconomy.data.service import DataAnswer
 from onesource.macroeconomy.dataflows.codes import code_name
 from onesource.macroeconomy.dataflows.definitions import AGENCY_ID, AGENCY_NAME, Attachment, Component
 from onesource.macroeconomy.series.periods import parse_any
@@ -210,8 +211,8 @@ def _time_series(
             # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
             given_indexes = [[None] * count if column is None else column for _, column, _ in attribute_columns]
             texts = [
-                opening + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
-                for opening, value, *rest in zip(opening_keys, value_texts, *given_indexes, strict=True)
+                key_text + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
+                for key_text, value, *rest in zip(opening_keys, value_texts, *given_indexes, strict=True)
             ]
             entries.append(opening + "{" + "".join(texts) + "]}}")
             continue

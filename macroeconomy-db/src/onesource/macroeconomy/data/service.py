@@ -16,7 +16,7 @@ observations whose periods overlap them; ``lastNObservations`` the last N period
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.errors import BadRequest, NotFound
 from onesource.macroeconomy.data import repository
-from onesource.macroeconomy.data.repository import SeriesRow
+from onesource.macroeconomy.data.repository import SeriesAnswer
 from onesource.macroeconomy.dataflows.definitions import Dataflow
 from onesource.macroeconomy.dependencies import DataReader
 from onesource.macroeconomy.models import Vintage
@@ -58,19 +58,6 @@ class DataQuery:
     last_n: int | None = None
     include_history: bool = False
     dimension_at_observation: str = "TIME_PERIOD"
-
-
-@dataclass(slots=True)
-class SeriesAnswer:
-    """One series' observations as answered (in period order): parallel lists, one entry per observation."""
-
-    series: SeriesRow
-    periods: Sequence[str]
-    values: Sequence[str]
-    """As JSON numbers (the database's shortest round-trip text); empty where the observation has no value."""
-    statuses: Sequence[str]
-    vintages: Sequence[int]
-    """The vintage each value is of (its ``EMBARGO_TIME``: :attr:`DataAnswer.embargoed`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +128,7 @@ async def query(
     embargoed = {vintage.id: vintage.release_at for vintage in seen if vintage.release_at > now}
     found = await repository.observations(
         session,
-        [row.id for row in series],
+        series,
         list(vintages),
         start,
         end,
@@ -150,11 +137,11 @@ async def query(
     )
     if not found:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
-    answered = [_answered(series[row.number], row, query.last_n) for row in found]
+    answered = found if query.last_n is None else [_last(answer, query.last_n) for answer in found]
     if query.include_history:
         grouped: dict[int, list[SeriesAnswer]] = defaultdict(list)
-        for row, answer in zip(found, answered, strict=True):
-            grouped[row.vintage].append(answer)
+        for answer in answered:
+            grouped[answer.vintage].append(answer)
         datasets: list[tuple[Vintage | None, list[SeriesAnswer]]] = [
             (vintages[vintage_id], found_) for vintage_id, found_ in sorted(grouped.items())
         ]
@@ -163,10 +150,11 @@ async def query(
     return DataAnswer(flow, datasets, embargoed, query.dimension_at_observation, now)
 
 
-def _answered(series: SeriesRow, found: repository.SeriesObservations, last_n: int | None) -> SeriesAnswer:
-    """The series' observations, in period order; with ``last_n``, its last ``last_n`` periods."""
-    if last_n is None or last_n >= len(found.periods):
-        return SeriesAnswer(series, found.periods, found.values, found.statuses, found.vintages)
+def _last(found: SeriesAnswer, last_n: int) -> SeriesAnswer:
+    """The series' last ``last_n`` periods."""
+    if last_n >= len(found.periods):
+        return found
+    vintages = found.vintages[-last_n:] if found.vintages else []
     return SeriesAnswer(
-        series, found.periods[-last_n:], found.values[-last_n:], found.statuses[-last_n:], found.vintages[-last_n:]
+        found.series, found.vintage, found.periods[-last_n:], found.values[-last_n:], found.statuses[-last_n:], vintages
     )
