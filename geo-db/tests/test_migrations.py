@@ -6,14 +6,12 @@ import asyncio
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.geo.models import Base
 from onesource.kit.migrations import alembic_config, upgrade
-from onesource.kit.tables import kit_metadata
+from onesource.kit.testing.schema import schema_differences
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -27,12 +25,7 @@ def _ours(item: tuple) -> bool:
 
 
 async def test_models_and_migrations_agree(geo_app) -> None:
-    def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, [Base.metadata, kit_metadata])
-
-    async with geo_app.state.engine.connect() as connection:
-        diff = await connection.run_sync(differences)
+    diff = await schema_differences(geo_app.state.engine, Base.metadata)
     assert [item for item in diff if _ours(item)] == []
 
 

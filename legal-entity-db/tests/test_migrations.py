@@ -7,15 +7,13 @@ import uuid
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.kit.migrations import alembic_config, upgrade
-from onesource.kit.tables import kit_metadata
 from onesource.kit.testing.plugin import Infrastructure
+from onesource.kit.testing.schema import schema_differences
 from onesource.legal_entity.entities.schemas import RECORD_FIELDS
 from onesource.legal_entity.entities.schemas import Entity as EntityShape
 from onesource.legal_entity.models import Base
@@ -24,12 +22,7 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 async def test_models_and_migrations_agree(legal_entity_app: FastAPI) -> None:
-    def differences(connection):  # type: ignore[no-untyped-def]
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, [Base.metadata, kit_metadata])
-
-    async with legal_entity_app.state.engine.connect() as connection:
-        diff = await connection.run_sync(differences)
+    diff = await schema_differences(legal_entity_app.state.engine, Base.metadata)
     assert diff == []
 
 

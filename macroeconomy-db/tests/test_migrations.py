@@ -6,15 +6,13 @@ import asyncio
 from pathlib import Path
 
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.kit.migrations import alembic_config, upgrade
-from onesource.kit.tables import kit_metadata
 from onesource.kit.testing.plugin import Infrastructure
+from onesource.kit.testing.schema import schema_differences
 from onesource.macroeconomy.models import Base
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -24,12 +22,8 @@ _KEY_COLLATION = text(
 
 
 async def test_models_and_migrations_agree(macroeconomy_app: FastAPI) -> None:
-    def differences(connection):  # type: ignore[no-untyped-def]
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, [Base.metadata, kit_metadata])
-
+    diff = await schema_differences(macroeconomy_app.state.engine, Base.metadata)
     async with macroeconomy_app.state.engine.connect() as connection:
-        diff = await connection.run_sync(differences)
         collation = await connection.scalar(_KEY_COLLATION)
     assert diff == []
     assert collation == "C"

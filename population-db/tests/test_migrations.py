@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from onesource.kit.migrations import alembic_config, upgrade
-from onesource.kit.tables import kit_metadata
+from onesource.kit.testing.schema import schema_differences
 from onesource.population.imports.events import REGISTRATIONS
 from onesource.population.imports.schemas import ImportRow
 from onesource.population.models import Base
@@ -26,12 +24,7 @@ MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
 
 async def test_models_and_migrations_agree(population_app) -> None:
-    def differences(connection):
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, [Base.metadata, kit_metadata])
-
-    async with population_app.state.engine.connect() as connection:
-        diff = await connection.run_sync(differences)
+    diff = await schema_differences(population_app.state.engine, Base.metadata)
     assert diff == []
 
 
