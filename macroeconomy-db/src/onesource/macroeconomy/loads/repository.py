@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import asyncpg
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.db import driver_connection
 from onesource.kit.telemetry import request_id_var
-from onesource.macroeconomy.loads.checking import CheckedLoad
+from onesource.macroeconomy.loads.columns import CheckedBlock
 from onesource.macroeconomy.models import Series, Vintage
 from onesource.macroeconomy.series.periods import Period
 
@@ -132,11 +133,6 @@ OBSERVATION_KEY = "pk_observation"
 # the field count, then each field's length (-1: NULL) and its bytes in network order; -1 at the end.
 _COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 _COPY_TRAILER = b"\xff\xff"
-_SERIES_FIELD = struct.Struct(">hiq")
-"""The row's field count and ``series_id``."""
-_VALUE_FIELD = struct.Struct(">id")
-_NULL_FIELD = struct.pack(">i", -1)
-_COPY_STEP = 8192
 _DAY_ZERO = date(2000, 1, 1).toordinal()
 """Binary dates count days from 2000-01-01."""
 
@@ -156,32 +152,53 @@ def _period_fields(period: Period, vintage: int) -> bytes:
     return _text_field(period.text) + struct.pack(">iiiiii", 4, vintage, 4, start, 4, end)
 
 
-def observation_copy(series_ids: Sequence[int], vintage: int, load: CheckedLoad, *, undecided: str) -> bytes:
-    """The load's observations as ``COPY … (FORMAT binary)`` data; a status left to the registry is ``undecided``.
+def _table(fields: Sequence[bytes], width: int) -> npt.NDArray[np.void]:
+    """``fields`` as one array of ``width``-byte items (those of another width: zeros, never picked)."""
+    return np.frombuffer(b"".join(f if len(f) == width else bytes(width) for f in fields), dtype=f"V{width}")
 
-    Built by the interpreter's built-ins (``map``, slice assignment, ``bytes.join``) from the bytes of each series
-    and each period, without a Python step per observation: a million observations are most of a load's time
-    otherwise. The database reads binary rows faster than text ones, too.
+
+def observation_copy(series_ids: Sequence[int], vintage: int, block: CheckedBlock, *, undecided: str) -> bytes:
+    """The block's observations as ``COPY … (FORMAT binary)`` data; a status left to the registry is ``undecided``.
+
+    Built by numpy, without a Python step per observation: rows whose fields have the same widths (the period's
+    text, the value or NULL, the status) are one array of fixed-width records, filled column by column from the
+    bytes of each period and status. Rows go in group by group (the table has no order). The database reads binary
+    rows faster than text ones, too.
     """
-    series = list(map(_SERIES_FIELD.pack, itertools.repeat(len(OBSERVATION_COLUMNS)), itertools.repeat(8), series_ids))
-    periods = [_period_fields(period, vintage) for period in load.periods]
-    statuses = {status: _text_field(undecided if status is None else status) for status in set(load.statuses)}
+    periods = [_period_fields(period, vintage) for period in block.periods]
+    statuses = [_text_field(undecided if status is None else status) for status in block.statuses]
+    period_widths = np.array([len(f) for f in periods], dtype=np.int64)[block.period_numbers]
+    status_widths = np.array([len(f) for f in statuses], dtype=np.int64)[block.status_numbers]
+    missing = np.isnan(block.values)
+    # one number per combination of widths (each below 2**20: a field's length is an int32 of a short text)
+    groups = (period_widths << 21) | (status_widths << 1) | missing
+    ids = np.asarray(series_ids, dtype=np.int64)[block.series_numbers]
     parts = [_COPY_HEADER]
-    # a few thousand rows at a time: their pieces stay in the processor's caches until joined
-    for start in range(0, len(load), _COPY_STEP):
-        end = start + _COPY_STEP
-        given = load.values[start:end]
-        values: Iterable[bytes] = (
-            map(_VALUE_FIELD.pack, itertools.repeat(8), given)
-            if None not in given
-            else [_NULL_FIELD if value is None else _VALUE_FIELD.pack(8, value) for value in given]
+    for group in np.unique(groups).tolist():
+        chosen = slice(None) if groups[0] == group and (groups == group).all() else np.flatnonzero(groups == group)
+        period_width, status_width, null = group >> 21, (group >> 1) & ((1 << 20) - 1), bool(group & 1)
+        value = [] if null else [("value", ">f8")]
+        rows = np.empty(
+            len(ids[chosen]),
+            dtype=[
+                ("fields", ">i2"),
+                ("series_length", ">i4"),
+                ("series_id", ">i8"),
+                ("period", f"V{period_width}"),
+                ("value_length", ">i4"),
+                *value,
+                ("status", f"V{status_width}"),
+            ],
         )
-        pieces = [b""] * (4 * len(given))
-        pieces[0::4] = map(series.__getitem__, load.series_numbers[start:end])
-        pieces[1::4] = map(periods.__getitem__, load.period_numbers[start:end])
-        pieces[2::4] = values
-        pieces[3::4] = map(statuses.__getitem__, load.statuses[start:end])
-        parts.append(b"".join(pieces))
+        rows["fields"] = len(OBSERVATION_COLUMNS)
+        rows["series_length"] = 8
+        rows["series_id"] = ids[chosen]
+        rows["period"] = _table(periods, period_width)[block.period_numbers[chosen]]
+        rows["value_length"] = -1 if null else 8
+        if not null:
+            rows["value"] = block.values[chosen]
+        rows["status"] = _table(statuses, status_width)[block.status_numbers[chosen]]
+        parts.append(rows.tobytes())
     parts.append(_COPY_TRAILER)
     return b"".join(parts)
 
