@@ -16,8 +16,9 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,13 +39,12 @@ from onesource.macroeconomy.series.periods import Period, PeriodError, parse
 #: ``checking.NUMBER`` for RE2, in ASCII: Python's ``\d`` also takes other scripts' digits and its ``$`` a final
 #: line end, which ``float`` reads too; values with those are given up on, and ``RowChecker`` decides them.
 _NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-#: Between a series' values in its text: no value of an accepted row holds it (Arrow's path reads no NUL-free
-#: text otherwise, and a value holding one splits into too many values).
-_SEPARATOR = "\x00"
 #: Bytes Arrow reads at a time (about ten thousand rows): a block is a few of them.
 _ARROW_BLOCK = 1 << 20
 #: A (series or area, period) pair as one integer: the first number shifted past any period number.
 _PAIR = 1 << 32
+#: What ends a line for the CSV reader (``newline=""``) and for Arrow.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 
 Strings = Any
 """An Arrow array of strings (pyarrow has no type stubs)."""
@@ -58,24 +58,12 @@ class _Records:
     lines: Numbers
 
 
-def _plain(body: bytes) -> bool:
-    """Whether RFC 4180 reads ``body`` as lines of comma-separated fields, one record a line, none empty.
-
-    Arrow reads such text as the CSV reader does; quotes, NULs, lone carriage returns and empty lines (which shift
-    the lines Arrow counts) go through the CSV reader instead.
-    """
-    return (
-        b'"' not in body
-        and b"\x00" not in body
-        and b"\n\n" not in body
-        and b"\n\r\n" not in body
-        and not body.startswith((b"\n", b"\r"))
-        and body.count(b"\r") == body.count(b"\r\n")
-    )
-
-
 class _ArrowRows:
-    """The rows of plain text (:func:`_plain`) after its header, read by Arrow's CSV parser a block at a time."""
+    """Rows of text without quotes or NULs after its header, read by Arrow's CSV parser a block at a time.
+
+    Arrow reads such text as the CSV reader does, a record a line (lone carriage returns end lines for both), except
+    an empty line: the reader skips it, Arrow makes it a row of empty fields (kept: each row is then a line).
+    """
 
     def __init__(self, body: bytes, fields: int, positions: list[int]) -> None:
         names = [str(position) for position in range(fields)]
@@ -85,7 +73,12 @@ class _ArrowRows:
                 column_names=names, skip_rows=1, block_size=_ARROW_BLOCK, use_threads=False
             ),
             parse_options=pa_csv.ParseOptions(
-                delimiter=",", quote_char=False, double_quote=False, escape_char=False, newlines_in_values=False
+                delimiter=",",
+                quote_char=False,
+                double_quote=False,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
             ),
             convert_options=pa_csv.ConvertOptions(
                 include_columns=[names[position] for position in positions],
@@ -98,9 +91,8 @@ class _ArrowRows:
         self._positions = positions
         self._left: list[Any] = []
         """Record batches read and not yet handed out."""
-        self._line = 2
 
-    def read(self, size: int) -> tuple[_Records, bool]:
+    def read(self, size: int, first_line: int) -> tuple[_Records, bool]:
         """About ``size`` rows and whether they are the last; ``pyarrow.ArrowInvalid`` at a row of other fields."""
         batches, count, finished = self._left, sum(len(batch) for batch in self._left), False
         self._left = []
@@ -120,23 +112,21 @@ class _ArrowRows:
             count = size
         table = pa.Table.from_batches(batches, schema=self._reader.schema).combine_chunks()
         columns = {position: table.column(str(position)).chunk(0) if count else None for position in self._positions}
-        lines = np.arange(self._line, self._line + count, dtype=np.int64)
-        self._line += count
-        return _Records(columns, lines), finished
+        return _Records(columns, np.arange(first_line, first_line + count, dtype=np.int64)), finished
 
 
 class _ReaderRows:
-    """The rows of other text after its header, read by the CSV reader (each cell a string, as it has to be)."""
+    """Rows read by the CSV reader (each cell a string, as it has to be): text with quotes, or after Arrow gave up."""
 
-    def __init__(self, reader: Iterator[list[str]], line_number: Any, fields: int, positions: list[int]) -> None:
-        self._reader = reader
-        self._line_number = line_number
-        """The reader's ``line_num``: the lines it has read."""
+    def __init__(self, reader: Any, lines_before: int, fields: int, positions: list[int]) -> None:
+        self._reader: Iterator[list[str]] = reader
+        self._line_number: Callable[[], int] = lambda: lines_before + reader.line_num
+        """The lines of the text read so far."""
         self._fields = fields
         self._positions = positions
 
     def read(self, size: int) -> tuple[_Records, bool] | None:
-        """At most ``size`` rows and whether they are the last; ``None`` at a row it cannot accept."""
+        """At most ``size`` records' rows and whether they are the last; ``None`` at a row it cannot accept."""
         records: list[list[str]] = []
         lines: list[int] = []
         line = self._line_number() + 1
@@ -156,6 +146,57 @@ class _ReaderRows:
         return _Records(columns, np.array(lines, dtype=np.int64)), taken < size
 
 
+class _Rows:
+    """The rows of a load after its header: by Arrow while it reads them as the CSV reader would, then by the reader.
+
+    Text with quotes or NULs is the reader's from the start. Arrow hands the rows over at a parse error (a row of
+    other fields) or at a block with a row whose first field is empty (an empty line, which the reader skips, or a
+    row the check refuses): the reader goes on from that block's first line, found by counting line ends (each row
+    Arrow handed out is one line).
+    """
+
+    def __init__(self, text: str, fields: int, positions: list[int], reader: Any | None) -> None:
+        """``reader``: the CSV reader that read the header (``None``: Arrow reads the rows, if it can)."""
+        self._text = text
+        self._fields = fields
+        self._positions = positions
+        self._handed = 0
+        """Rows handed out (Arrow's: each a line)."""
+        self._arrow: _ArrowRows | None = None
+        self._reader: _ReaderRows | None = None
+        if reader is not None:
+            self._reader = _ReaderRows(reader, 0, fields, positions)
+            return
+        try:
+            self._arrow = _ArrowRows(text.encode(), fields, positions)
+        except pa.ArrowInvalid:
+            self._to_reader()
+
+    def read(self, size: int) -> tuple[_Records, bool] | None:
+        """About ``size`` rows and whether they are the last; ``None`` at a row the reader cannot accept."""
+        if self._arrow is not None:
+            try:
+                records, finished = self._arrow.read(size, self._handed + 2)
+            except pa.ArrowInvalid:
+                self._to_reader()
+            else:
+                first = records.columns[0]
+                if first is None or not pc.any(pc.equal(first, "")).as_py():
+                    self._handed += len(records.lines)
+                    return records, finished
+                self._to_reader()
+        assert self._reader is not None
+        return self._reader.read(size)
+
+    def _to_reader(self) -> None:
+        lines = self._handed + 1  # and the header
+        ends = itertools.islice(_LINE_END.finditer(self._text), lines - 1, lines)
+        start = next((end.end() for end in ends), len(self._text))
+        reader = csv.reader(io.StringIO(self._text[start:], newline=""), strict=True)
+        self._arrow = None
+        self._reader = _ReaderRows(reader, lines, self._fields, self._positions)
+
+
 class QuickCsv:
     """The quick check of one SDMX-CSV load, block by block (the next block is checked while one loads)."""
 
@@ -164,16 +205,15 @@ class QuickCsv:
         self.flow = flow
         self.finished = False
         """Whether every row has been read."""
-        self._rows: _ArrowRows | _ReaderRows | None = None
-        body = text.encode()
-        plain = _plain(body)
+        self._rows: _Rows | None = None
+        # Arrow's parser reads no quotes (the reader's rules for them are stricter than its), nor NULs
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True) if '"' in text or "\x00" in text else None
         try:
-            if plain:
-                end = body.find(b"\n")
-                first = body[: len(body) if end == -1 else end].removesuffix(b"\r").decode()
+            if reader is None:
+                end = _LINE_END.search(text)
+                first = text[: end.start()] if end else text
                 header = csv_header(first.split(",") if first else None, flow)
             else:
-                reader = csv.reader(io.StringIO(text, newline=""), strict=True)
                 header = csv_header(next(reader, None), flow)
         except (UnreadableLoad, csv.Error):
             return
@@ -204,17 +244,11 @@ class QuickCsv:
         positions = sorted(
             {0, 1, self._time_position, *self._series_positions, *(p for p in optional if p is not None)}
         )
-        try:
-            if plain:
-                self._rows = _ArrowRows(body, header.fields, positions)
-            else:
-                self._rows = _ReaderRows(reader, lambda: reader.line_num, header.fields, positions)
-        except (pa.ArrowInvalid, csv.Error):
-            return
+        self._rows = _Rows(text, header.fields, positions, reader)
         self._fine: list[set[str]] = [set() for _ in self._components]
         """Per component of the series, the values found fine (regions: before their periods are looked at)."""
-        self._series: dict[str, int] = {}
-        """Series text (its dimensions and attributes, :data:`_SEPARATOR` between) → number."""
+        self._series: dict[tuple[str, ...], int] = {}
+        """Series (its dimensions' and attributes' values) → number."""
         self._series_count = 0
         self._keys: set[str] = set()
         """Dimension values of the series (the same key with other attributes: a conflict RowChecker words)."""
@@ -267,17 +301,17 @@ class QuickCsv:
             or (action is not None and not _only(columns[action], LOADABLE_ACTIONS))
         ):
             return None
-        # each row's series: its values joined, numbered by Arrow's dictionary (distinct texts in order of first
-        # appearance), each distinct text numbered and, where new, checked here
-        texts = pc.binary_join_element_wise(*(columns[p] for p in self._series_positions), _SEPARATOR)
-        encoded = pc.dictionary_encode(texts)
-        distinct: list[str] = encoded.dictionary.to_pylist()
-        indices = _numbers(encoded.indices)
+        # each row's series: the distinct combinations of its columns' values, in order of first appearance (as
+        # RowChecker's observations number them), each numbered and, where new, checked here
+        indices, firsts = _distinct_rows([columns[p] for p in self._series_positions])
+        chosen = pa.array(firsts)
+        series_values: list[tuple[str, ...]] = list(
+            zip(*(columns[p].take(chosen).to_pylist() for p in self._series_positions), strict=True)
+        )
         new_series: list[LoadedSeries] = []
-        numbers = self._series_numbers(distinct, indices, records.lines, new_series)
+        numbers = self._series_numbers(series_values, records.lines[firsts], new_series)
         if numbers is None:
             return None
-        series_values = [text.split(_SEPARATOR) for text in distinct]
         series_numbers = numbers[indices]
         period_numbers = self._periods_of(columns, series_values)
         if period_numbers is None or not self._areas_hold(series_values, indices, period_numbers):
@@ -303,30 +337,24 @@ class QuickCsv:
         )
 
     def _series_numbers(
-        self, distinct: list[str], indices: Numbers, lines: Numbers, new_series: list[LoadedSeries]
+        self, distinct: list[tuple[str, ...]], lines: Numbers, new_series: list[LoadedSeries]
     ) -> Numbers | None:
-        """The number of each distinct series text, new ones checked and numbered (appended to ``new_series``)."""
+        """The number of each distinct series (first at ``lines``), new ones checked, numbered and in ``new_series``."""
         known = self._series
-        found = [known.get(text, -1) for text in distinct]
+        found = [known.get(values, -1) for values in distinct]
         if -1 in found:
-            # the row where each distinct text first appears: where the running highest index rises
-            highest = np.maximum.accumulate(indices)
-            firsts = np.flatnonzero(np.concatenate(([True], highest[1:] > highest[:-1])))
-            for number, text in enumerate(distinct):
+            for number, values in enumerate(distinct):
                 if found[number] == -1:
-                    series = self._new_series(text, int(lines[firsts[number]]))
+                    series = self._new_series(values, int(lines[number]))
                     if series is None:
                         return None
-                    found[number] = known[text] = self._series_count
+                    found[number] = known[values] = self._series_count
                     self._series_count += 1
                     new_series.append(series)
         return np.array(found, dtype=np.int64)
 
-    def _new_series(self, text: str, line: int) -> LoadedSeries | None:
+    def _new_series(self, values: tuple[str, ...], line: int) -> LoadedSeries | None:
         """Check a series first seen at ``line``; ``None`` when a rule refuses it (or may)."""
-        values = text.split(_SEPARATOR)
-        if len(values) != len(self._components):
-            return None  # a value holding the separator
         count = self._dimension_count
         dimensions = tuple(values[:count])
         key = series_key(dimensions)
@@ -344,7 +372,7 @@ class QuickCsv:
         attributes = dict(zip(self._attribute_ids, values[count:], strict=True))
         return LoadedSeries(key, dimensions, attributes, line)
 
-    def _periods_of(self, columns: dict[int, Strings], series_values: list[list[str]]) -> Numbers | None:
+    def _periods_of(self, columns: dict[int, Strings], series_values: list[tuple[str, ...]]) -> Numbers | None:
         """Each row's period number, new ones parsed; ``None`` when one is not a period of its row's frequency."""
         frequencies = {values[self._frequency_index] for values in series_values}
         if len(frequencies) == 1:
@@ -368,7 +396,7 @@ class QuickCsv:
             numbers.append(number)
         return np.array(numbers, dtype=np.int64)[_numbers(encoded.indices)]
 
-    def _areas_hold(self, series_values: list[list[str]], indices: Numbers, period_numbers: Numbers) -> bool:
+    def _areas_hold(self, series_values: list[tuple[str, ...]], indices: Numbers, period_numbers: Numbers) -> bool:
         """Whether each row's area codes are divisions during its period (decided per code and period)."""
         for index, dimension in self._areas:
             codes = [values[index] for values in series_values]
@@ -435,6 +463,38 @@ class QuickCsv:
 def _only(column: Strings, allowed: set[str] | frozenset[str]) -> bool:
     """Whether every value of ``column`` is one of ``allowed``."""
     return set(pc.unique(column).to_pylist()) <= allowed
+
+
+def _distinct_rows(columns: list[Strings]) -> tuple[Numbers, Numbers]:
+    """Each row's number among the distinct rows of ``columns``, and the row where each first appears.
+
+    Distinct rows are numbered in order of first appearance, as Arrow's dictionaries number values. Each column's
+    dictionary numbers its values; a row's numbers are combined into one (mixed radix), renumbered by a dictionary
+    of those before they could overflow, and the whole by one at the end (hashing whole columns: joining a row's
+    values into a text per row took several times as long, measured).
+    """
+    combined: Numbers | None = None
+    size = 1
+    for column in columns:
+        encoded = pc.dictionary_encode(column)
+        count = len(encoded.dictionary)
+        if combined is not None and size * count >= 1 << 62:
+            combined, size = _renumbered(combined)
+        given = _numbers(encoded.indices)
+        combined = given if combined is None else combined * count + given
+        size *= count
+    assert combined is not None
+    indices, _ = _renumbered(combined)
+    # the first row of each: where the highest number so far rises (new numbers come in order)
+    highest = np.maximum.accumulate(indices)
+    firsts = np.flatnonzero(np.concatenate(([True], highest[1:] > highest[:-1])))
+    return indices, firsts
+
+
+def _renumbered(numbers: Numbers) -> tuple[Numbers, int]:
+    """``numbers`` renumbered from 0 in order of first appearance, and how many distinct ones there are."""
+    encoded = pc.dictionary_encode(pa.array(numbers))
+    return _numbers(encoded.indices), len(encoded.dictionary)
 
 
 def _numbers(indices: Any) -> Numbers:
