@@ -172,16 +172,25 @@ def observation_copy(series_ids: Sequence[int], vintage: int, block: CheckedBloc
     """
     periods = [_period_fields(period, vintage) for period in block.periods]
     statuses = [_text_field(undecided if status is None else status) for status in block.statuses]
-    period_widths = np.array([len(f) for f in periods], dtype=np.int64)[block.period_numbers]
-    status_widths = np.array([len(f) for f in statuses], dtype=np.int64)[block.status_numbers]
-    missing = np.isnan(block.values)
-    # one number per combination of widths (each below 2**20: a field's length is an int32 of a short text)
-    groups = (period_widths << 21) | (status_widths << 1) | missing
+    period_widths = np.array([len(f) for f in periods], dtype=np.int64)
+    status_widths = np.array([len(f) for f in statuses], dtype=np.int64)
+    # one number per combination of widths (each below 2**20: a field's length is an int32 of a short text); the
+    # widths' part looked at per row only when the load has texts of several lengths
+    groups = np.isnan(block.values).astype(np.int64)
+    if len(set(period_widths.tolist())) > 1:
+        groups |= period_widths[block.period_numbers] << 21
+    if len(set(status_widths.tolist())) > 1:
+        groups |= status_widths[block.status_numbers] << 1
     ids = np.asarray(series_ids, dtype=np.int64)[block.series_numbers]
     parts = [_COPY_HEADER]
-    for group in np.unique(groups).tolist():
-        chosen = slice(None) if groups[0] == group and (groups == group).all() else np.flatnonzero(groups == group)
-        period_width, status_width, null = group >> 21, (group >> 1) & ((1 << 20) - 1), bool(group & 1)
+    single = len(groups) > 0 and bool((groups == groups[0]).all())
+    for group in groups[:1].tolist() if single else np.unique(groups).tolist():
+        rows_of_group = None if single else np.flatnonzero(groups == group)
+        first = 0 if rows_of_group is None else int(rows_of_group[0])
+        chosen = slice(None) if rows_of_group is None else rows_of_group
+        period_width = int(period_widths[block.period_numbers[first]])
+        status_width = int(status_widths[block.status_numbers[first]])
+        null = bool(group & 1)
         value = [] if null else [("value", ">f8")]
         rows = np.empty(
             len(ids[chosen]),
