@@ -7,11 +7,12 @@ import struct
 from datetime import date, timedelta
 
 import numpy as np
+import pytest
 
 from onesource.macroeconomy.loads.checking import LoadedSeries
 from onesource.macroeconomy.loads.columns import CheckedBlock
 from onesource.macroeconomy.loads.repository import OBSERVATION_COLUMNS, observation_copy
-from onesource.macroeconomy.series.periods import parse
+from onesource.macroeconomy.series.periods import Period, parse
 
 Row = tuple[int, str, int, date, date, float | None, str]
 
@@ -54,9 +55,20 @@ def present(field: bytes | None) -> bytes:
     return field
 
 
-def test_rows_of_other_period_lengths_values_and_statuses_each_hold_their_own_fields() -> None:
-    periods = [parse("2024-Q1", "Q"), parse("2020", "A"), parse("2024-S2", "S"), parse("2024-Q2", "Q")]
-    statuses = [None, "P", "E", "Ü"]  # a status of two bytes: its rows are another width
+@pytest.mark.parametrize(
+    ("periods", "statuses"),
+    [
+        # a status of two bytes: its rows are another width
+        (
+            [parse("2024-Q1", "Q"), parse("2020", "A"), parse("2024-S2", "S"), parse("2024-Q2", "Q")],
+            [None, "P", "E", "Ü"],
+        ),
+        ([parse(f"2024-Q{n}", "Q") for n in range(1, 5)], ["P"] * 4),  # one width: groups by NULL values alone
+    ],
+)
+def test_rows_of_other_period_lengths_values_and_statuses_each_hold_their_own_fields(
+    periods: list[Period], statuses: list[str | None]
+) -> None:
     block = CheckedBlock(
         series=[LoadedSeries(f"Q.{n}", ("Q",), {}, None) for n in range(3)],
         periods=periods,
