@@ -88,6 +88,7 @@ GOOD = [
     # status code only later, values of many forms
     load(*LARGE[:9_000], *many(10_500, OBS_VALUE="")[9_000:]),
     load(*LARGE[:9_500], row(FREQ="A", period="2020"), row(FREQ="S", period="2020-S1"), *LARGE[9_500:]),
+    load(row(), row(FREQ="A", period="2020"), row(period="2024-Q2"), row(FREQ="A", period="2021")),
     load(*LARGE[:9_999], *many(10_500, OBS_STATUS="E")[9_999:]),
     load(*(line.replace(",I,", ",A,") for line in LARGE[:3]), *LARGE[3:]),
     load(*many(9, OBS_VALUE="-0"), row(area="110000", value="1e-400"), row(area="310000", value="00012.50E+2")),

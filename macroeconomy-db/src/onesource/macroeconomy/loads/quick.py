@@ -375,14 +375,17 @@ class QuickCsv:
     def _periods_of(self, columns: dict[int, Strings], series_values: list[tuple[str, ...]]) -> Numbers | None:
         """Each row's period number, new ones parsed; ``None`` when one is not a period of its row's frequency."""
         frequencies = {values[self._frequency_index] for values in series_values}
+        texts = columns[self._time_position]
         if len(frequencies) == 1:
             (frequency,) = frequencies
-            encoded = pc.dictionary_encode(columns[self._time_position])
+            encoded = pc.dictionary_encode(texts)
+            indices = _numbers(encoded.indices)
             pairs = [(frequency, text) for text in encoded.dictionary.to_pylist()]
         else:  # rows of several frequencies: each period with its row's
-            joined = pc.binary_join_element_wise(columns[self._frequency_position], columns[self._time_position], "-")
-            encoded = pc.dictionary_encode(joined)
-            pairs = [tuple(text.split("-", 1)) for text in encoded.dictionary.to_pylist()]
+            indices, firsts = _distinct_rows([columns[self._frequency_position], texts])
+            chosen = pa.array(firsts)
+            given = columns[self._frequency_position].take(chosen).to_pylist()
+            pairs = list(zip(given, texts.take(chosen).to_pylist(), strict=True))
         numbers = []
         for pair in pairs:  # in order of first appearance, as RowChecker's observations number them
             number = self._period_numbers.get(pair)
@@ -394,7 +397,7 @@ class QuickCsv:
                 number = self._period_numbers[pair] = len(self._periods)
                 self._periods.append(period)
             numbers.append(number)
-        return np.array(numbers, dtype=np.int64)[_numbers(encoded.indices)]
+        return np.array(numbers, dtype=np.int64)[indices]
 
     def _areas_hold(self, series_values: list[tuple[str, ...]], indices: Numbers, period_numbers: Numbers) -> bool:
         """Whether each row's area codes are divisions during its period (decided per code and period)."""
