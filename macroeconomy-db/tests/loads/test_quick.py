@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 
 import pytest
@@ -42,6 +43,7 @@ def load(*rows: str, header: str = HEADER, end: str = "\r\n") -> str:
     return end.join([header, *rows]) + end
 
 
+@functools.cache  # the large texts are checked in several tests
 def slow(text: str) -> CheckedLoad | None:
     """What the row-by-row check makes of ``text`` (``None``: refused)."""
     try:
