@@ -126,24 +126,29 @@ class _ReaderRows:
         self._positions = positions
 
     def read(self, size: int) -> tuple[_Records, bool] | None:
-        """At most ``size`` records' rows and whether they are the last; ``None`` at a row it cannot accept."""
-        records: list[list[str]] = []
-        lines: list[int] = []
-        line = self._line_number() + 1
-        taken = 0
+        """At most ``size`` records' rows and whether they are the last; ``None`` at a row it cannot accept.
+
+        The records are read by the reader's own loop, without a Python step each: a record that spans lines (a
+        quoted line break) is given up on, so that each record is a line and their lines are counted, not asked.
+        """
+        first_line = self._line_number() + 1
         try:
-            for record in itertools.islice(self._reader, size):
-                taken += 1
-                if record:  # an empty line is skipped
-                    if len(record) != self._fields:
-                        return None
-                    records.append(record)
-                    lines.append(line)
-                line = self._line_number() + 1
+            records = list(itertools.islice(self._reader, size))
         except csv.Error:
             return None
-        columns = {p: pa.array([record[p] for record in records], type=pa.string()) for p in self._positions}
-        return _Records(columns, np.array(lines, dtype=np.int64)), taken < size
+        taken = len(records)
+        if self._line_number() - first_line + 1 != taken:
+            return None  # a record of several lines
+        lines = np.arange(first_line, first_line + taken, dtype=np.int64)
+        if [] in records:  # empty lines are skipped
+            kept = np.flatnonzero(np.fromiter(map(bool, records), dtype=bool, count=len(records)))
+            lines = lines[kept]
+            records = [records[n] for n in kept.tolist()]
+        if records and set(map(len, records)) != {self._fields}:
+            return None
+        given = list(zip(*records, strict=True)) if records else [()] * self._fields
+        columns = {p: pa.array(given[p], type=pa.string()) for p in self._positions}
+        return _Records(columns, lines), taken < size
 
 
 class _Rows:
