@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 
 import pytest
@@ -10,7 +11,7 @@ from onesource.macroeconomy.dataflows.definitions import DATAFLOWS
 from onesource.macroeconomy.loads.checking import CheckedLoad
 from onesource.macroeconomy.loads.errors import InvalidLoad
 from onesource.macroeconomy.loads.parsing import UnreadableLoad, csv_rows
-from onesource.macroeconomy.loads.quick import quick_csv
+from onesource.macroeconomy.loads.quick import QuickCsv, quick_csv
 from onesource.macroeconomy.loads.service import _checked, check_csv
 
 FLOW = DATAFLOWS["GDP_Q"]
@@ -42,6 +43,7 @@ def load(*rows: str, header: str = HEADER, end: str = "\r\n") -> str:
     return end.join([header, *rows]) + end
 
 
+@functools.cache  # the large texts are checked in several tests
 def slow(text: str) -> CheckedLoad | None:
     """What the row-by-row check makes of ``text`` (``None``: refused)."""
     try:
@@ -76,7 +78,7 @@ GOOD = [
     load(row(), row(period="2024-Q2", value="-2e3", status="P"), row(area="320000", value="")),
     load(row(), "", row(period="2024-Q2")),  # an empty line is skipped
     load(row(), row(period="2024-Q2"), end="\n"),
-    load(row(), row(period="2024-Q2"), end="\r"),  # read by the CSV reader: lone carriage returns
+    load(row(), row(period="2024-Q2"), end="\r"),  # lone carriage returns end lines
     load(row(), row(period="2024-Q2")).replace("\r\n", "\n", 1),  # line ends mixed
     load(row(), "", "", row(area="320000")),  # the second series' line counts the empty ones
     load(row(value="+.5"), row(period="2024-Q2", value="7.")),
@@ -84,6 +86,25 @@ GOOD = [
     load(row(FREQ="A", period="2020"), row(FREQ="S", period="2020-S2"), row(area="330185", period="2014-Q1")),
     load(row(), header=HEADER.replace("STRUCTURE_ID,ACTION,", "STRUCTURE_ID,")).replace(",I,", ",", 1),
     load('"dataflow",CN_STATS:GDP_Q(1.0.0),I,Q,"330000",GDP,CUR,2024-Q1,1,,CNY,8,2'),  # quoted fields
+    # Arrow reads these: no value in a later block, a second length of period text (and frequency) later on, a
+    # status code only later, values of many forms
+    load(*LARGE[:9_000], *many(10_500, OBS_VALUE="")[9_000:]),
+    load(*LARGE[:9_500], row(FREQ="A", period="2020"), row(FREQ="S", period="2020-S1"), *LARGE[9_500:]),
+    load(row(), row(FREQ="A", period="2020"), row(period="2024-Q2"), row(FREQ="A", period="2021")),
+    load(*LARGE[:9_999], *many(10_500, OBS_STATUS="E")[9_999:]),
+    load(*(line.replace(",I,", ",A,") for line in LARGE[:3]), *LARGE[3:]),
+    load(*many(9, OBS_VALUE="-0"), row(area="110000", value="1e-400"), row(area="310000", value="00012.50E+2")),
+    # the CSV reader takes over from Arrow at an empty line (early, last); lone carriage returns end some lines;
+    # a quote in a late row: the CSV reader's from the start
+    load(*LARGE[:5], "", *LARGE[5:]),
+    load(*LARGE, ""),
+    load(*LARGE).replace("\r\n", "\r", 5_000),  # lone carriage returns ending the first lines
+    load(*LARGE[:10_000], LARGE[10_000].replace(",GDP,", ',"GDP",'), *LARGE[10_001:]),
+]
+#: Accepted row by row, given up on by the quick check (Python's ``\d`` and ``$`` take more than SDMX-CSV's).
+GIVEN_UP = [
+    load(row(value="\u0663")),  # an Arabic-Indic digit 3: ``float`` reads it
+    load('dataflow,CN_STATS:GDP_Q(1.0.0),I,Q,330000,GDP,CUR,2024-Q1,"1\n",,CNY,8,2'),
 ]
 BAD = [
     load(*LARGE[:9_000], LARGE[9_000].replace(",2", ""), *LARGE[9_001:]),  # a row of fewer fields in a later step
@@ -120,6 +141,13 @@ BAD = [
     load('dataflow,CN_STATS:GDP_Q(1.0.0),I,Q,330000,GDP,CUR,2024-Q1,"1,,CNY,8,2'),  # an unclosed quote
     load(),
     "",
+    load(*LARGE[:9_000], ",,,,,,,,,,,,", *LARGE[9_000:]),  # a row of empty fields: no empty line
+    load(*LARGE[:9_000], LARGE[9_000].replace("-Q", "-q"), *LARGE[9_001:]),
+    load(*LARGE[:9_000], LARGE[9_000].replace(",CNY,", ",\u4eba\u6c11\u5e01,"), *LARGE[9_001:]),  # non-ASCII
+    load(*LARGE[:9_000], LARGE[9_000].replace(",8,", ",9,"), *LARGE[9_001:]),  # a series' attribute changes
+    load(*LARGE[:9_000], LARGE[9_000].replace(",I,", ",,"), *LARGE[9_001:]),
+    load(*LARGE[:9_000], LARGE[9_000] + "\x00", *LARGE[9_001:]),
+    "\ufeff" + load(row()),  # a byte order mark is the router's to take off
 ]
 
 
@@ -137,6 +165,43 @@ def test_the_quick_check_gives_up_where_a_row_may_be_refused(text: str) -> None:
     assert slow(text) is None
     with pytest.raises(InvalidLoad):
         check_csv(text, FLOW)
+
+
+@pytest.mark.parametrize("text", GIVEN_UP)
+def test_what_only_python_reads_as_a_number_is_left_to_the_row_by_row_check(text: str) -> None:
+    expected = slow(text)
+    assert expected is not None
+    assert quick_csv(text, FLOW) is None
+    assert check_csv(text, FLOW) == expected
+
+
+def in_blocks(text: str, size: int, *, repeats: bool = True) -> CheckedLoad | None:
+    """The quick check's blocks of ``size`` rows as one load (``None``: it gave up at one)."""
+    quick = QuickCsv(text, FLOW, repeats=repeats)
+    found = CheckedLoad([], [], [], [], [], [])
+    while not quick.finished:
+        block = quick.block(size)
+        if block is None:
+            return None
+        part = block.checked_load()
+        found.series.extend(part.series)
+        found.periods[:] = part.periods
+        found.series_numbers.extend(part.series_numbers)
+        found.period_numbers.extend(part.period_numbers)
+        found.values.extend(part.values)
+        found.statuses.extend(part.statuses)
+    return found
+
+
+@pytest.mark.parametrize("size", [1_000, 4_099])
+@pytest.mark.parametrize("text", [text for text in GOOD if text.count("\n") > 1_000])
+def test_blocks_end_inside_series_and_number_on_from_the_blocks_before(text: str, size: int) -> None:
+    assert in_blocks(text, size) == slow(text)
+
+
+@pytest.mark.parametrize("text", [text for text in BAD if text.count("\n") > 1_000])
+def test_a_block_after_accepted_ones_is_given_up_on(text: str) -> None:
+    assert in_blocks(text, 4_099) is None
 
 
 def test_the_collector_runs_again_after_a_block_accepted_or_not() -> None:

@@ -291,3 +291,32 @@ async def test_a_load_of_new_series_leaves_the_series_table_analyzed(client, con
     counted = await connection.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'series'"))
     assert counted == await connection.scalar(text("SELECT count(*) FROM series"))
     assert counted >= 3
+
+
+async def test_a_load_with_a_byte_order_mark_missing_values_and_periods_of_other_lengths(
+    client, gdp_csv, registrar, monkeypatch
+) -> None:
+    from onesource.macroeconomy.loads import service
+
+    monkeypatch.setattr(service, "BLOCK_ROWS", 2)  # what differs comes in later blocks
+    rows = [
+        ("Q", "610000", "GDP", "CUR", "2024-Q1", "1.5", ""),
+        ("Q", "610000", "GDP", "CUR", "2024-Q2", "2.5", "P"),
+        ("Q", "610000", "GDP", "CUR", "2024-Q3", "", ""),  # no value
+        ("A", "610000", "GDP", "CUR", "2023", "9", ""),  # a period of another length
+    ]
+    body = b"\xef\xbb\xbf" + gdp_csv(*rows)  # as some spreadsheet programs write UTF-8
+    response = await client.post(LOADS, content=body, headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    assert {k: response.json()[k] for k in ("series_count", "observation_count")} == {
+        "series_count": 2,
+        "observation_count": 4,
+    }
+    answer = await client.get("/v1/data/GDP_Q/.610000.GDP.CUR", headers={**registrar, "Accept": CSV})
+    found = {(row[3], row[7]): (row[8], row[9]) for row in (line.split(",") for line in answer.text.split()[1:])}
+    assert found == {
+        ("Q", "2024-Q1"): ("1.5", "A"),
+        ("Q", "2024-Q2"): ("2.5", "P"),
+        ("Q", "2024-Q3"): ("", "A"),
+        ("A", "2023"): ("9.0", "A"),
+    }

@@ -25,6 +25,7 @@ from onesource.macroeconomy.loads.checking import (
     RowChecker,
     RowProblem,
 )
+from onesource.macroeconomy.loads.columns import CheckedBlock
 from onesource.macroeconomy.loads.errors import InvalidLoad
 from onesource.macroeconomy.loads.parsing import Row, UnreadableLoad, csv_rows, json_rows
 from onesource.macroeconomy.loads.quick import QuickCsv, quick_csv
@@ -119,7 +120,7 @@ class _Storing:
         self.problems: list[RowProblem] = []
         self._revising = False
 
-    async def store(self, block: CheckedLoad) -> None:
+    async def store(self, block: CheckedBlock) -> None:
         """Write the block's new series and its observations (after a problem: only look for more problems)."""
         if not len(block):
             return  # empty lines only
@@ -195,7 +196,7 @@ async def load(
 ) -> Vintage:
     """Store checked observations as a new vintage of ``flow``; released now unless ``release_at`` is later."""
     storing, now = await _begin(session, flow, format, release_at, by)
-    await storing.store(observations)
+    await storing.store(CheckedBlock.of(observations))
     return await _finish(storing, now)
 
 
@@ -210,7 +211,7 @@ async def load_csv(
     back (a savepoint) and the load is checked again row by row (:func:`check_csv`): refused with every problem, or
     stored whole.
     """
-    # it splits the text into lines; a series and period given twice are left to the observation table's key
+    # it reads the header (and the first rows); a series and period given twice are left to the observation table's key
     quick = await asyncio.to_thread(QuickCsv, text, flow, repeats=False)
     if quick.usable:
         savepoint = await session.begin_nested()
@@ -231,7 +232,7 @@ async def _load_quickly(
     session: AsyncSession, flow: Dataflow, quick: QuickCsv, release_at: datetime | None, by: Principal
 ) -> Vintage | None:
     storing, now = await _begin(session, flow, "sdmx-csv", release_at, by)
-    pending: asyncio.Future[CheckedLoad | None] | None = asyncio.ensure_future(
+    pending: asyncio.Future[CheckedBlock | None] | None = asyncio.ensure_future(
         asyncio.to_thread(quick.block, min(BLOCK_ROWS, FIRST_BLOCK_ROWS))
     )
     try:
