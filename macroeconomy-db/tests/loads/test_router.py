@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from onesource.macroeconomy.loads.repository import analyze_observations
 
 CSV = "application/vnd.sdmx.data+csv;version=2.0.0"
 
@@ -318,5 +321,28 @@ async def test_a_load_with_a_byte_order_mark_missing_values_and_periods_of_other
         ("Q", "2024-Q1"): ("1.5", "A"),
         ("Q", "2024-Q2"): ("2.5", "P"),
         ("Q", "2024-Q3"): ("", "A"),
-        ("A", "2023"): ("9.0", "A"),
+        ("A", "2023"): ("9", "A"),
     }
+
+
+async def test_a_load_growing_the_observations_by_a_tenth_leaves_them_analyzed(
+    client, connection, gdp_csv, registrar
+) -> None:
+    # data queries read each series' periods along the primary key only when planned from these statistics
+    statistics = text("SELECT reltuples FROM pg_class WHERE relname = 'observation'")
+    await connection.execute(text("ANALYZE observation"))  # (an earlier test's, rolled back, stays in pg_class)
+    before = await connection.scalar(statistics)
+    assert before == await connection.scalar(text("SELECT count(*) FROM observation"))
+    periods = [f"{year}-Q{quarter}" for year in range(2001, 2025) for quarter in (1, 2, 3, 4)]
+    areas = ("330000", "320000", "110000", "310000", "440000")
+    rows = [("Q", area, "GDP", "CUR", period, "1.5", "") for area in areas for period in periods]
+    rows = rows[: max(4, int(before // 10) + 1)]
+    assert len(rows) >= before / 10
+    response = await client.post(LOADS, content=gdp_csv(*rows), headers={**registrar, "Content-Type": CSV})
+    assert response.status_code == 201, response.text
+    after = await connection.scalar(statistics)
+    assert after == await connection.scalar(text("SELECT count(*) FROM observation"))
+    assert after == before + len(rows)
+    # a load adding less than a tenth leaves them to autovacuum
+    session = AsyncSession(bind=connection)
+    assert not await analyze_observations(session, int(after // 10) - 1 if after >= 10 else 0)

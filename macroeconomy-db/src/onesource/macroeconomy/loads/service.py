@@ -181,6 +181,7 @@ async def _finish(storing: _Storing, now: datetime) -> Vintage:
         await releases.release(storing.session, vintage, now)
     if storing.created:
         await repository.analyze_series(storing.session)
+    await repository.analyze_observations(storing.session, storing.observations)
     await storing.session.flush()
     return vintage
 
