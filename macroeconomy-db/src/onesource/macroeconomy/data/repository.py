@@ -115,7 +115,7 @@ def _latest(vintages: str) -> str:
         "SELECT s.number, 0 AS vintage, o.periods, o.values, o.statuses, o.vintages "
         "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
         "  SELECT string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
-        "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
+        "    string_agg(coalesce(value::text, 'null'), ',' ORDER BY time_period DESC) AS values,"
         "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
         f"   {vintages} AS vintages"
         "  FROM (SELECT DISTINCT ON (time_period) time_period, value, status, vintage_id FROM observation"
@@ -132,7 +132,7 @@ _EVERY = (
     "SELECT s.number, o.vintage, o.periods, o.values, o.statuses, o.vintages "
     "FROM unnest($1::bigint[]) WITH ORDINALITY AS s(id, number) CROSS JOIN LATERAL ("
     "  SELECT vintage_id AS vintage, string_agg(time_period, ',' ORDER BY time_period DESC) AS periods,"
-    "    string_agg(coalesce(value::text, ''), ',' ORDER BY time_period DESC) AS values,"
+    "    string_agg(coalesce(value::text, 'null'), ',' ORDER BY time_period DESC) AS values,"
     "    string_agg(status, ',' ORDER BY time_period DESC) AS statuses,"
     "    array_agg(vintage_id ORDER BY time_period DESC) AS vintages"
     "  FROM observation"
@@ -152,7 +152,7 @@ class SeriesAnswer:
     periods: list[str]
     """Series with the same periods share one list (as do those with the same statuses): answers render it once."""
     values: list[str]
-    """As JSON numbers (the database's shortest round-trip text: ``kit.db.server_settings``); empty where none."""
+    """As JSON numbers (the database's shortest round-trip text: ``kit.db.server_settings``); ``null`` where none."""
     statuses: list[str]
     vintages: list[int]
     """The vintage each value is of, its ``EMBARGO_TIME`` (empty unless asked for)."""

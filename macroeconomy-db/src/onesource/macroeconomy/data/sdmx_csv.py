@@ -28,6 +28,11 @@ def _line(cells: list[str]) -> str:
     return output.getvalue()
 
 
+def _cell(value: str) -> str:
+    """A value's cell: empty where the observation has none."""
+    return "" if value == "null" else value
+
+
 def data_csv(answer: DataAnswer) -> str:
     """The SDMX-CSV 2.0 data message of a query's answer."""
     structure = answer.flow.structure
@@ -67,7 +72,7 @@ def data_csv(answer: DataAnswer) -> str:
             template = _line(cells).replace("%", "%%").replace(placeholder, "%s")
             columns = {
                 "TIME_PERIOD": series.periods,
-                "OBS_VALUE": series.values,
+                "OBS_VALUE": series.values if "null" not in series.values else [_cell(v) for v in series.values],
                 "OBS_STATUS": series.statuses,
                 "EMBARGO_TIME": map(embargo.get, series.vintages, itertools.repeat(""))
                 if embargo

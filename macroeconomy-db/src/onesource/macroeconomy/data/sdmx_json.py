@@ -11,6 +11,7 @@ observation.
 from __future__ import annotations
 
 import json
+import operator
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -72,9 +73,17 @@ class _Values:
             self.entries.append(_entry(self.component, value))
         return found
 
-    def text_of(self, value: str) -> str:
-        """The value's index as text (for series keys)."""
-        return str(self.of(value))
+
+class _IndexesAsText(dict[str, str]):
+    """A component's values' indexes as text (for series keys), each value given its index when first asked."""
+
+    def __init__(self, component_values: _Values) -> None:
+        super().__init__()
+        self.component_values = component_values
+
+    def __missing__(self, value: str) -> str:
+        text = self[value] = str(self.component_values.of(value))
+        return text
 
 
 def _entry(component: Component, value: str) -> dict[str, Any]:
@@ -170,10 +179,11 @@ def _time_series(
     keys_of: dict[int, tuple[Sequence[str], list[str]]] = {}
     indexes_of: dict[tuple[str, int], tuple[object, list[int | None] | None, list[str] | None]] = {}
     attributes_of: dict[int, tuple[object, str]] = {}
-    dimension_values = [values[c.id] for c in series_dims]  # the structure's dimensions, in key order
+    # the structure's dimensions, in key order: a series' key is looked up without a Python call per value
+    dimension_texts = [_IndexesAsText(values[c.id]) for c in series_dims]
     entries: list[str] = []
     for series in series_list:
-        key = ":".join(map(_Values.text_of, dimension_values, series.series.dimensions))
+        key = ":".join(map(operator.getitem, dimension_texts, series.series.dimensions))
         given = series.series.attributes
         known_attributes = attributes_of.get(id(given))
         if known_attributes is None or known_attributes[0] is not given:
@@ -204,15 +214,13 @@ def _time_series(
         values_given = series.values
         if len(values_given) != count:
             raise ValueError("a series' values and periods differ in number")
-        # the values as the database wrote them (JSON numbers), ``null`` where none
-        value_texts = values_given if "" not in values_given else [value or "null" for value in values_given]
         last = attribute_columns[-1][1] if attribute_columns else None
         if last is not None and None in last:
             # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
             given_indexes = [[None] * count if column is None else column for _, column, _ in attribute_columns]
             texts = [
                 key_text + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
-                for key_text, value, *rest in zip(opening_keys, value_texts, *given_indexes, strict=True)
+                for key_text, value, *rest in zip(opening_keys, values_given, *given_indexes, strict=True)
             ]
             entries.append(opening + "{" + "".join(texts) + "]}}")
             continue
@@ -220,7 +228,7 @@ def _time_series(
         width = 2 + len(attribute_columns)
         pieces = [""] * (width * count)
         pieces[0::width] = opening_keys
-        pieces[1::width] = value_texts
+        pieces[1::width] = values_given
         for position, (_, _, column_texts) in enumerate(attribute_columns, start=2):
             pieces[position::width] = [",null"] * count if column_texts is None else column_texts
         entries.append(opening + ("{" + "".join(pieces) + "]}}" if count else "{}}"))
@@ -261,7 +269,11 @@ def _observations(
         for value, at_observation, given in zip(series.values, observation_cells, attribute_cells, strict=True):
             indexes = _trimmed([values[c.id].of(cell) for c, cell in zip(observation_attributes, given, strict=True)])
             series_key = key(series_dims, next(series_cells)) if series_cells is not None else ""
-            yield series_key, key(observation_dims, at_observation), [float(value) if value else None, *indexes]
+            yield (
+                series_key,
+                key(observation_dims, at_observation),
+                [None if value == "null" else float(value), *indexes],
+            )
 
 
 def data_json(answer: DataAnswer) -> str:
