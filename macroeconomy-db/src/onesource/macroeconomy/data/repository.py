@@ -10,6 +10,7 @@ but the periods of one series.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -142,6 +144,51 @@ _EVERY = (
 )
 
 
+#: Answers of at least this many series are read in two halves at once (``_in_halves``).
+SPLIT_SERIES = 400
+#: How long a large answer waits for a second connection before it is read whole on the first (seconds).
+HELPER_WAIT = 0.02
+
+
+async def _in_halves(
+    connection: asyncpg.Connection,
+    helpers: asyncpg.Pool,
+    statement: str,
+    ids: list[int],
+    vintage_ids: Sequence[int],
+    start: date,
+    end: date,
+) -> list[Any] | None:
+    """The rows of ``statement`` read in two halves at once, the second on a helper's connection; ``None``: none free.
+
+    The database reads a large answer on one core while this process waits; two connections read it on two. The
+    helper's reads are outside the request's transaction, yet read the same: they are of the vintages given, whose
+    observations were committed with them and never change. A helper is waited for briefly only, so a request never
+    holds one connection while it waits long for another.
+    """
+    try:
+        helper = await helpers.acquire(timeout=HELPER_WAIT)
+    except TimeoutError:
+        return None
+    try:
+        middle = len(ids) // 2
+        results: list[list[Any] | BaseException] = await asyncio.gather(
+            connection.fetch(statement, ids[:middle], vintage_ids, start, end),
+            helper.fetch(statement, ids[middle:], vintage_ids, start, end),
+            return_exceptions=True,  # neither connection is left with a statement running when the other fails
+        )
+    finally:
+        await helpers.release(helper)
+    halves: list[list[Any]] = []
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+        halves.append(result)
+    first, second = halves
+    # the second half's series are numbered from its own first
+    return [*first, *((number + middle, *rest) for number, *rest in second)]
+
+
 @dataclass(slots=True)
 class SeriesAnswer:
     """One series' observations as found (of one vintage, with history), in period order: parallel lists."""
@@ -167,15 +214,22 @@ async def observations(
     *,
     history: bool,
     with_vintages: bool,
+    helpers: asyncpg.Pool | None = None,
 ) -> list[SeriesAnswer]:
     """Observations of the series in the vintages and period: the latest vintage's of each, or every vintage's.
 
     In series order (with history: by vintage, then series order); series without observations are left out.
-    ``with_vintages``: say the vintage of each value (with history, they do anyway).
+    ``with_vintages``: say the vintage of each value (with history, they do anyway). ``helpers``: a pool whose
+    connection may read half of a large answer meanwhile (:func:`_in_halves`).
     """
     connection = await driver_connection(session)
     statement = _EVERY if history else _LATEST if with_vintages else _LATEST_VALUES
-    rows = await connection.fetch(statement, [found.id for found in series], vintage_ids, start, end)
+    ids = [found.id for found in series]
+    rows = None
+    if helpers is not None and not history and len(ids) >= SPLIT_SERIES:
+        rows = await _in_halves(connection, helpers, statement, ids, vintage_ids, start, end)
+    if rows is None:
+        rows = await connection.fetch(statement, ids, vintage_ids, start, end)
     # latest period first, as read: turned round here, where it costs a C loop per series; periods, values and
     # statuses come as text, comma-separated (none holds a comma), split here at half the cost of arrays; values
     # written by the database (in C) cost a tenth of Python's float reprs, which the answers would make of them

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response
+import asyncpg
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from onesource.kit.collector import COLLECTOR_PAUSE
 from onesource.kit.db import SessionDep
@@ -51,6 +52,7 @@ def _csv_wanted(accept: str | None) -> bool:
 
 
 async def _answer(
+    request: Request,
     flow: FlowDep,
     key: str,
     session: SessionDep,
@@ -77,7 +79,10 @@ async def _answer(
         dimension_at_observation=dimension_at_observation,
     )
     with COLLECTOR_PAUSE:  # the answer is tens of thousands of values in lists, freed by reference counting
-        answer = await service.query(session, flow, query, reader, now)
+        # the read pool lends a connection to read half of a large answer (in tests it is one connection: not lent)
+        pool = request.app.state.reader
+        helpers = pool if isinstance(pool, asyncpg.Pool) else None
+        answer = await service.query(session, flow, query, reader, now, helpers)
         if csv_wanted:
             return Response(data_csv(answer), media_type=CSV_MEDIA_TYPE)
         return Response(data_json(answer), media_type=JSON_MEDIA_TYPE)
@@ -110,6 +115,7 @@ Accept = Annotated[str | None, Header(description=f"`{JSON_MEDIA_TYPE}` (default
 
 @router.get("/{flow}/{key}", responses=_ANSWERS, response_class=Response)
 async def get_data(
+    request: Request,
     flow: FlowDep,
     key: KeyPath,
     session: SessionDep,
@@ -126,6 +132,7 @@ async def get_data(
 ) -> Response:
     """Observations of the series the key selects (SDMX REST data query), as SDMX-JSON 2.0 or SDMX-CSV 2.0."""
     return await _answer(
+        request,
         flow,
         key,
         session,
@@ -144,6 +151,7 @@ async def get_data(
 
 @router.get("/{flow}", responses=_ANSWERS, response_class=Response)
 async def get_all_data(
+    request: Request,
     flow: FlowDep,
     session: SessionDep,
     reader: DataReaderDep,
@@ -159,6 +167,7 @@ async def get_all_data(
 ) -> Response:
     """Every series of the dataflow (the key `all`), as SDMX-JSON 2.0 or SDMX-CSV 2.0."""
     return await _answer(
+        request,
         flow,
         "all",
         session,

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from onesource.kit.errors import BadRequest, NotFound
@@ -107,9 +108,17 @@ def _check_layout(flow: Dataflow, dimension: str) -> None:
 
 
 async def query(
-    session: AsyncSession, flow: Dataflow, query: DataQuery, reader: DataReader, now: datetime
+    session: AsyncSession,
+    flow: Dataflow,
+    query: DataQuery,
+    reader: DataReader,
+    now: datetime,
+    helpers: asyncpg.Pool | None = None,
 ) -> DataAnswer:
-    """The observations ``query`` selects that ``reader`` may see; :class:`NoResults` when none."""
+    """The observations ``query`` selects that ``reader`` may see; :class:`NoResults` when none.
+
+    ``helpers``: connections that may read half of a large answer meanwhile (``repository.observations``).
+    """
     dimensions = [dimension.id for dimension in flow.structure.dimensions]
     try:
         selection = parse_query(query.key, dimensions)
@@ -134,6 +143,7 @@ async def query(
         end,
         history=query.include_history,
         with_vintages=bool(embargoed),
+        helpers=helpers,
     )
     if not found:
         raise NoResults(f"no observations of {flow.id} match {query.key!r} for this reader")
