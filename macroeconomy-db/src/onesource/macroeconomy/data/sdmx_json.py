@@ -15,7 +15,7 @@ import operator
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from onesource.macroeconomy.data.repository import SeriesAnswer
 from onesource.macroeconomy.data.service import DataAnswer
@@ -155,6 +155,7 @@ def _indexes(values: _Values, cells: Sequence[str | None] | None) -> list[int | 
 
 #: Stands in the message for a data set's series until their JSON text is put in its place (``data_json``).
 _PLACE: Final = "\ue000"
+T = TypeVar("T")
 _PLACE_JSON: Final = f'"{_PLACE}"'
 _json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -174,50 +175,47 @@ def _time_series(
     as a list per observation (and a dict per series) for the encoder to walk.
     """
     time = values["TIME_PERIOD"]
-    # the repository shares one list between series with the same periods (statuses, attributes): what is made of
-    # such a list is kept by its identity, with the list itself (so an identity is never taken for another's)
-    keys_of: dict[int, tuple[Sequence[str], list[str]]] = {}
-    indexes_of: dict[tuple[str, int], tuple[object, list[int | None] | None, list[str] | None]] = {}
-    attributes_of: dict[int, tuple[object, str]] = {}
+    keys_of: _Shared[list[str]] = _Shared()
+    indexes_of: dict[str, _Shared[tuple[list[int | None] | None, list[str] | None]]] = {
+        component.id: _Shared() for component in observation_attributes
+    }
+    attributes_of: _Shared[str] = _Shared()
     # the structure's dimensions, in key order: a series' key is looked up without a Python call per value
     dimension_texts = [_IndexesAsText(values[c.id]) for c in series_dims]
     entries: list[str] = []
     for series in series_list:
         key = ":".join(map(operator.getitem, dimension_texts, series.series.dimensions))
         given = series.series.attributes
-        known_attributes = attributes_of.get(id(given))
-        if known_attributes is None or known_attributes[0] is not given:
-            series_indexes = [values[c.id].of(columns.first(c, series)) for c in series_attributes]
-            known_attributes = attributes_of[id(given)] = given, _json_text(_trimmed(series_indexes))
+        attributes = attributes_of.get(given)
+        if attributes is None:
+            indexes = [values[c.id].of(columns.first(c, series)) for c in series_attributes]
+            attributes = attributes_of.put(given, _json_text(_trimmed(indexes)))
         # a series is once in a data set: its key too
-        opening = f'"{key}":{{"attributes":{known_attributes[1]},"observations":'
+        opening = f'"{key}":{{"attributes":{attributes},"observations":'
         periods = series.periods
-        known_keys = keys_of.get(id(periods))
-        if known_keys is None or known_keys[0] is not periods:
+        opening_keys = keys_of.get(periods)
+        if opening_keys is None:
             keys = [f'"{time.of(period)}":[' for period in periods]
             # each observation's text begins with its key, and (but the first) ends the one before
-            known_keys = keys_of[id(periods)] = periods, keys[:1] + ["]," + key for key in keys[1:]]
-        opening_keys = known_keys[1]
-        # per observation attribute: its cells, their value indexes and those as text (``None``: no value at all)
-        attribute_columns: list[tuple[object, list[int | None] | None, list[str] | None]] = []
+            opening_keys = keys_of.put(periods, keys[:1] + ["]," + text for text in keys[1:]])
+        # per observation attribute: its value indexes and those as text (``None``: no value at all)
+        attribute_columns = []
         for component in observation_attributes:
             cells = columns.of(component, series)
-            known = indexes_of.get((component.id, id(cells)))
-            if known is None or known[0] is not cells:
-                found_indexes = _indexes(values[component.id], cells)
-                texts = None if found_indexes is None else list(map(_INDEX_TEXTS.__getitem__, found_indexes))
-                known = indexes_of[component.id, id(cells)] = cells, found_indexes, texts
-            attribute_columns.append(known)
-        while attribute_columns and attribute_columns[-1][1] is None:
+            column = indexes_of[component.id].get(cells)
+            if column is None:
+                column = indexes_of[component.id].put(cells, _indexes_and_texts(values[component.id], cells))
+            attribute_columns.append(column)
+        while attribute_columns and attribute_columns[-1][0] is None:
             attribute_columns.pop()
         count = len(periods)
         values_given = series.values
         if len(values_given) != count:
             raise ValueError("a series' values and periods differ in number")
-        last = attribute_columns[-1][1] if attribute_columns else None
+        last = attribute_columns[-1][0] if attribute_columns else None
         if last is not None and None in last:
             # some observations lack the last attribute: their arrays end before it (rare: a mixed embargo)
-            given_indexes = [[None] * count if column is None else column for _, column, _ in attribute_columns]
+            given_indexes = [[None] * count if column is None else column for column, _ in attribute_columns]
             texts = [
                 key_text + value + "".join(map(_INDEX_TEXTS.__getitem__, _trimmed(list(rest))))
                 for key_text, value, *rest in zip(opening_keys, values_given, *given_indexes, strict=True)
@@ -229,10 +227,36 @@ def _time_series(
         pieces = [""] * (width * count)
         pieces[0::width] = opening_keys
         pieces[1::width] = values_given
-        for position, (_, _, column_texts) in enumerate(attribute_columns, start=2):
+        for position, (_, column_texts) in enumerate(attribute_columns, start=2):
             pieces[position::width] = [",null"] * count if column_texts is None else column_texts
         entries.append(opening + ("{" + "".join(pieces) + "]}}" if count else "{}}"))
     return "{" + ",".join(entries) + "}"
+
+
+class _Shared(Generic[T]):
+    """What was made of objects the repository shares between series (periods, statuses, attributes), made once.
+
+    Kept by the object's identity, with the object itself: an identity is never taken for another object's.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[object, T]] = {}
+
+    def get(self, source: object) -> T | None:
+        known = self._made.get(id(source))
+        return known[1] if known is not None and known[0] is source else None
+
+    def put(self, source: object, made: T) -> T:
+        self._made[id(source)] = source, made
+        return made
+
+
+def _indexes_and_texts(
+    values: _Values, cells: Sequence[str | None] | None
+) -> tuple[list[int | None] | None, list[str] | None]:
+    """The value index of each cell, and each as text after its comma (``None``, ``None``: no cell has a value)."""
+    found = _indexes(values, cells)
+    return found, None if found is None else list(map(_INDEX_TEXTS.__getitem__, found))
 
 
 class _IndexTexts(dict[int | None, str]):

@@ -164,7 +164,11 @@ def _last(found: SeriesAnswer, last_n: int) -> SeriesAnswer:
     """The series' last ``last_n`` periods."""
     if last_n >= len(found.periods):
         return found
-    vintages = found.vintages[-last_n:] if found.vintages else []
     return SeriesAnswer(
-        found.series, found.vintage, found.periods[-last_n:], found.values[-last_n:], found.statuses[-last_n:], vintages
+        found.series,
+        found.vintage,
+        found.periods[-last_n:],
+        found.values[-last_n:],
+        found.statuses[-last_n:],
+        found.vintages[-last_n:],
     )
