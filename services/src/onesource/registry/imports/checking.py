@@ -68,6 +68,8 @@ module-level function (pickled by name) and asks nothing of other services (``Im
 #: Workers run below the service and its database: checking is the part of an import that can wait. On a busy
 #: machine the database then loads at full speed while the workers use what CPU is left, ahead of the load.
 _NICENESS = 10
+#: How long closing waits for a worker to stop before it kills it (seconds).
+_STOP_SECONDS = 5.0
 
 
 def _ready() -> int:
@@ -120,8 +122,22 @@ class CheckerPool:
         return asyncio.wrap_future(future)
 
     def close(self) -> None:
-        """Stop the workers, abandoning work not started."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers, abandoning work not started; a worker not stopped in time is killed.
+
+        ``shutdown(wait=True)`` alone can wait for ever: after a worker was killed, CPython 3.11's executor may never
+        see the rest stop (seen once in CI, a test hanging in it). So the workers are waited for here, each for a
+        while, and killed if they are still there; the executor's own thread then sees them gone and ends.
+        """
+        executor = self._executor
+        workers = list((getattr(executor, "_processes", None) or {}).values())  # private, but a stable attribute
+        executor.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.join(_STOP_SECONDS)
+            if worker.is_alive():
+                logger.warning("an import worker did not stop in %s s; killing it", _STOP_SECONDS)
+                worker.kill()
+                worker.join(_STOP_SECONDS)
+        executor.shutdown(wait=True)
 
 
 def import_checkers(*preload: str) -> Extension:
